@@ -1,0 +1,119 @@
+"""Accounts and API keys: create, authenticate, revoke.
+
+Keys are shown once when created; the database keeps only ``hash_api_key(key, secret)`` and a
+short display prefix (``ls_live_ab12cd34``) so an operator can revoke by prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadsonar.accounts.models import Account, ApiKey, AppMeta
+from leadsonar.exceptions import BadRequest, InvalidApiKey, NotFound
+from leadsonar.kit.crypto import (
+    DISPLAY_PREFIX_LENGTH,
+    display_prefix,
+    generate_api_key,
+    generate_secret,
+    hash_api_key,
+)
+
+SECRET_META_KEY = "api_key_hmac_secret"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the account and the key's display prefix (never the key itself)."""
+
+    account_id: int
+    key_prefix: str
+    key_hash: str
+
+
+async def load_or_create_secret(session: AsyncSession, configured: str | None) -> bytes:
+    """The HMAC secret for key hashes: ``LEADSONAR_SECRET_KEY`` when set, otherwise one generated
+    on first start and kept in ``app_meta``."""
+    if configured:
+        return configured.encode("utf-8")
+    row = await session.get(AppMeta, SECRET_META_KEY)
+    if row is None:
+        row = AppMeta(key=SECRET_META_KEY, value=generate_secret())
+        session.add(row)
+        await session.flush()
+    return row.value.encode("utf-8")
+
+
+async def get_account_by_name(session: AsyncSession, name: str) -> Account:
+    account = await session.scalar(select(Account).where(Account.name == name))
+    if account is None:
+        raise NotFound(f"No account named {name!r}.")
+    return account
+
+
+async def create_account(session: AsyncSession, name: str) -> Account:
+    """Create an account; raises :class:`BadRequest` when the name is empty or taken."""
+    name = name.strip()
+    if not name:
+        raise BadRequest("An account needs a name.")
+    if await session.scalar(select(Account.id).where(Account.name == name)) is not None:
+        raise BadRequest(f"An account named {name!r} already exists.")
+    account = Account(name=name)
+    session.add(account)
+    await session.flush()
+    return account
+
+
+async def create_key(session: AsyncSession, account: Account, secret: bytes) -> str:
+    """Make a new API key for ``account``; returns the key in clear (the only time it exists)."""
+    key = generate_api_key()
+    session.add(
+        ApiKey(
+            account_id=account.id, prefix=display_prefix(key), key_hash=hash_api_key(key, secret)
+        )
+    )
+    await session.flush()
+    return key
+
+
+async def authenticate(session: AsyncSession, key: str, secret: bytes) -> Principal:
+    """The principal for ``key``.
+
+    Raises:
+        InvalidApiKey: unknown or revoked key (the same sentence for both).
+    """
+    digest = hash_api_key(key, secret)
+    row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+    if row is None or row.revoked_at is not None:
+        raise InvalidApiKey("Invalid or revoked API key.")
+    return Principal(account_id=row.account_id, key_prefix=row.prefix, key_hash=digest)
+
+
+async def revoke_keys(session: AsyncSession, prefix: str) -> int:
+    """Revoke every active key whose display prefix starts with ``prefix``; returns how many.
+
+    Raises:
+        BadRequest: the prefix is shorter than ``ls_live_`` plus 4 characters (too broad).
+    """
+    if len(prefix) < len("ls_live_") + 4:
+        raise BadRequest("Give at least the first 12 characters of the key (ls_live_ and 4 more).")
+    rows = (
+        await session.scalars(
+            select(ApiKey).where(
+                ApiKey.prefix.startswith(prefix[:DISPLAY_PREFIX_LENGTH], autoescape=True),
+                ApiKey.revoked_at.is_(None),
+            )
+        )
+    ).all()
+    now = datetime.now(UTC)
+    for row in rows:
+        row.revoked_at = now
+    await session.flush()
+    return len(rows)
+
+
+async def count_accounts(session: AsyncSession) -> int:
+    return len((await session.scalars(select(Account.id))).all())

@@ -1,0 +1,153 @@
+"""The FastAPI application: ``create_app(settings)`` and its lifespan.
+
+The lifespan opens the database (migrations applied), loads the key-hashing secret, builds the
+provider registry and waterfall, and starts the embedded job runner. Every error leaves as
+``{"error": "<sentence>"}`` through the handlers registered here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from leadsonar.accounts.service import load_or_create_secret
+from leadsonar.config import Settings, get_settings
+from leadsonar.enrichment.routes import router as enrichment_router
+from leadsonar.enrichment.runner import JobRunner
+from leadsonar.exceptions import LeadSonarError
+from leadsonar.kit.db import Database
+from leadsonar.kit.migrate import upgrade_to_head
+from leadsonar.kit.ratelimit import KeyRateLimiter
+from leadsonar.kit.validation import describe_validation_error
+from leadsonar.ledger.routes import router as ledger_router
+from leadsonar.lookup.routes import router as lookup_router
+from leadsonar.lookup.service import LookupService
+from leadsonar.providers.catalog import build_registry
+from leadsonar.providers.registry import ProviderRegistry
+from leadsonar.providers.routes import router as providers_router
+from leadsonar.waterfall.engine import Waterfall
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass
+class Services:
+    """What routes reach through ``request.app.state.services``."""
+
+    settings: Settings
+    db: Database
+    secret: bytes
+    registry: ProviderRegistry
+    lookup: LookupService
+    runner: JobRunner
+    rate_limiter: KeyRateLimiter
+
+
+async def open_services(settings: Settings, *, start_runner: bool = True) -> Services:
+    """Open the database (migrating it), build providers and start the job runner."""
+    db = Database(settings.database_url)
+    await upgrade_to_head(db.engine)
+    async with db.session() as session:
+        secret = await load_or_create_secret(
+            session, settings.secret_key.get_secret_value() if settings.secret_key else None
+        )
+    registry = build_registry(settings, db)
+    waterfall = Waterfall(registry, settings.provider_timeout, settings.lookup_deadline)
+    lookup = LookupService(db, waterfall, settings)
+    runner = JobRunner(
+        db,
+        lookup,
+        settings.job_concurrency,
+        settings.job_poll_interval,
+        settings.refund_not_found,
+    )
+    if start_runner:
+        await runner.start()
+    return Services(
+        settings=settings,
+        db=db,
+        secret=secret,
+        registry=registry,
+        lookup=lookup,
+        runner=runner,
+        rate_limiter=KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage),
+    )
+
+
+async def close_services(services: Services) -> None:
+    await services.runner.stop()
+    await services.db.dispose()
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every non-2xx answer is ``{"error": sentence}``: 400 for bad bodies (never 422)."""
+
+    @app.exception_handler(LeadSonarError)
+    async def _leadsonar_error(_: Request, exc: LeadSonarError) -> JSONResponse:
+        return _error(exc.status_code, exc.message, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(400, describe_validation_error(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return _error(404, f"Not found: {request.method} {request.url.path} is not a route.")
+        if exc.status_code == 405:
+            return _error(
+                405, f"Method {request.method} is not allowed on {request.url.path}."
+            )
+        return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
+        return _error(500, "Internal server error; the request was not completed.")
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
+    """Build the ASGI app. ``settings`` default to the environment (``LEADSONAR_*``)."""
+    settings = settings or get_settings(**overrides)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await open_services(settings)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await close_services(services)
+
+    app = FastAPI(
+        title="LeadSonar",
+        summary="Self-hosted waterfall contact enrichment: work emails and direct phones.",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    for router in (lookup_router, enrichment_router, ledger_router, providers_router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,308 @@
+"""The ``leadsonar`` command line (Typer).
+
+Names are a contract (other tools call them): ``serve``, ``accounts create``, ``keys create``,
+``keys revoke``, ``credits grant``, ``import``, ``find-email``, ``enrich``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from leadsonar.accounts import service as accounts
+from leadsonar.app import Services, close_services, open_services
+from leadsonar.config import Settings, get_settings
+from leadsonar.domains.contacts import ImportReport, import_rows, read_contacts_csv
+from leadsonar.exceptions import LeadSonarError
+from leadsonar.kit.phones import display_from_e164
+from leadsonar.ledger import service as ledger
+
+app = typer.Typer(
+    help="LeadSonar: self-hosted waterfall contact enrichment (work emails, direct phones).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+credits_app = typer.Typer(help="Credits.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+app.add_typer(credits_app, name="credits")
+
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="LEADSONAR_DATABASE_URL", help="SQLAlchemy async URL."),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    overrides: dict[str, Any] = {}
+    if database_url:
+        overrides["database_url"] = database_url
+    try:
+        return get_settings(**overrides)
+    except ValueError as exc:
+        err.print(f"[red]Invalid settings:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _run(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    async def main() -> T:
+        services = await open_services(settings, start_runner=False)
+        try:
+            return await work(services)
+        finally:
+            await close_services(services)
+
+    try:
+        return asyncio.run(main())
+    except LeadSonarError as exc:
+        err.print(f"[red]Error:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+
+
+async def ensure_first_account(services: Services) -> str | None:
+    """On first start (no accounts), create ``default`` with the initial credits.
+
+    Returns:
+        The new API key (shown once), or ``None`` when accounts already exist.
+    """
+    async with services.db.write_session() as session:
+        if await accounts.count_accounts(session):
+            return None
+        account = await accounts.create_account(session, "default")
+        await ledger.grant(session, account.id, services.settings.initial_credits, "initial")
+        return await accounts.create_key(session, account, services.secret)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(envvar="LEADSONAR_HOST", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="LEADSONAR_PORT", help="Port to listen on.")] = 8000,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Start the API server (migrations applied; first start creates an account and prints its
+    key once)."""
+    import uvicorn
+
+    from leadsonar.app import create_app
+
+    settings = _settings(database_url)
+    key = _run(settings, ensure_first_account)
+    if key:
+        console.print(
+            f"First start: created account 'default' with {settings.initial_credits} credits.\n"
+            "Its API key (shown only this once, keep it):"
+        )
+        print(key, flush=True)
+    console.print(f"LeadSonar listening on http://{host}:{port}  (API docs: /docs)")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: str,
+    credits: Annotated[int, typer.Option(help="Credits to grant at creation.")] = 0,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create an account and its first API key (printed as the last line)."""
+
+    async def work(services: Services) -> str:
+        async with services.db.write_session() as session:
+            account = await accounts.create_account(session, name)
+            if credits > 0:
+                await ledger.grant(session, account.id, credits, "initial")
+            return await accounts.create_key(session, account, services.secret)
+
+    key = _run(_settings(database_url), work)
+    console.print(f"Created account {name!r} with {credits} credits. API key:")
+    print(key, flush=True)
+
+
+@keys_app.command("create")
+def keys_create(account: str, database_url: DatabaseOption = None) -> None:
+    """Create another API key for ACCOUNT (printed as the last line)."""
+
+    async def work(services: Services) -> str:
+        async with services.db.session() as session:
+            row = await accounts.get_account_by_name(session, account)
+            return await accounts.create_key(session, row, services.secret)
+
+    key = _run(_settings(database_url), work)
+    console.print(f"New API key for {account!r}:")
+    print(key, flush=True)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_prefix: str, database_url: DatabaseOption = None) -> None:
+    """Revoke the key(s) starting with KEY_PREFIX (at least ``ls_live_`` and 4 characters)."""
+
+    async def work(services: Services) -> int:
+        async with services.db.session() as session:
+            return await accounts.revoke_keys(session, key_prefix)
+
+    count = _run(_settings(database_url), work)
+    if not count:
+        err.print(f"No active key starts with {key_prefix[:16]!r}.")
+        raise typer.Exit(1)
+    console.print(f"Revoked {count} key{'s' if count != 1 else ''}.")
+
+
+@credits_app.command("grant")
+def credits_grant(account: str, credits: int, database_url: DatabaseOption = None) -> None:
+    """Add CREDITS to ACCOUNT."""
+
+    async def work(services: Services) -> int:
+        async with services.db.session() as session:
+            row = await accounts.get_account_by_name(session, account)
+            await ledger.grant(session, row.id, credits, "grant")
+            return (await ledger.balance_of(session, row.id)).balance
+
+    balance = _run(_settings(database_url), work)
+    console.print(f"Granted {credits} credits to {account!r}; balance {balance}.")
+
+
+@app.command("import")
+def import_contacts(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Import contacts (CSV: firstName,lastName,company,website,email,phone) for the ``known``
+    provider; every email also teaches its domain's address pattern."""
+
+    async def work(services: Services) -> ImportReport:
+        report = ImportReport(skipped=[])
+        rows = read_contacts_csv(file)
+        while batch := list(islice(rows, 500)):
+            async with services.db.session() as session:
+                await import_rows(session, batch, report)
+        return report
+
+    report = _run(_settings(database_url), work)
+    for line in (report.skipped or [])[:20]:
+        err.print(f"skipped {line}")
+    console.print(
+        f"Imported {report.imported} of {report.rows} contacts; "
+        f"{report.patterns_learned} emails taught their domain's pattern."
+    )
+
+
+@app.command("find-email")
+def find_email(first: str, last: str, domain: str, database_url: DatabaseOption = None) -> None:
+    """Find FIRST LAST's work email at DOMAIN (no credits: an operator command)."""
+
+    async def work(services: Services) -> dict[str, Any]:
+        target = await services.lookup.target(first, last, domain, None)
+        result = await services.lookup.run("email", target)
+        finding = result.finding
+        return {
+            "email": finding.value if finding else None,
+            "confidence": finding.confidence.value if finding else None,
+            "sources": result.sources,
+            "provider": finding.provider if finding else None,
+            "smtp": {"connections": result.probe.connections, "rcpts": result.probe.rcpts},
+        }
+
+    console.print_json(data=_run(_settings(database_url), work))
+
+
+def _chunks(rows: Iterator[dict[str, str]], size: int) -> Iterator[list[dict[str, str]]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+@app.command()
+def enrich(
+    input_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")],
+    phone: Annotated[bool, typer.Option("--phone/--no-phone", help="Also find phones.")] = False,
+    concurrency: Annotated[
+        int, typer.Option(envvar="LEADSONAR_JOB_CONCURRENCY", help="Lookups at once.")
+    ] = 4,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Enrich a CSV (firstName,lastName,website[,company]) into OUT.csv, streaming: rows are read,
+    looked up and written in order, a window at a time, so large files need little memory."""
+    total = max(0, sum(1 for _ in input_file.open(encoding="utf-8-sig")) - 1)
+
+    async def work(services: Services) -> int:
+        written = 0
+        with (
+            input_file.open(newline="", encoding="utf-8-sig") as source,
+            output.open("w", newline="", encoding="utf-8") as sink,
+            Progress(
+                TextColumn("enriching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=err,
+            ) as progress,
+        ):
+            reader = csv.DictReader(source)
+            fields = list(reader.fieldnames or [])
+            extra = ["email", "confidence", "sources", "provider", "phone", "phone_type"]
+            writer = csv.DictWriter(sink, fieldnames=fields + [f for f in extra if f not in fields])
+            writer.writeheader()
+            task = progress.add_task("enrich", total=total)
+            semaphore = asyncio.Semaphore(concurrency)
+
+            async def one(row: dict[str, str]) -> dict[str, Any]:
+                canon = {k.replace("_", "").replace(" ", "").lower(): v for k, v in row.items() if k}
+                out: dict[str, Any] = dict(row)
+                async with semaphore:
+                    try:
+                        target = await services.lookup.target(
+                            canon.get("firstname", ""),
+                            canon.get("lastname", ""),
+                            canon.get("website") or canon.get("domain") or None,
+                            canon.get("company") or canon.get("companyname") or None,
+                        )
+                        mail = await services.lookup.run("email", target)
+                        if mail.finding:
+                            out |= {
+                                "email": mail.finding.value,
+                                "confidence": mail.finding.confidence.value,
+                                "sources": mail.sources,
+                                "provider": mail.finding.provider,
+                            }
+                        if phone:
+                            found = (await services.lookup.run("phone", target)).finding
+                            if found:
+                                out |= {"phone": display_from_e164(found.value),
+                                        "phone_type": found.kind}
+                    except LeadSonarError as exc:
+                        out["provider"] = f"error: {exc.message}"
+                progress.advance(task)
+                return out
+
+            for chunk in _chunks(iter(reader), max(concurrency * 8, 32)):
+                for result in await asyncio.gather(*(one(row) for row in chunk)):
+                    writer.writerow(result)
+                    written += 1
+                sink.flush()
+        return written
+
+    written = _run(_settings(database_url), work)
+    console.print(f"Wrote {written} rows to {output}.")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

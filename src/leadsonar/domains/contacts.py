@@ -1,0 +1,142 @@
+"""The user's own contacts: CSV import (``leadsonar import``) and lookups by name and domain."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from anyascii import anyascii
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadsonar.domains.models import KnownContact
+from leadsonar.domains.patterns import learn_address
+from leadsonar.exceptions import BadRequest, InvalidDomain
+from leadsonar.kit.net.hostnames import domain_from_website
+from leadsonar.kit.phones import parse_phone
+
+COLUMNS = ("firstname", "lastname", "company", "website", "email", "phone")
+BATCH = 500
+
+
+def name_key(first: str, last: str) -> str:
+    """A match key for a person's name: transliterated, lower case, letters and digits only
+    (``Élodie``/``Marchand`` → ``elodie|marchand``)."""
+
+    def fold(value: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", anyascii(value).lower())
+
+    return f"{fold(first)}|{fold(last)}"
+
+
+def _column_key(header: str) -> str:
+    return re.sub(r"[^a-z]", "", header.strip().lower())
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows read, contacts stored, rows skipped with reasons (line: text)."""
+
+    rows: int = 0
+    imported: int = 0
+    patterns_learned: int = 0
+    skipped: list[str] | None = None
+
+
+def read_contacts_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line number, row)`` with canonical column names (``firstname``, ``lastname``,
+    ``company``, ``website``, ``email``, ``phone``); headers are case-insensitive and
+    ``first_name``/``First Name`` style is accepted.
+
+    Raises:
+        BadRequest: the file has no ``firstName``/``lastName`` columns.
+    """
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            return
+        keys = [_column_key(h) for h in header]
+        if "firstname" not in keys or "lastname" not in keys:
+            raise BadRequest(f"{path.name} needs firstName and lastName columns.")
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            record = {k: (row[i].strip() if i < len(row) else "") for i, k in enumerate(keys)}
+            yield reader.line_num, {k: record.get(k, "") for k in COLUMNS}
+
+
+async def import_rows(
+    session: AsyncSession, rows: list[tuple[int, dict[str, str]]], report: ImportReport
+) -> None:
+    """Store one batch of CSV rows as known contacts and learn each email's pattern."""
+    skipped = report.skipped if report.skipped is not None else []
+    report.skipped = skipped
+    for line, row in rows:
+        report.rows += 1
+        first, last = row["firstname"], row["lastname"]
+        if not first or not last:
+            skipped.append(f"line {line}: firstName and lastName are required")
+            continue
+        email = None
+        if row["email"]:
+            try:
+                email = validate_email(row["email"], check_deliverability=False).normalized.lower()
+            except EmailNotValidError as exc:
+                skipped.append(f"line {line}: {exc}")
+                continue
+        domain = None
+        try:
+            if row["website"]:
+                domain = domain_from_website(row["website"], allow_reserved=True)
+            elif email:
+                domain = domain_from_website(email.rpartition("@")[2], allow_reserved=True)
+        except InvalidDomain as exc:
+            skipped.append(f"line {line}: {exc.message}")
+            continue
+        phone = parse_phone(row["phone"], "US") if row["phone"] else None
+        session.add(
+            KnownContact(
+                first_name=first,
+                last_name=last,
+                name_key=name_key(first, last),
+                domain=domain,
+                company=row["company"] or None,
+                email=email,
+                phone=phone.e164 if phone else None,
+            )
+        )
+        report.imported += 1
+        if email and await learn_address(session, email, first, last):
+            report.patterns_learned += 1
+    await session.flush()
+
+
+async def find_contact(
+    session: AsyncSession, first: str, last: str, domain: str | None, company: str | None
+) -> KnownContact | None:
+    """The newest imported contact with this name at ``domain`` (or, without a domain, at a
+    company of the same name, case-insensitive)."""
+    query = select(KnownContact).where(KnownContact.name_key == name_key(first, last))
+    if domain:
+        query = query.where(KnownContact.domain == domain)
+    elif company:
+        query = query.where(func.lower(KnownContact.company) == company.strip().lower())
+    else:
+        return None
+    return await session.scalar(query.order_by(KnownContact.id.desc()).limit(1))
+
+
+async def domain_for_company(session: AsyncSession, company: str) -> str | None:
+    """A domain for a company name from imported contacts, or ``None``."""
+    return await session.scalar(
+        select(KnownContact.domain)
+        .where(func.lower(KnownContact.company) == company.strip().lower())
+        .where(KnownContact.domain.is_not(None))
+        .order_by(KnownContact.id.desc())
+        .limit(1)
+    )

@@ -1,0 +1,50 @@
+"""Bulk enrichment jobs: a job row and one item row per contact, in input order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadsonar.kit.db import Base
+
+
+class EnrichmentJob(Base):
+    __tablename__ = "enrichment_jobs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="processing", index=True)
+    total: Mapped[int] = mapped_column(Integer)
+    find_email: Mapped[bool] = mapped_column(Boolean)
+    find_phone: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class EnrichmentItem(Base):
+    __tablename__ = "enrichment_items"
+    __table_args__ = (UniqueConstraint("job_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("enrichment_jobs.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    first_name: Mapped[str] = mapped_column(String(200))
+    last_name: Mapped[str] = mapped_column(String(200))
+    website: Mapped[str] = mapped_column(String(300))
+    company_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    confidence: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    sources: Mapped[int] = mapped_column(Integer, default=0)
+    email_provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    phone_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    phone_provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    smtp_connections: Mapped[int] = mapped_column(Integer, default=0)
+    smtp_rcpts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

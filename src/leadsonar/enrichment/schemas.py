@@ -1,0 +1,82 @@
+"""Bodies of ``POST /enrich`` and ``GET /enrich/{jobId}`` (spec field names)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
+
+from leadsonar.lookup.schemas import Name, OptionalText
+
+MAX_CONTACTS = 100
+Website = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    firstName: Name = Field(validation_alias=AliasChoices("firstName", "first_name"))
+    lastName: Name = Field(validation_alias=AliasChoices("lastName", "last_name"))
+    website: Website = Field(validation_alias=AliasChoices("website", "domain"))
+    companyName: OptionalText = Field(
+        default=None, validation_alias=AliasChoices("companyName", "company_name", "company")
+    )
+
+
+class EnrichRequest(BaseModel):
+    """``contacts`` (1..100), ``findEmail`` (default true), ``findPhone`` (default false)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    contacts: list[ContactIn] = Field(min_length=1, max_length=MAX_CONTACTS)
+    findEmail: StrictBool = Field(
+        default=True, validation_alias=AliasChoices("findEmail", "find_email")
+    )
+    findPhone: StrictBool = Field(
+        default=False, validation_alias=AliasChoices("findPhone", "find_phone")
+    )
+
+    @model_validator(mode="after")
+    def _something_to_find(self) -> EnrichRequest:
+        if not self.findEmail and not self.findPhone:
+            raise ValueError("Set findEmail or findPhone to true: there is nothing to find.")
+        return self
+
+
+class JobAccepted(BaseModel):
+    jobId: str
+    status: str
+    total: int
+    message: str
+    credits_used: int
+
+
+class JobResult(BaseModel):
+    firstName: str
+    lastName: str
+    email: str | None
+    phone: str | None
+    confidence: str | None
+    position: int
+    domain: str | None = None
+    sources: int = 0
+    phoneType: str | None = None
+    provider: str | None = None
+
+
+class JobStatus(BaseModel):
+    jobId: str
+    status: str
+    total: int
+    completed: int
+    results: list[JobResult]
+    smtpConnections: int = 0
+    smtpRcpts: int = 0

@@ -1,0 +1,122 @@
+"""The database: one async engine, session scopes that commit at the edge, and write transactions
+that serialise credit reservations.
+
+SQLite (the default) runs in WAL mode with a busy timeout; a *write* session starts with
+``BEGIN IMMEDIATE`` so that reading a balance and appending a ledger entry cannot interleave with
+another writer (https://www.sqlite.org/lang_transaction.html). On PostgreSQL the same guarantee
+comes from a row lock on the account (``SELECT … FOR UPDATE``), taken by the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _install_sqlite_hooks(engine: AsyncEngine) -> None:
+    """Take transaction control from the sqlite3 driver so ``BEGIN`` is ours to write.
+
+    Recipe from SQLAlchemy's "Serializable isolation / Savepoints / Transactional DDL" notes
+    for pysqlite/aiosqlite.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = "IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """The engine and its session factory.
+
+    Args:
+        url: a SQLAlchemy async URL (``sqlite+aiosqlite:///./leadsonar.db`` or
+            ``postgresql+psycopg://…``).
+    """
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.sqlite = is_sqlite(url)
+        kwargs: dict[str, Any] = {"pool_pre_ping": not self.sqlite}
+        if self.sqlite:
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            kwargs["pool_size"] = 8
+            kwargs["max_overflow"] = 8
+            kwargs["pool_timeout"] = 120
+        else:
+            kwargs["pool_size"] = 10
+            kwargs["max_overflow"] = 10
+        kwargs.update(engine_kwargs)
+        self.engine = create_async_engine(url, **kwargs)
+        if self.sqlite:
+            _install_sqlite_hooks(self.engine)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # One writer at a time inside this process: SQLite would serialise writers anyway, and
+        # queueing here is cheaper than threads spinning on the busy timeout.
+        self._write_lock = asyncio.Lock() if self.sqlite else None
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session that commits when the block ends normally and rolls back on error."""
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    @asynccontextmanager
+    async def write_session(self) -> AsyncIterator[AsyncSession]:
+        """A short session for read-then-write decisions (credit reservations).
+
+        On SQLite it begins with ``BEGIN IMMEDIATE`` (the write lock is taken before the first
+        read); on PostgreSQL callers lock the rows they decide on (``with_for_update``).
+        """
+        if self._write_lock is None:
+            async with self.session() as session:
+                yield session
+            return
+        async with self._write_lock, self.sessionmaker() as session:
+            await session.connection(execution_options={"sqlite_immediate": True})
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

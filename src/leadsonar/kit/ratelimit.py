@@ -1,0 +1,44 @@
+"""Per-API-key request limits through the ``limits`` library (moving window).
+
+``LEADSONAR_RATE_LIMIT`` is a ``limits`` expression (``10/second``, ``600/minute``);
+``LEADSONAR_RATE_LIMIT_STORAGE`` is ``memory://`` for one process or ``redis://host:6379`` when
+several processes must share the counts.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import parse
+from limits.storage import storage_from_string
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from leadsonar.exceptions import RateLimited
+
+
+class KeyRateLimiter:
+    """Checks one request against the per-key limit.
+
+    Args:
+        rate: a ``limits`` rate expression, e.g. ``"10/second"``.
+        storage_uri: ``memory://`` or ``redis://…`` (``async+`` is added when missing).
+    """
+
+    def __init__(self, rate: str, storage_uri: str) -> None:
+        self.item = parse(rate)
+        if not storage_uri.startswith("async+"):
+            storage_uri = "async+" + storage_uri
+        self.storage = storage_from_string(storage_uri)
+        self.limiter = MovingWindowRateLimiter(self.storage)
+
+    async def check(self, identity: str) -> None:
+        """Count one request for ``identity`` (a key hash, never the key).
+
+        Raises:
+            RateLimited: over the limit; ``Retry-After`` is the whole seconds until a slot frees.
+        """
+        if await self.limiter.hit(self.item, "api", identity):
+            return
+        stats = await self.limiter.get_window_stats(self.item, "api", identity)
+        raise RateLimited(retry_after=max(1, math.ceil(stats.reset_time - time.time())))

@@ -1,0 +1,27 @@
+"""HTTP routes for single lookups."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from leadsonar.accounts.dependencies import current_principal
+from leadsonar.accounts.service import Principal
+from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer
+
+router = APIRouter(tags=["lookup"])
+
+
+@router.post("/find-email", response_model=EmailAnswer, response_model_exclude_none=False)
+async def find_email(
+    body: PersonLookup, request: Request, principal: Principal = Depends(current_principal)
+) -> EmailAnswer:
+    """Find a verified work email for a person. Costs 1 credit."""
+    return await request.app.state.services.lookup.find_email(principal.account_id, body)
+
+
+@router.post("/find-phone", response_model=PhoneAnswer)
+async def find_phone(
+    body: PersonLookup, request: Request, principal: Principal = Depends(current_principal)
+) -> PhoneAnswer:
+    """Find a direct-dial phone number for a person. Costs 1 credit."""
+    return await request.app.state.services.lookup.find_phone(principal.account_id, body)

@@ -1,0 +1,59 @@
+"""The ``known`` provider: the user's own imported contacts (``leadsonar import FILE.csv``).
+
+An exact name match at the company's domain answers directly with ``medium`` confidence: it is
+one good source (DESIGN.md §3); when the mailbox prober agrees, the waterfall makes it ``high``.
+"""
+
+from __future__ import annotations
+
+from leadsonar.domains.contacts import find_contact
+from leadsonar.kit.db import Database
+from leadsonar.kit.phones import parse_phone
+from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
+
+
+class KnownContactsProvider:
+    """Answers from imported contacts; free; finds email and phone."""
+
+    name = "known"
+    kind = "builtin"
+    fields = frozenset({"email", "phone"})
+    cost = 0.0
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def _contact(self, person: Person, company: Company):  # type: ignore[no-untyped-def]
+        async with self.db.session() as session:
+            return await find_contact(
+                session, person.first_name, person.last_name, company.domain, company.name
+            )
+
+    async def find_email(self, person: Person, company: Company) -> Finding | None:
+        contact = await self._contact(person, company)
+        if contact is None or not contact.email:
+            return None
+        return Finding(
+            value=contact.email,
+            confidence=Confidence.MEDIUM,
+            verification=Verification.PUBLISHED,
+            evidence={"source": "imported contact"},
+        )
+
+    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+        contact = await self._contact(person, company)
+        if contact is None or not contact.phone:
+            return None
+        phone = parse_phone(contact.phone)
+        if phone is None:
+            return None
+        return Finding(
+            value=phone.e164,
+            confidence=Confidence.MEDIUM,
+            verification=Verification.PUBLISHED,
+            kind="mobile" if phone.mobile else "direct",
+            evidence={"source": "imported contact"},
+        )
+
+    def status_detail(self) -> str | None:
+        return None

@@ -1,0 +1,157 @@
+"""The provider registry: which providers exist, their order per field, and their recent health.
+
+Order comes from ``LEADSONAR_PROVIDERS`` (``email=known,smtp;phone=known``). A provider named
+there that is not registered is a configuration error at start; one that is registered but not
+usable (e.g. a commercial provider without its key) is listed as ``unconfigured`` and skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from leadsonar.providers.base import Provider
+
+FIELDS = ("email", "phone")
+WINDOW = 50  # outcomes kept per provider for /providers
+
+
+def parse_order(spec: str) -> dict[str, list[str]]:
+    """Parse ``"email=known,smtp;phone=known"`` into ``{"email": [...], "phone": [...]}``.
+
+    Raises:
+        ValueError: a part is not ``field=name,…`` or names an unknown field.
+    """
+    order: dict[str, list[str]] = {f: [] for f in FIELDS}
+    for part in spec.split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" not in part:
+            raise ValueError(f"LEADSONAR_PROVIDERS part {part!r} is not of the form field=a,b")
+        name, _, names = part.partition("=")
+        name = name.strip().lower()
+        if name not in FIELDS:
+            raise ValueError(f"LEADSONAR_PROVIDERS names unknown field {name!r}")
+        order[name] = [n.strip().lower() for n in names.split(",") if n.strip()]
+    return order
+
+
+@dataclass
+class ProviderStats:
+    """Recent outcomes of one provider in this process (latencies in seconds)."""
+
+    calls: int = 0
+    hits: int = 0
+    misses: int = 0
+    errors: int = 0
+    timeouts: int = 0
+    last_error_class: str | None = None
+    last_error_at: float | None = None
+    recent: deque[str] = field(default_factory=lambda: deque(maxlen=WINDOW))
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=WINDOW))
+
+    def record(self, outcome: str, latency: float, error_class: str | None = None) -> None:
+        """Count one call; ``outcome`` is ``hit``, ``miss``, ``error`` or ``timeout``."""
+        self.calls += 1
+        self.recent.append(outcome)
+        self.latencies.append(latency)
+        if outcome == "hit":
+            self.hits += 1
+        elif outcome == "miss":
+            self.misses += 1
+        else:
+            self.errors += 1
+            if outcome == "timeout":
+                self.timeouts += 1
+            self.last_error_class = error_class or outcome
+            self.last_error_at = time.time()
+
+    def status(self) -> str:
+        """``down`` if most recent calls failed, ``degraded`` if some did, else ``operational``."""
+        if not self.recent:
+            return "operational"
+        failed = sum(1 for o in self.recent if o in ("error", "timeout"))
+        share = failed / len(self.recent)
+        if len(self.recent) >= 3 and share >= 0.8:
+            return "down"
+        if share >= 0.2:
+            return "degraded"
+        return "operational"
+
+    def latency_ms(self, quantile: float) -> int | None:
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, round(quantile * (len(ordered) - 1)))
+        return int(ordered[index] * 1000)
+
+
+class ProviderRegistry:
+    """Providers by name, their order per field, and their stats.
+
+    Args:
+        providers: every known provider, keyed by name.
+        order: names per field, in waterfall order (from :func:`parse_order`).
+
+    Raises:
+        ValueError: ``order`` names a provider that is not in ``providers`` or one that cannot
+            find that field.
+    """
+
+    def __init__(self, providers: dict[str, Provider], order: dict[str, list[str]]) -> None:
+        for fld, names in order.items():
+            for name in names:
+                if name not in providers:
+                    known = ", ".join(sorted(providers))
+                    raise ValueError(
+                        f"LEADSONAR_PROVIDERS names {name!r}, which is not a provider "
+                        f"(known: {known})"
+                    )
+                if fld not in providers[name].fields:
+                    raise ValueError(f"provider {name!r} cannot find {fld}")
+        self.providers = providers
+        self.order = order
+        self.stats: dict[str, ProviderStats] = {name: ProviderStats() for name in providers}
+
+    def usable(self, name: str) -> bool:
+        return self.providers[name].status_detail() is None
+
+    def chain(self, fld: str) -> list[Provider]:
+        """The usable providers for ``fld`` in waterfall order."""
+        return [self.providers[n] for n in self.order.get(fld, []) if self.usable(n)]
+
+    def describe(self) -> list[dict[str, Any]]:
+        """What ``GET /providers`` shows: one dict per provider, enabled ones first in order."""
+        rows = []
+        for name, provider in self.providers.items():
+            stats = self.stats[name]
+            detail = provider.status_detail()
+            positions = {f: self.order[f].index(name) + 1 for f in FIELDS if name in self.order[f]}
+            enabled = bool(positions) and detail is None
+            rows.append(
+                {
+                    "name": name,
+                    "kind": provider.kind,
+                    "fields": sorted(provider.fields),
+                    "enabled": enabled,
+                    "order": positions,
+                    "cost": provider.cost,
+                    "status": "unconfigured" if detail else stats.status(),
+                    "reason": detail,
+                    "stats": {
+                        "calls": stats.calls,
+                        "hits": stats.hits,
+                        "misses": stats.misses,
+                        "errors": stats.errors,
+                        "timeouts": stats.timeouts,
+                        "lastErrorClass": stats.last_error_class,
+                        "latencyP50Ms": stats.latency_ms(0.5),
+                        "latencyP95Ms": stats.latency_ms(0.95),
+                    },
+                }
+            )
+        rows.sort(key=lambda r: (not r["enabled"], min(r["order"].values(), default=99), r["name"]))
+        return rows

@@ -1,0 +1,83 @@
+"""Run the real app on a loopback port inside the current event loop (tests and benchmarks).
+
+Example::
+
+    async with LiveServer(settings) as server:
+        key = await server.create_account("acme", credits=50)
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from types import TracebackType
+
+import uvicorn
+
+from leadsonar.accounts import service as accounts
+from leadsonar.app import Services, create_app
+from leadsonar.config import Settings
+from leadsonar.ledger import service as ledger
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on at ``host`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """uvicorn serving ``create_app(settings)`` on ``127.0.0.1:<free port>``.
+
+    Attributes:
+        url: ``http://127.0.0.1:PORT``.
+        services: the app's services once started (db, registry, runner …).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = create_app(settings)
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
+            backlog=2048,
+        )
+        self.server = uvicorn.Server(config)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def services(self) -> Services:
+        return self.app.state.services
+
+    async def __aenter__(self) -> LiveServer:
+        self._task = asyncio.create_task(self.server.serve())
+        for _ in range(500):
+            if self.server.started:
+                return self
+            if self._task.done():
+                self._task.result()
+                raise RuntimeError("the server stopped while starting")
+            await asyncio.sleep(0.01)
+        raise RuntimeError("the server did not start within 5 seconds")
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.server.should_exit = True
+        if self._task is not None:
+            await self._task
+
+    async def create_account(self, name: str, credits: int = 0) -> str:
+        """Create an account with ``credits`` and return its new API key."""
+        async with self.services.db.write_session() as session:
+            account = await accounts.create_account(session, name)
+            if credits:
+                await ledger.grant(session, account.id, credits, "initial")
+            return await accounts.create_key(session, account, self.services.secret)
