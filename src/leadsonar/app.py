@@ -109,9 +109,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             return _error(404, f"Not found: {request.method} {request.url.path} is not a route.")
         if exc.status_code == 405:
-            return _error(
-                405, f"Method {request.method} is not allowed on {request.url.path}."
-            )
+            return _error(405, f"Method {request.method} is not allowed on {request.url.path}.")
         return _error(exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)

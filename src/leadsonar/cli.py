@@ -248,7 +248,10 @@ def enrich(
             input_file.open(newline="", encoding="utf-8-sig") as source,
             output.open("w", newline="", encoding="utf-8") as sink,
             Progress(
-                TextColumn("enriching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("enriching"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
                 console=err,
             ) as progress,
         ):
@@ -261,7 +264,9 @@ def enrich(
             semaphore = asyncio.Semaphore(concurrency)
 
             async def one(row: dict[str, str]) -> dict[str, Any]:
-                canon = {k.replace("_", "").replace(" ", "").lower(): v for k, v in row.items() if k}
+                canon = {
+                    k.replace("_", "").replace(" ", "").lower(): v for k, v in row.items() if k
+                }
                 out: dict[str, Any] = dict(row)
                 async with semaphore:
                     try:
@@ -282,8 +287,10 @@ def enrich(
                         if phone:
                             found = (await services.lookup.run("phone", target)).finding
                             if found:
-                                out |= {"phone": display_from_e164(found.value),
-                                        "phone_type": found.kind}
+                                out |= {
+                                    "phone": display_from_e164(found.value),
+                                    "phone_type": found.kind,
+                                }
                     except LeadSonarError as exc:
                         out["provider"] = f"error: {exc.message}"
                 progress.advance(task)

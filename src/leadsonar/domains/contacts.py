@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from anyascii import anyascii
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.domains.models import KnownContact
 from leadsonar.domains.patterns import learn_address
 from leadsonar.exceptions import BadRequest, InvalidDomain
+from leadsonar.kit.emails import normalise_email
 from leadsonar.kit.net.hostnames import domain_from_website
 from leadsonar.kit.phones import parse_phone
 
@@ -85,9 +85,9 @@ async def import_rows(
         email = None
         if row["email"]:
             try:
-                email = validate_email(row["email"], check_deliverability=False).normalized.lower()
-            except EmailNotValidError as exc:
-                skipped.append(f"line {line}: {exc}")
+                email = normalise_email(row["email"], allow_reserved=True)
+            except BadRequest as exc:
+                skipped.append(f"line {line}: {exc.message}")
                 continue
         domain = None
         try:

@@ -96,7 +96,9 @@ class JobRunner:
             if self._workers and len(self._workers) >= self.concurrency:
                 waiters.append(asyncio.ensure_future(asyncio.wait(set(self._workers))))
             try:
-                await asyncio.wait(waiters, timeout=self.poll_interval, return_when="FIRST_COMPLETED")
+                await asyncio.wait(
+                    waiters, timeout=self.poll_interval, return_when="FIRST_COMPLETED"
+                )
             finally:
                 for waiter in waiters:
                     waiter.cancel()
@@ -111,7 +113,9 @@ class JobRunner:
                     select(EnrichmentItem.id)
                     .join(EnrichmentJob, EnrichmentJob.id == EnrichmentItem.job_id)
                     .where(EnrichmentItem.status == "pending")
-                    .order_by(EnrichmentJob.created_at, EnrichmentItem.job_id, EnrichmentItem.position)
+                    .order_by(
+                        EnrichmentJob.created_at, EnrichmentItem.job_id, EnrichmentItem.position
+                    )
                     .limit(free)
                 )
             ).all()
@@ -164,6 +168,11 @@ class JobRunner:
         error: str | None,
     ) -> None:
         async with self.db.write_session() as session:
+            # Serialise finishers of one job (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE
+            # already does), so exactly one of them sees no item left and closes the job.
+            await session.execute(
+                select(EnrichmentJob.id).where(EnrichmentJob.id == job.id).with_for_update()
+            )
             item = await session.get(EnrichmentItem, item_id)
             if item is None or item.status == "done":
                 return

@@ -19,7 +19,9 @@ class CreditsAnswer(BaseModel):
 
 
 @router.get("/credits", response_model=CreditsAnswer)
-async def credits(request: Request, principal: Principal = Depends(current_principal)) -> CreditsAnswer:
+async def credits(
+    request: Request, principal: Principal = Depends(current_principal)
+) -> CreditsAnswer:
     """The account's balance; always ``balance == totalEarned - totalSpent``."""
     async with request.app.state.services.db.session() as session:
         balance = await balance_of(session, principal.account_id)

@@ -22,9 +22,7 @@ class PersonLookup(BaseModel):
     company: OptionalText = Field(
         default=None, validation_alias=AliasChoices("company", "companyName", "company_name")
     )
-    website: OptionalText = Field(
-        default=None, validation_alias=AliasChoices("website", "domain")
-    )
+    website: OptionalText = Field(default=None, validation_alias=AliasChoices("website", "domain"))
 
     @model_validator(mode="after")
     def _company_or_website(self) -> PersonLookup:

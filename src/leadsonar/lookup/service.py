@@ -80,7 +80,9 @@ class LookupService:
         """The waterfall for one field, uncharged (jobs charge on their own)."""
         return await self.waterfall.run(fld, target.person, target.company)
 
-    async def _charged(self, account_id: int, fld: str, target: Target) -> tuple[WaterfallResult, int]:
+    async def _charged(
+        self, account_id: int, fld: str, target: Target
+    ) -> tuple[WaterfallResult, int]:
         reference = f"{fld}_{uuid.uuid4().hex[:16]}"
         async with self.db.write_session() as session:
             await ledger.charge(session, account_id, LOOKUP_COST, f"find-{fld}", reference)

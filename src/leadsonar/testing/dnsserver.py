@@ -27,6 +27,8 @@ import idna
 
 Failure = Literal["servfail", "timeout"]
 
+_POLL_INTERVAL = 0.02  # seconds between the listener threads' shutdown checks
+
 
 def _key(name: str) -> str:
     name = name.strip().rstrip(".").lower()
@@ -123,7 +125,7 @@ class LoopbackDns:
     def add_name(self, name: str) -> None:
         """Make ``name`` exist without records (NOERROR, empty answers instead of NXDOMAIN)."""
         with self._zone.lock:
-            self._zone.records[_key(name)]  # noqa: B018 - the defaultdict creates the entry
+            self._zone.records[_key(name)]
 
     def fail(self, name: str, how: Failure = "servfail") -> None:
         """Answer every question about ``name`` with SERVFAIL, or drop it (``"timeout"``)."""
@@ -169,7 +171,14 @@ class LoopbackDns:
             self._servers = [udp, tcp]
             self.port = port
             for server in self._servers:
-                server.start_thread()
+                # dnslib's start_thread() polls every 0.5 s, which makes stop() slow
+                server.thread = threading.Thread(
+                    target=server.server.serve_forever,
+                    kwargs={"poll_interval": _POLL_INTERVAL},
+                    name=f"LoopbackDns:{port}",
+                    daemon=True,
+                )
+                server.thread.start()
             return self
         raise RuntimeError(f"no port free for both UDP and TCP on {self.host}")
 

@@ -6,10 +6,11 @@ loopback, link-local or otherwise non-global addresses unless the operator allow
 address with :func:`ensure_allowed`, and connect to the checked address, never to the name again
 (a second lookup could answer differently: DNS rebinding).
 
-The rule is an allow-list of *global unicast* space: an address is refused when Python's
-:mod:`ipaddress` does not call it global (RFC 6890 special-purpose registries: private, shared
-``100.64.0.0/10``, documentation, benchmarking, ``0.0.0.0/8``, ``240.0.0.0/4``, ``fc00::/7``, …)
-or when it is multicast, reserved, loopback, link-local, site-local or unspecified. IPv6 forms
+The rule is an allow-list of *global unicast* space: an address is refused when it lies in an
+IANA special-purpose block (RFC 6890 registries: private, shared ``100.64.0.0/10``,
+documentation, benchmarking, ``0.0.0.0/8``, ``240.0.0.0/4``, ``fc00::/7``, site-local, …; listed
+here so the answer does not depend on the Python release), when Python's :mod:`ipaddress` does
+not call it global, or when it is multicast, reserved, loopback, link-local or unspecified. IPv6 forms
 that carry an IPv4 address (IPv4-mapped ``::ffff:0:0/96``, NAT64 ``64:ff9b::/96`` per RFC 6052,
 6to4 ``2002::/16`` per RFC 3056) are judged by the IPv4 address inside them.
 """
@@ -25,6 +26,40 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+
+# IANA special-purpose blocks (RFC 6890 registries) refused whatever the Python version's
+# ``is_global`` says: its tables differ between patch releases (e.g. 192.0.0.0/24).
+_SPECIAL_PURPOSE: tuple[IPNetwork, ...] = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.88.99.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/127",
+        "64:ff9b:1::/48",
+        "100::/64",
+        "2001::/23",
+        "2001:db8::/32",
+        "3fff::/20",
+        "5f00::/16",
+        "fc00::/7",
+        "fe80::/10",
+        "fec0::/10",
+        "ff00::/8",
+    )
+)
 
 
 def _parse(ip: str | IPAddress) -> IPAddress | None:
@@ -45,11 +80,13 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
     return address.sixtofour
 
 
-def _in_allowed(address: IPAddress, allowed: Sequence[IPNetwork]) -> bool:
-    return any(address.version == net.version and address in net for net in allowed)
+def _in_any(address: IPAddress, networks: Sequence[IPNetwork]) -> bool:
+    return any(address.version == net.version and address in net for net in networks)
 
 
 def _is_global_unicast(address: IPAddress) -> bool:
+    if _in_any(address, _SPECIAL_PURPOSE):
+        return False
     if (
         address.is_multicast
         or address.is_reserved
@@ -59,8 +96,6 @@ def _is_global_unicast(address: IPAddress) -> bool:
         or address.is_private
     ):
         return False
-    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
-        return False  # fec0::/10, deprecated by RFC 3879 but still routed inside some networks
     return address.is_global
 
 
@@ -82,7 +117,7 @@ def is_allowed(ip: str | IPAddress, allowed: Sequence[IPNetwork] = ()) -> bool:
     address = _parse(ip)
     if address is None:
         return False
-    if _in_allowed(address, allowed):
+    if _in_any(address, allowed):
         return True
     if isinstance(address, ipaddress.IPv6Address):
         inner = _embedded_ipv4(address)

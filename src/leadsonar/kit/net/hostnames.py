@@ -88,7 +88,7 @@ def to_a_label(name: str) -> str:
 def _host_of(value: str) -> str:
     """The host part of a URL-ish value (``https://user@Host:8080/path`` → ``Host``)."""
     text = _DOTS.sub(".", value)
-    if not _SCHEME.match(text):
+    if not _SCHEME.match(text) and not text.startswith("//"):
         text = "//" + text
     try:
         parts = urlsplit(text)
@@ -100,7 +100,7 @@ def _host_of(value: str) -> str:
     return host
 
 
-def domain_from_website(value: str, *, allow_reserved: bool = False) -> str:
+def domain_from_website(value: str, *, allow_reserved: bool = False, strip_www: bool = True) -> str:
     """The mail domain for a website value, as a lowercase A-label without ``www.``.
 
     Args:
@@ -110,6 +110,7 @@ def domain_from_website(value: str, *, allow_reserved: bool = False) -> str:
         allow_reserved: also accept names under the reserved testing TLDs
             (:data:`RESERVED_TEST_TLDS`: ``.test``, ``.example`` and the IDN test TLDs). The app
             passes ``True`` only when ``LEADSONAR_ALLOWED_PRIVATE_NETWORKS`` is set.
+        strip_www: drop a leading ``www.`` (websites); ``False`` for the domain of an address.
 
     Returns:
         e.g. ``"stripe.com"``, ``"xn--bckerei-mller-bfb28a.de"``, ``"mail.eu.example.co.uk"``
@@ -153,7 +154,7 @@ def domain_from_website(value: str, *, allow_reserved: bool = False) -> str:
             raise InvalidDomain(f"{domain!r} is a public suffix, not a company's domain.")
         if parts.subdomain.split(".")[0] != "www":
             return domain
-    if labels[0] == "www" and len(labels) > 2:
+    if strip_www and labels[0] == "www" and len(labels) > 2:
         domain = domain[len("www.") :]
     return domain
 

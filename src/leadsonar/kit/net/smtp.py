@@ -419,7 +419,9 @@ async def _session_on(
                 ip, settings.smtp_port, limit=MAX_LINE_BYTES
             )
     except TimeoutError as error:
-        raise _NextHost(f"connecting timed out after {settings.smtp_connect_timeout:g} s") from error
+        raise _NextHost(
+            f"connecting timed out after {settings.smtp_connect_timeout:g} s"
+        ) from error
     except OSError as error:
         raise _NextHost(f"the connection failed: {error.strerror or error}") from error
 

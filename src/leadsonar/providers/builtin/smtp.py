@@ -129,7 +129,11 @@ class SmtpProber:
                 evidence=evidence | {"pattern": candidate.pattern, "catch_all": result.catch_all},
                 independent=False,
             )
-        if verdicts and len(verdicts) == len(addresses) and all(v in GONE for v in verdicts.values()):
+        if (
+            verdicts
+            and len(verdicts) == len(addresses)
+            and all(v in GONE for v in verdicts.values())
+        ):
             return None
         # Blocked, greylisted, unreachable or cut short: nothing proven either way.
         for candidate, address in zip(candidates, addresses, strict=True):
