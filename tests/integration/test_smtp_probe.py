@@ -94,6 +94,7 @@ async def test_fc18_catch_all_server(
 
     assert result.accepted == [NORA[0]]
     assert result.catch_all is True
+    assert result.catch_all_reply is not None and result.catch_all_reply.code == 250
     assert result.rcpts == server.rcpt_count == 2  # the candidate, then the random address
 
 
@@ -400,3 +401,15 @@ async def test_addresses_that_would_inject_commands_are_refused(
     mx = await net_resolver.mx_hosts(DOMAIN)
     with pytest.raises(ValueError):
         await probe(DOMAIN, [bad], mx=mx, resolver=net_resolver, settings=net_settings)
+
+
+async def test_an_address_shared_by_two_mx_names_is_tried_once(
+    dns_zone: LoopbackDns, net_settings: Settings
+):
+    two_mx(dns_zone, "127.0.0.9", "127.0.0.9")  # both names, one refusing address
+
+    result = await run_probe(net_settings, NORA)
+
+    assert list(result.host_errors) == ["mx1.example.test[127.0.0.9]"]
+    assert {r.verdict for r in result.verdicts.values()} == {V.TEMPORARY}
+    assert result.verdicts[NORA[0]].code is None and result.connections == 0

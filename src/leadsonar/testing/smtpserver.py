@@ -249,6 +249,14 @@ def _protocol_class() -> type:
             self._owner._live.add(self)
             super().connection_made(transport)
 
+        def eof_received(self) -> bool | None:
+            # aiosmtpd only cancels its handler on EOF; close too, so tests can see that the
+            # client went away (open_connections) even while a greeting is being delayed.
+            super().eof_received()
+            if self.transport is not None:
+                self.transport.close()
+            return False
+
         def connection_lost(self, error: Exception | None) -> None:
             self._owner._live.discard(self)
             super().connection_lost(error)

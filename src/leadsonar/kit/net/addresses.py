@@ -10,9 +10,9 @@ The rule is an allow-list of *global unicast* space: an address is refused when 
 IANA special-purpose block (RFC 6890 registries: private, shared ``100.64.0.0/10``,
 documentation, benchmarking, ``0.0.0.0/8``, ``240.0.0.0/4``, ``fc00::/7``, site-local, …; listed
 here so the answer does not depend on the Python release), when Python's :mod:`ipaddress` does
-not call it global, or when it is multicast, reserved, loopback, link-local or unspecified. IPv6 forms
-that carry an IPv4 address (IPv4-mapped ``::ffff:0:0/96``, NAT64 ``64:ff9b::/96`` per RFC 6052,
-6to4 ``2002::/16`` per RFC 3056) are judged by the IPv4 address inside them.
+not call it global, or when it is multicast, reserved, loopback, link-local or unspecified.
+IPv6 forms that carry an IPv4 address (IPv4-mapped ``::ffff:0:0/96``, NAT64 ``64:ff9b::/96``
+per RFC 6052, 6to4 ``2002::/16`` per RFC 3056) are judged by the IPv4 address inside them.
 """
 
 from __future__ import annotations

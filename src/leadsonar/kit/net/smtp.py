@@ -289,6 +289,7 @@ class ProbeResult:
             probe every untried address is ``temporary`` (retry may help) or ``unknown``.
         catch_all: ``True`` when a random address was accepted too (FC-18), ``False`` when a
             random or candidate address was rejected, ``None`` when not tested.
+        catch_all_reply: the reply to the random-address RCPT, if one was sent.
         no_mail: DNS says the domain takes no mail (null MX, NXDOMAIN, no hosts); no connection
             was made.
         blocked: a server refused the prober itself (banner, HELO, MAIL FROM or an RCPT
@@ -304,6 +305,7 @@ class ProbeResult:
     mx_host: str | None = None
     verdicts: dict[str, RcptResult] = field(default_factory=dict)
     catch_all: bool | None = None
+    catch_all_reply: RcptResult | None = None
     no_mail: bool = False
     blocked: bool = False
     error: str | None = None
@@ -481,11 +483,12 @@ async def _rcpts(
         result.catch_all = False
     elif catch_all_probe and RcptVerdict.ACCEPTED in verdicts and result.catch_all is None:
         result.rcpts += 1
-        reply = await session.command(f"RCPT TO:<{random_local_part()}@{result.domain}>")
-        verdict = classify_rcpt(reply)
-        if verdict is RcptVerdict.ACCEPTED:
+        random_address = f"{random_local_part()}@{result.domain}"
+        reply = await session.command(f"RCPT TO:<{random_address}>")
+        result.catch_all_reply = RcptResult.from_reply(reply)
+        if result.catch_all_reply.verdict is RcptVerdict.ACCEPTED:
             result.catch_all = True
-        elif verdict is RcptVerdict.REJECTED:
+        elif result.catch_all_reply.verdict is RcptVerdict.REJECTED:
             result.catch_all = False
 
 
@@ -545,10 +548,12 @@ async def probe(
     pending = list(dict.fromkeys(addresses))
     if not pending:
         return result
-    attempts = 0
+    tried: set[str] = set()
     retry_helps = False
     last_reply: SmtpReply | None = None
     for mx_host in mx.hosts:
+        if len(tried) >= MAX_CONNECTIONS:
+            break
         try:
             ips = await resolver.addresses(mx_host.host)
         except (DnsError, InvalidDomain) as error:
@@ -560,14 +565,17 @@ async def probe(
             continue
         for ip in ips:
             where = f"{mx_host.host}[{ip}]"
+            if ip in tried:  # another MX name for an address that already failed
+                continue
             try:
                 ensure_allowed(ip, settings.allowed_private_networks)
             except AddressNotAllowed as error:
                 result.host_errors[where] = error.message
                 continue
-            if attempts >= MAX_CONNECTIONS:
+            if len(tried) >= MAX_CONNECTIONS:
+                result.host_errors[where] = f"not tried: {MAX_CONNECTIONS} attempts were made"
                 break
-            attempts += 1
+            tried.add(ip)
             try:
                 await _session_on(
                     ip,
