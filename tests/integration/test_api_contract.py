@@ -214,3 +214,24 @@ async def test_two_hundred_concurrent_requests_spend_exactly_fifty_credits(
     assert credits["balance"] == 0
     assert credits["totalSpent"] == 50
     assert credits["balance"] == credits["totalEarned"] - credits["totalSpent"]
+
+
+async def test_rate_limit_is_shared_through_redis(
+    make_settings: Callable[..., Settings], redis_url: str
+) -> None:
+    """Two servers on one Redis storage share one key's budget (LEADSONAR_RATE_LIMIT_STORAGE)."""
+    import uuid
+
+    settings = make_settings(
+        providers="email=known;phone=known",
+        rate_limit="4/minute",
+        rate_limit_storage=redis_url,
+    )
+    async with LiveServer(settings) as first, LiveServer(settings) as second:
+        key = await first.create_account(f"shared-{uuid.uuid4().hex[:8]}", credits=1)
+        headers = {"Authorization": f"Bearer {key}"}
+        statuses = []
+        async with httpx.AsyncClient(headers=headers, timeout=30) as client:
+            for server in (first, second, first, second, first):
+                statuses.append((await client.get(f"{server.url}/api/v1/credits")).status_code)
+    assert statuses == [200, 200, 200, 200, 429]
