@@ -1,0 +1,1 @@
+"""LeadSonar benchmarks: each prints its figures and saves them as JSON under bench/results/."""
