@@ -1,19 +1,24 @@
 """Every table, imported in one place for Alembic's autogenerate and the models-match test."""
 
 from leadsonar.accounts.models import Account, ApiKey, AppMeta
-from leadsonar.domains.models import DomainPattern, KnownContact
+from leadsonar.domains.models import CompanyDomain, DomainFacts, DomainPattern, KnownContact
 from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
 from leadsonar.kit.db import Base
 from leadsonar.ledger.models import LedgerEntry
+from leadsonar.waterfall.models import LookupCache, ProviderUsage
 
 __all__ = [
     "Account",
     "ApiKey",
     "AppMeta",
     "Base",
+    "CompanyDomain",
+    "DomainFacts",
     "DomainPattern",
     "EnrichmentItem",
     "EnrichmentJob",
     "KnownContact",
     "LedgerEntry",
+    "LookupCache",
+    "ProviderUsage",
 ]

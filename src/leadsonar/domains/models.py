@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, func
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadsonar.kit.db import Base
@@ -41,3 +42,45 @@ class DomainPattern(Base):
     last_seen_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class DomainFacts(Base):
+    """What the prober and crawler learned about one domain, each part with its own age.
+
+    Attributes:
+        mx_hosts: ``[[preference, host], …]`` as last resolved, or ``None`` before the first look.
+        mx_provider: the recognised mail host (``google``, ``microsoft``, ``proofpoint`` …).
+        null_mx: the domain publishes RFC 7505 null MX (takes no mail).
+        catch_all: the mail server accepts any address (``None`` = not known yet).
+        blocked_until: the prober was refused by policy; do not knock again before this time.
+        crawl: the website crawl's findings (JSON), ``crawled_at`` when made.
+    """
+
+    __tablename__ = "domain_facts"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    mx_hosts: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    mx_provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    null_mx: Mapped[bool] = mapped_column(Boolean, default=False)
+    mx_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    catch_all: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    catch_all_checked_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    blocked_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    crawl: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    crawled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CompanyDomain(Base):
+    """A company name and its domain: imported (``leadsonar import``) or resolved and checked."""
+
+    __tablename__ = "company_domains"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    name_key: Mapped[str] = mapped_column(String(300), index=True)
+    domain: Mapped[str | None] = mapped_column(String(253), nullable=True)
+    source: Mapped[str] = mapped_column(String(20))
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 02:33:43.944760
+Create Date: 2026-11-30 02:44:51.390601
 """
 
 from collections.abc import Sequence
@@ -36,6 +36,39 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("value", sa.String(length=512), nullable=False),
         sa.PrimaryKeyConstraint("key"),
+    )
+    op.create_table(
+        "company_domains",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("name_key", sa.String(length=300), nullable=False),
+        sa.Column("domain", sa.String(length=253), nullable=True),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column(
+            "checked_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("company_domains", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_company_domains_name_key"), ["name_key"], unique=False)
+
+    op.create_table(
+        "domain_facts",
+        sa.Column("domain", sa.String(length=253), nullable=False),
+        sa.Column("mx_hosts", sa.JSON(), nullable=True),
+        sa.Column("mx_provider", sa.String(length=40), nullable=True),
+        sa.Column("null_mx", sa.Boolean(), nullable=False),
+        sa.Column("mx_checked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("catch_all", sa.Boolean(), nullable=True),
+        sa.Column("catch_all_checked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("blocked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("blocked_reason", sa.String(length=300), nullable=True),
+        sa.Column("crawl", sa.JSON(), nullable=True),
+        sa.Column("crawled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("domain"),
     )
     op.create_table(
         "domain_patterns",
@@ -72,6 +105,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_known_contacts_domain"), ["domain"], unique=False)
         batch_op.create_index(batch_op.f("ix_known_contacts_name_key"), ["name_key"], unique=False)
 
+    op.create_table(
+        "lookup_cache",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("field", sa.String(length=8), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
+    with op.batch_alter_table("lookup_cache", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_lookup_cache_expires_at"), ["expires_at"], unique=False
+        )
+
+    op.create_table(
+        "provider_usage",
+        sa.Column("provider", sa.String(length=40), nullable=False),
+        sa.Column("calls", sa.Integer(), nullable=False),
+        sa.Column("hits", sa.Integer(), nullable=False),
+        sa.Column("errors", sa.Integer(), nullable=False),
+        sa.Column("cost_spent", sa.Float(), nullable=False),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("provider"),
+    )
     op.create_table(
         "api_keys",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -163,6 +230,10 @@ def upgrade() -> None:
         sa.Column("phone_provider", sa.String(length=40), nullable=True),
         sa.Column("smtp_connections", sa.Integer(), nullable=False),
         sa.Column("smtp_rcpts", sa.Integer(), nullable=False),
+        sa.Column("email_verification", sa.String(length=16), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("not_before", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("detail", sa.JSON(), nullable=True),
         sa.Column("error", sa.String(length=300), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["job_id"], ["enrichment_jobs.id"], ondelete="CASCADE"),
@@ -198,12 +269,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_api_keys_account_id"))
 
     op.drop_table("api_keys")
+    op.drop_table("provider_usage")
+    with op.batch_alter_table("lookup_cache", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_lookup_cache_expires_at"))
+
+    op.drop_table("lookup_cache")
     with op.batch_alter_table("known_contacts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_known_contacts_name_key"))
         batch_op.drop_index(batch_op.f("ix_known_contacts_domain"))
 
     op.drop_table("known_contacts")
     op.drop_table("domain_patterns")
+    op.drop_table("domain_facts")
+    with op.batch_alter_table("company_domains", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_company_domains_name_key"))
+
+    op.drop_table("company_domains")
     op.drop_table("app_meta")
     op.drop_table("accounts")
     # ### end Alembic commands ###
