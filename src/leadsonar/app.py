@@ -86,6 +86,10 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
 
 async def close_services(services: Services) -> None:
     await services.runner.stop()
+    for provider in services.registry.providers.values():
+        aclose = getattr(provider, "aclose", None)
+        if aclose is not None:
+            await aclose()
     await services.db.dispose()
 
 

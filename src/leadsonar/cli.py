@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from leadsonar.accounts import service as accounts
 from leadsonar.app import Services, close_services, open_services
 from leadsonar.config import Settings, get_settings
-from leadsonar.domains.contacts import ImportReport, import_rows, read_contacts_csv
+from leadsonar.domains.contacts import ImportReport, column_key, import_rows, read_contacts_csv
 from leadsonar.exceptions import LeadSonarError
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
@@ -39,8 +39,9 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(credits_app, name="credits")
 
-console = Console()
-err = Console(stderr=True)
+# User text (account names, CSV cells) is printed as is: never read as Rich markup.
+console = Console(markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False)
 T = TypeVar("T")
 
 DatabaseOption = Annotated[
@@ -56,7 +57,7 @@ def _settings(database_url: str | None) -> Settings:
     try:
         return get_settings(**overrides)
     except ValueError as exc:
-        err.print(f"[red]Invalid settings:[/red] {exc}")
+        err.print(f"Invalid settings: {exc}", style="red")
         raise typer.Exit(2) from None
 
 
@@ -71,7 +72,7 @@ def _run(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except LeadSonarError as exc:
-        err.print(f"[red]Error:[/red] {exc.message}")
+        err.print(f"Error: {exc.message}", style="red")
         raise typer.Exit(1) from None
 
 
@@ -119,7 +120,7 @@ def serve(
 @accounts_app.command("create")
 def accounts_create(
     name: str,
-    credits: Annotated[int, typer.Option(help="Credits to grant at creation.")] = 0,
+    credits: Annotated[int, typer.Option(min=0, help="Credits to grant at creation.")] = 0,
     database_url: DatabaseOption = None,
 ) -> None:
     """Create an account and its first API key (printed as the last line)."""
@@ -166,7 +167,11 @@ def keys_revoke(key_prefix: str, database_url: DatabaseOption = None) -> None:
 
 
 @credits_app.command("grant")
-def credits_grant(account: str, credits: int, database_url: DatabaseOption = None) -> None:
+def credits_grant(
+    account: str,
+    credits: Annotated[int, typer.Argument(min=1)],
+    database_url: DatabaseOption = None,
+) -> None:
     """Add CREDITS to ACCOUNT."""
 
     async def work(services: Services) -> int:
@@ -240,7 +245,8 @@ def enrich(
 ) -> None:
     """Enrich a CSV (firstName,lastName,website[,company]) into OUT.csv, streaming: rows are read,
     looked up and written in order, a window at a time, so large files need little memory."""
-    total = max(0, sum(1 for _ in input_file.open(encoding="utf-8-sig")) - 1)
+    with input_file.open(newline="", encoding="utf-8-sig") as counting:
+        total = max(0, sum(1 for _ in csv.reader(counting)) - 1)
 
     async def work(services: Services) -> int:
         written = 0
@@ -264,10 +270,8 @@ def enrich(
             semaphore = asyncio.Semaphore(concurrency)
 
             async def one(row: dict[str, str]) -> dict[str, Any]:
-                canon = {
-                    k.replace("_", "").replace(" ", "").lower(): v for k, v in row.items() if k
-                }
-                out: dict[str, Any] = dict(row)
+                canon = {column_key(k): v for k, v in row.items() if k}
+                out: dict[str, Any] = {k: v for k, v in row.items() if k is not None}
                 async with semaphore:
                     try:
                         target = await services.lookup.target(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from datetime import timedelta
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -64,10 +65,126 @@ class Settings(BaseSettings):
     )
     smtp_banner_timeout: float = Field(default=20.0, description="seconds to wait for the 220")
     smtp_proxy: str | None = None
+    smtp_max_connections_per_host: int = Field(
+        default=2, ge=1, le=20, description="open SMTP connections per mail server, process-wide"
+    )
+    smtp_idle_seconds: float = Field(
+        default=15.0, ge=0, description="seconds an idle SMTP session is kept for reuse"
+    )
+    smtp_greylist_delay: float = Field(
+        default=65.0, ge=0, description="seconds before retrying a greylisted address"
+    )
+    smtp_block_backoff: float = Field(
+        default=6 * 3600.0, ge=0, description="seconds to leave a domain alone after a block"
+    )
+
+    crawl_max_pages: int = Field(
+        default=8, ge=1, le=50, description="pages one website crawl may fetch (robots.txt apart)"
+    )
+    crawl_timeout: float = Field(
+        default=10.0, gt=0, description="seconds one website request may take, body included"
+    )
+    crawl_max_bytes: int = Field(
+        default=2_000_000, ge=1024, description="bytes of one page body read at most"
+    )
+    crawl_delay: float = Field(
+        default=0.5, ge=0, description="seconds between two requests to one web host"
+    )
+    crawl_ttl: timedelta = Field(
+        default=timedelta(days=7), description="how long a website crawl is reused (seconds)"
+    )
+    crawl_scheme: Literal["https", "http"] = Field(
+        default="https",
+        description="scheme tried first for a bare domain; https falls back to http",
+    )
+    crawl_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="port for bare domains (default 443 for https, 80 for http); tests only",
+    )
 
     providers: str = DEFAULT_PROVIDERS
     provider_timeout: float = Field(default=45.0, description="seconds one provider may take")
     lookup_deadline: float = Field(default=60.0, description="seconds one lookup may take")
+
+    # Commercial providers (docs/providers.md): each is `unconfigured` until its key is set; the
+    # base URL is a setting so tests and proxies can point it elsewhere.
+    hunter_api_key: SecretStr | None = None
+    hunter_base_url: str = "https://api.hunter.io/v2"
+    prospeo_api_key: SecretStr | None = None
+    prospeo_base_url: str = "https://api.prospeo.io"
+    leadmagic_api_key: SecretStr | None = None
+    leadmagic_base_url: str = "https://api.leadmagic.io"
+    findymail_api_key: SecretStr | None = None
+    findymail_base_url: str = "https://app.findymail.com"
+    icypeas_api_key: SecretStr | None = None
+    icypeas_base_url: str = "https://app.icypeas.com"
+    dropcontact_api_key: SecretStr | None = None
+    dropcontact_base_url: str = "https://api.dropcontact.com"
+    apollo_api_key: SecretStr | None = None
+    apollo_base_url: str = "https://api.apollo.io"
+    pdl_api_key: SecretStr | None = None
+    pdl_base_url: str = "https://api.peopledatalabs.com"
+    lusha_api_key: SecretStr | None = None
+    lusha_base_url: str = "https://api.lusha.com"
+    provider_limits: str = Field(
+        default="",
+        description="per-provider rate limits overriding the documented defaults, `limits` "
+        "syntax: 'hunter=15/second,500/minute;apollo=50/minute'",
+    )
+    provider_concurrency: str = Field(
+        default="", description="per-provider cap on requests in flight: 'hunter=5;lusha=2'"
+    )
+    provider_costs: str = Field(
+        default="", description="per-provider cost of one answer, in your own unit: 'hunter=1.5'"
+    )
+    provider_poll_interval: float | None = Field(
+        default=None,
+        gt=0,
+        description="seconds between polls of submit-then-poll providers "
+        "(default: each provider's documented pace)",
+    )
+    provider_breaker_failures: int = Field(
+        default=5, ge=1, description="consecutive failures that open a provider's circuit"
+    )
+    provider_breaker_reset: float = Field(
+        default=30.0, gt=0, description="seconds an open circuit waits before one probe call"
+    )
+    provider_throttle_cooldown: float = Field(
+        default=10.0,
+        ge=0,
+        description="seconds a throttled provider rests when it gave no Retry-After",
+    )
+    provider_quota_cooldown: float = Field(
+        default=300.0,
+        ge=0,
+        description="seconds an out-of-credits provider is skipped before one probe call",
+    )
+    provider_auth_cooldown: float = Field(
+        default=600.0, ge=0, description="seconds a provider whose key was rejected is skipped"
+    )
+    declarative_providers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="providers defined by configuration: [declarative_providers.<name>] tables",
+    )
+    declarative_providers_file: str | None = Field(
+        default=None, description="a TOML file with more [declarative_providers.<name>] tables"
+    )
+    confidence_bar: Literal["high", "medium", "low"] = Field(
+        default="high", description="the cascade stops at the first answer at least this sure"
+    )
+    lookup_cache_ttl: float = Field(
+        default=86400.0,
+        ge=0,
+        description="seconds an identical lookup is answered from cache (0 turns the cache off)",
+    )
+    http_timeout: float = Field(
+        default=30.0, gt=0, description="seconds for one provider HTTP read, write or pool wait"
+    )
+    http_connect_timeout: float = Field(
+        default=5.0, gt=0, description="seconds to open a connection to a provider"
+    )
 
     rate_limit: str = "10/second"
     rate_limit_storage: str = "memory://"
@@ -81,6 +198,17 @@ class Settings(BaseSettings):
     @classmethod
     def _dns_servers(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("crawl_ttl", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> Any:
+        """Plain seconds (``LEADSONAR_CRAWL_TTL=3600``) as well as ISO 8601 (``P7D``)."""
+        if isinstance(value, str):
+            try:
+                return timedelta(seconds=float(value))
+            except ValueError:
+                return value
+        return value
 
     @field_validator("allowed_private_networks", mode="before")
     @classmethod

@@ -33,7 +33,8 @@ def name_key(first: str, last: str) -> str:
     return f"{fold(first)}|{fold(last)}"
 
 
-def _column_key(header: str) -> str:
+def column_key(header: str) -> str:
+    """A CSV header folded for matching: ``First_Name``, ``first name`` → ``firstname``."""
     return re.sub(r"[^a-z]", "", header.strip().lower())
 
 
@@ -60,7 +61,7 @@ def read_contacts_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         header = next(reader, None)
         if header is None:
             return
-        keys = [_column_key(h) for h in header]
+        keys = [column_key(h) for h in header]
         if "firstname" not in keys or "lastname" not in keys:
             raise BadRequest(f"{path.name} needs firstName and lastName columns.")
         for row in reader:

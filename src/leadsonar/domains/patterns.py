@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.domains.candidates import infer_patterns
 from leadsonar.domains.models import DomainPattern
+from leadsonar.kit.db import upsert
 
 PATTERN_TTL = timedelta(days=365)
 
@@ -24,17 +23,15 @@ async def add_evidence(session: AsyncSession, domain: str, patterns: list[str]) 
     """Add one unit of evidence at ``domain`` (A-label) for each pattern name in ``patterns``."""
     if not patterns:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = datetime.now(UTC)
     for pattern in dict.fromkeys(patterns):
-        statement = insert(DomainPattern).values(
-            domain=domain, pattern=pattern, evidence=1, last_seen_at=now
+        await upsert(
+            session,
+            DomainPattern,
+            {"domain": domain, "pattern": pattern, "evidence": 1, "last_seen_at": now},
+            keys=["domain", "pattern"],
+            update={"evidence": DomainPattern.evidence + 1, "last_seen_at": now},
         )
-        statement = statement.on_conflict_do_update(
-            index_elements=[DomainPattern.domain, DomainPattern.pattern],
-            set_={"evidence": DomainPattern.evidence + 1, "last_seen_at": now},
-        )
-        await session.execute(statement)
 
 
 async def learn_address(session: AsyncSession, email: str, first: str, last: str) -> list[str]:
@@ -62,3 +59,22 @@ async def learned_patterns(
         .order_by(DomainPattern.evidence.desc(), DomainPattern.pattern)
     )
     return [(pattern, int(evidence)) for pattern, evidence in rows.all()]
+
+
+async def popular_patterns(
+    session: AsyncSession, ttl: timedelta = PATTERN_TTL, min_domains: int = 1
+) -> list[str]:
+    """Patterns seen at ``min_domains`` domains or more (within ``ttl``), most domains first.
+
+    This is the second key of candidate order: after the domain's own learned patterns, the
+    patterns most common across the domains this installation has seen.
+    """
+    since = datetime.now(UTC) - ttl
+    rows = await session.execute(
+        select(DomainPattern.pattern, func.count())
+        .where(DomainPattern.last_seen_at >= since)
+        .group_by(DomainPattern.pattern)
+        .having(func.count() >= min_domains)
+        .order_by(func.count().desc(), DomainPattern.pattern)
+    )
+    return [pattern for pattern, _ in rows.all()]

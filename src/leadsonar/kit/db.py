@@ -120,3 +120,32 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def upsert(
+    session: AsyncSession,
+    table: type[Base],
+    values: dict[str, Any],
+    keys: list[str],
+    update: dict[str, Any] | None = None,
+) -> None:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE`` on SQLite and PostgreSQL alike.
+
+    Args:
+        table: the mapped class.
+        values: the row to insert.
+        keys: the columns of the unique key the conflict is on.
+        update: what to set on conflict (column → value or SQL expression); defaults to every
+            non-key column of ``values``.
+    """
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).values(**values)
+    changes = update if update is not None else {k: v for k, v in values.items() if k not in keys}
+    if changes:
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=changes)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    await session.execute(statement)

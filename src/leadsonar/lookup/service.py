@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from leadsonar.config import Settings
 from leadsonar.domains.contacts import domain_for_company
-from leadsonar.exceptions import InvalidDomain
+from leadsonar.exceptions import BadRequest, InvalidDomain
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.hostnames import display_domain, domain_from_website
 from leadsonar.kit.phones import display_from_e164
@@ -65,7 +65,8 @@ class LookupService:
             except InvalidDomain as exc:
                 raise InvalidDomain(f"website: {exc.message}") from None
             return Target(person, Company(domain=domain, name=company))
-        assert company is not None
+        if not company:
+            raise BadRequest("Provide at least company or website alongside the name.")
         async with self.db.session() as session:
             domain = await domain_for_company(session, company)
         if domain:

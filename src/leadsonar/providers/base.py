@@ -101,6 +101,12 @@ class ProbeStats:
 PROBE_STATS: ContextVar[ProbeStats | None] = ContextVar("PROBE_STATS", default=None)
 
 
+RETRY_WAIT_UNTIL: ContextVar[float | None] = ContextVar("RETRY_WAIT_UNTIL", default=None)
+"""``time.monotonic()`` until which a provider may wait to retry (e.g. after greylisting) within
+the current lookup; ``None`` means do not wait: answer now and say when to retry (bulk jobs
+schedule the retry instead of blocking a worker)."""
+
+
 def count_probe(connections: int = 0, rcpts: int = 0) -> None:
     """Add SMTP work to the current lookup's counter (a no-op outside a waterfall call)."""
     stats = PROBE_STATS.get()

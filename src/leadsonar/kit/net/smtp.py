@@ -11,14 +11,14 @@ normal delivery that never sends ``DATA`` (RFC 5321 §3.3)::
     C: RCPT TO:<random>      the catch-all probe, after the candidates (FC-18)
     C: QUIT
 
-Three layers, each usable alone: :func:`parse_reply` / :func:`read_reply` (multi-line replies,
-RFC 5321 §4.2.1), :func:`classify_rcpt` (a reply → :class:`RcptVerdict`, pure), and
-:func:`probe` (DNS answer → connections → :class:`ProbeResult`).
+Three layers, each usable alone: :mod:`~leadsonar.kit.net.smtp_session` (one connection,
+multi-line replies read per RFC 5321 §4.2.1), :func:`classify_rcpt` (a reply →
+:class:`RcptVerdict`, pure), and :func:`probe` (DNS answer → sessions from the process's
+:class:`~leadsonar.kit.net.smtp_pool.SmtpPool` → :class:`ProbeResult`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 import string
@@ -30,128 +30,41 @@ from leadsonar.config import Settings
 from leadsonar.exceptions import AddressNotAllowed, InvalidDomain
 from leadsonar.kit.net.addresses import ensure_allowed
 from leadsonar.kit.net.dns import DnsError, MxAnswer, Resolver
+from leadsonar.kit.net.smtp_pool import PooledSession, SmtpPool
+from leadsonar.kit.net.smtp_session import (
+    MAX_LINE_BYTES,
+    NextHost,
+    Refused,
+    SmtpConnectionClosed,
+    SmtpError,
+    SmtpProtocolError,
+    SmtpReply,
+    parse_reply,
+    read_reply,
+)
 
-MAX_REPLY_LINES = 100
-"""Lines one reply may have before the server is treated as broken."""
-
-MAX_LINE_BYTES = 8192
-"""Bytes one reply line may have (RFC 5321 §4.5.3.1.5 says 512; servers exceed it)."""
+__all__ = [
+    "MAX_CONNECTIONS",
+    "MAX_LINE_BYTES",
+    "ProbeResult",
+    "RcptResult",
+    "RcptVerdict",
+    "SmtpConnectionClosed",
+    "SmtpError",
+    "SmtpProtocolError",
+    "SmtpReply",
+    "classify_rcpt",
+    "parse_reply",
+    "probe",
+    "random_local_part",
+    "read_reply",
+]
 
 MAX_CONNECTIONS = 5
 """Connection attempts one probe makes at most, over all MX hosts and their addresses."""
 
-QUIT_TIMEOUT = 5.0
-"""Seconds at most to wait for the reply to QUIT (the answer does not matter)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Replies
-
-
-class SmtpError(Exception):
-    """The SMTP dialogue broke down (base of the errors below)."""
-
-
-class SmtpProtocolError(SmtpError):
-    """The server sent something that is not an SMTP reply."""
-
-
-class SmtpConnectionClosed(SmtpError):
-    """The server closed the connection before finishing its reply."""
-
-
-_ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
-
-
-@dataclass(frozen=True)
-class SmtpReply:
-    """One complete SMTP reply.
-
-    Attributes:
-        code: the three-digit reply code, from the first three characters of the first line only
-            (FC-21: a ``550`` inside the text or a URL is never the code).
-        enhanced: the RFC 3463 enhanced status code at the start of the text (``"5.1.1"``), or
-            ``None``; it is only taken when its class digit agrees with ``code``.
-        lines: the text of each line after the code and its separator, in order.
-    """
-
-    code: int
-    enhanced: str | None
-    lines: tuple[str, ...]
-
-    @property
-    def text(self) -> str:
-        """All lines' text joined with single spaces."""
-        return " ".join(line.strip() for line in self.lines if line.strip())
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.text}".strip()
-
-
-def parse_reply(lines: Sequence[str]) -> SmtpReply:
-    """Build a reply from its raw lines (``"250-first"``, …, ``"250 last"``).
-
-    Args:
-        lines: the reply's lines with or without their CRLF; the last one must be final.
-
-    Returns:
-        The :class:`SmtpReply`.
-
-    Raises:
-        SmtpProtocolError: no lines, a line that does not start with a three-digit code in
-            200..599, or a continuation line (``-`` as 4th character) in last place.
-    """
-    if not lines:
-        raise SmtpProtocolError("empty reply")
-    texts = []
-    code = 0
-    for index, raw in enumerate(lines):
-        line = raw.rstrip("\r\n")
-        if len(line) < 3 or not line[:3].isdigit() or not "200" <= line[:3] <= "599":
-            raise SmtpProtocolError(f"not an SMTP reply line: {line[:80]!r}")
-        if index == 0:
-            code = int(line[:3])
-        if line[3:4] == "-" and index == len(lines) - 1:
-            raise SmtpProtocolError("the reply ends with a continuation line")
-        texts.append(line[4:])
-    enhanced = None
-    match = _ENHANCED.match(texts[0])
-    if match and match.group(1) == str(code)[0]:
-        enhanced = ".".join(match.groups())
-    return SmtpReply(code=code, enhanced=enhanced, lines=tuple(texts))
-
-
-async def read_reply(reader: asyncio.StreamReader, timeout: float) -> SmtpReply:
-    """Read one whole reply, multi-line included (RFC 5321 §4.2.1).
-
-    Lines whose 4th character is ``-`` continue the reply; the first line whose 4th character is
-    a space (or that has only the code) ends it (FC-20).
-
-    Args:
-        reader: the connection's stream.
-        timeout: seconds for the whole reply.
-
-    Raises:
-        TimeoutError: the reply was not complete within ``timeout``.
-        SmtpConnectionClosed: the server closed the connection mid-reply.
-        SmtpProtocolError: a malformed or over-long line, or more than
-            :data:`MAX_REPLY_LINES` lines.
-    """
-    lines: list[str] = []
-    async with asyncio.timeout(timeout):
-        while True:
-            try:
-                raw = await reader.readline()
-            except ValueError as error:  # StreamReader's limit: a line over MAX_LINE_BYTES
-                raise SmtpProtocolError("reply line too long") from error
-            if not raw.endswith(b"\n"):
-                raise SmtpConnectionClosed("the server closed the connection")
-            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            lines.append(line)
-            if line[3:4] != "-":
-                return parse_reply(lines)
-            if len(lines) >= MAX_REPLY_LINES:
-                raise SmtpProtocolError(f"reply longer than {MAX_REPLY_LINES} lines")
+MAX_SESSIONS_PER_HOST = 3
+"""Sessions one probe opens on one server when it throttles after an unknown recipient."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -319,23 +232,6 @@ class ProbeResult:
         return [a for a, r in self.verdicts.items() if r.verdict is RcptVerdict.ACCEPTED]
 
 
-class _NextHost(Exception):
-    """This host cannot serve the probe now: try the next address or MX host."""
-
-    def __init__(self, reason: str, reply: SmtpReply | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.reply = reply
-
-
-class _Refused(Exception):
-    """The server refused the prober itself (5xx banner, HELO or MAIL FROM)."""
-
-    def __init__(self, reply: SmtpReply) -> None:
-        super().__init__(str(reply))
-        self.reply = reply
-
-
 _SAFE_ADDRESS = re.compile(r"^[^\s<>@\x00-\x1f\x7f]+@[^\s<>@\x00-\x1f\x7f]+$")
 
 
@@ -347,130 +243,39 @@ def random_local_part(length: int = 16) -> str:
     )
 
 
-class _Session:
-    """One SMTP connection, one command at a time."""
-
-    def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, settings: Settings
-    ) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.settings = settings
-
-    async def command(self, line: str, timeout: float | None = None) -> SmtpReply:
-        timeout = self.settings.smtp_timeout if timeout is None else timeout
-        async with asyncio.timeout(timeout):
-            self.writer.write(line.encode("utf-8") + b"\r\n")
-            await self.writer.drain()
-            return await read_reply(self.reader, timeout)
-
-    async def quit(self) -> None:
-        try:
-            await self.command("QUIT", min(self.settings.smtp_timeout, QUIT_TIMEOUT))
-        except (OSError, SmtpError, TimeoutError):
-            pass  # the verdicts are in; a server that drops QUIT changes nothing
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-async def _greet(session: _Session, settings: Settings) -> None:
-    """Banner, EHLO (or HELO), MAIL FROM. Raises _NextHost or _Refused."""
-    banner = await read_reply(session.reader, settings.smtp_banner_timeout)
-    if banner.code != 220:
-        if 500 <= banner.code < 600:
-            raise _Refused(banner)  # RFC 5321 §3.1: 554 greeting = no service for us
-        raise _NextHost(f"the greeting was {banner}", banner)
-
-    hello = await session.command(f"EHLO {settings.smtp_helo_name}")
-    if hello.code != 250 and hello.code != 421:
-        hello = await session.command(f"HELO {settings.smtp_helo_name}")  # RFC 5321 §4.1.4
-    _expect_250(hello, "HELO")
-
-    sender = await session.command(f"MAIL FROM:<{settings.mail_from}>")
-    _expect_250(sender, "MAIL FROM")
-
-
-def _expect_250(reply: SmtpReply, phase: str) -> None:
-    if reply.code == 250:
-        return
-    if 500 <= reply.code < 600:
-        raise _Refused(reply)
-    raise _NextHost(f"{phase} was answered {reply}", reply)
-
-
-async def _session_on(
-    ip: str,
-    host: str,
-    pending: list[str],
-    result: ProbeResult,
-    settings: Settings,
-    *,
-    stop_at_first_accept: bool,
-    catch_all_probe: bool,
-) -> None:
-    """Run one SMTP session on ``ip``; give each address in ``pending`` its verdict.
-
-    Addresses are removed from ``pending`` as they get a verdict (or are skipped after an
-    accept). Raises _NextHost when the host failed before finishing; ``pending`` then holds the
-    addresses still to try elsewhere.
-    """
-    try:
-        async with asyncio.timeout(settings.smtp_connect_timeout):
-            reader, writer = await asyncio.open_connection(
-                ip, settings.smtp_port, limit=MAX_LINE_BYTES
-            )
-    except TimeoutError as error:
-        raise _NextHost(
-            f"connecting timed out after {settings.smtp_connect_timeout:g} s"
-        ) from error
-    except OSError as error:
-        raise _NextHost(f"the connection failed: {error.strerror or error}") from error
-
-    result.connections += 1
-    session = _Session(reader, writer, settings)
-    try:
-        try:
-            await _greet(session, settings)
-            result.mx_host = host
-            await _rcpts(session, pending, result, stop_at_first_accept, catch_all_probe)
-        except TimeoutError as error:
-            raise _NextHost("the server did not answer in time") from error
-        except SmtpConnectionClosed as error:
-            raise _NextHost("the server closed the connection") from error
-        except SmtpError as error:
-            raise _NextHost(f"the server broke the protocol: {error}") from error
-        except OSError as error:
-            raise _NextHost(f"the connection failed: {error.strerror or error}") from error
-        except _Refused as refused:
-            result.mx_host = host
-            result.blocked = True
-            for address in pending:
-                result.verdicts[address] = RcptResult.from_reply(refused.reply, RcptVerdict.BLOCKED)
-            pending.clear()
-            await session.quit()
-            return
-        await session.quit()
-    finally:
-        session.close()
+class _Rotate(Exception):
+    """The server throttled this session after an unknown recipient (Microsoft 365 does):
+    go on with the remaining addresses in a new session."""
 
 
 async def _rcpts(
-    session: _Session,
+    leased: PooledSession,
     pending: list[str],
     result: ProbeResult,
+    *,
     stop_at_first_accept: bool,
     catch_all_probe: bool,
+    rotate_after_reject: bool,
 ) -> None:
+    session = leased.session
     while pending:
         address = pending[0]
+        if rotate_after_reject and leased.rejected_seen:
+            raise _Rotate
         result.rcpts += 1
+        leased.rcpts += 1
         reply = await session.command(f"RCPT TO:<{address}>")
         if reply.code == 421:  # the server is closing the session (RFC 5321 §3.8)
-            raise _NextHost(f"RCPT was answered {reply}", reply)
+            raise NextHost(f"RCPT was answered {reply}", reply)
         outcome = RcptResult.from_reply(reply)
+        if outcome.verdict is RcptVerdict.TEMPORARY and leased.rejected_seen:
+            # A temporary refusal right after an unknown recipient is the session being
+            # throttled, not an answer about this address: ask again in a new session.
+            raise _Rotate
         result.verdicts[address] = outcome
         pending.pop(0)
+        if outcome.verdict is RcptVerdict.REJECTED:
+            leased.rejected_seen = True
         if outcome.verdict is RcptVerdict.BLOCKED:
             result.blocked = True
         if outcome.verdict is RcptVerdict.ACCEPTED and stop_at_first_accept:
@@ -482,7 +287,10 @@ async def _rcpts(
         # RCPT would only raise the odds of being rate-limited.
         result.catch_all = False
     elif catch_all_probe and RcptVerdict.ACCEPTED in verdicts and result.catch_all is None:
+        # After the real candidates, so a server that throttles after an unknown recipient
+        # cannot spoil them (issue 3: the catch-all probe must not spoil the real check).
         result.rcpts += 1
+        leased.rcpts += 1
         random_address = f"{random_local_part()}@{result.domain}"
         reply = await session.command(f"RCPT TO:<{random_address}>")
         result.catch_all_reply = RcptResult.from_reply(reply)
@@ -490,6 +298,62 @@ async def _rcpts(
             result.catch_all = True
         elif result.catch_all_reply.verdict is RcptVerdict.REJECTED:
             result.catch_all = False
+            leased.rejected_seen = True
+
+
+async def _session_on(
+    pool: SmtpPool,
+    ip: str,
+    host: str,
+    pending: list[str],
+    result: ProbeResult,
+    *,
+    stop_at_first_accept: bool,
+    catch_all_probe: bool,
+    rotate_after_reject: bool,
+) -> None:
+    """Give each address in ``pending`` its verdict over one pooled session to ``ip``.
+
+    Addresses leave ``pending`` as they get a verdict (or are skipped after an accept).
+
+    Raises:
+        NextHost: the host failed before finishing; ``pending`` holds what is left.
+        Refused: the server refused the prober itself.
+        _Rotate: the session was throttled after an unknown recipient.
+    """
+    async with pool.lease(ip, host) as (leased, opened):
+        if opened:
+            result.connections += 1
+        result.mx_host = host
+        try:
+            await _rcpts(
+                leased,
+                pending,
+                result,
+                stop_at_first_accept=stop_at_first_accept,
+                catch_all_probe=catch_all_probe,
+                rotate_after_reject=rotate_after_reject,
+            )
+        except _Rotate:
+            leased.reusable = False
+            raise
+        except NextHost:
+            leased.reusable = False
+            raise
+        except TimeoutError as error:
+            leased.reusable = False
+            raise NextHost("the server did not answer in time") from error
+        except SmtpConnectionClosed as error:
+            leased.reusable = False
+            raise NextHost("the server closed the connection") from error
+        except SmtpError as error:
+            leased.reusable = False
+            raise NextHost(f"the server broke the protocol: {error}") from error
+        except OSError as error:
+            leased.reusable = False
+            raise NextHost(f"the connection failed: {error.strerror or error}") from error
+        if rotate_after_reject and leased.rejected_seen:
+            leased.reusable = False
 
 
 async def probe(
@@ -499,23 +363,30 @@ async def probe(
     mx: MxAnswer,
     resolver: Resolver,
     settings: Settings,
+    pool: SmtpPool | None = None,
     stop_at_first_accept: bool = True,
     catch_all_probe: bool = True,
+    rotate_after_reject: bool = False,
 ) -> ProbeResult:
     """Ask the domain's mail hosts, by preference, whether ``addresses`` exist.
 
     For each MX host (RFC 5321 §5.1 order) its addresses are resolved once, each is checked by
     the SSRF guard (:func:`~leadsonar.kit.net.addresses.ensure_allowed` with
     ``settings.allowed_private_networks``) and the connection goes to that checked IP, never to
-    the name. A refused address, a failed connection, a timeout, a ``421`` or a 4xx greeting
-    moves on to the next address or host (at most :data:`MAX_CONNECTIONS` attempts); a 5xx
-    greeting, HELO or MAIL FROM reply means the prober itself is refused: the addresses are
-    ``blocked`` and no other host is tried. In one session the candidates get one ``RCPT`` each,
-    in order, stopping after the first accepted one when ``stop_at_first_accept``; then, if an
-    address was accepted, no address was rejected and ``catch_all_probe`` is set, one ``RCPT``
-    for a random local part tells a catch-all domain apart (FC-18). Every wait is bounded
-    (``smtp_connect_timeout``, ``smtp_banner_timeout``, ``smtp_timeout`` per command, all in
-    seconds); cancelling the task closes the socket.
+    the name. Sessions come from ``pool`` (reused across lookups, capped per server; a private
+    pool that keeps nothing when ``None``). A refused address, a failed connection, a timeout, a
+    ``421`` (the server is then backed off) or a 4xx greeting moves on to the next address or
+    host (at most :data:`MAX_CONNECTIONS` attempts); a 5xx greeting, HELO or MAIL FROM reply
+    means the prober itself is refused: the addresses are ``blocked`` and no other host is tried.
+    In one session the candidates get one ``RCPT`` each, in order, stopping after the first
+    accepted one when ``stop_at_first_accept``; then, if an address was accepted, no address was
+    rejected and ``catch_all_probe`` is set, one ``RCPT`` for a random local part tells a
+    catch-all domain apart (FC-18). A server that answers 4xx right after an unknown recipient
+    is throttling the session: the rest go on in a new session (at most
+    :data:`MAX_SESSIONS_PER_HOST`), and with ``rotate_after_reject`` (or once seen) every
+    rejection ends the session's use. Every wait is bounded (``smtp_connect_timeout``,
+    ``smtp_banner_timeout``, ``smtp_timeout`` per command, all in seconds); cancelling the
+    task closes the socket.
 
     Args:
         domain: the domain, A-label (used for the catch-all probe address).
@@ -523,8 +394,11 @@ async def probe(
         mx: the domain's :meth:`Resolver.mx_hosts` answer.
         resolver: resolves each MX host's addresses.
         settings: HELO name, MAIL FROM, port, timeouts and allowed private networks.
+        pool: the process's session pool; ``None`` opens and closes private sessions.
         stop_at_first_accept: stop sending candidates after the first ``accepted``.
         catch_all_probe: send the random-address RCPT after an accepted candidate.
+        rotate_after_reject: the server is known to throttle after an unknown recipient
+            (e.g. Microsoft 365): never send another RCPT on a session after a rejection.
 
     Returns:
         A :class:`ProbeResult`. Null MX, NXDOMAIN or no mail host → ``no_mail=True`` and no
@@ -548,6 +422,40 @@ async def probe(
     pending = list(dict.fromkeys(addresses))
     if not pending:
         return result
+    own_pool = pool is None
+    active = pool if pool is not None else SmtpPool(settings, idle_seconds=0)
+    try:
+        await _probe_hosts(
+            domain,
+            pending,
+            result,
+            mx=mx,
+            resolver=resolver,
+            settings=settings,
+            pool=active,
+            stop_at_first_accept=stop_at_first_accept,
+            catch_all_probe=catch_all_probe,
+            rotate_after_reject=rotate_after_reject,
+        )
+    finally:
+        if own_pool:
+            await active.aclose()
+    return result
+
+
+async def _probe_hosts(
+    domain: str,
+    pending: list[str],
+    result: ProbeResult,
+    *,
+    mx: MxAnswer,
+    resolver: Resolver,
+    settings: Settings,
+    pool: SmtpPool,
+    stop_at_first_accept: bool,
+    catch_all_probe: bool,
+    rotate_after_reject: bool,
+) -> None:
     tried: set[str] = set()
     retry_helps = False
     last_reply: SmtpReply | None = None
@@ -576,22 +484,46 @@ async def probe(
                 result.host_errors[where] = f"not tried: {MAX_CONNECTIONS} attempts were made"
                 break
             tried.add(ip)
-            try:
-                await _session_on(
-                    ip,
-                    mx_host.host,
-                    pending,
-                    result,
-                    settings,
-                    stop_at_first_accept=stop_at_first_accept,
-                    catch_all_probe=catch_all_probe,
-                )
-            except _NextHost as failure:
-                result.host_errors[where] = failure.reason
-                retry_helps = True
-                last_reply = failure.reply or last_reply
-                continue
-            return result
+            sessions = 0
+            while pending:
+                sessions += 1
+                rotate = rotate_after_reject or pool.throttles_after_unknown(ip)
+                try:
+                    await _session_on(
+                        pool,
+                        ip,
+                        mx_host.host,
+                        pending,
+                        result,
+                        stop_at_first_accept=stop_at_first_accept,
+                        catch_all_probe=catch_all_probe,
+                        rotate_after_reject=rotate,
+                    )
+                except _Rotate:
+                    pool.mark_throttles_after_unknown(ip)
+                    if sessions < MAX_SESSIONS_PER_HOST:
+                        continue
+                    result.host_errors[where] = "the server kept throttling after a rejection"
+                    retry_helps = True
+                    break
+                except NextHost as failure:
+                    if failure.reply is not None and failure.reply.code == 421:
+                        pool.back_off(ip)
+                    result.host_errors[where] = failure.reason
+                    retry_helps = True
+                    last_reply = failure.reply or last_reply
+                    break
+                except Refused as refused:
+                    result.mx_host = mx_host.host
+                    result.blocked = True
+                    for address in pending:
+                        result.verdicts[address] = RcptResult.from_reply(
+                            refused.reply, RcptVerdict.BLOCKED
+                        )
+                    pending.clear()
+                    return
+            if not pending:
+                return
 
     reasons = "; ".join(f"{where}: {why}" for where, why in result.host_errors.items())
     result.error = f"No mail host of {domain} could be used ({reasons or 'none tried'})."
@@ -601,4 +533,3 @@ async def probe(
             result.verdicts[address] = RcptResult.from_reply(last_reply, verdict)
         else:
             result.verdicts[address] = RcptResult(verdict, None, result.error)
-    return result

@@ -1,0 +1,123 @@
+"""Per-domain knowledge the prober reuses: MX hosts, the mail provider behind them, catch-all
+status and policy blocks, so later lookups on a domain probe less (issue: fewer probes).
+
+MX answers are cached in memory (``MX_TTL``); catch-all status and blocks are stored in
+``domain_facts`` and read back within their TTLs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from leadsonar.domains.mailhosts import mail_provider
+from leadsonar.domains.models import DomainFacts
+from leadsonar.kit.db import Database, upsert
+from leadsonar.kit.net.dns import MxAnswer, Resolver
+
+MX_TTL = 3600.0  # seconds an MX answer is reused
+MX_ERROR_TTL = 30.0  # seconds a failed MX lookup is remembered
+CATCH_ALL_TTL = timedelta(days=7)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # SQLite returns naive datetimes
+    return value
+
+
+@dataclass(frozen=True)
+class KnownFacts:
+    """What is known of a domain now: ``catch_all`` (None = unknown or expired),
+    ``blocked_until`` (a policy block still in force) and its reason."""
+
+    catch_all: bool | None = None
+    blocked_until: datetime | None = None
+    blocked_reason: str | None = None
+
+
+class DomainKnowledge:
+    """Reads and records per-domain facts.
+
+    Args:
+        db: where facts are stored.
+        resolver: the one DNS resolver.
+    """
+
+    def __init__(self, db: Database, resolver: Resolver) -> None:
+        self.db = db
+        self.resolver = resolver
+        self._mx: dict[str, tuple[float, MxAnswer]] = {}
+
+    async def mx(self, domain: str) -> MxAnswer:
+        """The domain's MX answer, from the cache when fresh (see :meth:`Resolver.mx_hosts`)."""
+        cached = self._mx.get(domain)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        answer = await self.resolver.mx_hosts(domain)
+        ttl = MX_ERROR_TTL if answer.error else MX_TTL
+        self._mx[domain] = (time.monotonic() + ttl, answer)
+        if not answer.error:
+            hosts = [[h.preference, h.host] for h in answer.hosts]
+            async with self.db.session() as session:
+                await upsert(
+                    session,
+                    DomainFacts,
+                    {
+                        "domain": domain,
+                        "mx_hosts": hosts,
+                        "mx_provider": mail_provider(h.host for h in answer.hosts),
+                        "null_mx": answer.null_mx,
+                        "mx_checked_at": datetime.now(UTC),
+                    },
+                    keys=["domain"],
+                )
+        return answer
+
+    async def known(self, domain: str) -> KnownFacts:
+        """Stored facts still in force for ``domain``."""
+        async with self.db.session() as session:
+            row = await session.get(DomainFacts, domain)
+        if row is None:
+            return KnownFacts()
+        now = datetime.now(UTC)
+        checked = _aware(row.catch_all_checked_at)
+        catch_all = row.catch_all if checked and now - checked < CATCH_ALL_TTL else None
+        blocked = _aware(row.blocked_until)
+        if blocked is not None and blocked <= now:
+            blocked = None
+        return KnownFacts(catch_all, blocked, row.blocked_reason if blocked else None)
+
+    async def record_catch_all(self, domain: str, catch_all: bool) -> None:
+        """Remember whether the domain's server accepts any address."""
+        async with self.db.session() as session:
+            await upsert(
+                session,
+                DomainFacts,
+                {
+                    "domain": domain,
+                    "catch_all": catch_all,
+                    "catch_all_checked_at": datetime.now(UTC),
+                },
+                keys=["domain"],
+            )
+
+    async def record_block(self, domain: str, reason: str, seconds: float) -> None:
+        """Remember that the domain's mail server refused the prober: do not knock again for
+        ``seconds``."""
+        async with self.db.session() as session:
+            await upsert(
+                session,
+                DomainFacts,
+                {
+                    "domain": domain,
+                    "blocked_until": datetime.now(UTC) + timedelta(seconds=seconds),
+                    "blocked_reason": reason[:300],
+                },
+                keys=["domain"],
+            )
+
+    def provider_of(self, answer: MxAnswer) -> str | None:
+        """The recognised mail provider of an MX answer (``google``, ``microsoft`` …)."""
+        return mail_provider(h.host for h in answer.hosts)
