@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,11 +26,13 @@ from leadsonar.enrichment.runner import JobRunner
 from leadsonar.exceptions import LeadSonarError
 from leadsonar.kit.db import Database
 from leadsonar.kit.migrate import upgrade_to_head
+from leadsonar.kit.net.safe_http import USER_AGENT
 from leadsonar.kit.ratelimit import KeyRateLimiter
 from leadsonar.kit.validation import describe_validation_error
 from leadsonar.ledger.routes import router as ledger_router
 from leadsonar.lookup.routes import router as lookup_router
 from leadsonar.lookup.service import LookupService
+from leadsonar.lookup.verify import VerifyService
 from leadsonar.providers.catalog import build_registry
 from leadsonar.providers.registry import ProviderRegistry
 from leadsonar.providers.routes import router as providers_router
@@ -49,8 +52,22 @@ class Services:
     secret: bytes
     registry: ProviderRegistry
     lookup: LookupService
+    verify: VerifyService
     runner: JobRunner
     rate_limiter: KeyRateLimiter
+    http: httpx.AsyncClient | None = None
+
+
+def provider_http_client(settings: Settings) -> httpx.AsyncClient:
+    """The one shared client for provider APIs (CONVENTIONS habit 9): explicit timeouts
+    (``LEADSONAR_HTTP_TIMEOUT`` for reads, writes and pool waits, ``LEADSONAR_HTTP_CONNECT_TIMEOUT``
+    to connect), bounded connections, no redirects (an API that redirects is misconfigured)."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.http_timeout, connect=settings.http_connect_timeout),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+    )
 
 
 async def open_services(settings: Settings, *, start_runner: bool = True) -> Services:
@@ -61,8 +78,14 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
         secret = await load_or_create_secret(
             session, settings.secret_key.get_secret_value() if settings.secret_key else None
         )
-    registry = build_registry(settings, db)
-    waterfall = Waterfall(registry, settings.provider_timeout, settings.lookup_deadline)
+    http = provider_http_client(settings)
+    try:
+        registry = build_registry(settings, db, http)
+    except BaseException:
+        await http.aclose()
+        raise
+    waterfall = Waterfall.from_settings(registry, settings, db)
+    await waterfall.open()
     lookup = LookupService(db, waterfall, settings)
     runner = JobRunner(
         db,
@@ -79,8 +102,12 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
         secret=secret,
         registry=registry,
         lookup=lookup,
+        verify=VerifyService(
+            db, settings, registry.providers["smtp"].checker, lookup.allow_reserved
+        ),  # type: ignore[attr-defined]
         runner=runner,
         rate_limiter=KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage),
+        http=http,
     )
 
 
@@ -90,6 +117,9 @@ async def close_services(services: Services) -> None:
         aclose = getattr(provider, "aclose", None)
         if aclose is not None:
             await aclose()
+    await services.lookup.waterfall.aclose()
+    if services.http is not None:
+        await services.http.aclose()
     await services.db.dispose()
 
 

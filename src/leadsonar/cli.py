@@ -22,7 +22,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from leadsonar.accounts import service as accounts
 from leadsonar.app import Services, close_services, open_services
 from leadsonar.config import Settings, get_settings
-from leadsonar.domains.contacts import ImportReport, column_key, import_rows, read_contacts_csv
+from leadsonar.domains.companies import import_companies, read_companies_csv
+from leadsonar.domains.contacts import (
+    ImportReport,
+    column_key,
+    csv_kind,
+    import_rows,
+    read_contacts_csv,
+)
 from leadsonar.exceptions import LeadSonarError
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
@@ -190,10 +197,22 @@ def import_contacts(
     database_url: DatabaseOption = None,
 ) -> None:
     """Import contacts (CSV: firstName,lastName,company,website,email,phone) for the ``known``
-    provider; every email also teaches its domain's address pattern."""
+    provider; every email also teaches its domain's address pattern. A CSV of companies
+    (company,website or name,domain) instead tells lookups by company name their domain."""
+    try:
+        kind = csv_kind(file)
+    except LeadSonarError as exc:
+        err.print(f"[red]Error:[/red] {exc.message}")
+        raise typer.Exit(1) from None
 
     async def work(services: Services) -> ImportReport:
         report = ImportReport(skipped=[])
+        if kind == "companies":
+            companies = read_companies_csv(file)
+            while chunk := list(islice(companies, 500)):
+                async with services.db.session() as session:
+                    await import_companies(session, chunk, report)
+            return report
         rows = read_contacts_csv(file)
         while batch := list(islice(rows, 500)):
             async with services.db.session() as session:
@@ -203,6 +222,9 @@ def import_contacts(
     report = _run(_settings(database_url), work)
     for line in (report.skipped or [])[:20]:
         err.print(f"skipped {line}")
+    if kind == "companies":
+        console.print(f"Imported {report.imported} of {report.rows} companies.")
+        return
     console.print(
         f"Imported {report.imported} of {report.rows} contacts; "
         f"{report.patterns_learned} emails taught their domain's pattern."

@@ -20,7 +20,7 @@ from pydantic_settings import (
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-DEFAULT_PROVIDERS = "email=known,smtp;phone=known"
+DEFAULT_PROVIDERS = "email=known,website,smtp;phone=known,website"
 
 
 def _default_helo_name() -> str:

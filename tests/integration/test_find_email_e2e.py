@@ -76,9 +76,10 @@ async def test_learned_pattern_is_tried_first(
     before = server.rcpt_count
     second = await _find(client, {"firstName": "Mary", "lastName": "Smith", "website": "acme.test"})
     assert second["email"] == "msmith@acme.test" and second["confidence"] == "high"
-    # The learned flast straight away, and no random RCPT: the domain is known not to be
-    # catch-all. The idle session of the first lookup is reused: still one connection.
-    assert server.rcpt_count - before == 1
+    # The learned flast straight away, and no random RCPT (the domain is known not to be
+    # catch-all); one more RCPT asks whether a numbered namesake (msmith2) exists. The idle
+    # session of the first lookup is reused: still one connection.
+    assert server.rcpts[before:] == ["msmith@acme.test", "msmith2@acme.test"]
     assert server.connections == 1
 
 
@@ -113,10 +114,10 @@ async def test_first_mx_refusing_connections_falls_back_to_the_next(
     dns_zone.add_mx("linear.app", [(10, "mx1.linear.app"), (20, "mx2.linear.app")])
     dns_zone.add_a("mx1.linear.app", "127.0.0.9")  # nothing listens there
     dns_zone.add_a("mx2.linear.app", "127.0.0.4")
-    server = await smtp_world.serve("127.0.0.4", mailboxes={"mike@linear.app"})
+    server = await smtp_world.serve("127.0.0.4", mailboxes={"mike.lee@linear.app"})
     _, client = live
     body = await _find(client, {"firstName": "Mike", "lastName": "Lee", "website": "linear.app"})
-    assert body["email"] == "mike@linear.app"
+    assert body["email"] == "mike.lee@linear.app"
     assert body["confidence"] == "high"
     assert server.connections == 1
 
@@ -141,12 +142,12 @@ async def test_domain_without_mx_uses_its_a_record(
 ) -> None:
     """FC-16: no MX but an A record → implicit MX, the domain's own host is probed."""
     dns_zone.add_a("implicit.test", "127.0.0.6")
-    server = await smtp_world.serve("127.0.0.6", mailboxes={"alex@implicit.test"})
+    server = await smtp_world.serve("127.0.0.6", mailboxes={"alex.johnson@implicit.test"})
     _, client = live
     body = await _find(
         client, {"firstName": "Alex", "lastName": "Johnson", "website": "implicit.test"}
     )
-    assert body["email"] == "alex@implicit.test"
+    assert body["email"] == "alex.johnson@implicit.test"
     assert body["confidence"] == "high"
     assert server.connections == 1
 
@@ -189,3 +190,38 @@ async def test_imported_contact_confirmed_by_the_mail_server_counts_two_sources(
     assert body["email"] == "a.johnson@catchall.test"
     assert body["confidence"] == "high"
     assert body["sources"] == 2
+
+
+async def test_a_first_name_only_address_is_never_high(
+    live: tuple[LiveServer, httpx.AsyncClient], dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    """``mike@`` exists, but every Mike there maps to it: medium, like the spec's own sample."""
+    dns_zone.add_mx("linear.app", [(10, "mx.linear.app")])
+    dns_zone.add_a("mx.linear.app", "127.0.0.4")
+    await smtp_world.serve(
+        "127.0.0.4", mailboxes={"mike@linear.app", "sarah@linear.app", "wei@linear.app"}
+    )
+    _, client = live
+    mike = await _find(client, {"firstName": "Mike", "lastName": "Lee", "website": "linear.app"})
+    sarah = await _find(client, {"firstName": "Sarah", "lastName": "Chen", "website": "linear.app"})
+    wei = await _find(client, {"firstName": "Wei", "lastName": "Zhang", "website": "linear.app"})
+    assert (mike["email"], mike["confidence"]) == ("mike@linear.app", "medium")
+    assert (sarah["email"], sarah["confidence"]) == ("sarah@linear.app", "medium")
+    assert (wei["email"], wei["confidence"]) == ("wei@linear.app", "medium")
+
+
+async def test_a_numbered_namesake_keeps_an_initials_address_below_high(
+    live: tuple[LiveServer, httpx.AsyncClient], dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    dns_zone.add_mx("caspian.test", [(10, "mx.caspian.test")])
+    dns_zone.add_a("mx.caspian.test", "127.0.0.5")
+    await smtp_world.serve(
+        "127.0.0.5", mailboxes={"lcelik@caspian.test", "lcelik2@caspian.test", "akaya@caspian.test"}
+    )
+    _, client = live
+    akaya = await _find(client, {"firstName": "Ali", "lastName": "Kaya", "website": "caspian.test"})
+    lcelik = await _find(client, {"firstName": "Ləman", "lastName": "Çelik", "website": "caspian.test"})
+    assert (akaya["email"], akaya["confidence"]) == ("akaya@caspian.test", "high")
+    assert lcelik["email"] == "lcelik@caspian.test"
+    assert lcelik["confidence"] == "medium"
+    assert "lcelik2@caspian.test" in lcelik["reason"]

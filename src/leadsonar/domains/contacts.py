@@ -48,6 +48,26 @@ class ImportReport:
     skipped: list[str] | None = None
 
 
+def csv_kind(path: Path) -> str:
+    """What an import file holds, from its header: ``contacts`` (``firstName``, ``lastName``
+    columns) or ``companies`` (``company``/``name`` and ``website``/``domain`` columns).
+
+    Raises:
+        BadRequest: the header fits neither.
+    """
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        header = next(csv.reader(handle), None) or []
+    keys = {column_key(h) for h in header}
+    if {"firstname", "lastname"} <= keys:
+        return "contacts"
+    if keys & {"company", "companyname", "name"} and keys & {"website", "domain"}:
+        return "companies"
+    raise BadRequest(
+        f"{path.name} needs firstName and lastName columns (contacts) or company and website "
+        "columns (companies)."
+    )
+
+
 def read_contacts_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line number, row)`` with canonical column names (``firstname``, ``lastname``,
     ``company``, ``website``, ``email``, ``phone``); headers are case-insensitive and
@@ -141,3 +161,17 @@ async def domain_for_company(session: AsyncSession, company: str) -> str | None:
         .order_by(KnownContact.id.desc())
         .limit(1)
     )
+
+
+async def count_namesakes(session: AsyncSession, first: str, last: str, domain: str) -> int:
+    """How many different imported addresses people named ``first last`` have at ``domain``."""
+    emails = await session.scalars(
+        select(func.lower(KnownContact.email))
+        .where(
+            KnownContact.name_key == name_key(first, last),
+            KnownContact.domain == domain,
+            KnownContact.email.is_not(None),
+        )
+        .distinct()
+    )
+    return len(emails.all())

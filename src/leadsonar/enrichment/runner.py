@@ -13,17 +13,60 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadsonar.domains.contacts import name_key
 from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
 from leadsonar.kit.db import Database
 from leadsonar.ledger import service as ledger
 from leadsonar.lookup.service import LookupService
+from leadsonar.providers.base import Confidence
 from leadsonar.waterfall.engine import WaterfallResult
 
 log = logging.getLogger(__name__)
+
+
+MAX_ATTEMPTS = 3  # tries of one item when its mail server asks to retry later
+SEEN_DOMAINS = 10_000
+
+
+def _retry_after(result: WaterfallResult) -> float | None:
+    """Seconds after which the email lookup should be asked again, if it only has a guess."""
+    finding = result.finding
+    if finding is None or finding.confidence is Confidence.HIGH:
+        return None
+    value = finding.evidence.get("retryAfter")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _detail(result: WaterfallResult) -> dict[str, object]:
+    """What is kept of a lookup for operators: providers tried and the evidence."""
+    finding = result.finding
+    return {
+        "attempts": [
+            {"provider": a.provider, "outcome": a.outcome, "seconds": round(a.seconds, 3)}
+            for a in result.attempts
+        ],
+        "evidence": {
+            k: v
+            for k, v in (finding.evidence if finding else {}).items()
+            if isinstance(v, str | int | float | bool) or v is None
+        },
+    }
+
+
+async def _namesakes_in_job(session: AsyncSession, job_id: str, item: EnrichmentItem) -> int:
+    """How many contacts of the job have ``item``'s name (folded) at its domain."""
+    rows = await session.execute(
+        select(EnrichmentItem.first_name, EnrichmentItem.last_name).where(
+            EnrichmentItem.job_id == job_id, EnrichmentItem.website == item.website
+        )
+    )
+    key = name_key(item.first_name, item.last_name)
+    return sum(1 for first, last in rows.all() if name_key(first, last) == key)
 
 
 class JobRunner:
@@ -51,8 +94,11 @@ class JobRunner:
         self.poll_interval = poll_interval
         self.refund_not_found = refund_not_found
         self._wake = asyncio.Event()
+        self._seen: dict[str, None] = {}  # domains this runner has worked on (insertion order)
+        self._warming: dict[int, str] = {}  # item id → domain, for a domain's first item
         self._loop_task: asyncio.Task[None] | None = None
         self._workers: set[asyncio.Task[None]] = set()
+        self._finishing: set[asyncio.Future[None]] = set()
 
     async def start(self) -> None:
         """Put items a killed process left ``running`` back to ``pending`` and start working."""
@@ -70,6 +116,10 @@ class JobRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # A result being written is let finish: cancelling a transaction mid-way only makes
+        # the driver log a failed rollback; the item would be redone either way.
+        if self._finishing:
+            await asyncio.gather(*self._finishing, return_exceptions=True)
         self._loop_task = None
 
     def wake(self) -> None:
@@ -104,21 +154,48 @@ class JobRunner:
                     waiter.cancel()
 
     async def _claim_and_spawn(self) -> int:
+        """Claim pending items (due ones only), grouped by domain.
+
+        Items of one domain are taken together so that they share pooled SMTP sessions and the
+        domain's cached facts; the first item of a domain new to this runner runs alone, so its
+        discoveries (pattern, catch-all status) serve the others instead of being made N times.
+        """
         free = self.concurrency - len(self._workers)
         if free <= 0:
             return 0
+        now = datetime.now(UTC)
         async with self.db.write_session() as session:
-            ids = (
-                await session.scalars(
-                    select(EnrichmentItem.id)
+            rows = (
+                await session.execute(
+                    select(EnrichmentItem.id, EnrichmentItem.website)
                     .join(EnrichmentJob, EnrichmentJob.id == EnrichmentItem.job_id)
-                    .where(EnrichmentItem.status == "pending")
-                    .order_by(
-                        EnrichmentJob.created_at, EnrichmentItem.job_id, EnrichmentItem.position
+                    .where(
+                        EnrichmentItem.status == "pending",
+                        or_(EnrichmentItem.not_before.is_(None), EnrichmentItem.not_before <= now),
                     )
-                    .limit(free)
+                    .order_by(
+                        EnrichmentJob.created_at,
+                        EnrichmentItem.job_id,
+                        EnrichmentItem.website,
+                        EnrichmentItem.position,
+                    )
+                    .limit(free * 8)
                 )
             ).all()
+            ids: list[int] = []
+            warming = set(self._warming.values())
+            for item_id, domain in rows:
+                if len(ids) >= free:
+                    break
+                if domain in warming:
+                    continue
+                if domain not in self._seen:
+                    self._seen[domain] = None
+                    self._warming[item_id] = domain
+                    warming.add(domain)
+                ids.append(item_id)
+            while len(self._seen) > SEEN_DOMAINS:
+                self._seen.pop(next(iter(self._seen)))
             if ids:
                 await session.execute(
                     update(EnrichmentItem)
@@ -136,6 +213,12 @@ class JobRunner:
         self._wake.set()
 
     async def _work(self, item_id: int) -> None:
+        try:
+            await self._work_item(item_id)
+        finally:
+            self._warming.pop(item_id, None)
+
+    async def _work_item(self, item_id: int) -> None:
         async with self.db.session() as session:
             item = await session.get(EnrichmentItem, item_id)
             job = await session.get(EnrichmentJob, item.job_id) if item else None
@@ -149,15 +232,37 @@ class JobRunner:
                 item.first_name, item.last_name, item.website, item.company_name
             )
             if job.find_email:
-                email = await self.lookup.run("email", target)
+                email = await self.lookup.run("email", target, wait=False)
+                retry_after = _retry_after(email)
+                if retry_after is not None and item.attempts < MAX_ATTEMPTS:
+                    await self._defer(item_id, retry_after, email)
+                    return
             if job.find_phone:
-                phone = await self.lookup.run("phone", target)
+                phone = await self.lookup.run("phone", target, wait=False)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("enrichment item %s failed", item_id)
             error = "lookup failed"
-        await self._finish(item_id, job, email, phone, error)
+        finishing = asyncio.ensure_future(self._finish(item_id, job, email, phone, error))
+        self._finishing.add(finishing)
+        finishing.add_done_callback(self._finishing.discard)
+        await asyncio.shield(finishing)
+
+    async def _defer(self, item_id: int, seconds: float, email: WaterfallResult) -> None:
+        """Put the item back for later (greylisting): no worker waits the delay out."""
+        async with self.db.session() as session:
+            await session.execute(
+                update(EnrichmentItem)
+                .where(EnrichmentItem.id == item_id, EnrichmentItem.status == "running")
+                .values(
+                    status="pending",
+                    attempts=EnrichmentItem.attempts + 1,
+                    not_before=datetime.now(UTC) + timedelta(seconds=seconds),
+                    smtp_connections=EnrichmentItem.smtp_connections + email.probe.connections,
+                    smtp_rcpts=EnrichmentItem.smtp_rcpts + email.probe.rcpts,
+                )
+            )
 
     async def _finish(
         self,
@@ -182,7 +287,16 @@ class JobRunner:
             refund = 0
             if email is not None:
                 finding = email.finding
+                if finding is not None and finding.confidence is Confidence.HIGH:
+                    namesakes = await _namesakes_in_job(session, job.id, item)
+                    if namesakes > 1:
+                        # Two people with this name at this domain: the mailbox that answered
+                        # may be either one's (issue 3: never the same address as high twice).
+                        finding.confidence = Confidence.MEDIUM
+                        finding.evidence["ambiguous"] = f"{namesakes} contacts share this name"
                 item.email = finding.value if finding else None
+                item.email_verification = finding.verification.value if finding else None
+                item.detail = _detail(email)
                 item.confidence = finding.confidence.value if finding else None
                 item.sources = email.sources
                 item.email_provider = finding.provider if finding else None

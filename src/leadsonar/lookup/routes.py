@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from leadsonar.accounts.dependencies import current_principal
 from leadsonar.accounts.service import Principal
 from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer
+from leadsonar.lookup.verify import VerifyAnswer, VerifyRequest
 
 router = APIRouter(tags=["lookup"])
 
@@ -25,3 +26,12 @@ async def find_phone(
 ) -> PhoneAnswer:
     """Find a direct-dial phone number for a person. Costs 1 credit."""
     return await request.app.state.services.lookup.find_phone(principal.account_id, body)
+
+
+@router.post("/verify-email", response_model=VerifyAnswer)
+async def verify_email(
+    body: VerifyRequest, request: Request, principal: Principal = Depends(current_principal)
+) -> VerifyAnswer:
+    """Check whether an address is deliverable: valid, invalid, accept_all or unknown.
+    Costs 1 credit."""
+    return await request.app.state.services.verify.verify(principal.account_id, body)

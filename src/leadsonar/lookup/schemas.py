@@ -33,6 +33,16 @@ class PersonLookup(BaseModel):
         return self
 
 
+class WaterfallSummary(BaseModel):
+    """Which providers a lookup tried, which answered, and their provider-side cost (credits at
+    the providers, not LeadSonar credits); ``cached`` when the answer came from the cache."""
+
+    tried: list[str]
+    answered: list[str]
+    cost: float
+    cached: bool
+
+
 class EmailAnswer(BaseModel):
     """``/find-email`` answer: the spec's four fields, then additive ones."""
 
@@ -44,6 +54,9 @@ class EmailAnswer(BaseModel):
     provider: str | None = None
     verification: str | None = None
     reason: str | None = None
+    smtpConnections: int = 0
+    smtpRcpts: int = 0
+    waterfall: WaterfallSummary | None = None
 
 
 class PhoneAnswer(BaseModel):
@@ -58,3 +71,4 @@ class PhoneAnswer(BaseModel):
     provider: str | None = None
     confidence: str | None = None
     reason: str | None = None
+    waterfall: WaterfallSummary | None = None

@@ -8,23 +8,31 @@ spend more than the balance (DESIGN.md §1, "Credits").
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from leadsonar.config import Settings
-from leadsonar.domains.contacts import domain_for_company
+from leadsonar.domains.candidates import is_role_local_part
+from leadsonar.domains.companies import CompanyResolver
+from leadsonar.domains.contacts import count_namesakes
 from leadsonar.exceptions import BadRequest, InvalidDomain
 from leadsonar.kit.db import Database
+from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.hostnames import display_domain, domain_from_website
+from leadsonar.kit.net.safe_http import SafeHttp
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
-from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer
-from leadsonar.providers.base import Company, Person
+from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer, WaterfallSummary
+from leadsonar.providers.base import RETRY_WAIT_UNTIL, Company, Confidence, Finding, Person
 from leadsonar.waterfall.engine import Waterfall, WaterfallResult
 
 log = logging.getLogger(__name__)
 
-LOOKUP_COST = 1  # credits per find-email / find-phone request (spec)
+LOOKUP_COST = 1  # credits per find-email / find-phone / verify-email request (spec)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,49 @@ class Target:
     reason: str | None = None
 
 
+async def run_charged(
+    db: Database,
+    settings: Settings,
+    account_id: int,
+    label: str,
+    work: Callable[[], Awaitable[T]],
+    found: Callable[[T], bool],
+) -> tuple[T, int]:
+    """Charge :data:`LOOKUP_COST`, run ``work``, refund when it crashed (or found nothing and
+    the deployment refunds not-found: ``LEADSONAR_REFUND_NOT_FOUND``).
+
+    Returns:
+        ``(work's result, credits used)``.
+
+    Raises:
+        InsufficientCredits: the balance is below the cost (402; nothing charged, no work).
+    """
+    reference = f"{label}_{uuid.uuid4().hex[:16]}"
+    async with db.write_session() as session:
+        await ledger.charge(session, account_id, LOOKUP_COST, label, reference)
+    try:
+        result = await work()
+    except BaseException:
+        async with db.session() as session:
+            await ledger.refund(session, account_id, LOOKUP_COST, "refund:failed", reference)
+        raise
+    if settings.refund_not_found and not found(result):
+        async with db.session() as session:
+            await ledger.refund(session, account_id, LOOKUP_COST, "refund:not-found", reference)
+        return result, 0
+    return result, LOOKUP_COST
+
+
+def _reason(finding: Finding | None, target: Target) -> str | None:
+    """Why the answer is missing or weak, for users (``None`` for a verified answer)."""
+    if finding is None:
+        return target.reason
+    if finding.confidence is Confidence.HIGH:
+        return None
+    reason = finding.evidence.get("reason") or finding.evidence.get("ambiguous")
+    return str(reason) if reason else None
+
+
 class LookupService:
     """Runs single lookups for the API, the CLI and the job runner."""
 
@@ -43,6 +94,8 @@ class LookupService:
         self.db = db
         self.waterfall = waterfall
         self.settings = settings
+        resolver = Resolver.from_settings(settings)
+        self.companies = CompanyResolver(settings, db, resolver, SafeHttp(settings, resolver))
 
     @property
     def allow_reserved(self) -> bool:
@@ -67,37 +120,59 @@ class LookupService:
             return Target(person, Company(domain=domain, name=company))
         if not company:
             raise BadRequest("Provide at least company or website alongside the name.")
-        async with self.db.session() as session:
-            domain = await domain_for_company(session, company)
-        if domain:
-            return Target(person, Company(domain=domain, name=company))
+        resolution = await self.companies.resolve(company)
         return Target(
-            person,
-            Company(domain=None, name=company),
-            reason=f"The company {company!r} could not be resolved to a domain; pass website.",
+            person, Company(domain=resolution.domain, name=company), reason=resolution.reason
         )
 
-    async def run(self, fld: str, target: Target) -> WaterfallResult:
-        """The waterfall for one field, uncharged (jobs charge on their own)."""
-        return await self.waterfall.run(fld, target.person, target.company)
+    async def run(self, fld: str, target: Target, *, wait: bool = True) -> WaterfallResult:
+        """The waterfall for one field, uncharged (jobs charge on their own).
+
+        Args:
+            fld: ``email`` or ``phone``.
+            target: from :meth:`target`.
+            wait: providers may wait within the lookup's deadline to retry (greylisting); bulk
+                jobs pass ``False`` and schedule the retry instead.
+
+        Role addresses (``info@``, ``sales@``) are never a person's answer; a ``high`` email
+        shared by namesakes (two imported people with this name at the domain) is only
+        ``medium``.
+        """
+        deadline = time.monotonic() + self.settings.lookup_deadline if wait else None
+        token = RETRY_WAIT_UNTIL.set(deadline)
+        try:
+            result = await self.waterfall.run(fld, target.person, target.company)
+        finally:
+            RETRY_WAIT_UNTIL.reset(token)
+        finding = result.finding
+        if fld != "email" or finding is None:
+            return result
+        if is_role_local_part(finding.value.partition("@")[0]):
+            result.finding, result.sources = None, 0
+        elif finding.confidence is Confidence.HIGH and target.company.domain:
+            async with self.db.session() as session:
+                namesakes = await count_namesakes(
+                    session,
+                    target.person.first_name,
+                    target.person.last_name,
+                    target.company.domain,
+                )
+            if namesakes > 1:
+                finding.confidence = Confidence.MEDIUM
+                finding.evidence["ambiguous"] = f"{namesakes} people share this name at the domain"
+        return result
 
     async def _charged(
         self, account_id: int, fld: str, target: Target
     ) -> tuple[WaterfallResult, int]:
-        reference = f"{fld}_{uuid.uuid4().hex[:16]}"
-        async with self.db.write_session() as session:
-            await ledger.charge(session, account_id, LOOKUP_COST, f"find-{fld}", reference)
-        try:
-            result = await self.run(fld, target)
-        except BaseException:
-            async with self.db.session() as session:
-                await ledger.refund(session, account_id, LOOKUP_COST, "refund:failed", reference)
-            raise
-        if result.finding is None and self.settings.refund_not_found:
-            async with self.db.session() as session:
-                await ledger.refund(session, account_id, LOOKUP_COST, "refund:not-found", reference)
-            return result, 0
-        return result, LOOKUP_COST
+        return await run_charged(
+            self.db,
+            self.settings,
+            account_id,
+            f"find-{fld}",
+            lambda: self.run(fld, target),
+            lambda result: result.finding is not None,
+        )
 
     async def find_email(self, account_id: int, body: PersonLookup) -> EmailAnswer:
         """Answer ``POST /find-email`` (1 credit, refunded only if the lookup crashed or the
@@ -118,7 +193,10 @@ class LookupService:
             domain=display_domain(target.company.domain) if target.company.domain else None,
             provider=finding.provider if finding else None,
             verification=finding.verification.value if finding else None,
-            reason=None if finding else target.reason,
+            reason=_reason(finding, target),
+            smtpConnections=result.probe.connections,
+            smtpRcpts=result.probe.rcpts,
+            waterfall=WaterfallSummary(**result.summary()),
         )
 
     async def find_phone(self, account_id: int, body: PersonLookup) -> PhoneAnswer:
@@ -130,9 +208,10 @@ class LookupService:
             phone=display_from_e164(finding.value) if finding else None,
             type=finding.kind if finding else None,
             credits_used=used,
-            e164=finding.value if finding else None,
+            e164=finding.value.split(";")[0] if finding else None,
             domain=display_domain(target.company.domain) if target.company.domain else None,
             provider=finding.provider if finding else None,
             confidence=finding.confidence.value if finding else None,
-            reason=None if finding else target.reason,
+            reason=None if finding else (target.reason or next(iter(result.notes), None)),
+            waterfall=WaterfallSummary(**result.summary()),
         )

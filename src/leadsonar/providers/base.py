@@ -107,6 +107,19 @@ the current lookup; ``None`` means do not wait: answer now and say when to retry
 schedule the retry instead of blocking a worker)."""
 
 
+LOOKUP_NOTES: ContextVar[list[str] | None] = ContextVar("LOOKUP_NOTES", default=None)
+"""Sentences the current lookup's providers left to say why they found nothing (e.g. a website
+refused by the SSRF rules); the waterfall sets a fresh list per lookup and the answer shows the
+first as its ``reason``."""
+
+
+def note(reason: str) -> None:
+    """Tell the caller why a provider found nothing (a no-op outside a waterfall call)."""
+    notes = LOOKUP_NOTES.get()
+    if notes is not None and reason not in notes:
+        notes.append(reason)
+
+
 def count_probe(connections: int = 0, rcpts: int = 0) -> None:
     """Add SMTP work to the current lookup's counter (a no-op outside a waterfall call)."""
     stats = PROBE_STATS.get()

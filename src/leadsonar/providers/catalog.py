@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+
+import httpx
+
 from leadsonar.config import Settings
 from leadsonar.domains.facts import DomainKnowledge
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.dns import Resolver
+from leadsonar.kit.net.safe_http import SafeHttp
 from leadsonar.kit.net.smtp_pool import SmtpPool
 from leadsonar.providers.base import Provider
 from leadsonar.providers.builtin.known import KnownContactsProvider
 from leadsonar.providers.builtin.mailbox import MailboxChecker
 from leadsonar.providers.builtin.smtp import SmtpProber
+from leadsonar.providers.builtin.website import WebsiteProvider
+from leadsonar.providers.health import HealthBook
+from leadsonar.providers.http.adapters import build_http_providers
 from leadsonar.providers.registry import ProviderRegistry, parse_order
+from leadsonar.waterfall.quotas import ProviderQuotas
+
+log = logging.getLogger(__name__)
 
 
 def build_providers(settings: Settings, db: Database) -> dict[str, Provider]:
@@ -21,13 +32,31 @@ def build_providers(settings: Settings, db: Database) -> dict[str, Provider]:
     return {
         "known": KnownContactsProvider(db),
         "smtp": SmtpProber(settings, db, checker),
+        "website": WebsiteProvider(settings, db, SafeHttp(settings, resolver)),
     }
 
 
-def build_registry(settings: Settings, db: Database) -> ProviderRegistry:
-    """The registry with ``LEADSONAR_PROVIDERS`` order.
+def build_registry(
+    settings: Settings, db: Database, http: httpx.AsyncClient | None = None
+) -> ProviderRegistry:
+    """The registry with ``LEADSONAR_PROVIDERS`` order, health and per-provider quotas.
+
+    Args:
+        http: the app's shared client; without it only the built-in providers exist.
 
     Raises:
-        ValueError: the order names an unknown provider or field.
+        ValueError: the order names an unknown provider or field, or a provider setting
+            (``LEADSONAR_PROVIDER_LIMITS`` …) is malformed.
     """
-    return ProviderRegistry(build_providers(settings, db), parse_order(settings.providers))
+    providers = build_providers(settings, db)
+    quotas = ProviderQuotas(settings.rate_limit_storage)
+    if http is not None:
+        for name, provider in build_http_providers(settings, http, quotas).items():
+            if name in providers:
+                log.warning("provider %s is a built-in name; the configured one is ignored", name)
+                continue
+            providers[name] = provider
+    health = HealthBook.from_settings(settings, list(providers))
+    return ProviderRegistry(
+        providers, parse_order(settings.providers), health=health, quotas=quotas
+    )

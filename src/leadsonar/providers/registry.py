@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadsonar.providers.base import Provider
+from leadsonar.providers.health import HealthBook
 
 FIELDS = ("email", "phone")
+AUTO = "auto"  # in a field's order: rank its providers by hit rate per cost
 WINDOW = 50  # outcomes kept per provider for /providers
 
 
@@ -94,14 +96,30 @@ class ProviderRegistry:
 
     Args:
         providers: every known provider, keyed by name.
-        order: names per field, in waterfall order (from :func:`parse_order`).
+        order: names per field, in waterfall order (from :func:`parse_order`). The name
+            ``auto`` in a field's list asks the waterfall to rank that field's providers by hit
+            rate per cost; ``auto`` alone means every provider that can find the field.
+        health: breakers and rests per provider (a default :class:`HealthBook` when None).
+        quotas: rate/concurrency limits per provider, shown on ``/providers`` (optional).
 
     Raises:
         ValueError: ``order`` names a provider that is not in ``providers`` or one that cannot
             find that field.
     """
 
-    def __init__(self, providers: dict[str, Provider], order: dict[str, list[str]]) -> None:
+    def __init__(
+        self,
+        providers: dict[str, Provider],
+        order: dict[str, list[str]],
+        health: HealthBook | None = None,
+        quotas: Any = None,
+    ) -> None:
+        self.auto = {fld for fld, names in order.items() if AUTO in names}
+        order = {
+            fld: [n for n in names if n != AUTO]
+            or ([n for n, p in providers.items() if fld in p.fields] if fld in self.auto else [])
+            for fld, names in order.items()
+        }
         for fld, names in order.items():
             for name in names:
                 if name not in providers:
@@ -115,6 +133,8 @@ class ProviderRegistry:
         self.providers = providers
         self.order = order
         self.stats: dict[str, ProviderStats] = {name: ProviderStats() for name in providers}
+        self.health = health or HealthBook(list(providers))
+        self.quotas = quotas
 
     def usable(self, name: str) -> bool:
         return self.providers[name].status_detail() is None
@@ -131,6 +151,8 @@ class ProviderRegistry:
             detail = provider.status_detail()
             positions = {f: self.order[f].index(name) + 1 for f in FIELDS if name in self.order[f]}
             enabled = bool(positions) and detail is None
+            status, reason = ("unconfigured", detail) if detail else self.health.status(name, stats)
+            health = self.health.describe(name)
             rows.append(
                 {
                     "name": name,
@@ -139,17 +161,22 @@ class ProviderRegistry:
                     "enabled": enabled,
                     "order": positions,
                     "cost": provider.cost,
-                    "status": "unconfigured" if detail else stats.status(),
-                    "reason": detail,
+                    "status": status,
+                    "reason": reason,
+                    "breaker": health["breaker"],
+                    "restingFor": health["restingFor"],
+                    "limits": self.quotas.describe(name) if self.quotas is not None else None,
                     "stats": {
                         "calls": stats.calls,
                         "hits": stats.hits,
                         "misses": stats.misses,
                         "errors": stats.errors,
                         "timeouts": stats.timeouts,
-                        "lastErrorClass": stats.last_error_class,
+                        "requests": health["requests"],
+                        "lastErrorClass": health["lastErrorClass"] or stats.last_error_class,
                         "latencyP50Ms": stats.latency_ms(0.5),
                         "latencyP95Ms": stats.latency_ms(0.95),
+                        "creditsSpent": health["creditsSpent"],
                     },
                 }
             )

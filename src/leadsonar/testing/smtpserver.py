@@ -5,7 +5,8 @@ server starts) served by ``loop.create_server`` in the caller's event loop: no t
 test can read its counters right after a probe. Behaviours are chosen per server: which
 mailboxes exist, catch-all, full or disabled mailboxes, a blocklist refusal on RCPT (FC-21),
 greylisting (FC-22), a multi-line (FC-20) or refusing greeting, a slow greeting or slow RCPT
-replies, a refused EHLO, and fixed replies per address.
+replies, a refused EHLO, fixed replies per address, Microsoft-like throttling after an unknown
+recipient, and a cap on concurrent sessions.
 
 The prober connects to ``Settings.smtp_port`` on every MX host, so several servers share one
 port on different loopback addresses (Linux routes all of ``127.0.0.0/8`` to ``lo``).
@@ -44,6 +45,8 @@ FULL_REPLY = (
     "quota.\r\n552 5.2.2 Please direct the recipient to https://support.example.net/quota"
 )
 DISABLED_REPLY = "550 5.2.1 <{address}>: Mailbox disabled, not accepting messages"
+BUSY_REPLY = "451 4.7.500 Server busy. Please try again later from [{peer}]. (S77719)"
+TOO_MANY_SESSIONS_REPLY = "421 4.7.0 {name} Too many concurrent SMTP connections; try again later"
 
 Reply = str | Sequence[str]
 """A reply as one line, or as its complete lines (``["552-…", "552 …"]``)."""
@@ -100,6 +103,12 @@ class SmtpBehaviour:
         rcpt_replies: address → fixed reply, checked before every rule above.
         rcpt_reply: one fixed reply for every RCPT not in ``rcpt_replies``
             (e.g. ``"451 4.4.4 Temporary server error"``).
+        busy_after_unknown: after the first :data:`REJECT_REPLY` (``550 5.1.1``) of a session,
+            every later RCPT of that session gets :data:`BUSY_REPLY` (Microsoft's servers
+            throttle a sender that tries unknown recipients).
+        max_sessions: when a connection arrives while this many are already open, it is
+            greeted with :data:`TOO_MANY_SESSIONS_REPLY` (``421 4.7.0``) and closed; ``None`` =
+            no limit. Refused connections count in ``connections``.
     """
 
     mailboxes: set[str] = field(default_factory=set)
@@ -115,6 +124,8 @@ class SmtpBehaviour:
     reject_ehlo: bool = False
     rcpt_replies: Mapping[str, Reply] = field(default_factory=dict)
     rcpt_reply: Reply | None = None
+    busy_after_unknown: bool = False
+    max_sessions: int | None = None
 
     def __post_init__(self) -> None:
         self.mailboxes = {a.lower() for a in self.mailboxes}
@@ -134,6 +145,7 @@ class LoopbackSmtp:
 
     Attributes:
         connections: TCP connections accepted so far.
+        peak_connections: the most connections open at once so far.
         rcpts: the addresses of every RCPT command received, in order.
         greylisted: the (client IP, sender, recipient) triples seen, with the first time.
     """
@@ -146,6 +158,7 @@ class LoopbackSmtp:
         self.name = name
         self.behaviour = SmtpBehaviour(**behaviour)
         self.connections = 0
+        self.peak_connections = 0
         self.rcpts: list[str] = []
         self.greylisted: dict[tuple[str, str, str], float] = {}
         self._server: asyncio.Server | None = None
@@ -214,6 +227,8 @@ class LoopbackSmtp:
             return _join(b.rcpt_reply)
         if b.block_rcpt:
             return BLOCK_REPLY.format(peer=peer)
+        if b.busy_after_unknown and getattr(session, "unknown_recipient_seen", False):
+            return BUSY_REPLY.format(peer=peer)
         if b.greylist:
             triple = (peer, (envelope.mail_from or "").lower(), key)
             now = asyncio.get_running_loop().time()
@@ -229,6 +244,7 @@ class LoopbackSmtp:
         if b.catch_all or key in b.mailboxes:
             envelope.rcpt_tos.append(address)
             return ACCEPT_REPLY
+        session.unknown_recipient_seen = True  # read by busy_after_unknown
         return REJECT_REPLY.format(address=address)
 
 
@@ -243,10 +259,14 @@ def _protocol_class() -> type:
             )
             self._owner = owner
             self._greeted = False
+            self._over_limit = False
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             self._owner.connections += 1
+            limit = self._owner.behaviour.max_sessions
+            self._over_limit = limit is not None and len(self._owner._live) >= limit
             self._owner._live.add(self)
+            self._owner.peak_connections = max(self._owner.peak_connections, len(self._owner._live))
             super().connection_made(transport)
 
         def eof_received(self) -> bool | None:
@@ -267,6 +287,11 @@ def _protocol_class() -> type:
                 return
             self._greeted = True  # aiosmtpd's first push is its "220 host ident" greeting
             behaviour = self._owner.behaviour
+            if self._over_limit:
+                await super().push(TOO_MANY_SESSIONS_REPLY.format(name=self._owner.name))
+                assert self.transport is not None
+                self.transport.close()
+                return
             if behaviour.banner_delay:
                 await asyncio.sleep(behaviour.banner_delay)
             if behaviour.banner is None:

@@ -1,12 +1,24 @@
 """The waterfall: ask providers in order until one answer is good enough, then merge.
 
-Rules (DESIGN.md §2–3):
-- Providers are tried in the configured order for the field; each gets at most
-  ``provider_timeout`` seconds and the whole lookup at most ``lookup_deadline`` seconds.
-- A provider that raises or times out is recorded (``/providers`` shows it) and skipped.
-- The cascade stops at the first ``high`` answer; lower answers are kept and merged.
-- Findings that agree on a value are merged: ``sources`` counts the independent ones, and two
-  independent agreeing findings of at least ``medium`` make the answer ``high``.
+Rules (DESIGN.md §2–3, issue 5 §5):
+
+- **Order.** Providers are tried in the configured order for the field (``LEADSONAR_PROVIDERS``);
+  a field ordered ``auto`` ranks them by :func:`rank_auto`: free providers first, then the best
+  observed hit rate per unit of cost.
+- **Budgets.** Each provider gets at most ``provider_timeout`` seconds and the whole lookup at
+  most ``lookup_deadline`` seconds. A provider that times out is a *timeout*, never "not found";
+  time spent queueing for our own rate-limit slot is not held against the provider.
+- **Stop rule.** The cascade stops at the first merged answer that meets the request's bar
+  (default ``high``, ``LEADSONAR_CONFIDENCE_BAR``). Once a ``medium`` answer is in hand it is kept
+  and only providers that are free, or cheaper than the one that answered, are still asked — so
+  no provider is paid for an address already found.
+- **Health.** A provider that is resting (throttled, out of credits, bad key) or whose circuit is
+  open is skipped (:class:`~leadsonar.providers.health.HealthBook`); every call's outcome, latency
+  and provider-side credits are recorded for ``/providers`` and persisted in ``provider_usage``.
+- **Merge.** Findings that agree on a value are merged: ``sources`` counts the independent ones,
+  and two independent agreeing findings of at least ``medium`` make the answer ``high``.
+- **Cache.** An identical lookup within ``LEADSONAR_LOOKUP_CACHE_TTL`` seconds is answered from
+  the ``lookup_cache`` table without calling any provider (:mod:`leadsonar.waterfall.cache`).
 """
 
 from __future__ import annotations
@@ -15,8 +27,10 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from leadsonar.providers.base import (
+    LOOKUP_NOTES,
     PROBE_STATS,
     Company,
     Confidence,
@@ -26,19 +40,36 @@ from leadsonar.providers.base import (
     Provider,
     ProviderError,
 )
-from leadsonar.providers.registry import ProviderRegistry
+from leadsonar.providers.health import CALL, CallContext
+from leadsonar.providers.registry import ProviderRegistry, ProviderStats
+from leadsonar.waterfall.cache import LookupCacheStore, cache_key
+from leadsonar.waterfall.usage import UsageBook
+
+if TYPE_CHECKING:
+    from leadsonar.config import Settings
+    from leadsonar.kit.db import Database
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Attempt:
-    """One provider call within a lookup (``outcome``: hit, miss, error, timeout, skipped)."""
+    """One provider within a lookup.
+
+    Attributes:
+        provider: its name.
+        outcome: ``hit``, ``miss``, ``error``, ``timeout`` or ``skipped``.
+        seconds: time spent on it.
+        error_class: why it failed or was skipped (``throttled``, ``out of credits``, ``bad key``,
+            ``timeout``, ``server error``, ``circuit open``, ``answered``, ``deadline``, ``queue``).
+        cost: provider-side credits the call spent.
+    """
 
     provider: str
     outcome: str
     seconds: float
     error_class: str | None = None
+    cost: float = 0.0
 
 
 @dataclass
@@ -48,18 +79,46 @@ class WaterfallResult:
     Attributes:
         finding: the chosen finding (its confidence already merged), or ``None``.
         sources: independent sources agreeing on the chosen value (0 when not found).
-        attempts: every provider tried, in order.
+        attempts: every provider considered, in order (skipped ones included).
         probe: SMTP connections and RCPT commands spent.
+        notes: why providers found nothing, in their words (``providers.base.note``).
+        cached: the answer came from the lookup cache (no provider was called).
     """
 
     finding: Finding | None
     sources: int = 0
     attempts: list[Attempt] = field(default_factory=list)
     probe: ProbeStats = field(default_factory=ProbeStats)
+    notes: list[str] = field(default_factory=list)
+    cached: bool = False
 
     @property
     def confidence(self) -> Confidence | None:
         return self.finding.confidence if self.finding else None
+
+    @property
+    def tried(self) -> list[str]:
+        """Providers actually called."""
+        return [a.provider for a in self.attempts if a.outcome != "skipped"]
+
+    @property
+    def answered(self) -> list[str]:
+        """Providers that returned a finding."""
+        return [a.provider for a in self.attempts if a.outcome == "hit"]
+
+    @property
+    def cost(self) -> float:
+        """Provider-side credits this lookup spent."""
+        return sum(a.cost for a in self.attempts)
+
+    def summary(self) -> dict[str, Any]:
+        """``{"tried": […], "answered": […], "cost": n, "cached": bool}`` for answers and logs."""
+        return {
+            "tried": self.tried,
+            "answered": self.answered,
+            "cost": round(self.cost, 4),
+            "cached": self.cached,
+        }
 
 
 def _key(fld: str, value: str) -> str:
@@ -100,41 +159,159 @@ def merge(fld: str, findings: list[Finding]) -> tuple[Finding | None, int]:
     return best[1], best[2]
 
 
+def cost_of(provider: Provider, fld: str) -> float:
+    """What one answered lookup of ``fld`` costs at ``provider`` (its ``cost_for`` when it has
+    one, else its ``cost``)."""
+    cost_for = getattr(provider, "cost_for", None)
+    return float(cost_for(fld)) if callable(cost_for) else float(provider.cost)
+
+
+def rank_auto(
+    providers: list[Provider], fld: str, stats: dict[str, ProviderStats]
+) -> list[Provider]:
+    """Order for an ``auto`` field: free providers first (in configured order), then paid ones
+    by observed hit rate per unit of cost, best first.
+
+    The hit rate is smoothed, ``(hits + 1) / (calls + 2)`` (Laplace), so a provider not yet
+    called starts at one half instead of never being tried.
+    """
+
+    def score(item: tuple[int, Provider]) -> tuple[int, float, int]:
+        position, provider = item
+        cost = cost_of(provider, fld)
+        if cost <= 0:
+            return (0, 0.0, position)
+        seen = stats.get(provider.name) or ProviderStats()
+        rate = (seen.hits + 1) / (seen.calls + 2)
+        return (1, -rate / cost, position)
+
+    return [p for _, p in sorted(enumerate(providers), key=score)]
+
+
 class Waterfall:
     """Runs one field's providers for one person.
 
     Args:
-        registry: providers, their order and stats.
+        registry: providers, their order, stats and health.
         provider_timeout: seconds one provider may take.
         deadline: seconds the whole lookup may take.
+        bar: the default confidence at which the cascade stops.
+        cache: the lookup cache (None: no cache).
+        usage: persisted usage totals (None: not persisted).
     """
 
-    def __init__(self, registry: ProviderRegistry, provider_timeout: float, deadline: float):
+    def __init__(
+        self,
+        registry: ProviderRegistry,
+        provider_timeout: float,
+        deadline: float,
+        *,
+        bar: Confidence = Confidence.HIGH,
+        cache: LookupCacheStore | None = None,
+        usage: UsageBook | None = None,
+    ) -> None:
         self.registry = registry
         self.provider_timeout = provider_timeout
         self.deadline = deadline
+        self.bar = bar
+        self.cache = cache
+        self.usage = usage
 
-    async def run(self, fld: str, person: Person, company: Company) -> WaterfallResult:
+    @classmethod
+    def from_settings(
+        cls, registry: ProviderRegistry, settings: Settings, db: Database
+    ) -> Waterfall:
+        """The app's waterfall: timeouts, bar, cache TTL from the settings."""
+        return cls(
+            registry,
+            settings.provider_timeout,
+            settings.lookup_deadline,
+            bar=Confidence(settings.confidence_bar),
+            cache=LookupCacheStore(db, settings.lookup_cache_ttl),
+            usage=UsageBook(db, registry.health),
+        )
+
+    async def open(self) -> None:
+        """Load persisted usage (credits spent) into the registry's health book."""
+        if self.usage is not None:
+            await self.usage.load()
+
+    async def aclose(self) -> None:
+        """Write pending usage."""
+        if self.usage is not None:
+            await self.usage.flush()
+
+    def chain(self, fld: str) -> list[Provider]:
+        """The usable providers for ``fld``, ranked when the field's order is ``auto``."""
+        chain = self.registry.chain(fld)
+        if fld in self.registry.auto:
+            chain = rank_auto(chain, fld, self.registry.stats)
+        return chain
+
+    async def run(
+        self, fld: str, person: Person, company: Company, *, bar: Confidence | None = None
+    ) -> WaterfallResult:
         """Find ``fld`` (``email`` or ``phone``) for ``person`` at ``company``.
+
+        Args:
+            bar: stop at the first answer at least this sure (default: the waterfall's).
 
         Never raises for a provider's failure; only cancellation propagates.
         """
+        bar = bar or self.bar
+        chain = self.chain(fld)
+        key = None
+        if self.cache is not None and self.cache.enabled:
+            key = cache_key(fld, person, company, [p.name for p in chain], bar)
+            hit = await self.cache.get(key)
+            if hit is not None:
+                finding, sources = hit
+                return WaterfallResult(finding=finding, sources=sources, cached=True)
         result = WaterfallResult(finding=None)
         findings: list[Finding] = []
+        paid_for: dict[str, float] = {}  # provider → cost of the findings in hand
         started = time.monotonic()
-        for provider in self.registry.chain(fld):
-            remaining = self.deadline - (time.monotonic() - started)
-            if remaining <= 0:
-                result.attempts.append(Attempt(provider.name, "skipped", 0.0, "deadline"))
-                continue
-            budget = min(remaining, self.provider_timeout)
-            finding = await self._call(provider, fld, person, company, budget, result)
-            if finding is not None:
-                findings.append(finding)
+        notes_token = LOOKUP_NOTES.set(result.notes)
+        try:
+            for provider in chain:
                 merged, _ = merge(fld, findings)
-                if merged is not None and merged.confidence is Confidence.HIGH:
+                if merged is not None and merged.confidence.rank >= bar.rank:
                     break
+                cost = cost_of(provider, fld)
+                if merged is not None and merged.confidence.rank >= Confidence.MEDIUM.rank:
+                    answer_cost = min(
+                        (
+                            paid_for.get(f.provider, 0.0)
+                            for f in findings
+                            if _key(fld, f.value) == _key(fld, merged.value)
+                        ),
+                        default=0.0,
+                    )
+                    if cost > 0 and cost >= answer_cost:
+                        result.attempts.append(Attempt(provider.name, "skipped", 0.0, "answered"))
+                        continue
+                remaining = self.deadline - (time.monotonic() - started)
+                if remaining <= 0:
+                    result.attempts.append(Attempt(provider.name, "skipped", 0.0, "deadline"))
+                    continue
+                closed = self.registry.health.gate(provider.name)
+                if closed is not None:
+                    result.attempts.append(Attempt(provider.name, "skipped", 0.0, closed))
+                    continue
+                budget = min(remaining, self.provider_timeout)
+                finding = await self._call(provider, fld, person, company, budget, result)
+                if finding is not None:
+                    findings.append(finding)
+                    paid_for[finding.provider] = cost
+        finally:
+            LOOKUP_NOTES.reset(notes_token)
         result.finding, result.sources = merge(fld, findings)
+        if result.attempts:
+            log.info("waterfall %s: %s", fld, result.summary())
+        if key is not None and self.cache is not None:
+            await self.cache.put(key, fld, result)
+        if self.usage is not None:
+            await self.usage.maybe_flush()
         return result
 
     async def _call(
@@ -146,39 +323,70 @@ class Waterfall:
         budget: float,
         result: WaterfallResult,
     ) -> Finding | None:
-        stats = self.registry.stats[provider.name]
+        name = provider.name
+        stats = self.registry.stats[name]
+        health = self.registry.health
         method = provider.find_email if fld == "email" else provider.find_phone
         began = time.monotonic()
         probe = ProbeStats()
-        token = PROBE_STATS.set(probe)
+        context = CallContext()
+        probe_token = PROBE_STATS.set(probe)
+        call_token = CALL.set(context)
+        settled = False  # the call ended with a verdict on the provider (not cancelled)
         try:
             async with asyncio.timeout(budget):
                 finding = await method(person, company)
+            settled = True
         except TimeoutError:
             elapsed = time.monotonic() - began
+            settled = True
+            if context.waiting:  # our own queue for a rate-limit slot: not the provider's fault
+                health.release(name)
+                result.attempts.append(Attempt(name, "skipped", elapsed, "queue"))
+                log.info("provider %s: no rate-limit slot within %.1fs", name, elapsed)
+                return None
             stats.record("timeout", elapsed, "timeout")
-            result.attempts.append(Attempt(provider.name, "timeout", elapsed, "timeout"))
-            log.warning("provider %s timed out after %.1fs", provider.name, elapsed)
+            health.record(name, None, timed_out=True, context=context)
+            self._count(name, error=True, cost=context.spent)
+            result.attempts.append(Attempt(name, "timeout", elapsed, "timeout", context.spent))
+            log.warning("provider %s timed out after %.1fs", name, elapsed)
             return None
         except ProviderError as exc:
             elapsed = time.monotonic() - began
+            settled = True
             stats.record("error", elapsed, exc.error_class)
-            result.attempts.append(Attempt(provider.name, "error", elapsed, exc.error_class))
-            log.warning("provider %s failed: %s", provider.name, exc.error_class)
+            health.record(name, exc, context=context)
+            self._count(name, error=True, cost=context.spent)
+            result.attempts.append(Attempt(name, "error", elapsed, exc.error_class, context.spent))
+            log.warning("provider %s failed: %s", name, exc.error_class)
             return None
         except Exception as exc:
             elapsed = time.monotonic() - began
-            stats.record("error", elapsed, type(exc).__name__)
-            result.attempts.append(Attempt(provider.name, "error", elapsed, "internal error"))
-            log.exception("provider %s raised", provider.name)
+            settled = True
+            stats.record("error", elapsed, "internal error")
+            health.record(name, exc, context=context)
+            self._count(name, error=True, cost=context.spent)
+            result.attempts.append(Attempt(name, "error", elapsed, "internal error"))
+            log.exception("provider %s raised", name)
             return None
         finally:
-            PROBE_STATS.reset(token)
+            PROBE_STATS.reset(probe_token)
+            CALL.reset(call_token)
             result.probe.add(probe)
+            if not settled:
+                health.release(name)  # cancelled: no verdict on the provider
         elapsed = time.monotonic() - began
         outcome = "hit" if finding is not None else "miss"
         stats.record(outcome, elapsed)
-        result.attempts.append(Attempt(provider.name, outcome, elapsed))
+        health.record(name, None, context=context)
+        self._count(name, hit=finding is not None, cost=context.spent)
+        result.attempts.append(Attempt(name, outcome, elapsed, None, context.spent))
         if finding is not None and not finding.provider:
-            finding.provider = provider.name
+            finding.provider = name
         return finding
+
+    def _count(
+        self, name: str, *, hit: bool = False, error: bool = False, cost: float = 0.0
+    ) -> None:
+        if self.usage is not None:
+            self.usage.add(name, hit=hit, error=error, cost=cost)

@@ -203,6 +203,7 @@ class ProbeResult:
         catch_all: ``True`` when a random address was accepted too (FC-18), ``False`` when a
             random or candidate address was rejected, ``None`` when not tested.
         catch_all_reply: the reply to the random-address RCPT, if one was sent.
+        catch_all_address: the random address that RCPT named.
         no_mail: DNS says the domain takes no mail (null MX, NXDOMAIN, no hosts); no connection
             was made.
         blocked: a server refused the prober itself (banner, HELO, MAIL FROM or an RCPT
@@ -219,6 +220,7 @@ class ProbeResult:
     verdicts: dict[str, RcptResult] = field(default_factory=dict)
     catch_all: bool | None = None
     catch_all_reply: RcptResult | None = None
+    catch_all_address: str | None = None
     no_mail: bool = False
     blocked: bool = False
     error: str | None = None
@@ -256,6 +258,7 @@ async def _rcpts(
     stop_at_first_accept: bool,
     catch_all_probe: bool,
     rotate_after_reject: bool,
+    catch_all_address: str | None,
 ) -> None:
     session = leased.session
     while pending:
@@ -286,12 +289,22 @@ async def _rcpts(
         # The server already told an unknown address apart: it is not catch-all, and one more
         # RCPT would only raise the odds of being rate-limited.
         result.catch_all = False
-    elif catch_all_probe and RcptVerdict.ACCEPTED in verdicts and result.catch_all is None:
+    elif (
+        catch_all_probe
+        and result.catch_all is None
+        and (
+            RcptVerdict.ACCEPTED in verdicts
+            or (verdicts and all(v is RcptVerdict.TEMPORARY for v in verdicts))
+        )
+    ):
         # After the real candidates, so a server that throttles after an unknown recipient
-        # cannot spoil them (issue 3: the catch-all probe must not spoil the real check).
+        # cannot spoil them (issue 3: the catch-all probe must not spoil the real check). When
+        # everything was greylisted, the random address is sent too, so that its triple is
+        # known when the same addresses are asked again (RFC 6647 §2.1).
         result.rcpts += 1
         leased.rcpts += 1
-        random_address = f"{random_local_part()}@{result.domain}"
+        random_address = catch_all_address or f"{random_local_part()}@{result.domain}"
+        result.catch_all_address = random_address
         reply = await session.command(f"RCPT TO:<{random_address}>")
         result.catch_all_reply = RcptResult.from_reply(reply)
         if result.catch_all_reply.verdict is RcptVerdict.ACCEPTED:
@@ -311,6 +324,7 @@ async def _session_on(
     stop_at_first_accept: bool,
     catch_all_probe: bool,
     rotate_after_reject: bool,
+    catch_all_address: str | None,
 ) -> None:
     """Give each address in ``pending`` its verdict over one pooled session to ``ip``.
 
@@ -333,6 +347,7 @@ async def _session_on(
                 stop_at_first_accept=stop_at_first_accept,
                 catch_all_probe=catch_all_probe,
                 rotate_after_reject=rotate_after_reject,
+                catch_all_address=catch_all_address,
             )
         except _Rotate:
             leased.reusable = False
@@ -367,6 +382,7 @@ async def probe(
     stop_at_first_accept: bool = True,
     catch_all_probe: bool = True,
     rotate_after_reject: bool = False,
+    catch_all_address: str | None = None,
 ) -> ProbeResult:
     """Ask the domain's mail hosts, by preference, whether ``addresses`` exist.
 
@@ -399,6 +415,9 @@ async def probe(
         catch_all_probe: send the random-address RCPT after an accepted candidate.
         rotate_after_reject: the server is known to throttle after an unknown recipient
             (e.g. Microsoft 365): never send another RCPT on a session after a rejection.
+        catch_all_address: the address for the catch-all probe; a new random one when
+            ``None``. Callers that will retry greylisted addresses pass a stable one, so the
+            retry asks the same (client, sender, recipient) triple again.
 
     Returns:
         A :class:`ProbeResult`. Null MX, NXDOMAIN or no mail host → ``no_mail=True`` and no
@@ -436,6 +455,7 @@ async def probe(
             stop_at_first_accept=stop_at_first_accept,
             catch_all_probe=catch_all_probe,
             rotate_after_reject=rotate_after_reject,
+            catch_all_address=catch_all_address,
         )
     finally:
         if own_pool:
@@ -455,6 +475,7 @@ async def _probe_hosts(
     stop_at_first_accept: bool,
     catch_all_probe: bool,
     rotate_after_reject: bool,
+    catch_all_address: str | None,
 ) -> None:
     tried: set[str] = set()
     retry_helps = False
@@ -498,6 +519,7 @@ async def _probe_hosts(
                         stop_at_first_accept=stop_at_first_accept,
                         catch_all_probe=catch_all_probe,
                         rotate_after_reject=rotate,
+                        catch_all_address=catch_all_address,
                     )
                 except _Rotate:
                     pool.mark_throttles_after_unknown(ip)

@@ -124,9 +124,6 @@ class SmtpPool:
 
     async def _acquire(self, ip: str, mx_host: str) -> tuple[PooledSession, bool]:
         host = self._host(ip)
-        wait = host.backoff_until - time.monotonic()
-        if wait > 0:
-            raise NextHost(f"backing off for {wait:.0f} s after 421 Too many connections")
         async with host.condition:
             while True:
                 while host.idle:
@@ -136,6 +133,11 @@ class SmtpPool:
                             return candidate, False
                     host.open -= 1
                     self._close_soon(candidate)
+                wait = host.backoff_until - time.monotonic()
+                if (
+                    wait > 0
+                ):  # open sessions may be reused; new connections wait (RFC 5321 §4.5.4.1)
+                    raise NextHost(f"backing off for {wait:.0f} s after 421 from this server")
                 if host.open < self.per_host:
                     host.open += 1
                     break

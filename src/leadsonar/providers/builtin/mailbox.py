@@ -17,6 +17,9 @@ little and as politely as real mail servers demand:
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -75,6 +78,16 @@ class MailboxChecker:
         self.knowledge = knowledge
         self.pool = pool
         self._last_reap = time.monotonic()
+        self._salt = secrets.token_bytes(16)
+
+    def catch_all_address(self, domain: str) -> str:
+        """The random-looking address this process uses for ``domain``'s catch-all probe.
+
+        Stable per domain (a keyed hash), so a greylisting server sees the same triple when
+        the probe is asked again after the delay, in this lookup or a later one.
+        """
+        digest = hmac.new(self._salt, domain.encode("ascii"), hashlib.sha256).hexdigest()
+        return f"x{digest[:15]}@{domain}"
 
     async def check(self, domain: str, addresses: list[str]) -> CheckOutcome:
         """Ask about ``addresses`` (A-label domain, in the order to try) at ``domain``.
@@ -124,6 +137,7 @@ class MailboxChecker:
             pool=self.pool,
             catch_all_probe=known.catch_all is None,
             rotate_after_reject=provider in THROTTLE_AFTER_UNKNOWN,
+            catch_all_address=self.catch_all_address(domain),
         )
         count_probe(result.connections, result.rcpts)
         if result.catch_all is None and known.catch_all is False:
@@ -155,6 +169,7 @@ class MailboxChecker:
                 return
             await asyncio.sleep(delay)
             again = await self._probe(domain, temporary, mx, known, outcome.mx_provider)
+            result.catch_all_reply = again.catch_all_reply or result.catch_all_reply
             result.verdicts.update(again.verdicts)
             result.connections += again.connections
             result.rcpts += again.rcpts

@@ -37,8 +37,16 @@ from leadsonar.providers.builtin.mailbox import CheckOutcome, MailboxChecker
 
 MAX_CANDIDATES = 12  # RCPTs per person at most; mail servers block noisy probers
 PATTERN_EVIDENCE_FOR_MEDIUM = 2  # known addresses needed to trust a pattern on a catch-all domain
+SETTLED_EVIDENCE = 3  # known addresses that make a domain's pattern settled
+SETTLED_SHARE = 0.8  # … when they are at least this share of all addresses seen there
+SETTLED_EXTRA = 1  # candidates probed beyond a settled pattern's own spellings
 POPULAR_MIN_DOMAINS = 3  # a pattern counts as "common" once seen at this many domains
 POPULAR_TTL = 300.0  # seconds the cross-domain ranking is reused
+SHARED_PATTERNS = frozenset({"first", "last"})  # every Alex (or Johnson) maps to the same address
+INITIAL_PATTERNS = frozenset({"flast", "f.last", "firstl", "lastf", "first.l"})
+FULL_NAME_PATTERNS = frozenset(
+    {"first.last", "firstlast", "first_last", "first-last", "last.first", "lastfirst"}
+)
 EXISTS = (RcptVerdict.ACCEPTED, RcptVerdict.FULL)
 GONE = (RcptVerdict.REJECTED, RcptVerdict.DISABLED)
 
@@ -85,7 +93,14 @@ class SmtpProber:
         self, person: Person, domain: str
     ) -> tuple[list[Candidate], dict[str, int]]:
         """Candidates for ``person`` at ``domain`` in probing order, and the domain's learned
-        pattern counts (``{pattern: known addresses}``)."""
+        pattern counts (``{pattern: known addresses}``).
+
+        When the domain has a settled pattern (at least :data:`SETTLED_EVIDENCE` addresses and
+        :data:`SETTLED_SHARE` of all seen there), only that pattern's spellings and
+        :data:`SETTLED_EXTRA` more candidates are probed: someone who is not at ``first.last``
+        on a ``first.last`` domain most likely does not work there, and twelve RCPTs for a
+        stranger are what gets a prober blocked.
+        """
         async with self.db.session() as session:
             learned = await learned_patterns(session, domain)
         preferred = [pattern for pattern, _ in learned]
@@ -97,6 +112,10 @@ class SmtpProber:
             preferred=preferred,
             limit=MAX_CANDIDATES,
         )
+        total = sum(count for _, count in learned)
+        if learned and learned[0][1] >= SETTLED_EVIDENCE and learned[0][1] >= SETTLED_SHARE * total:
+            settled = sum(1 for c in found if c.pattern == learned[0][0])
+            found = found[: settled + SETTLED_EXTRA]
         return found, dict(learned)
 
     async def find_email(self, person: Person, company: Company) -> Finding | None:
@@ -109,7 +128,25 @@ class SmtpProber:
             return None
         addresses = [f"{c.local_part}@{domain}" for c in candidates]
         outcome = await self.checker.check(domain, addresses)
-        return await self._judge(domain, candidates, addresses, outcome, learned)
+        finding = await self._judge(domain, candidates, addresses, outcome, learned)
+        if finding is None or finding.evidence.get("pattern") not in SHARED_PATTERNS:
+            return finding
+        # ``alex@`` exists, but every Alex maps to it: if this Alex has a more specific
+        # address (``alex.johnson@``, the usual exception on first-name domains), that is his.
+        rest = [
+            (c, a)
+            for c, a in zip(candidates, addresses, strict=True)
+            if c.pattern not in SHARED_PATTERNS and outcome.verdict(a) is None
+        ]
+        if not rest or outcome.catch_all is not False:
+            return finding
+        specific = await self.checker.check(domain, [a for _, a in rest])
+        better = await self._judge(
+            domain, [c for c, _ in rest], [a for _, a in rest], specific, learned
+        )
+        return (
+            better if better is not None and better.verification is Verification.VALID else finding
+        )
 
     async def _judge(
         self,
@@ -138,11 +175,14 @@ class SmtpProber:
             if result.catch_all is False:
                 async with self.db.session() as session:
                     await add_evidence(session, domain, [candidate.pattern])
+                doubt = self._doubt(candidate, learned) or await self._namesake(domain, candidate)
                 return Finding(
                     value=address,
-                    confidence=Confidence.HIGH,
+                    confidence=Confidence.MEDIUM if doubt else Confidence.HIGH,
                     verification=Verification.VALID,
-                    evidence=evidence | {"pattern": candidate.pattern},
+                    evidence=evidence
+                    | {"pattern": candidate.pattern}
+                    | ({"reason": doubt} if doubt else {}),
                 )
             if result.catch_all is True:
                 return self._accept_all(candidate, address, learned, evidence)
@@ -154,6 +194,37 @@ class SmtpProber:
         for candidate, address, verdict in zip(candidates, addresses, verdicts, strict=True):
             if verdict not in GONE:
                 return self._guess(candidate, address, outcome, evidence)
+        return None
+
+    @staticmethod
+    def _doubt(candidate: Candidate, learned: dict[str, int]) -> str | None:
+        """Why an accepted mailbox may be someone else's, or ``None``.
+
+        The mailbox exists, but it is only this person's as surely as the pattern that made it
+        is this domain's and unique to them: an address off the domain's settled pattern (unless
+        it spells the whole name, like ``alex.johnson@``), or a first-name-only or surname-only
+        one (``alex@``, ``johnson@``) that every Alex or Johnson there would map to, is
+        ``medium``.
+        """
+        if learned:
+            top, count = max(learned.items(), key=lambda kv: kv[1])
+            total = sum(learned.values())
+            settled = count >= SETTLED_EVIDENCE and count >= SETTLED_SHARE * total
+            if settled and candidate.pattern != top and candidate.pattern not in FULL_NAME_PATTERNS:
+                return f"Accepted, but {top} is this domain's pattern; it may be someone else's."
+        if candidate.pattern in SHARED_PATTERNS:
+            return "Accepted, but another person with this name part would have this address."
+        return None
+
+    async def _namesake(self, domain: str, candidate: Candidate) -> str | None:
+        """For initials-based addresses (``jsmith``), whether a numbered sibling (``jsmith2``)
+        exists too: companies number the second person the pattern maps to the same address."""
+        if candidate.pattern not in INITIAL_PATTERNS:
+            return None
+        sibling = f"{candidate.local_part}2@{domain}"
+        outcome = await self.checker.check(domain, [sibling])
+        if outcome.verdict(sibling) in EXISTS and outcome.catch_all is False:
+            return f"{sibling} exists too: another person shares this address's pattern."
         return None
 
     @staticmethod

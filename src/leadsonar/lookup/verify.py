@@ -1,0 +1,149 @@
+"""``POST /verify-email``: is this address deliverable? (1 credit)
+
+The address is checked with the same prober policy as find-email (cached MX and catch-all facts,
+pooled sessions, greylist retries within the request's deadline) and answered as:
+
+==============  ==============================================================================
+status          when
+==============  ==============================================================================
+valid           the mail server accepted it and rejects unknown addresses (a full mailbox too)
+invalid         the server rejected it (5.1.x) or the mailbox is disabled (5.2.1), or the
+                domain takes no mail (null MX, no such domain)
+accept_all      the server accepts every address, so this one proves nothing
+unknown         the server could not be asked or would not say: blocked the prober (5.7.x),
+                greylisted past the deadline, unreachable, DNS failure
+==============  ==============================================================================
+"""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leadsonar.config import Settings
+from leadsonar.domains.candidates import is_role_local_part
+from leadsonar.domains.mailhosts import is_disposable
+from leadsonar.kit.db import Database
+from leadsonar.kit.emails import normalise_email
+from leadsonar.kit.net.hostnames import display_domain
+from leadsonar.kit.net.smtp import RcptVerdict
+from leadsonar.lookup.service import run_charged
+from leadsonar.providers.base import RETRY_WAIT_UNTIL
+from leadsonar.providers.builtin.mailbox import CheckOutcome, MailboxChecker
+
+
+class VerifyRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: str = Field(min_length=1, max_length=320)
+
+
+class VerifyAnswer(BaseModel):
+    email: str
+    status: str
+    reason: str | None
+    domain: str
+    mx: list[str]
+    mxProvider: str | None
+    catchAll: bool | None
+    disposable: bool
+    role: bool
+    credits_used: int
+    smtpConnections: int = 0
+    smtpRcpts: int = 0
+
+
+_VERDICTS: dict[RcptVerdict, tuple[str, str | None]] = {
+    RcptVerdict.ACCEPTED: ("valid", None),
+    RcptVerdict.FULL: ("valid", "The mailbox exists but is full."),
+    RcptVerdict.REJECTED: ("invalid", "The mail server says this mailbox does not exist."),
+    RcptVerdict.DISABLED: ("invalid", "The mail server says this mailbox is disabled."),
+    RcptVerdict.BLOCKED: ("unknown", "The mail server refused the prober (policy or blocklist)."),
+    RcptVerdict.TEMPORARY: ("unknown", "The mail server asked to try again later."),
+    RcptVerdict.UNKNOWN: ("unknown", "The mail server's answer could not be read."),
+}
+
+
+def judge(address: str, outcome: CheckOutcome) -> tuple[str, str | None]:
+    """``(status, reason)`` for ``address`` from a :class:`CheckOutcome` (see the module table)."""
+    if outcome.skipped == "no mail":
+        if outcome.mx.nxdomain:
+            return "invalid", "The domain does not exist."
+        return "invalid", "The domain accepts no mail (null MX, RFC 7505)."
+    if outcome.skipped == "catch-all":
+        return "accept_all", outcome.reason
+    if outcome.skipped:
+        return "unknown", outcome.reason
+    verdict = outcome.verdict(address)
+    if verdict is None:
+        return "unknown", outcome.reason
+    status, reason = _VERDICTS[verdict]
+    if status == "valid" and outcome.catch_all is not False:
+        if outcome.catch_all:
+            return "accept_all", "The mail server accepts every address."
+        return "unknown", "Accepted, but whether the server accepts every address is unknown."
+    if status == "unknown" and outcome.reason:
+        reason = outcome.reason
+    return status, reason
+
+
+class VerifyService:
+    """Answers ``POST /verify-email``.
+
+    Args:
+        db: the database (ledger).
+        settings: deadline and refund policy.
+        checker: the prober's mailbox checker (shared with the ``smtp`` provider).
+        allow_reserved: accept reserved test domains (when private networks are allowed).
+    """
+
+    def __init__(
+        self, db: Database, settings: Settings, checker: MailboxChecker, allow_reserved: bool
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.checker = checker
+        self.allow_reserved = allow_reserved
+
+    async def verify(self, account_id: int, body: VerifyRequest) -> VerifyAnswer:
+        """Check one address; costs 1 credit.
+
+        Raises:
+            BadRequest: not a valid address (400, nothing charged; FC-13, FC-14).
+            InsufficientCredits: balance below 1 (402, nothing charged).
+        """
+        address = normalise_email(body.email, allow_reserved=self.allow_reserved)
+        domain = address.rpartition("@")[2]
+
+        async def check() -> CheckOutcome:
+            token = RETRY_WAIT_UNTIL.set(time.monotonic() + self.settings.lookup_deadline)
+            try:
+                return await self.checker.check(domain, [address])
+            finally:
+                RETRY_WAIT_UNTIL.reset(token)
+
+        outcome, used = await run_charged(
+            self.db,
+            self.settings,
+            account_id,
+            "verify-email",
+            check,
+            lambda o: judge(address, o)[0] != "unknown",
+        )
+        status, reason = judge(address, outcome)
+        probe = outcome.probe
+        return VerifyAnswer(
+            email=address,
+            status=status,
+            reason=reason,
+            domain=display_domain(domain),
+            mx=[h.host for h in outcome.mx.hosts],
+            mxProvider=outcome.mx_provider,
+            catchAll=outcome.catch_all,
+            disposable=is_disposable(domain),
+            role=is_role_local_part(address.partition("@")[0]),
+            credits_used=used,
+            smtpConnections=probe.connections if probe else 0,
+            smtpRcpts=probe.rcpts if probe else 0,
+        )

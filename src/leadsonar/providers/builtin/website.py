@@ -1,0 +1,459 @@
+"""The ``website`` provider: emails and phones a company publishes on its own site. Free.
+
+**The crawl** (once per domain, reused for ``LEADSONAR_CRAWL_TTL``): the home page (``https``
+then ``http``, the bare domain then ``www.``), then the pages where people are listed, best
+first: links whose URL or text says team, people, staff, équipe, Mitarbeiter, leadership,
+contact/Kontakt, about/über uns, imprint/Impressum, mentions légales (:data:`PAGE_WORDS`);
+``sitemap.xml`` entries with those words when the home page links to fewer than three; vCards
+linked from those pages. All within ``LEADSONAR_CRAWL_MAX_PAGES`` and through
+:class:`~leadsonar.kit.net.safe_http.SafeHttp` (SSRF rules, robots.txt, size and time caps,
+politeness), so the crawl never reaches a host that is not allowed. Each page goes through
+:func:`~leadsonar.domains.extract.extract_page`; the findings are merged per site and stored in
+``domain_facts.crawl``. Every published address standing with a person's name teaches the
+domain's pattern (:func:`~leadsonar.domains.patterns.learn_address`). Concurrent lookups on one
+domain share one crawl.
+
+**Answers.**
+
+=====================================================  ============  ==========  ===========
+what the site publishes                                type          confidence  verification
+=====================================================  ============  ==========  ===========
+an address standing with the person's name, or whose   —             medium      published
+local part spells the person's full name (no other
+person's name beside it; never a role address)
+a number standing with the person's name (not a        ``mobile`` if medium      published
+fax, support or switchboard line; not shared by        libphonenumber says so,
+several people)                                        else ``direct``
+otherwise the company's main line (labelled main, or   ``office``    low         published
+published without a name; never fax or support)
+=====================================================  ============  ==========  ===========
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from anyascii import anyascii
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadsonar.config import Settings
+from leadsonar.domains.candidates import infer_patterns, is_role_local_part
+from leadsonar.domains.extract import (
+    NAME_MATCH_THRESHOLD,
+    PageFindings,
+    extract_page,
+    extract_vcard,
+    name_score,
+    region_for,
+    split_name,
+)
+from leadsonar.domains.models import DomainFacts
+from leadsonar.domains.patterns import learn_address
+from leadsonar.kit.db import Database, upsert
+from leadsonar.kit.net.safe_http import (
+    BudgetExhausted,
+    CrawlSession,
+    FetchError,
+    FetchRefused,
+    Page,
+    SafeHttp,
+)
+from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification, note
+
+log = logging.getLogger(__name__)
+
+CRAWL_VERSION = 1  # bump when the stored shape changes; older crawls are redone
+FAILED_CRAWL_TTL = timedelta(hours=1)  # a site that could not be read is retried sooner
+MIN_LINKS_BEFORE_SITEMAP = 3
+# Words in a link's URL or text that point at pages listing people, with their priority.
+PAGE_WORDS: dict[str, int] = {
+    "team": 6,
+    "people": 6,
+    "staff": 6,
+    "equipe": 6,
+    "mitarbeiter": 6,
+    "leadership": 6,
+    "ansprechpartner": 6,
+    "management": 5,
+    "contact": 5,
+    "kontakt": 5,
+    "contacto": 5,
+    "contatti": 5,
+    "about": 4,
+    "ueber-uns": 4,
+    "uber-uns": 4,
+    "ueber uns": 4,
+    "uber uns": 4,
+    "qui-sommes-nous": 4,
+    "impressum": 4,
+    "imprint": 4,
+    "mentions-legales": 4,
+    "mentions legales": 4,
+    "legal-notice": 3,
+    "company": 2,
+    "vcard": 2,
+    ".vcf": 2,
+}
+_SKIP_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp", ".zip", ".mp4", ".css")
+_LOC = re.compile(r"<loc>\s*([^<\s]+)\s*</loc>", re.IGNORECASE)
+
+
+@dataclass
+class SiteCrawl:
+    """One site's findings, merged over its pages (stored as JSON in ``domain_facts.crawl``).
+
+    Attributes:
+        domain: the company's domain (A-label).
+        pages: URLs fetched, in order (robots.txt apart).
+        emails: ``{"address", "owner", "page"}`` each address once.
+        phones: ``{"value", "label", "owner", "mobile", "page", "pages"}`` each number once;
+            ``pages`` counts the pages it was seen on.
+        title: the home page's ``<title>``; ``site_name`` its ``og:site_name``; ``lang`` its
+            ``lang``, the language of pages that state none (for the phone region).
+        refused: why the site was refused (SSRF rules), or ``None``.
+        error: why nothing could be read (unreachable, robots.txt), or ``None``.
+    """
+
+    domain: str
+    pages: list[str] = field(default_factory=list)
+    emails: list[dict[str, Any]] = field(default_factory=list)
+    phones: list[dict[str, Any]] = field(default_factory=list)
+    title: str | None = None
+    site_name: str | None = None
+    lang: str | None = None
+    refused: str | None = None
+    error: str | None = None
+    version: int = CRAWL_VERSION
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SiteCrawl | None:
+        if data.get("version") != CRAWL_VERSION:
+            return None
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def add(self, url: str, findings: PageFindings) -> None:
+        """Merge one page's findings (an owner or a label seen anywhere is kept)."""
+        emails = {e["address"]: e for e in self.emails}
+        for email in findings.emails:
+            known = emails.get(email.address)
+            if known is None:
+                emails[email.address] = {
+                    "address": email.address,
+                    "owner": email.owner,
+                    "page": url,
+                }
+            elif known["owner"] is None and email.owner:
+                known.update(owner=email.owner, page=url)
+        self.emails = list(emails.values())
+        phones = {p["value"]: p for p in self.phones}
+        for phone in findings.phones:
+            known = phones.get(phone.value)
+            if known is None:
+                phones[phone.value] = {
+                    "value": phone.value,
+                    "label": phone.label,
+                    "owner": phone.owner,
+                    "owners": [phone.owner] if phone.owner else [],
+                    "mobile": phone.mobile,
+                    "page": url,
+                    "pages": 1,
+                }
+                continue
+            known["pages"] += 1
+            known["label"] = known["label"] or phone.label
+            if phone.owner and phone.owner not in known["owners"]:
+                known["owners"].append(phone.owner)
+                known["owner"] = known["owner"] or phone.owner
+        for phone in phones.values():
+            if len(phone["owners"]) > 1:  # one number for several people: a switchboard
+                phone["owner"] = None
+                phone["label"] = phone["label"] if phone["label"] != "direct" else None
+        self.phones = list(phones.values())
+
+
+def page_score(url: str, text: str) -> int:
+    """How likely a link leads to a page listing people: 0 (not at all) to 6 (a team page)."""
+    words = anyascii(f"{urlsplit(url).path} {text}").lower()
+    return max((score for word, score in PAGE_WORDS.items() if word in words), default=0)
+
+
+def same_site(url: str, domain: str) -> bool:
+    """Whether ``url`` is an http(s) URL on ``domain`` or one of its subdomains."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    return parts.scheme in ("http", "https") and (host == domain or host.endswith("." + domain))
+
+
+async def crawl_site(http: SafeHttp, domain: str) -> SiteCrawl:
+    """Crawl ``domain``'s home and people pages (see the module's *crawl*).
+
+    Returns:
+        The merged findings; ``refused`` or ``error`` say why pages are missing. Never raises
+        for the site's failures.
+    """
+    site = SiteCrawl(domain)
+    async with http.crawl() as crawl:
+        home = await _home(crawl, http, site)
+        if home is None:
+            return site
+        home_page, home_findings = home
+        queue: dict[str, int] = {}
+        _enqueue(queue, home_findings, site)
+        if len(queue) < MIN_LINKS_BEFORE_SITEMAP:
+            await _sitemap(crawl, home_page.url, queue, site)
+        while queue and crawl.budget_left:
+            url = max(queue, key=lambda u: queue[u])
+            del queue[url]
+            try:
+                page = await crawl.fetch(url)
+            except BudgetExhausted:
+                break
+            except FetchError as error:  # robots.txt, refused redirect, network: skip the page
+                log.info("website %s: %s", domain, error.reason)
+                continue
+            site.pages.append(url)
+            if page.ok and page.text:
+                _enqueue(queue, _read(page, site), site)
+    return site
+
+
+async def _home(
+    crawl: CrawlSession, http: SafeHttp, site: SiteCrawl
+) -> tuple[Page, PageFindings] | None:
+    """Read the first home page that answers 2xx (the bare domain, then ``www.``)."""
+    problems: list[str] = []
+    for host in (site.domain, f"www.{site.domain}"):
+        for url in http.home_urls(host):
+            try:
+                page = await crawl.fetch(url)
+            except FetchRefused as error:
+                site.refused = error.reason
+                return None
+            except BudgetExhausted:
+                return None
+            except FetchError as error:
+                problems.append(error.reason)
+                continue
+            site.pages.append(url)
+            if page.ok:
+                findings = _read(page, site)
+                site.title, site.site_name = findings.title, findings.site_name
+                site.lang = findings.lang
+                return page, findings
+            problems.append(f"{url} answered {page.status}.")
+    site.error = problems[0] if problems else "The website could not be read."
+    return None
+
+
+def _read(page: Page, site: SiteCrawl) -> PageFindings:
+    """Extract one page (HTML or vCard) and merge its findings into ``site``."""
+    if page.content_type in ("text/vcard", "text/x-vcard", "text/directory"):
+        findings = extract_vcard(page.text, region_for(site.domain, site.lang))
+    else:
+        findings = extract_page(page.text, page.url, domain=site.domain, lang=site.lang)
+    site.add(page.url, findings)
+    return findings
+
+
+def _enqueue(queue: dict[str, int], findings: PageFindings, site: SiteCrawl) -> None:
+    """Queue the same-site links of a page that point at people pages, by :func:`page_score`."""
+    for url, text in findings.links:
+        url = url.split("#", 1)[0]
+        if url in site.pages or not same_site(url, site.domain):
+            continue
+        if urlsplit(url).path.lower().endswith(_SKIP_SUFFIXES):
+            continue
+        score = page_score(url, text)
+        if score:
+            queue[url] = max(queue.get(url, 0), score)
+
+
+async def _sitemap(
+    crawl: CrawlSession, home_url: str, queue: dict[str, int], site: SiteCrawl
+) -> None:
+    """Queue ``sitemap.xml`` entries (from robots.txt ``Sitemap:`` or ``/sitemap.xml``) whose
+    URL has a people word. The XML is read with a regular expression for ``<loc>``, never with
+    an XML parser (no entity expansion)."""
+    try:
+        robots = await crawl.robots(home_url)
+    except FetchError:
+        return
+    parts = urlsplit(home_url)
+    sitemap = (robots.site_maps() or [f"{parts.scheme}://{parts.netloc}/sitemap.xml"])[0]
+    if not same_site(sitemap, site.domain) or crawl.budget_left < 2:
+        return
+    try:
+        page = await crawl.fetch(sitemap)
+    except FetchError:
+        return
+    site.pages.append(sitemap)
+    for loc in _LOC.findall(page.text)[:5000]:
+        score = page_score(loc, "")
+        if score and same_site(loc, site.domain) and loc not in site.pages:
+            queue[loc] = max(queue.get(loc, 0), score)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # SQLite returns naive datetimes
+    return value
+
+
+class WebsiteProvider:
+    """Finds emails and phones on the company's own website. Free; email and phone.
+
+    Args:
+        settings: ``crawl_*`` settings.
+        db: where crawls are cached (``domain_facts``) and patterns learned.
+        http: the website fetcher.
+    """
+
+    name = "website"
+    kind = "builtin"
+    fields = frozenset({"email", "phone"})
+    cost = 0.0
+
+    def __init__(self, settings: Settings, db: Database, http: SafeHttp) -> None:
+        self.settings = settings
+        self.db = db
+        self.http = http
+        self._crawls: dict[str, asyncio.Task[SiteCrawl]] = {}
+
+    def status_detail(self) -> str | None:
+        return None
+
+    async def aclose(self) -> None:
+        """Cancel crawls still running (the app is shutting down)."""
+        tasks = list(self._crawls.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def site(self, domain: str) -> SiteCrawl:
+        """The domain's crawl: from ``domain_facts`` when younger than ``LEADSONAR_CRAWL_TTL``
+        (:data:`FAILED_CRAWL_TTL` for a site that could not be read at all), else crawled now
+        (one crawl at a time per domain in this process) and stored."""
+        async with self.db.session() as session:
+            facts = await session.get(DomainFacts, domain)
+            crawled_at = _aware(facts.crawled_at) if facts else None
+            cached = SiteCrawl.from_json(facts.crawl) if facts and facts.crawl else None
+        if cached is not None and crawled_at is not None:
+            ttl = self.settings.crawl_ttl
+            if cached.error and not cached.pages:
+                ttl = min(ttl, FAILED_CRAWL_TTL)
+            if datetime.now(UTC) - crawled_at < ttl:
+                return cached
+        task = self._crawls.get(domain)
+        if task is None:
+            task = asyncio.ensure_future(self._crawl_and_store(domain))
+            self._crawls[domain] = task
+            task.add_done_callback(lambda _: self._crawls.pop(domain, None))
+        return await asyncio.shield(task)
+
+    async def _crawl_and_store(self, domain: str) -> SiteCrawl:
+        site = await crawl_site(self.http, domain)
+        async with self.db.session() as session:
+            now = datetime.now(UTC)
+            await upsert(
+                session,
+                DomainFacts,
+                {"domain": domain, "crawl": asdict(site), "crawled_at": now},
+                keys=["domain"],
+                update={"crawl": asdict(site), "crawled_at": now},
+            )
+            for email in site.emails:
+                await self._learn(session, domain, email)
+        return site
+
+    @staticmethod
+    async def _learn(session: AsyncSession, domain: str, email: dict[str, Any]) -> None:
+        local, _, at = str(email["address"]).partition("@")
+        if not email.get("owner") or is_role_local_part(local):
+            return
+        if at != domain and not at.endswith("." + domain):
+            return
+        parts = split_name(str(email["owner"]))
+        if parts:
+            await learn_address(session, email["address"], *parts)
+
+    async def _site_for(self, company: Company) -> SiteCrawl | None:
+        if not company.domain:
+            return None
+        site = await self.site(company.domain)
+        if site.refused:
+            note(f"The website of {company.domain} was not fetched: {site.refused}")
+        return site
+
+    async def find_email(self, person: Person, company: Company) -> Finding | None:
+        """A published address of ``person`` (see the module's table)."""
+        site = await self._site_for(company)
+        if site is None:
+            return None
+        best: tuple[float, dict[str, Any]] | None = None
+        for email in site.emails:
+            local = str(email["address"]).partition("@")[0]
+            if is_role_local_part(local):
+                continue
+            owner = email.get("owner")
+            if owner:
+                score = name_score(person.first_name, person.last_name, owner)
+            else:
+                # no name beside it: the local part must spell the surname and the given name
+                # or its initial (first.last, flast …; "last" alone could be anyone's)
+                spelled = infer_patterns(local, person.first_name, person.last_name)
+                score = 90.0 if any("last" in p and p != "last" for p in spelled) else 0.0
+            if score >= NAME_MATCH_THRESHOLD and (best is None or score > best[0]):
+                best = (score, email)
+        if best is None:
+            return None
+        return Finding(
+            value=best[1]["address"],
+            confidence=Confidence.MEDIUM,
+            verification=Verification.PUBLISHED,
+            evidence={"page": best[1]["page"], "name": best[1].get("owner")},
+        )
+
+    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+        """The person's own number, else the company's main line (see the module's table)."""
+        site = await self._site_for(company)
+        if site is None:
+            return None
+        own = [
+            phone
+            for phone in site.phones
+            if phone.get("owner")
+            and phone.get("label") not in ("fax", "support", "main")
+            and name_score(person.first_name, person.last_name, phone["owner"])
+            >= NAME_MATCH_THRESHOLD
+        ]
+        if own:
+            # an explicitly direct line first, then the others in page order
+            phone = sorted(own, key=lambda p: p.get("label") != "direct")[0]
+            return Finding(
+                value=phone["value"],
+                confidence=Confidence.MEDIUM,
+                verification=Verification.PUBLISHED,
+                kind="mobile" if phone.get("mobile") else "direct",
+                evidence={"page": phone["page"], "name": phone["owner"]},
+            )
+        main = [
+            phone
+            for phone in site.phones
+            if not phone.get("owner") and phone.get("label") not in ("fax", "support", "mobile")
+        ]
+        if not main:
+            return None
+        phone = sorted(main, key=lambda p: (p.get("label") != "main", -int(p.get("pages", 1))))[0]
+        return Finding(
+            value=phone["value"],
+            confidence=Confidence.LOW,
+            verification=Verification.PUBLISHED,
+            kind="office",
+            evidence={"page": phone["page"], "line": "main"},
+        )

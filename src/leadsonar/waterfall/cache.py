@@ -1,0 +1,151 @@
+"""Identical lookups within ``LEADSONAR_LOOKUP_CACHE_TTL`` seconds are answered from the
+``lookup_cache`` table without calling any provider (issue 5 §5: never pay twice for one answer).
+
+The key is a SHA-256 over the field, the person's folded names, the company's domain and name,
+the provider chain (so changing ``LEADSONAR_PROVIDERS`` starts afresh) and the confidence bar.
+Only answers that would not change on a second ask are stored:
+
+- a finding of at least ``medium`` that does not ask to be retried (``retryAfter`` evidence, e.g.
+  greylisting), or
+- "not found" when every provider tried answered cleanly ("miss"): a timeout, an error, a
+  throttled or resting provider means the question was not fully asked, so nothing is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select
+
+from leadsonar.kit.db import Database, upsert
+from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
+from leadsonar.waterfall.models import LookupCache
+
+if TYPE_CHECKING:
+    from leadsonar.waterfall.engine import WaterfallResult
+
+PURGE_EVERY = 500  # stores between two deletions of expired rows
+
+
+def _fold(text: str | None) -> str:
+    return unicodedata.normalize("NFKC", text or "").strip().casefold()
+
+
+def cache_key(fld: str, person: Person, company: Company, chain: list[str], bar: Confidence) -> str:
+    """The 64-hex-digit key of one lookup."""
+    material = json.dumps(
+        [
+            fld,
+            _fold(person.first_name),
+            _fold(person.last_name),
+            (company.domain or "").lower(),
+            _fold(company.name),
+            chain,
+            bar.value,
+        ],
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def cacheable(result: WaterfallResult) -> bool:
+    """Whether ``result`` may be served again (see the module docstring)."""
+    finding = result.finding
+    if finding is not None:
+        return finding.confidence.rank >= Confidence.MEDIUM.rank and (
+            "retryAfter" not in finding.evidence
+        )
+    return bool(result.attempts) and all(a.outcome == "miss" for a in result.attempts)
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+class LookupCacheStore:
+    """Reads and writes cached answers.
+
+    Args:
+        db: the database.
+        ttl: seconds an answer is served again; 0 turns the cache off.
+    """
+
+    def __init__(self, db: Database, ttl: float) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._stores = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl > 0
+
+    async def get(self, key: str) -> tuple[Finding | None, int] | None:
+        """``(finding, sources)`` stored under ``key`` and not expired, else None."""
+        if not self.enabled:
+            return None
+        now = datetime.now(UTC)
+        async with self.db.session() as session:
+            row = await session.scalar(
+                select(LookupCache).where(LookupCache.key == key, LookupCache.expires_at > now)
+            )
+            payload = dict(row.payload) if row is not None else None
+        if payload is None:
+            return None
+        stored = payload.get("finding")
+        if not isinstance(stored, dict):
+            return None, 0
+        finding = Finding(
+            value=stored["value"],
+            confidence=Confidence(stored["confidence"]),
+            verification=Verification(stored.get("verification") or "unknown"),
+            provider=stored.get("provider") or "",
+            kind=stored.get("kind"),
+            evidence={**(stored.get("evidence") or {}), "cached": True},
+            independent=bool(stored.get("independent", True)),
+        )
+        return finding, int(payload.get("sources") or 0)
+
+    async def put(self, key: str, fld: str, result: WaterfallResult) -> None:
+        """Store ``result`` under ``key`` for ``ttl`` seconds (when :func:`cacheable`)."""
+        if not self.enabled or not cacheable(result):
+            return
+        finding = result.finding
+        payload: dict[str, Any] = {
+            "sources": result.sources,
+            "finding": None
+            if finding is None
+            else {
+                "value": finding.value,
+                "confidence": finding.confidence.value,
+                "verification": finding.verification.value,
+                "provider": finding.provider,
+                "kind": finding.kind,
+                "independent": finding.independent,
+                "evidence": {k: _plain(v) for k, v in finding.evidence.items()},
+            },
+            "attempts": [
+                {"provider": a.provider, "outcome": a.outcome, "cost": a.cost}
+                for a in result.attempts
+            ],
+        }
+        now = datetime.now(UTC)
+        async with self.db.session() as session:
+            await upsert(
+                session,
+                LookupCache,
+                {
+                    "key": key,
+                    "field": fld,
+                    "payload": payload,
+                    "created_at": now,
+                    "expires_at": now + timedelta(seconds=self.ttl),
+                },
+                keys=["key"],
+            )
+            self._stores += 1
+            if self._stores % PURGE_EVERY == 0:
+                await session.execute(delete(LookupCache).where(LookupCache.expires_at <= now))

@@ -1,0 +1,80 @@
+"""A bulk job keeps a provider busy up to its rate limit and never beyond it, counted at the
+provider's (stand-in, loopback) side."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from leadsonar.config import Settings
+from leadsonar.testing.live import LiveServer
+from leadsonar.testing.providerapi import Call, ProviderApi, Reply
+
+pytestmark = pytest.mark.asyncio
+
+FINDER = "/v1/people/email-finder"
+CONTACTS = 24
+RATE = 5  # per second
+
+
+def _answer(call: Call) -> Reply:
+    body = call.body if isinstance(call.body, dict) else {}
+    email = f"{body.get('first_name', 'x').lower()}@{body.get('domain', 'x.test')}"
+    return Reply({"email": email, "status": "valid", "credits_consumed": 1})
+
+
+async def _wait_done(client: httpx.AsyncClient, job_id: str, seconds: float = 60) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for _ in range(int(seconds / 0.1)):
+        body = (await client.get(f"/api/v1/enrich/{job_id}")).json()
+        if body["status"] != "processing":
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish: {body}")
+
+
+async def test_bulk_job_respects_the_provider_rate_limit(
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with ProviderApi() as api:
+        api.on("POST", FINDER, _answer)
+        settings = make_settings(
+            providers="email=leadmagic;phone=",
+            leadmagic_api_key="lm-key",
+            leadmagic_base_url=api.url,
+            provider_limits=f"leadmagic={RATE}/second",
+            job_concurrency=16,
+        )
+        async with LiveServer(settings) as live:
+            key = await live.create_account("bulk", credits=CONTACTS)
+            contacts = [
+                {"firstName": f"Person{i}", "lastName": "Lee", "website": f"company{i}.test"}
+                for i in range(CONTACTS)
+            ]
+            async with httpx.AsyncClient(
+                base_url=live.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+            ) as client:
+                began = time.monotonic()
+                accepted = await client.post(
+                    "/api/v1/enrich", json={"contacts": contacts, "findEmail": True}
+                )
+                assert accepted.status_code in (200, 202), accepted.text
+                done = await _wait_done(client, accepted.json()["jobId"])
+                took = time.monotonic() - began
+                rows = (await client.get("/api/v1/providers")).json()["providers"]
+    assert done["status"] == "completed"
+    assert [r["email"] for r in done["results"]] == [
+        f"person{i}@company{i}.test" for i in range(CONTACTS)
+    ]
+    assert api.count("POST", FINDER) == CONTACTS  # each contact asked once
+    assert api.max_per_second(FINDER) <= RATE  # never beyond the limit …
+    assert api.max_per_second(FINDER) == RATE  # … and kept busy up to it
+    assert took >= (CONTACTS / RATE) - 1.5
+    leadmagic = next(r for r in rows if r["name"] == "leadmagic")
+    assert leadmagic["limits"] == {"rate": f"{RATE} per 1 second", "concurrency": 10}
+    assert leadmagic["stats"]["creditsSpent"] == CONTACTS

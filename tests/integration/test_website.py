@@ -1,0 +1,255 @@
+"""The ``website`` provider on a loopback web world (real HTTP servers on 127.0.0.x, real DNS):
+the crawl, its cache and pattern learning, and the provider's answers with their traps."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leadsonar.config import Settings
+from leadsonar.domains.patterns import learned_patterns
+from leadsonar.kit.db import Database
+from leadsonar.kit.migrate import upgrade_to_head
+from leadsonar.kit.net.dns import Resolver
+from leadsonar.kit.net.safe_http import SafeHttp
+from leadsonar.providers.base import Company, Person
+from leadsonar.providers.builtin.website import WebsiteProvider, crawl_site
+from leadsonar.testing.dnsserver import LoopbackDns
+from leadsonar.testing.webserver import LoopbackWeb
+from tests.integration.conftest import LOOPBACK
+from tests.integration.web_world import build_world
+
+
+def web_settings(dns: LoopbackDns, web: LoopbackWeb, tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings that crawl the loopback web world: http on the world's port, no delay."""
+    values: dict[str, Any] = {
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'web.db'}",
+        "dns_servers": [dns.address],
+        "dns_timeout": 2.0,
+        "allowed_private_networks": [LOOPBACK],
+        "crawl_scheme": "http",
+        "crawl_port": web.port,
+        "crawl_delay": 0.0,
+        "crawl_timeout": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+async def web(dns_zone: LoopbackDns) -> AsyncIterator[LoopbackWeb]:
+    async with LoopbackWeb() as server:
+        await build_world(server, dns_zone)
+        yield server
+
+
+@pytest.fixture
+async def provider(
+    dns_zone: LoopbackDns, web: LoopbackWeb, tmp_path: Path
+) -> AsyncIterator[WebsiteProvider]:
+    settings = web_settings(dns_zone, web, tmp_path)
+    db = Database(settings.database_url)
+    await upgrade_to_head(db.engine)
+    resolver = Resolver.from_settings(settings)
+    website = WebsiteProvider(settings, db, SafeHttp(settings, resolver))
+    try:
+        yield website
+    finally:
+        await website.aclose()
+        await db.dispose()
+
+
+async def _phone(provider: WebsiteProvider, first: str, last: str, domain: str) -> Any:
+    return await provider.find_phone(Person(first, last), Company(domain))
+
+
+async def test_crawl_reads_home_and_people_pages_within_the_budget(
+    dns_zone: LoopbackDns, web: LoopbackWeb, tmp_path: Path
+) -> None:
+    settings = web_settings(dns_zone, web, tmp_path, crawl_max_pages=3)
+    site = await crawl_site(SafeHttp(settings, Resolver.from_settings(settings)), "notion.so")
+    assert len(site.pages) == 3
+    fetched = web.paths("notion.so")
+    assert fetched[0] == "/robots.txt" and fetched[1] == "/"
+    assert set(fetched[2:]) <= {"/team", "/contact", "/about"}
+    assert "/team" in fetched  # the team page ranks first
+    assert "/careers" not in fetched and "/product" not in fetched
+    assert site.title == "Notion – The all-in-one workspace" and site.site_name == "Notion"
+    assert all("LeadSonar/" in r.user_agent for r in web.requests)
+
+
+async def test_page_disallowed_by_robots_is_never_fetched_and_its_number_never_returned(
+    provider: WebsiteProvider, web: LoopbackWeb
+) -> None:
+    finding = await _phone(provider, "Chris", "Park", "notion.so")
+    assert "/private/board" not in web.paths("notion.so")
+    assert finding is not None
+    assert finding.value == "+14155550100" and finding.kind == "office"
+    email = await provider.find_email(Person("Chris", "Park"), Company("notion.so"))
+    assert email is None
+
+
+async def test_direct_dial_standing_with_the_name(provider: WebsiteProvider) -> None:
+    finding = await _phone(provider, "Alex", "Johnson", "notion.so")
+    assert finding is not None
+    assert (finding.value, finding.kind, finding.confidence.value) == (
+        "+14155550192",
+        "direct",
+        "medium",
+    )
+    assert finding.verification.value == "published"
+
+
+async def test_unrelated_persons_number_is_not_returned(provider: WebsiteProvider) -> None:
+    """Sam Lee publishes no number; Maria Lopez's and Alex Johnson's beside it are not his:
+    the answer is the company's main line, typed office, with low confidence."""
+    finding = await _phone(provider, "Sam", "Lee", "notion.so")
+    assert finding is not None
+    assert (finding.value, finding.kind, finding.confidence.value) == (
+        "+14155550100",
+        "office",
+        "low",
+    )
+
+
+async def test_fax_and_support_lines_are_never_answers(provider: WebsiteProvider) -> None:
+    site = await provider.site("notion.so")
+    labels = {p["value"]: p["label"] for p in site.phones}
+    assert labels["+14155550101"] == "fax"
+    assert labels["+14155550111"] == "support"
+    for first, last in (("Alex", "Johnson"), ("Sam", "Lee"), ("Nobody", "Here")):
+        finding = await _phone(provider, first, last, "notion.so")
+        assert finding is not None and finding.value not in ("+14155550101", "+14155550111")
+
+
+async def test_fc25_norwegian_mobile_on_a_us_page(provider: WebsiteProvider) -> None:
+    finding = await _phone(provider, "Ola", "Nordmann", "notion.so")
+    assert finding is not None
+    assert (finding.value, finding.kind) == ("+4740612345", "mobile")
+
+
+async def test_fc26_date_ranges_are_not_phones(provider: WebsiteProvider) -> None:
+    site = await provider.site("notion.so")
+    assert "+12015032016" not in {p["value"] for p in site.phones}
+    assert all(not p["value"].startswith("+1201") for p in site.phones)
+
+
+async def test_published_addresses_answer_and_teach_the_pattern(
+    provider: WebsiteProvider,
+) -> None:
+    finding = await provider.find_email(Person("Maria", "López"), Company("notion.so"))
+    assert finding is not None
+    assert finding.value == "maria.lopez@notion.so"  # FC-08: "[at]" / "[dot]"
+    assert (finding.confidence.value, finding.verification.value) == ("medium", "published")
+    alex = await provider.find_email(Person("Alex", "Johnson"), Company("notion.so"))
+    assert alex is not None and alex.value == "alex.johnson@notion.so"  # FC-11 mailto
+    async with provider.db.session() as session:
+        patterns = dict(await learned_patterns(session, "notion.so"))
+    assert patterns.get("first.last", 0) >= 3  # Alex, Maria, Sam
+
+
+async def test_role_address_is_never_a_persons(provider: WebsiteProvider) -> None:
+    assert await provider.find_email(Person("Hello", "World"), Company("notion.so")) is None
+
+
+async def test_crawl_is_cached_per_domain(provider: WebsiteProvider, web: LoopbackWeb) -> None:
+    await _phone(provider, "Alex", "Johnson", "notion.so")
+    before = len(web.requests)
+    await _phone(provider, "Sam", "Lee", "notion.so")
+    await provider.find_email(Person("Maria", "Lopez"), Company("notion.so"))
+    assert len(web.requests) == before
+
+
+async def test_concurrent_lookups_share_one_crawl(
+    provider: WebsiteProvider, web: LoopbackWeb
+) -> None:
+    import asyncio
+
+    await asyncio.gather(*(_phone(provider, "Alex", "Johnson", "notion.so") for _ in range(5)))
+    assert web.paths("notion.so").count("/") == 1
+
+
+async def test_expired_crawl_is_redone(
+    dns_zone: LoopbackDns, web: LoopbackWeb, tmp_path: Path
+) -> None:
+    settings = web_settings(dns_zone, web, tmp_path, crawl_ttl=0)
+    db = Database(settings.database_url)
+    await upgrade_to_head(db.engine)
+    website = WebsiteProvider(settings, db, SafeHttp(settings, Resolver.from_settings(settings)))
+    try:
+        await _phone(website, "Alex", "Johnson", "notion.so")
+        await _phone(website, "Alex", "Johnson", "notion.so")
+    finally:
+        await db.dispose()
+    assert web.paths("notion.so").count("/") == 2
+
+
+async def test_german_impressum_and_team_list(provider: WebsiteProvider) -> None:
+    hanna = await _phone(provider, "Hanna", "Berg", "beispiel-gmbh.de")
+    assert hanna is not None
+    assert (hanna.value, hanna.kind) == ("+4930123456722", "direct")
+    email = await provider.find_email(Person("Hanna", "Berg"), Company("beispiel-gmbh.de"))
+    assert email is not None and email.value == "hanna.berg@beispiel-gmbh.de"
+    # The managing director is named above the switchboard: that line is the company's.
+    director = await _phone(provider, "Jörg", "Grossmann", "beispiel-gmbh.de")
+    assert director is not None
+    assert (director.value, director.kind) == ("+493012345678", "office")
+    site = await provider.site("beispiel-gmbh.de")
+    values = {p["value"]: p for p in site.phones}
+    assert values["+4915123456789"]["owner"] == "Hanna Berg"  # FC-27 0151/… on .de
+    assert values["+493012345679"]["label"] == "fax"
+    addresses = {e["address"] for e in site.emails}
+    assert "vertrieb@beispiel-gmbh.de" in addresses  # FC-08 (at)/(dot)
+    assert not any(a.startswith(".") or "..." in a for a in addresses)  # FC-09
+
+
+async def test_french_equipe_page_and_linked_vcard(provider: WebsiteProvider) -> None:
+    marie = await _phone(provider, "Marie", "Dupont", "exemple.fr")
+    assert marie is not None and (marie.value, marie.kind) == ("+33142685301", "direct")
+    elodie = await _phone(provider, "Elodie", "Marchand", "exemple.fr")
+    assert elodie is not None and (elodie.value, elodie.kind) == ("+33612345678", "mobile")
+    email = await provider.find_email(Person("Élodie", "Marchand"), Company("exemple.fr"))
+    assert email is not None and email.value == "elodie.marchand@exemple.fr"
+    nobody = await _phone(provider, "Paul", "Martin", "exemple.fr")
+    assert nobody is not None and (nobody.value, nobody.kind) == ("+33142685300", "office")
+
+
+async def test_sitemap_json_ld_and_cloudflare(provider: WebsiteProvider, web: LoopbackWeb) -> None:
+    dana = await _phone(provider, "Dana", "Whitfield", "sitemapped.test")
+    assert dana is not None and (dana.value, dana.kind) == ("+12125550142", "direct")
+    assert "/sitemap.xml" in web.paths("sitemapped.test")
+    assert "/blog/hello" not in web.paths("sitemapped.test")
+    email = await provider.find_email(Person("Dana", "Whitfield"), Company("sitemapped.test"))
+    assert email is not None and email.value == "dana.whitfield@sitemapped.test"
+    site = await provider.site("sitemapped.test")
+    assert "press@sitemapped.test" in {e["address"] for e in site.emails}
+    office = await _phone(provider, "Lee", "Quinn", "sitemapped.test")
+    assert office is not None and (office.value, office.kind) == ("+12125550100", "office")
+
+
+async def test_unreachable_site_is_not_found(provider: WebsiteProvider) -> None:
+    assert await _phone(provider, "Alex", "Johnson", "nowhere.test") is None
+    site = await provider.site("nowhere.test")
+    assert site.error and not site.pages
+
+
+async def test_failed_crawl_is_retried_after_an_hour(
+    provider: WebsiteProvider, dns_zone: LoopbackDns, web: LoopbackWeb
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from leadsonar.domains.models import DomainFacts
+
+    assert await _phone(provider, "Alex", "Johnson", "late.test") is None
+    dns_zone.add_a("late.test", "127.0.0.20")
+    web.site("late.test", {"/": "<p>Main: +1 415 555 0100</p>"})
+    assert await _phone(provider, "Alex", "Johnson", "late.test") is None  # still cached
+    async with provider.db.session() as session:
+        facts = await session.get(DomainFacts, "late.test")
+        assert facts is not None
+        facts.crawled_at = datetime.now(UTC) - timedelta(hours=2)
+    finding = await _phone(provider, "Alex", "Johnson", "late.test")
+    assert finding is not None and finding.kind == "office"

@@ -1,0 +1,150 @@
+"""The waterfall's cost-aware stop rule, health gates, ``auto`` order and timeouts, with the
+in-package scripted provider fake (no network, no database)."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadsonar.providers.base import (
+    Company,
+    Confidence,
+    Person,
+    ProviderAuthError,
+    ProviderQuotaExceeded,
+    ProviderThrottled,
+    Verification,
+)
+from leadsonar.providers.registry import ProviderRegistry, parse_order
+from leadsonar.testing.providers import Pause, ScriptedProvider, found
+from leadsonar.waterfall.engine import Waterfall, rank_auto
+
+pytestmark = pytest.mark.asyncio
+
+ALEX = Person("Alex", "Johnson")
+NOTION = Company("notion.so", "Notion")
+EMAIL = "alex.johnson@notion.so"
+
+
+def waterfall(
+    *providers: ScriptedProvider, order: str | None = None, **kwargs: object
+) -> Waterfall:
+    names = ",".join(p.name for p in providers)
+    registry = ProviderRegistry(
+        {p.name: p for p in providers}, parse_order(order or f"email={names};phone=")
+    )
+    return Waterfall(registry, provider_timeout=1.0, deadline=5.0, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_stops_at_the_bar_and_never_pays_twice_for_an_address() -> None:
+    """A medium answer from a paid provider is kept; the next paid provider (not cheaper) is
+    not asked; a free one still is, and its agreement makes the answer high."""
+    first = ScriptedProvider("first", cost=1.0, email=[found(EMAIL)])
+    same_price = ScriptedProvider("same", cost=1.0, email=[found(EMAIL)])
+    free = ScriptedProvider("free", cost=0.0, email=[found(EMAIL)])
+    result = await waterfall(first, same_price, free).run("email", ALEX, NOTION)
+    assert result.finding is not None and result.finding.confidence is Confidence.HIGH
+    assert (first.calls["email"], same_price.calls["email"], free.calls["email"]) == (1, 0, 1)
+    assert result.tried == ["first", "free"] and result.answered == ["first", "free"]
+    assert result.cost == 1.0
+    skipped = [a for a in result.attempts if a.outcome == "skipped"]
+    assert [(a.provider, a.error_class) for a in skipped] == [("same", "answered")]
+
+
+async def test_a_cheaper_provider_is_still_asked_after_a_medium_answer() -> None:
+    dear = ScriptedProvider("dear", cost=3.0, email=[found(EMAIL)])
+    cheap = ScriptedProvider("cheap", cost=1.0, email=[found(EMAIL)])
+    result = await waterfall(dear, cheap).run("email", ALEX, NOTION)
+    assert cheap.calls["email"] == 1 and result.sources == 2
+    assert result.finding is not None and result.finding.confidence is Confidence.HIGH
+
+
+async def test_a_low_answer_does_not_stop_the_cascade_and_bar_medium_does() -> None:
+    guess = ScriptedProvider(
+        "guess", cost=0.0, email=[found(EMAIL, Confidence.LOW, Verification.GUESSED)]
+    )
+    paid = ScriptedProvider("paid", cost=1.0, email=[found("a.johnson@notion.so")])
+    after = ScriptedProvider("after", cost=1.0, email=[found("other@notion.so")])
+    flow = waterfall(guess, paid, after)
+    result = await flow.run("email", ALEX, NOTION, bar=Confidence.MEDIUM)
+    assert result.finding is not None and result.finding.value == "a.johnson@notion.so"
+    assert (paid.calls["email"], after.calls["email"]) == (1, 0)
+
+
+async def test_throttled_provider_rests_and_the_cascade_goes_on() -> None:
+    """FC-31 at the waterfall: a throttled provider is recorded and skipped while resting."""
+    busy = ScriptedProvider("busy", cost=1.0, email=[ProviderThrottled("429", retry_after=60)])
+    backup = ScriptedProvider("backup", cost=1.0, email=[found(EMAIL)])
+    flow = waterfall(busy, backup)
+    first = await flow.run("email", ALEX, NOTION)
+    second = await flow.run("email", ALEX, NOTION)
+    assert first.finding is not None and second.finding is not None
+    assert busy.calls["email"] == 1  # not called again while resting
+    assert (
+        second.attempts[0].provider,
+        second.attempts[0].outcome,
+        second.attempts[0].error_class,
+    ) == ("busy", "skipped", "throttled")
+    rows = {row["name"]: row for row in flow.registry.describe()}
+    assert rows["busy"]["status"] == "degraded"
+    assert rows["busy"]["stats"]["lastErrorClass"] == "throttled"
+    assert rows["backup"]["stats"]["creditsSpent"] == 2.0
+
+
+async def test_out_of_credits_and_bad_key_are_skipped_with_their_reason() -> None:
+    broke = ScriptedProvider("broke", cost=1.0, email=[ProviderQuotaExceeded("402")])
+    locked = ScriptedProvider("locked", cost=1.0, email=[ProviderAuthError("401")])
+    flow = waterfall(broke, locked)
+    await flow.run("email", ALEX, NOTION)
+    again = await flow.run("email", ALEX, NOTION)
+    assert [a.error_class for a in again.attempts] == ["out of credits", "bad key"]
+    rows = {row["name"]: row for row in flow.registry.describe()}
+    assert (rows["broke"]["status"], rows["broke"]["reason"]) == ("degraded", "out of credits")
+    assert (rows["locked"]["status"], rows["locked"]["reason"]) == ("down", "bad key")
+
+
+async def test_a_timeout_is_a_timeout_and_repeated_ones_open_the_circuit() -> None:
+    slow = ScriptedProvider("slow", cost=1.0, email=[Pause(5)])
+    flow = waterfall(slow)
+    flow.provider_timeout = 0.05
+    for _ in range(5):
+        result = await flow.run("email", ALEX, NOTION)
+        assert result.finding is None
+        assert result.attempts[0].outcome == "timeout"
+    result = await flow.run("email", ALEX, NOTION)
+    assert result.attempts[0].error_class == "circuit open" and slow.calls["email"] == 5
+    row = flow.registry.describe()[0]
+    assert (row["status"], row["breaker"]) == ("down", "open")
+
+
+async def test_unconfigured_providers_are_never_called() -> None:
+    keyless = ScriptedProvider(
+        "keyless", cost=1.0, email=[found(EMAIL)], detail="missing LEADSONAR_KEYLESS_API_KEY"
+    )
+    result = await waterfall(keyless).run("email", ALEX, NOTION)
+    assert keyless.calls["email"] == 0 and result.finding is None
+    row = waterfall(keyless).registry.describe()[0]
+    assert (row["status"], row["reason"]) == ("unconfigured", "missing LEADSONAR_KEYLESS_API_KEY")
+
+
+async def test_auto_order_ranks_free_first_then_hit_rate_per_cost() -> None:
+    free = ScriptedProvider("free", cost=0.0)
+    pricey = ScriptedProvider("pricey", cost=4.0, email=[found(EMAIL)])
+    good = ScriptedProvider("good", cost=1.0, email=[found(EMAIL)])
+    poor = ScriptedProvider("poor", cost=1.0, email=[None])
+    flow = waterfall(pricey, poor, good, free, order="email=auto;phone=")
+    assert flow.registry.auto == {"email"}
+    assert [p.name for p in flow.chain("email")] == ["free", "poor", "good", "pricey"]
+    for _ in range(4):  # observed: poor never answers, good always does
+        await flow.registry.providers["poor"].find_email(ALEX, NOTION)
+        flow.registry.stats["poor"].record("miss", 0.1)
+        flow.registry.stats["good"].record("hit", 0.1)
+    ranked = rank_auto(flow.registry.chain("email"), "email", flow.registry.stats)
+    assert [p.name for p in ranked] == ["free", "good", "poor", "pricey"]
+
+
+async def test_auto_with_names_ranks_only_those() -> None:
+    a = ScriptedProvider("a", cost=2.0)
+    b = ScriptedProvider("b", cost=1.0)
+    c = ScriptedProvider("c", cost=1.0)
+    flow = waterfall(a, b, c, order="email=auto,a,b;phone=")
+    assert [p.name for p in flow.chain("email")] == ["b", "a"]
