@@ -70,6 +70,14 @@ def provider_http_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
+def _hunter_verifier(registry: ProviderRegistry) -> Any:
+    """Hunter's Email Verifier when its key is set: verify-email's second opinion."""
+    hunter = registry.providers.get("hunter")
+    if hunter is None or hunter.status_detail() is not None:
+        return None
+    return getattr(hunter, "verify_email", None)
+
+
 async def open_services(settings: Settings, *, start_runner: bool = True) -> Services:
     """Open the database (migrating it), build providers and start the job runner."""
     db = Database(settings.database_url)
@@ -103,8 +111,12 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
         registry=registry,
         lookup=lookup,
         verify=VerifyService(
-            db, settings, registry.providers["smtp"].checker, lookup.allow_reserved
-        ),  # type: ignore[attr-defined]
+            db,
+            settings,
+            registry.providers["smtp"].checker,  # type: ignore[attr-defined]
+            lookup.allow_reserved,
+            second_opinion=_hunter_verifier(registry),
+        ),
         runner=runner,
         rate_limiter=KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage),
         http=http,

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from leadsonar.accounts import service as accounts
 from leadsonar.app import Services, close_services, open_services
-from leadsonar.config import Settings, get_settings
+from leadsonar.config import Settings, describe_settings, get_settings
 from leadsonar.domains.companies import import_companies, read_companies_csv
 from leadsonar.domains.contacts import (
     ImportReport,
@@ -229,6 +229,21 @@ def import_contacts(
         f"Imported {report.imported} of {report.rows} contacts; "
         f"{report.patterns_learned} emails taught their domain's pattern."
     )
+
+
+@app.command("settings")
+def show_settings(
+    defaults: Annotated[
+        bool, typer.Option(help="Show defaults instead of current values.")
+    ] = False,
+) -> None:
+    """List every LEADSONAR_* setting with its current value (keys shown only as set/unset)."""
+    from rich.table import Table
+
+    table = Table("setting", "value", "meaning")
+    for env, value, meaning in describe_settings(None if defaults else _settings(None)):
+        table.add_row(env, value, meaning)
+    console.print(table)
 
 
 @app.command("find-email")

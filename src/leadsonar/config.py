@@ -43,7 +43,10 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    database_url: str = "sqlite+aiosqlite:///./leadsonar.db"
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./leadsonar.db",
+        description="SQLAlchemy async URL; PostgreSQL: postgresql+psycopg://user@host/db",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="HMAC key for API-key hashes; when unset one is generated once and kept in "
@@ -54,17 +57,27 @@ class Settings(BaseSettings):
         default_factory=list, description="comma-separated ip[:port]; empty = system resolver"
     )
     dns_timeout: float = Field(default=5.0, description="seconds for one DNS query, all tries")
-    allowed_private_networks: Annotated[list[IPNetwork], NoDecode] = Field(default_factory=list)
+    allowed_private_networks: Annotated[list[IPNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated CIDRs the prober and crawler may reach although private or "
+        "loopback (tests, intranets); also admits the reserved .test/.example domains",
+    )
 
-    smtp_helo_name: str = Field(default_factory=_default_helo_name)
-    smtp_mail_from: str = ""
-    smtp_port: int = 25
+    smtp_helo_name: str = Field(
+        default_factory=_default_helo_name,
+        description="EHLO name of the prober: a name you control, with matching A and PTR "
+        "records (default: this machine's FQDN)",
+    )
+    smtp_mail_from: str = Field(
+        default="", description="envelope sender of RCPT probes (default verify@<HELO name>)"
+    )
+    smtp_port: int = Field(default=25, description="port of the mail servers probed")
     smtp_timeout: float = Field(default=10.0, description="seconds per SMTP command reply")
     smtp_connect_timeout: float = Field(
         default=10.0, description="seconds to open a TCP connection"
     )
     smtp_banner_timeout: float = Field(default=20.0, description="seconds to wait for the 220")
-    smtp_proxy: str | None = None
+    smtp_proxy: str | None = Field(default=None, description="socks5:// proxy (not supported yet)")
     smtp_max_connections_per_host: int = Field(
         default=2, ge=1, le=20, description="open SMTP connections per mail server, process-wide"
     )
@@ -104,7 +117,10 @@ class Settings(BaseSettings):
         description="port for bare domains (default 443 for https, 80 for http); tests only",
     )
 
-    providers: str = DEFAULT_PROVIDERS
+    providers: str = Field(
+        default=DEFAULT_PROVIDERS,
+        description="provider order per field, e.g. email=known,smtp,hunter;phone=known",
+    )
     provider_timeout: float = Field(default=45.0, description="seconds one provider may take")
     lookup_deadline: float = Field(default=60.0, description="seconds one lookup may take")
 
@@ -186,13 +202,24 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="seconds to open a connection to a provider"
     )
 
-    rate_limit: str = "10/second"
-    rate_limit_storage: str = "memory://"
+    rate_limit: str = Field(default="10/second", description="requests per API key (limits syntax)")
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="memory:// for one process, redis://host:6379 when processes share limits",
+    )
 
-    refund_not_found: bool = False
-    initial_credits: int = 1000
-    job_concurrency: int = Field(default=4, ge=1, le=64)
-    job_poll_interval: float = 1.0
+    refund_not_found: bool = Field(
+        default=False, description="give the credit back when a lookup finds nothing"
+    )
+    initial_credits: int = Field(
+        default=1000, description="credits of the account made on first start"
+    )
+    job_concurrency: int = Field(
+        default=8, ge=1, le=64, description="bulk-job contacts worked at once per process"
+    )
+    job_poll_interval: float = Field(
+        default=1.0, gt=0, description="seconds between checks for due bulk-job work"
+    )
 
     @field_validator("dns_servers", mode="before")
     @classmethod
@@ -248,3 +275,32 @@ class Settings(BaseSettings):
 def get_settings(**overrides: Any) -> Settings:
     """Build the settings from the environment, ``leadsonar.toml`` and ``overrides``."""
     return Settings(**overrides)
+
+
+def describe_settings(settings: Settings | None = None) -> list[tuple[str, str, str]]:
+    """Every setting as ``(env name, value, meaning)``; with ``settings`` the current values,
+    without them the defaults. Secrets (API keys) are shown only as set or unset."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        env = f"LEADSONAR_{name.upper()}"
+        if settings is not None:
+            value: Any = getattr(settings, name)
+        elif field.default_factory is not None:
+            value = "(computed)" if name == "smtp_helo_name" else field.default_factory()  # type: ignore[call-arg]
+        else:
+            value = field.default
+        if isinstance(value, SecretStr) or name.endswith(("_api_key", "secret_key")):
+            shown = "(set)" if value else "(unset)"
+        elif isinstance(value, list):
+            shown = ",".join(str(v) for v in value)
+        elif isinstance(value, timedelta):
+            shown = f"{value.total_seconds():g} s"
+        else:
+            shown = "" if value is None else str(value)
+        meaning = field.description or ""
+        if not meaning and name.endswith("_api_key"):
+            meaning = f"API key of {name.removesuffix('_api_key')}; unset = provider unconfigured"
+        elif not meaning and name.endswith("_base_url"):
+            meaning = f"API base URL of {name.removesuffix('_base_url')}"
+        rows.append((env, shown, meaning))
+    return rows

@@ -36,6 +36,8 @@ def start(dns_zone: LoopbackDns, smtp_world: SmtpWorld, tmp_path: Path) -> Calla
                     "rate_limit": "1000/second",
                     "smtp_greylist_delay": 0.4,
                     "job_poll_interval": 0.1,
+                    # The prober alone: no website crawl shifting the lookups' timing.
+                    "providers": "email=known,smtp;phone=known",
                 }
                 settings = make_net_settings(dns_zone, smtp_world, **(values | overrides))
                 self.server = LiveServer(settings)
@@ -480,3 +482,53 @@ async def test_fc14_unicode_domain_is_probed_in_its_a_label(
     assert body["domain"] == "bäckerei-müller.de"
     assert body["confidence"] == "high"
     assert all(address.isascii() for address in server.rcpts)
+
+
+async def test_a_tarpit_never_holds_a_lookup_past_its_deadline(
+    start: Callable[..., Any], dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    """A greeting that never comes within the request's deadline: the lookup is answered (not
+    hung), and /providers records the prober's timeout."""
+    _domain(dns_zone, "tarpit.test", "127.0.0.2")
+    await smtp_world.serve("127.0.0.2", mailboxes={"alex.johnson@tarpit.test"}, banner_delay=30)
+    async with start(
+        smtp_banner_timeout=60,
+        smtp_timeout=60,
+        lookup_deadline=1.0,
+        provider_timeout=1.0,
+    ) as (_, client):
+        body = await _find(client, "Alex", "Johnson", "tarpit.test")
+        providers = (await client.get("/api/v1/providers")).json()["providers"]
+    assert body["email"] is None and body["credits_used"] == 1
+    smtp = next(p for p in providers if p["name"] == "smtp")
+    assert smtp["stats"]["timeouts"] == 1
+
+
+async def test_verify_email_asks_hunter_only_when_the_prober_cannot_say(
+    start: Callable[..., Any], dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    """Issue 5: Hunter's Email Verifier feeds verify-email — as a second opinion when the
+    mail server blocks the prober, never instead of a server that answers."""
+    from leadsonar.testing.providerapi import ProviderApi, Reply
+
+    _domain(dns_zone, "blockedv.test", "127.0.0.3")
+    _domain(dns_zone, "open.test", "127.0.0.4")
+    await smtp_world.serve("127.0.0.3", block_rcpt=True)
+    await smtp_world.serve("127.0.0.4", mailboxes={"ok@open.test"})
+    async with ProviderApi() as api:
+        api.on(
+            "GET",
+            "/email-verifier",
+            Reply({"data": {"status": "valid", "result": "deliverable", "score": 97,
+                            "email": "alex.johnson@blockedv.test", "accept_all": False}}),
+        )
+        async with start(hunter_api_key="hunter-secret-key", hunter_base_url=api.url) as (
+            _,
+            client,
+        ):
+            blocked = await _verify(client, "alex.johnson@blockedv.test")
+            answered = await _verify(client, "nobody@open.test")
+    assert (blocked["status"], blocked["source"]) == ("valid", "hunter")
+    assert (answered["status"], answered["source"]) == ("invalid", "smtp")
+    assert api.count("GET", "/email-verifier") == 1
+    assert "hunter-secret-key" not in str(blocked) + str(answered)

@@ -26,7 +26,7 @@ from leadsonar.kit.net.safe_http import SafeHttp
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
 from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer, WaterfallSummary
-from leadsonar.providers.base import RETRY_WAIT_UNTIL, Company, Confidence, Finding, Person
+from leadsonar.providers.base import RETRY_WAIT_UNTIL, Company, Confidence, Person
 from leadsonar.waterfall.engine import Waterfall, WaterfallResult
 
 log = logging.getLogger(__name__)
@@ -77,10 +77,11 @@ async def run_charged(
     return result, LOOKUP_COST
 
 
-def _reason(finding: Finding | None, target: Target) -> str | None:
+def _reason(result: WaterfallResult, target: Target) -> str | None:
     """Why the answer is missing or weak, for users (``None`` for a verified answer)."""
+    finding = result.finding
     if finding is None:
-        return target.reason
+        return target.reason or next(iter(result.notes), None)
     if finding.confidence is Confidence.HIGH:
         return None
     reason = finding.evidence.get("reason") or finding.evidence.get("ambiguous")
@@ -193,7 +194,7 @@ class LookupService:
             domain=display_domain(target.company.domain) if target.company.domain else None,
             provider=finding.provider if finding else None,
             verification=finding.verification.value if finding else None,
-            reason=_reason(finding, target),
+            reason=_reason(result, target),
             smtpConnections=result.probe.connections,
             smtpRcpts=result.probe.rcpts,
             waterfall=WaterfallSummary(**result.summary()),
@@ -212,6 +213,6 @@ class LookupService:
             domain=display_domain(target.company.domain) if target.company.domain else None,
             provider=finding.provider if finding else None,
             confidence=finding.confidence.value if finding else None,
-            reason=None if finding else (target.reason or next(iter(result.notes), None)),
+            reason=_reason(result, target),
             waterfall=WaterfallSummary(**result.summary()),
         )

@@ -13,11 +13,16 @@ accept_all      the server accepts every address, so this one proves nothing
 unknown         the server could not be asked or would not say: blocked the prober (5.7.x),
                 greylisted past the deadline, unreachable, DNS failure
 ==============  ==============================================================================
+
+When the prober can only say ``unknown`` and Hunter's key is set, Hunter's Email Verifier gives a
+second opinion (``source: "hunter"``); its failure leaves the answer ``unknown``.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,8 +34,10 @@ from leadsonar.kit.emails import normalise_email
 from leadsonar.kit.net.hostnames import display_domain
 from leadsonar.kit.net.smtp import RcptVerdict
 from leadsonar.lookup.service import run_charged
-from leadsonar.providers.base import RETRY_WAIT_UNTIL
+from leadsonar.providers.base import RETRY_WAIT_UNTIL, Finding, ProviderError, Verification
 from leadsonar.providers.builtin.mailbox import CheckOutcome, MailboxChecker
+
+log = logging.getLogger(__name__)
 
 
 class VerifyRequest(BaseModel):
@@ -50,6 +57,7 @@ class VerifyAnswer(BaseModel):
     disposable: bool
     role: bool
     credits_used: int
+    source: str = "smtp"
     smtpConnections: int = 0
     smtpRcpts: int = 0
 
@@ -88,6 +96,30 @@ def judge(address: str, outcome: CheckOutcome) -> tuple[str, str | None]:
     return status, reason
 
 
+SecondOpinion = Callable[[str], Awaitable[Finding | None]]
+
+_OPINIONS: dict[Verification, str] = {
+    Verification.VALID: "valid",
+    Verification.ACCEPT_ALL: "accept_all",
+}
+
+
+async def ask_second_opinion(opinion: SecondOpinion, address: str) -> tuple[str, str] | None:
+    """``(status, reason)`` from a commercial verifier (Hunter's Email Verifier), or ``None``
+    when it cannot say more than "unknown" or fails (a failure is never "invalid")."""
+    try:
+        finding = await opinion(address)
+    except ProviderError as error:
+        log.warning("second-opinion verifier failed: %s", error.error_class)
+        return None
+    if finding is None:
+        return "invalid", "The commercial verifier judges this address invalid or disposable."
+    status = _OPINIONS.get(finding.verification)
+    if status is None:
+        return None
+    return status, "Judged by the commercial verifier: the mail server could not be asked."
+
+
 class VerifyService:
     """Answers ``POST /verify-email``.
 
@@ -96,15 +128,23 @@ class VerifyService:
         settings: deadline and refund policy.
         checker: the prober's mailbox checker (shared with the ``smtp`` provider).
         allow_reserved: accept reserved test domains (when private networks are allowed).
+        second_opinion: a commercial verifier (Hunter's, when its key is set) asked only when
+            the prober's own answer is ``unknown``.
     """
 
     def __init__(
-        self, db: Database, settings: Settings, checker: MailboxChecker, allow_reserved: bool
+        self,
+        db: Database,
+        settings: Settings,
+        checker: MailboxChecker,
+        allow_reserved: bool,
+        second_opinion: SecondOpinion | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.checker = checker
         self.allow_reserved = allow_reserved
+        self.second_opinion = second_opinion
 
     async def verify(self, account_id: int, body: VerifyRequest) -> VerifyAnswer:
         """Check one address; costs 1 credit.
@@ -116,22 +156,27 @@ class VerifyService:
         address = normalise_email(body.email, allow_reserved=self.allow_reserved)
         domain = address.rpartition("@")[2]
 
-        async def check() -> CheckOutcome:
+        async def check() -> tuple[CheckOutcome, tuple[str, str | None], str]:
             token = RETRY_WAIT_UNTIL.set(time.monotonic() + self.settings.lookup_deadline)
             try:
-                return await self.checker.check(domain, [address])
+                outcome = await self.checker.check(domain, [address])
             finally:
                 RETRY_WAIT_UNTIL.reset(token)
+            verdict = judge(address, outcome)
+            if verdict[0] == "unknown" and self.second_opinion is not None:
+                opinion = await ask_second_opinion(self.second_opinion, address)
+                if opinion is not None:
+                    return outcome, opinion, "hunter"
+            return outcome, verdict, "smtp"
 
-        outcome, used = await run_charged(
+        (outcome, (status, reason), source), used = await run_charged(
             self.db,
             self.settings,
             account_id,
             "verify-email",
             check,
-            lambda o: judge(address, o)[0] != "unknown",
+            lambda answer: answer[1][0] != "unknown",
         )
-        status, reason = judge(address, outcome)
         probe = outcome.probe
         return VerifyAnswer(
             email=address,
@@ -144,6 +189,7 @@ class VerifyService:
             disposable=is_disposable(domain),
             role=is_role_local_part(address.partition("@")[0]),
             credits_used=used,
+            source=source,
             smtpConnections=probe.connections if probe else 0,
             smtpRcpts=probe.rcpts if probe else 0,
         )

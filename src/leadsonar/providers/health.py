@@ -29,7 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -175,7 +175,6 @@ class ProviderHealth:
     last_error_class: str | None = None
     credits_spent: float = 0.0
     requests: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class HealthBook:

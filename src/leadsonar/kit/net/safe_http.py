@@ -105,6 +105,11 @@ class Unreachable(FetchFailed):
     or unroutable, TLS handshake failed."""
 
 
+class NoAddress(Unreachable):
+    """The host name has no usable address (NXDOMAIN, no A/AAAA, DNS failure): no scheme or
+    port of it can answer."""
+
+
 class RobotsDisallowed(FetchError):
     """robots.txt disallows the URL for ``LeadSonar`` (or its origin could not say, RFC 9309)."""
 
@@ -190,11 +195,11 @@ class PinnedTransport(httpx.AsyncBaseTransport):
         try:
             found = await self.resolver.addresses(host)
         except DnsError as error:
-            raise Unreachable(f"The address of {host} could not be looked up: {error}") from None
+            raise NoAddress(f"The address of {host} could not be looked up: {error}") from None
         except InvalidDomain as error:
             raise FetchRefused(error.message) from None
         if not found:
-            raise Unreachable(f"{host} has no A or AAAA record.")
+            raise NoAddress(f"{host} has no A or AAAA record.")
         usable = [ip for ip in found if is_allowed(ip, self.allowed)]
         if not usable:
             _check_ip(found[0], self.allowed, host)

@@ -61,6 +61,7 @@ from leadsonar.kit.net.safe_http import (
     CrawlSession,
     FetchError,
     FetchRefused,
+    NoAddress,
     Page,
     SafeHttp,
 )
@@ -237,6 +238,9 @@ async def _home(
                 return None
             except BudgetExhausted:
                 return None
+            except NoAddress as error:
+                problems.append(error.reason)
+                break  # the name has no address: no other scheme or port will answer
             except FetchError as error:
                 problems.append(error.reason)
                 continue

@@ -32,7 +32,6 @@ import asyncio
 import contextlib
 import contextvars
 import email.utils
-import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -61,8 +60,6 @@ from leadsonar.providers.base import (
     Verification,
 )
 from leadsonar.providers.health import CALL, CallContext, current_call
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
