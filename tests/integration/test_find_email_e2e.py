@@ -220,7 +220,9 @@ async def test_a_numbered_namesake_keeps_an_initials_address_below_high(
     )
     _, client = live
     akaya = await _find(client, {"firstName": "Ali", "lastName": "Kaya", "website": "caspian.test"})
-    lcelik = await _find(client, {"firstName": "Ləman", "lastName": "Çelik", "website": "caspian.test"})
+    lcelik = await _find(
+        client, {"firstName": "Ləman", "lastName": "Çelik", "website": "caspian.test"}
+    )
     assert (akaya["email"], akaya["confidence"]) == ("akaya@caspian.test", "high")
     assert lcelik["email"] == "lcelik@caspian.test"
     assert lcelik["confidence"] == "medium"

@@ -519,8 +519,17 @@ async def test_verify_email_asks_hunter_only_when_the_prober_cannot_say(
         api.on(
             "GET",
             "/email-verifier",
-            Reply({"data": {"status": "valid", "result": "deliverable", "score": 97,
-                            "email": "alex.johnson@blockedv.test", "accept_all": False}}),
+            Reply(
+                {
+                    "data": {
+                        "status": "valid",
+                        "result": "deliverable",
+                        "score": 97,
+                        "email": "alex.johnson@blockedv.test",
+                        "accept_all": False,
+                    }
+                }
+            ),
         )
         async with start(hunter_api_key="hunter-secret-key", hunter_base_url=api.url) as (
             _,
