@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from types import TracebackType
+from typing import Self
 
 import uvicorn
 
@@ -29,7 +30,37 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-class LiveServer:
+class UvicornInLoop:
+    """Runs ``self.server`` (a :class:`uvicorn.Server`) as a task of the running event loop;
+    ``async with`` returns once it accepts connections and stops it on exit."""
+
+    server: uvicorn.Server
+    what = "the server"
+    _task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        self._task = asyncio.create_task(self.server.serve())
+        for _ in range(500):
+            if self.server.started:
+                return self
+            if self._task.done():
+                self._task.result()
+                raise RuntimeError(f"{self.what} stopped while starting")
+            await asyncio.sleep(0.01)
+        raise RuntimeError(f"{self.what} did not start within 5 seconds")
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.server.should_exit = True
+        if self._task is not None:
+            await self._task
+
+
+class LiveServer(UvicornInLoop):
     """uvicorn serving ``create_app(settings)`` on ``127.0.0.1:<free port>``.
 
     Attributes:
@@ -51,32 +82,10 @@ class LiveServer:
             backlog=2048,
         )
         self.server = uvicorn.Server(config)
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def services(self) -> Services:
         return self.app.state.services
-
-    async def __aenter__(self) -> LiveServer:
-        self._task = asyncio.create_task(self.server.serve())
-        for _ in range(500):
-            if self.server.started:
-                return self
-            if self._task.done():
-                self._task.result()
-                raise RuntimeError("the server stopped while starting")
-            await asyncio.sleep(0.01)
-        raise RuntimeError("the server did not start within 5 seconds")
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.server.should_exit = True
-        if self._task is not None:
-            await self._task
 
     async def create_account(self, name: str, credits: int = 0) -> str:
         """Create an account with ``credits`` and return its new API key."""

@@ -24,7 +24,6 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 import uvicorn
@@ -33,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from leadsonar.testing.live import free_port
+from leadsonar.testing.live import UvicornInLoop, free_port
 
 
 @dataclass
@@ -71,8 +70,10 @@ class Call:
 Handler = Callable[[Call], Reply | Awaitable[Reply]]
 
 
-class ProviderApi:
+class ProviderApi(UvicornInLoop):
     """Scripted provider endpoints on ``http://127.0.0.1:<port>``."""
+
+    what = "the stand-in provider API"
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -92,8 +93,7 @@ class ProviderApi:
         config = uvicorn.Config(
             app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=1
         )
-        self._server = uvicorn.Server(config)
-        self._task: asyncio.Task[None] | None = None
+        self.server = uvicorn.Server(config)
 
     def on(self, method: str, path: str, *replies: Reply | Handler) -> None:
         """Script ``method path``: replies served in order (the last repeats), or one handler."""
@@ -177,27 +177,6 @@ class ProviderApi:
         return Response(
             content, reply.status, headers=dict(reply.headers), media_type="application/json"
         )
-
-    async def __aenter__(self) -> ProviderApi:
-        self._task = asyncio.create_task(self._server.serve())
-        for _ in range(500):
-            if self._server.started:
-                return self
-            if self._task.done():
-                self._task.result()
-                raise RuntimeError("the stand-in provider API stopped while starting")
-            await asyncio.sleep(0.01)
-        raise RuntimeError("the stand-in provider API did not start within 5 seconds")
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.should_exit = True
-        if self._task is not None:
-            await self._task
 
 
 def _matches(pattern: str, path: str) -> bool:
