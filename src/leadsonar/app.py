@@ -41,6 +41,7 @@ from leadsonar.waterfall.engine import Waterfall
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+MAX_BODY_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -147,7 +148,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(exc.status_code, exc.message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        content_type = request.headers.get("content-type", "")
+        if request.method == "POST" and "json" not in content_type.lower():
+            return _error(
+                400,
+                "Send the body as JSON with the header 'Content-Type: application/json'"
+                + (f" (it was {content_type.split(';')[0]!r})." if content_type else "."),
+            )
         return _error(400, describe_validation_error(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
@@ -187,6 +195,16 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _limit_body(request: Request, call_next: Any) -> Any:
+        """Refuse bodies over :data:`MAX_BODY_BYTES` before reading them (a 100-contact job is
+        a few kilobytes)."""
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return _error(413, f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
+        return await call_next(request)
+
     for router in (lookup_router, enrichment_router, ledger_router, providers_router):
         app.include_router(router, prefix=API_PREFIX)
 

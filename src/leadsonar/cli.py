@@ -33,6 +33,8 @@ from leadsonar.domains.contacts import (
 from leadsonar.exceptions import LeadSonarError
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
+from leadsonar.lookup.service import answer_reason
+from leadsonar.waterfall.cache import LookupCacheStore
 
 app = typer.Typer(
     help="LeadSonar: self-hosted waterfall contact enrichment (work emails, direct phones).",
@@ -119,6 +121,13 @@ def serve(
             "Its API key (shown only this once, keep it):"
         )
         print(key, flush=True)
+    if settings.smtp_helo_name.endswith((".localhost", ".local", ".invalid")):
+        err.print(
+            f"Warning: the prober introduces itself as {settings.smtp_helo_name!r}, which is not a "
+            "name on the internet; mail servers may refuse or blocklist it. Set "
+            "LEADSONAR_SMTP_HELO_NAME to a name you control (see docs/prober.md).",
+            style="yellow",
+        )
     console.print(f"LeadSonar listening on http://{host}:{port}  (API docs: /docs)")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
@@ -142,6 +151,19 @@ def accounts_create(
     key = _run(_settings(database_url), work)
     console.print(f"Created account {name!r} with {credits} credits. API key:")
     print(key, flush=True)
+
+
+@accounts_app.command("list")
+def accounts_list(database_url: DatabaseOption = None) -> None:
+    """List accounts with their balance and the display prefixes of their active keys."""
+
+    async def work(services: Services) -> list[tuple[str, int, list[str]]]:
+        async with services.db.session() as session:
+            return await accounts.list_accounts(session)
+
+    for name, balance, prefixes in _run(_settings(database_url), work):
+        keys = ", ".join(prefixes) or "no active key"
+        console.print(f"{name}  balance {balance}  keys: {keys}", soft_wrap=True)
 
 
 @keys_app.command("create")
@@ -202,7 +224,7 @@ def import_contacts(
     try:
         kind = csv_kind(file)
     except LeadSonarError as exc:
-        err.print(f"[red]Error:[/red] {exc.message}")
+        err.print(f"Error: {exc.message}", style="red")
         raise typer.Exit(1) from None
 
     async def work(services: Services) -> ImportReport:
@@ -212,11 +234,13 @@ def import_contacts(
             while chunk := list(islice(companies, 500)):
                 async with services.db.session() as session:
                     await import_companies(session, chunk, report)
-            return report
-        rows = read_contacts_csv(file)
-        while batch := list(islice(rows, 500)):
-            async with services.db.session() as session:
-                await import_rows(session, batch, report)
+        else:
+            rows = read_contacts_csv(file)
+            while batch := list(islice(rows, 500)):
+                async with services.db.session() as session:
+                    await import_rows(session, batch, report)
+        # New contacts or companies can change answers already cached (a "not found" above all).
+        await LookupCacheStore(services.db, services.settings.lookup_cache_ttl).clear()
         return report
 
     report = _run(_settings(database_url), work)
@@ -237,13 +261,10 @@ def show_settings(
         bool, typer.Option(help="Show defaults instead of current values.")
     ] = False,
 ) -> None:
-    """List every LEADSONAR_* setting with its current value (keys shown only as set/unset)."""
-    from rich.table import Table
-
-    table = Table("setting", "value", "meaning")
+    """List every LEADSONAR_* setting with its current value (keys shown only as set/unset),
+    one per line as ``NAME=value  # meaning``."""
     for env, value, meaning in describe_settings(None if defaults else _settings(None)):
-        table.add_row(env, value, meaning)
-    console.print(table)
+        console.print(f"{env}={value}  # {meaning}", soft_wrap=True)
 
 
 @app.command("find-email")
@@ -259,7 +280,10 @@ def find_email(first: str, last: str, domain: str, database_url: DatabaseOption 
             "confidence": finding.confidence.value if finding else None,
             "sources": result.sources,
             "provider": finding.provider if finding else None,
-            "smtp": {"connections": result.probe.connections, "rcpts": result.probe.rcpts},
+            "verification": finding.verification.value if finding else None,
+            "reason": answer_reason(result, target),
+            "smtpConnections": result.probe.connections,
+            "smtpRcpts": result.probe.rcpts,
         }
 
     console.print_json(data=_run(_settings(database_url), work))
@@ -276,8 +300,8 @@ def enrich(
     output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")],
     phone: Annotated[bool, typer.Option("--phone/--no-phone", help="Also find phones.")] = False,
     concurrency: Annotated[
-        int, typer.Option(envvar="LEADSONAR_JOB_CONCURRENCY", help="Lookups at once.")
-    ] = 4,
+        int, typer.Option(envvar="LEADSONAR_JOB_CONCURRENCY", min=1, help="Lookups at once.")
+    ] = Settings.model_fields["job_concurrency"].default,
     database_url: DatabaseOption = None,
 ) -> None:
     """Enrich a CSV (firstName,lastName,website[,company]) into OUT.csv, streaming: rows are read,
@@ -300,7 +324,16 @@ def enrich(
         ):
             reader = csv.DictReader(source)
             fields = list(reader.fieldnames or [])
-            extra = ["email", "confidence", "sources", "provider", "phone", "phone_type"]
+            extra = [
+                "email",
+                "confidence",
+                "verification",
+                "sources",
+                "provider",
+                "phone",
+                "phone_type",
+                "reason",
+            ]
             writer = csv.DictWriter(sink, fieldnames=fields + [f for f in extra if f not in fields])
             writer.writeheader()
             task = progress.add_task("enrich", total=total)
@@ -318,10 +351,12 @@ def enrich(
                             canon.get("company") or canon.get("companyname") or None,
                         )
                         mail = await services.lookup.run("email", target)
+                        out["reason"] = answer_reason(mail, target) or ""
                         if mail.finding:
                             out |= {
                                 "email": mail.finding.value,
                                 "confidence": mail.finding.confidence.value,
+                                "verification": mail.finding.verification.value,
                                 "sources": mail.sources,
                                 "provider": mail.finding.provider,
                             }
@@ -333,7 +368,7 @@ def enrich(
                                     "phone_type": found.kind,
                                 }
                     except LeadSonarError as exc:
-                        out["provider"] = f"error: {exc.message}"
+                        out["reason"] = f"error: {exc.message}"
                 progress.advance(task)
                 return out
 

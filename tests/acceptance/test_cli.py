@@ -387,7 +387,7 @@ async def test_import_then_find_email_answers_from_the_known_contacts(
     assert body["email"] == "jane.roe@globex.test", jane.describe()
     assert body["confidence"] == "medium"
     assert body["provider"] == "known"
-    assert body["smtp"]["connections"] == 0
+    assert body["smtpConnections"] == 0
 
     assert elodie.returncode == 0, elodie.describe()
     body = json.loads(elodie.stdout)
@@ -521,3 +521,20 @@ def test_negative_credits_are_refused(dns_zone: LoopbackDns, tmp_path: Path) -> 
     created = run_cli(env, tmp_path, "accounts", "create", "neg", "--credits", "-5")
     assert created.returncode != 0
     assert "ls_live_" not in created.stdout
+
+
+def test_import_clears_cached_not_found_answers(dns_zone: LoopbackDns, tmp_path: Path) -> None:
+    """A "not found" is cached for a day, but new contacts must be used at once."""
+    dns_zone.add_null_mx("later.test")
+    env = cli_env(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", dns_zone)
+    before = run_cli(env, tmp_path, "find-email", "Tom", "Baker", "later.test")
+    assert json.loads(before.stdout)["email"] is None, before.describe()
+    source = tmp_path / "contacts.csv"
+    source.write_text(
+        "firstName,lastName,company,website,email,phone\n"
+        "Tom,Baker,Later,later.test,tom.baker@later.test,\n",
+        encoding="utf-8",
+    )
+    assert run_cli(env, tmp_path, "import", str(source)).returncode == 0
+    after = run_cli(env, tmp_path, "find-email", "Tom", "Baker", "later.test")
+    assert json.loads(after.stdout)["email"] == "tom.baker@later.test", after.describe()

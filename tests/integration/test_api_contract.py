@@ -235,3 +235,28 @@ async def test_rate_limit_is_shared_through_redis(
             for server in (first, second, first, second, first):
                 statuses.append((await client.get(f"{server.url}/api/v1/credits")).status_code)
     assert statuses == [200, 200, 200, 200, 429]
+
+
+async def test_a_json_body_without_the_json_content_type_says_so(server: LiveServer) -> None:
+    key = await server.create_account("ctype", credits=1)
+    async with await _client(server, key) as client:
+        response = await client.post(
+            "/api/v1/find-email",
+            content=b'{"firstName": "A", "lastName": "B", "website": "example.com"}',
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        balance = (await client.get("/api/v1/credits")).json()["balance"]
+    assert response.status_code == 400
+    assert "Content-Type: application/json" in _only_error(response)
+    assert balance == 1
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(server: LiveServer) -> None:
+    async with await _client(server) as client:
+        response = await client.post(
+            "/api/v1/find-email",
+            content=b"x" * (1024 * 1024 + 1),
+            headers={"Content-Type": "application/json"},
+        )
+    assert response.status_code == 413
+    assert "KiB" in _only_error(response)

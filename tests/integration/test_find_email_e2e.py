@@ -92,6 +92,7 @@ async def test_person_who_does_not_exist_is_null(
     _, client = live
     body = await _find(client, {"firstName": "Nobody", "lastName": "Atall", "website": "notion.so"})
     assert body == body | {"email": None, "confidence": None, "sources": 0, "credits_used": 1}
+    assert "rejected every likely address" in body["reason"]
 
 
 async def test_catch_all_domain_is_never_high(

@@ -541,3 +541,87 @@ async def test_verify_email_asks_hunter_only_when_the_prober_cannot_say(
     assert (answered["status"], answered["source"]) == ("invalid", "smtp")
     assert api.count("GET", "/email-verifier") == 1
     assert "hunter-secret-key" not in str(blocked) + str(answered)
+
+
+# -- regressions found in review ---------------------------------------------------------------
+
+REJECT = "550 5.1.1 Recipient address rejected: User unknown"
+
+
+async def test_a_catch_all_backup_mx_is_not_trusted_for_the_primarys_rejections(
+    live: Live, dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    dns_zone.add_mx("backup.test", [(10, "mx1.backup.test"), (20, "mx2.backup.test")])
+    dns_zone.add_a("mx1.backup.test", "127.0.0.2")
+    dns_zone.add_a("mx2.backup.test", "127.0.0.3")
+    await smtp_world.serve(
+        "127.0.0.2",
+        rcpt_replies={
+            "alex.johnson@backup.test": REJECT,
+            "alex@backup.test": REJECT,
+            "ajohnson@backup.test": REJECT,
+            "alexjohnson@backup.test": "421 4.7.0 mx1 Service not available, closing channel",
+        },
+    )
+    await smtp_world.serve("127.0.0.3", catch_all=True)
+    _, client = live
+    body = await _find(client, "Alex", "Johnson", "backup.test")
+    assert body["confidence"] != "high"
+    assert body["verification"] == "accept_all"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "450-4.2.1 The user you are trying to contact is receiving mail at a rate that\r\n"
+        "450 4.2.1 prevents additional messages from being delivered. Please resend later.",
+        "451 4.3.0 Mail delivery temporarily suspended, try again later",
+    ],
+)
+async def test_temporary_mailbox_states_are_never_invalid(
+    live: Live, dns_zone: LoopbackDns, smtp_world: SmtpWorld, reply: str
+) -> None:
+    _domain(dns_zone, "ratelimited.test", "127.0.0.4")
+    await smtp_world.serve("127.0.0.4", rcpt_reply=reply.split("\r\n"))
+    _, client = live
+    verdict = await _verify(client, "alex.johnson@ratelimited.test")
+    assert verdict["status"] == "unknown"
+    found = await _find(client, "Alex", "Johnson", "ratelimited.test")
+    assert found["email"] == "alex.johnson@ratelimited.test" and found["confidence"] == "low"
+
+
+async def test_a_refused_sender_is_a_block_not_an_unknown_mailbox(
+    live: Live, dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    """Postfix's reject_unknown_sender_domain answers at RCPT with x.1.8: the prober's sender
+    was refused, which says nothing about the mailbox."""
+    _domain(dns_zone, "senderpolicy.test", "127.0.0.5")
+    server = await smtp_world.serve(
+        "127.0.0.5",
+        rcpt_reply="550 5.1.8 <verify@leadsonar.test>: Sender address rejected: Domain not found",
+    )
+    _, client = live
+    verdict = await _verify(client, "alex.johnson@senderpolicy.test")
+    assert verdict["status"] == "unknown"
+    assert server.rcpt_count == 1  # blocked: no more knocking
+    found = await _find(client, "Alex", "Johnson", "senderpolicy.test")
+    assert found["confidence"] == "low" and "refused the prober" in found["reason"]
+    assert server.rcpt_count == 1
+
+
+async def test_greylisting_after_a_rejection_is_not_taken_for_throttling(
+    live: Live, dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    _domain(dns_zone, "greyreuse.test", "127.0.0.6")
+    server = await smtp_world.serve(
+        "127.0.0.6",
+        mailboxes={"alex.johnson@greyreuse.test", "bob.grey@greyreuse.test"},
+        greylist=True,
+        greylist_delay=0.2,
+    )
+    _, client = live
+    assert (await _find(client, "Alex", "Johnson", "greyreuse.test"))["confidence"] == "high"
+    assert (await _find(client, "Bob", "Grey", "greyreuse.test"))["confidence"] == "high"
+    nobody = await _find(client, "Yan", "Nobody", "greyreuse.test")
+    assert nobody["email"] is None
+    assert server.connections <= 2

@@ -117,3 +117,21 @@ async def revoke_keys(session: AsyncSession, prefix: str) -> int:
 
 async def count_accounts(session: AsyncSession) -> int:
     return len((await session.scalars(select(Account.id))).all())
+
+
+async def list_accounts(session: AsyncSession) -> list[tuple[str, int, list[str]]]:
+    """Every account as ``(name, balance in credits, active key display prefixes)``."""
+    from leadsonar.ledger.service import balance_of
+
+    rows = []
+    for account in (await session.scalars(select(Account).order_by(Account.name))).all():
+        prefixes = (
+            await session.scalars(
+                select(ApiKey.prefix).where(
+                    ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None)
+                )
+            )
+        ).all()
+        balance = await balance_of(session, account.id)
+        rows.append((account.name, balance.balance, list(prefixes)))
+    return rows

@@ -77,11 +77,11 @@ async def run_charged(
     return result, LOOKUP_COST
 
 
-def _reason(result: WaterfallResult, target: Target) -> str | None:
+def answer_reason(result: WaterfallResult, target: Target) -> str | None:
     """Why the answer is missing or weak, for users (``None`` for a verified answer)."""
     finding = result.finding
     if finding is None:
-        return target.reason or next(iter(result.notes), None)
+        return target.reason or (result.notes[-1] if result.notes else None)
     if finding.confidence is Confidence.HIGH:
         return None
     reason = finding.evidence.get("reason") or finding.evidence.get("ambiguous")
@@ -164,15 +164,34 @@ class LookupService:
         return result
 
     async def _charged(
-        self, account_id: int, fld: str, target: Target
-    ) -> tuple[WaterfallResult, int]:
+        self, account_id: int, fld: str, body: PersonLookup
+    ) -> tuple[tuple[Target, WaterfallResult], int]:
+        """Validate, charge, then resolve the company and run the waterfall.
+
+        A website is checked before the charge (bad input costs nothing and does nothing); a
+        company name is resolved only after it (resolving means DNS and web requests, which an
+        account without credits must not get for free) and the credit is refunded if the name
+        turns out unusable.
+        """
+        early = None
+        if body.website:
+            early = await self.target(body.firstName, body.lastName, body.website, body.company)
+        elif not body.company:
+            raise BadRequest("Provide at least company or website alongside the name.")
+
+        async def work() -> tuple[Target, WaterfallResult]:
+            target = early or await self.target(
+                body.firstName, body.lastName, body.website, body.company
+            )
+            return target, await self.run(fld, target)
+
         return await run_charged(
             self.db,
             self.settings,
             account_id,
             f"find-{fld}",
-            lambda: self.run(fld, target),
-            lambda result: result.finding is not None,
+            work,
+            lambda answer: answer[1].finding is not None,
         )
 
     async def find_email(self, account_id: int, body: PersonLookup) -> EmailAnswer:
@@ -183,8 +202,7 @@ class LookupService:
             InvalidDomain: bad ``website`` (400, nothing charged).
             InsufficientCredits: balance below 1 (402, nothing charged).
         """
-        target = await self.target(body.firstName, body.lastName, body.website, body.company)
-        result, used = await self._charged(account_id, "email", target)
+        (target, result), used = await self._charged(account_id, "email", body)
         finding = result.finding
         return EmailAnswer(
             email=finding.value if finding else None,
@@ -194,7 +212,7 @@ class LookupService:
             domain=display_domain(target.company.domain) if target.company.domain else None,
             provider=finding.provider if finding else None,
             verification=finding.verification.value if finding else None,
-            reason=_reason(result, target),
+            reason=answer_reason(result, target),
             smtpConnections=result.probe.connections,
             smtpRcpts=result.probe.rcpts,
             waterfall=WaterfallSummary(**result.summary()),
@@ -202,8 +220,7 @@ class LookupService:
 
     async def find_phone(self, account_id: int, body: PersonLookup) -> PhoneAnswer:
         """Answer ``POST /find-phone`` (1 credit, same rules as :meth:`find_email`)."""
-        target = await self.target(body.firstName, body.lastName, body.website, body.company)
-        result, used = await self._charged(account_id, "phone", target)
+        (target, result), used = await self._charged(account_id, "phone", body)
         finding = result.finding
         return PhoneAnswer(
             phone=display_from_e164(finding.value) if finding else None,
@@ -213,6 +230,6 @@ class LookupService:
             domain=display_domain(target.company.domain) if target.company.domain else None,
             provider=finding.provider if finding else None,
             confidence=finding.confidence.value if finding else None,
-            reason=_reason(result, target),
+            reason=answer_reason(result, target),
             waterfall=WaterfallSummary(**result.summary()),
         )

@@ -76,9 +76,7 @@ _VERDICTS: dict[RcptVerdict, tuple[str, str | None]] = {
 def judge(address: str, outcome: CheckOutcome) -> tuple[str, str | None]:
     """``(status, reason)`` for ``address`` from a :class:`CheckOutcome` (see the module table)."""
     if outcome.skipped == "no mail":
-        if outcome.mx.nxdomain:
-            return "invalid", "The domain does not exist."
-        return "invalid", "The domain accepts no mail (null MX, RFC 7505)."
+        return "invalid", outcome.reason
     if outcome.skipped == "catch-all":
         return "accept_all", outcome.reason
     if outcome.skipped:

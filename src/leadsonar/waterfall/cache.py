@@ -83,8 +83,8 @@ class LookupCacheStore:
     def enabled(self) -> bool:
         return self.ttl > 0
 
-    async def get(self, key: str) -> tuple[Finding | None, int] | None:
-        """``(finding, sources)`` stored under ``key`` and not expired, else None."""
+    async def get(self, key: str) -> tuple[Finding | None, int, list[str]] | None:
+        """``(finding, sources, notes)`` stored under ``key`` and not expired, else None."""
         if not self.enabled:
             return None
         now = datetime.now(UTC)
@@ -95,9 +95,10 @@ class LookupCacheStore:
             payload = dict(row.payload) if row is not None else None
         if payload is None:
             return None
+        notes = [str(n) for n in payload.get("notes") or []]
         stored = payload.get("finding")
         if not isinstance(stored, dict):
-            return None, 0
+            return None, 0, notes
         finding = Finding(
             value=stored["value"],
             confidence=Confidence(stored["confidence"]),
@@ -107,7 +108,14 @@ class LookupCacheStore:
             evidence={**(stored.get("evidence") or {}), "cached": True},
             independent=bool(stored.get("independent", True)),
         )
-        return finding, int(payload.get("sources") or 0)
+        return finding, int(payload.get("sources") or 0), notes
+
+    async def clear(self) -> int:
+        """Forget every cached answer (new knowledge — an import — can change them); returns
+        how many were dropped."""
+        async with self.db.session() as session:
+            dropped = await session.execute(delete(LookupCache))
+        return int(dropped.rowcount or 0)
 
     async def put(self, key: str, fld: str, result: WaterfallResult) -> None:
         """Store ``result`` under ``key`` for ``ttl`` seconds (when :func:`cacheable`)."""
@@ -131,6 +139,7 @@ class LookupCacheStore:
                 {"provider": a.provider, "outcome": a.outcome, "cost": a.cost}
                 for a in result.attempts
             ],
+            "notes": list(result.notes),
         }
         now = datetime.now(UTC)
         async with self.db.session() as session:

@@ -265,8 +265,8 @@ class Waterfall:
             key = cache_key(fld, person, company, [p.name for p in chain], bar)
             hit = await self.cache.get(key)
             if hit is not None:
-                finding, sources = hit
-                return WaterfallResult(finding=finding, sources=sources, cached=True)
+                finding, sources, notes = hit
+                return WaterfallResult(finding=finding, sources=sources, cached=True, notes=notes)
         result = WaterfallResult(finding=None)
         findings: list[Finding] = []
         paid_for: dict[str, float] = {}  # provider → cost of the findings in hand

@@ -128,6 +128,9 @@ def domain_from_website(value: str, *, allow_reserved: bool = False, strip_www: 
         raise InvalidDomain("The website is empty; give a domain such as example.com.")
     if any(ch.isspace() for ch in text):
         raise InvalidDomain(f"{text!r} contains spaces; give a domain such as example.com.")
+    if "\\" in text or "@" in text:
+        # Browsers and URL parsers disagree on where the host of ``https://a.com\@b.com`` is.
+        raise InvalidDomain(f"{text!r} contains '\\' or '@'; give the company's domain.")
     host = _host_of(text)
     try:
         ipaddress.ip_address(host)

@@ -96,7 +96,9 @@ _FULL_WORDS = re.compile(
     r"quota|mailbox (?:is )?full|inbox (?:is )?full|mail\s?folder (?:is )?full"
     r"|exceeded storage allocation"
 )
+_GREYLISTED = re.compile(r"gr[ae]y\s?list")
 _DISABLED_WORDS = re.compile(r"disabled|inactive|deactivated|suspended")
+_SENDER_WORDS = re.compile(r"sender address rejected|sender verify failed|sender domain")
 _REJECT_CODES = frozenset({550, 551, 553, 554})
 
 
@@ -115,8 +117,10 @@ def classify_rcpt(reply: SmtpReply) -> RcptVerdict:
     3. Enhanced ``x.7.x`` → ``blocked`` for 5xx, ``temporary`` for 4xx (greylisting answers
        ``450 4.7.1``, FC-22).
     4. Enhanced ``x.2.2`` or quota / mailbox-full words → ``full``: the mailbox exists (FC-23).
-    5. Enhanced ``x.2.1`` or ``disabled`` / ``inactive`` words → ``disabled``.
-    6. Any other 4xx → ``temporary``.
+    5. Any other 4xx → ``temporary`` (a ``450 4.2.1`` rate limit or suspension passes).
+    6. ``5.2.1`` or ``disabled`` / ``inactive`` words → ``disabled``.
+    6a. ``x.1.7`` / ``x.1.8`` or "Sender address rejected" → ``blocked``: the server refused
+        the prober's MAIL FROM domain, not the recipient (Postfix answers it at RCPT).
     7. ``5.4.1 Recipient address rejected`` → ``rejected`` (Microsoft 365's answer for unknown
        recipients, which adds "Access denied").
     8. 5xx with enhanced ``5.1.x`` → ``rejected``.
@@ -148,10 +152,12 @@ def classify_rcpt(reply: SmtpReply) -> RcptVerdict:
         return RcptVerdict.TEMPORARY if temporary else RcptVerdict.BLOCKED
     if enhanced in ("4.2.2", "5.2.2") or _FULL_WORDS.search(text):
         return RcptVerdict.FULL
-    if enhanced in ("4.2.1", "5.2.1") or _DISABLED_WORDS.search(text):
-        return RcptVerdict.DISABLED
-    if temporary:
+    if temporary:  # a mailbox "suspended for now" (4.2.1) may take mail later: not disabled
         return RcptVerdict.TEMPORARY
+    if enhanced == "5.2.1" or _DISABLED_WORDS.search(text):
+        return RcptVerdict.DISABLED
+    if enhanced in ("5.1.7", "5.1.8") or _SENDER_WORDS.search(text):
+        return RcptVerdict.BLOCKED  # the prober's own sender was refused (RFC 3463 x.1.7/x.1.8)
     if enhanced == "5.4.1" and "recipient address rejected" in text:
         return RcptVerdict.REJECTED
     if subject == "1":
@@ -204,6 +210,8 @@ class ProbeResult:
             random or candidate address was rejected, ``None`` when not tested.
         catch_all_reply: the reply to the random-address RCPT, if one was sent.
         catch_all_address: the random address that RCPT named.
+        rejecting_hosts: server addresses that rejected an address in this probe (they tell
+            unknown addresses apart: not catch-all).
         no_mail: DNS says the domain takes no mail (null MX, NXDOMAIN, no hosts); no connection
             was made.
         blocked: a server refused the prober itself (banner, HELO, MAIL FROM or an RCPT
@@ -221,6 +229,7 @@ class ProbeResult:
     catch_all: bool | None = None
     catch_all_reply: RcptResult | None = None
     catch_all_address: str | None = None
+    rejecting_hosts: set[str] = field(default_factory=set)
     no_mail: bool = False
     blocked: bool = False
     error: str | None = None
@@ -261,6 +270,7 @@ async def _rcpts(
     catch_all_address: str | None,
 ) -> None:
     session = leased.session
+    here: list[RcptVerdict] = []  # verdicts from this server only
     while pending:
         address = pending[0]
         if rotate_after_reject and leased.rejected_seen:
@@ -271,31 +281,35 @@ async def _rcpts(
         if reply.code == 421:  # the server is closing the session (RFC 5321 §3.8)
             raise NextHost(f"RCPT was answered {reply}", reply)
         outcome = RcptResult.from_reply(reply)
-        if outcome.verdict is RcptVerdict.TEMPORARY and leased.rejected_seen:
+        if (
+            outcome.verdict is RcptVerdict.TEMPORARY
+            and leased.rejected_seen
+            and not _GREYLISTED.search(reply.text.lower())
+        ):
             # A temporary refusal right after an unknown recipient is the session being
             # throttled, not an answer about this address: ask again in a new session.
             raise _Rotate
         result.verdicts[address] = outcome
+        here.append(outcome.verdict)
         pending.pop(0)
         if outcome.verdict is RcptVerdict.REJECTED:
             leased.rejected_seen = True
+            result.rejecting_hosts.add(leased.ip)
         if outcome.verdict is RcptVerdict.BLOCKED:
             result.blocked = True
         if outcome.verdict is RcptVerdict.ACCEPTED and stop_at_first_accept:
             pending.clear()
 
-    verdicts = [r.verdict for r in result.verdicts.values()]
-    if RcptVerdict.REJECTED in verdicts:
+    # Only this server's own answers tell whether this server accepts everything: a backup
+    # MX that accepts all must not be trusted because the primary rejected someone.
+    if leased.ip in result.rejecting_hosts:
         # The server already told an unknown address apart: it is not catch-all, and one more
         # RCPT would only raise the odds of being rate-limited.
         result.catch_all = False
-    elif (
-        catch_all_probe
-        and result.catch_all is None
-        and (
-            RcptVerdict.ACCEPTED in verdicts
-            or (verdicts and all(v is RcptVerdict.TEMPORARY for v in verdicts))
-        )
+        return
+    result.catch_all = None
+    if catch_all_probe and (
+        RcptVerdict.ACCEPTED in here or (here and all(v is RcptVerdict.TEMPORARY for v in here))
     ):
         # After the real candidates, so a server that throttles after an unknown recipient
         # cannot spoil them (issue 3: the catch-all probe must not spoil the real check). When
@@ -312,6 +326,7 @@ async def _rcpts(
         elif result.catch_all_reply.verdict is RcptVerdict.REJECTED:
             result.catch_all = False
             leased.rejected_seen = True
+            result.rejecting_hosts.add(leased.ip)
 
 
 async def _session_on(

@@ -30,6 +30,7 @@ from leadsonar.kit.net.smtp_session import (
 MAX_RCPTS_PER_SESSION = 100  # RFC 5321 §4.5.3.1.8: servers must take at least 100 recipients
 BACKOFF_FIRST = 5.0  # seconds of back-off after a first 421
 BACKOFF_MAX = 300.0
+THROTTLE_MEMORY = 3600.0  # seconds a server stays known to throttle after an unknown recipient
 
 
 @dataclass
@@ -63,7 +64,7 @@ class _Host:
     condition: asyncio.Condition = field(default_factory=asyncio.Condition)
     backoff_until: float = 0.0
     backoff: float = 0.0
-    throttles_after_unknown: bool = False
+    throttles_until: float = 0.0
 
 
 class SmtpPool:
@@ -89,11 +90,12 @@ class SmtpPool:
         return host
 
     def throttles_after_unknown(self, ip: str) -> bool:
-        """Whether the server at ``ip`` was seen throttling a session after a rejection."""
-        return self._host(ip).throttles_after_unknown
+        """Whether the server at ``ip`` was seen throttling a session after a rejection within
+        the last :data:`THROTTLE_MEMORY` seconds."""
+        return self._host(ip).throttles_until > time.monotonic()
 
     def mark_throttles_after_unknown(self, ip: str) -> None:
-        self._host(ip).throttles_after_unknown = True
+        self._host(ip).throttles_until = time.monotonic() + THROTTLE_MEMORY
 
     def back_off(self, ip: str) -> float:
         """Stop using ``ip`` for a while after a ``421``; returns the seconds (doubling up to
@@ -152,6 +154,7 @@ class SmtpPool:
 
     async def _restart(self, leased: PooledSession) -> bool:
         """Start a new transaction on an idle session: RSET, MAIL FROM."""
+        leased.rejected_seen = False
         try:
             reset = await leased.session.command("RSET")
             if reset.code != 250:

@@ -98,7 +98,13 @@ class MailboxChecker:
         mx = await self.knowledge.mx(domain)
         outcome = CheckOutcome(mx=mx, mx_provider=self.knowledge.provider_of(mx))
         if mx.no_mail:
-            outcome.skipped, outcome.reason = "no mail", f"{domain} accepts no mail."
+            outcome.skipped = "no mail"
+            if mx.nxdomain:
+                outcome.reason = f"{domain} does not exist in DNS (NXDOMAIN)."
+            elif mx.null_mx:
+                outcome.reason = f"{domain} accepts no mail (null MX, RFC 7505)."
+            else:
+                outcome.reason = f"{domain} has no mail server (no MX, A or AAAA record)."
             return outcome
         if mx.error or not mx.hosts:
             outcome.skipped = "dns"
@@ -156,8 +162,12 @@ class MailboxChecker:
             verdicts = [r.verdict for r in result.verdicts.values()]
             if RcptVerdict.ACCEPTED in verdicts or RcptVerdict.FULL in verdicts:
                 return
+            # Only addresses a server answered 4xx (greylisting, rate limits): a host that
+            # could not be reached is no greylister, and waiting would not change it.
             temporary = [
-                a for a, r in result.verdicts.items() if r.verdict is RcptVerdict.TEMPORARY
+                a
+                for a, r in result.verdicts.items()
+                if r.verdict is RcptVerdict.TEMPORARY and r.code is not None and r.code != 421
             ]
             if not temporary or result.blocked:
                 return

@@ -32,7 +32,7 @@ from leadsonar.domains.candidates import Candidate, generate_candidates
 from leadsonar.domains.patterns import add_evidence, learned_patterns, popular_patterns
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.smtp import RcptVerdict
-from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
+from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification, note
 from leadsonar.providers.builtin.mailbox import CheckOutcome, MailboxChecker
 
 MAX_CANDIDATES = 12  # RCPTs per person at most; mail servers block noisy probers
@@ -158,6 +158,7 @@ class SmtpProber:
     ) -> Finding | None:
         evidence: dict[str, object] = {"mxProvider": outcome.mx_provider}
         if outcome.skipped == "no mail":
+            note(outcome.reason or f"{domain} accepts no mail.")
             return None
         if outcome.skipped == "catch-all":
             return self._accept_all(candidates[0], addresses[0], learned, evidence)
@@ -189,6 +190,7 @@ class SmtpProber:
             return self._guess(candidate, address, outcome, evidence)  # catch-all untested
         verdicts = [outcome.verdict(a) for a in addresses]
         if all(v in GONE for v in verdicts):
+            note(f"{domain}'s mail server rejected every likely address for this person.")
             return None
         # Blocked, greylisted, unreachable or cut short: nothing proven either way.
         for candidate, address, verdict in zip(candidates, addresses, verdicts, strict=True):
