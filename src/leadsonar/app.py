@@ -17,6 +17,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from leadsonar.accounts.service import load_or_create_secret
@@ -185,7 +186,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         finally:
             await close_services(services)
 
-    app = FastAPI(
+    # FastAPIOffline: the /docs page's Swagger UI comes from the package, not a CDN, so it works
+    # on a machine without internet.
+    app = FastAPIOffline(
         title="LeadSonar",
         summary="Self-hosted waterfall contact enrichment: work emails and direct phones.",
         version="0.1.0",
@@ -193,6 +196,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
         redoc_url=None,
+        static_url="/docs-assets",
     )
     install_error_handlers(app)
 

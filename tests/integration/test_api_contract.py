@@ -169,6 +169,11 @@ async def test_openapi_docs_are_served(server: LiveServer) -> None:
         schema = await client.get("/openapi.json")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     assert "/api/v1/find-email" in schema.json()["paths"]
+    # Served from the package, not a CDN: the page works on a machine without internet.
+    assert "cdn." not in docs.text
+    async with await _client(server) as client:
+        script = await client.get("/docs-assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and len(script.content) > 100_000
 
 
 async def test_providers_lists_order_status_and_counts(server: LiveServer) -> None:
