@@ -15,6 +15,7 @@ from leadsonar.domains.candidates import (
     Candidate,
     generate_candidates,
     infer_patterns,
+    infer_umlaut_style,
     is_role_local_part,
     render,
 )
@@ -530,3 +531,30 @@ def test_infer_patterns_recovers_every_generated_pattern(first: str, last: str) 
 )
 def test_is_role_local_part(local_part: str, expected: bool) -> None:
     assert is_role_local_part(local_part) is expected
+
+
+@pytest.mark.parametrize(
+    ("local_part", "first", "last", "style"),
+    [
+        ("mschroeder", "Moritz", "Schröder", True),
+        ("moritz.schroder", "Moritz", "Schröder", False),
+        ("jkoehler", "Jörg", "Köhler", True),
+        ("msmith", "Mark", "Smith", None),  # no umlaut: says nothing
+        ("x123", "Jörg", "Köhler", None),  # no pattern fits: says nothing
+    ],
+)
+def test_umlaut_style_is_read_from_a_known_address(
+    local_part: str, first: str, last: str, style: bool | None
+) -> None:
+    assert infer_umlaut_style(local_part, first, last) is style
+
+
+def test_a_learned_umlaut_style_beats_the_tld() -> None:
+    """FC-03's TLD rule is only the default: a non-German TLD whose addresses spell umlauts
+    out gets the ``oe`` form first."""
+    plain = generate_candidates("Jörg", "Köhler", "firma.test", preferred=["flast"])
+    learned = generate_candidates(
+        "Jörg", "Köhler", "firma.test", preferred=["flast"], umlauts_first=True
+    )
+    assert plain[0].local_part == "jkohler"
+    assert learned[0].local_part == "jkoehler"

@@ -59,6 +59,7 @@ _SLOT = re.compile(r"(first|last|f|l)([._-]?)")
 _FIELDS = {"first": "firsts", "last": "lasts", "f": "first_initials", "l": "last_initials"}
 _LOCAL_PART = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _SUBADDRESS = re.compile(r"\+.*$")
+_UMLAUTS = re.compile("[äöüÄÖÜ]")
 
 _ROLE_WORDS = frozenset(
     """
@@ -92,6 +93,7 @@ def generate_candidates(
     *,
     preferred: Sequence[str] = (),
     limit: int | None = None,
+    umlauts_first: bool | None = None,
 ) -> list[Candidate]:
     """Guess a person's address local parts at ``domain``, most likely first.
 
@@ -110,6 +112,8 @@ def generate_candidates(
         preferred: pattern names learned for this domain (see :func:`infer_patterns`); names
             not in :data:`PATTERNS` are ignored, so stored patterns survive a rename.
         limit: the most candidates to return; ``None`` for all.
+        umlauts_first: the domain's learned umlaut spelling (:func:`infer_umlaut_style`);
+            ``None`` orders by the TLD (FC-03).
 
     Returns:
         Candidates, unique by local part. Role local parts (:func:`is_role_local_part`) and
@@ -120,7 +124,7 @@ def generate_candidates(
     """
     if limit is not None and limit < 0:
         raise ValueError("limit must be zero or more")
-    spellings = name_forms(first, last, domain)
+    spellings = name_forms(first, last, domain, umlauts_first=umlauts_first)
     known = list(dict.fromkeys(pattern for pattern in preferred if pattern in PATTERNS))
     rest = [p for p in _global_order(spellings[0].family_first) if p not in known]
     plan = [(pattern, spelling) for pattern in known for spelling in spellings]
@@ -186,6 +190,27 @@ def infer_patterns(local_part: str, first: str, last: str) -> list[str]:
         for pattern in PATTERNS
         if any(target in _render_spelling(pattern, spelling) for spelling in spellings)
     ]
+
+
+def infer_umlaut_style(local_part: str, first: str, last: str) -> bool | None:
+    """How a known address spells its owner's umlauts: ``True`` spelled out (``joerg``),
+    ``False`` plain (``jorg``), ``None`` when the name has none or the address does not tell.
+
+    A company's mail system spells every name the same way, so one known address settles the
+    order for the next person at that domain, whatever its TLD.
+    """
+    if not _UMLAUTS.search(first + last):
+        return None
+    target = _SUBADDRESS.sub("", local_part.strip().lower())
+    spellings = name_forms(first, last, umlauts_first=True)
+    if len(spellings) < 2:
+        return None
+    expanded, plain = spellings[0], spellings[1]
+    spelled = any(target in _render_spelling(p, expanded) for p in PATTERNS)
+    flat = any(target in _render_spelling(p, plain) for p in PATTERNS)
+    if spelled != flat:
+        return spelled
+    return None
 
 
 def is_role_local_part(local_part: str) -> bool:

@@ -107,7 +107,9 @@ _PARTICLES = frozenset(
 )
 
 
-def name_forms(first: str, last: str, domain: str | None = None) -> tuple[NameForms, ...]:
+def name_forms(
+    first: str, last: str, domain: str | None = None, *, umlauts_first: bool | None = None
+) -> tuple[NameForms, ...]:
     """Spell a person's name as address-ready forms.
 
     Args:
@@ -115,6 +117,9 @@ def name_forms(first: str, last: str, domain: str | None = None) -> tuple[NameFo
         last: the surname(s) as entered, any script; may be empty.
         domain: the company's mail domain; only its last label is read, to order the umlaut
             spellings (FC-03) and to pick the surname Portuguese naming goes by (.pt/.br).
+        umlauts_first: put the spelled-out umlaut form (``joerg``) first, or the plain one
+            (``jorg``); ``None`` decides by the domain's TLD. Callers pass what the domain's
+            known addresses show.
 
     Returns:
         One :class:`NameForms` per distinct spelling, most likely first; always at least one
@@ -122,7 +127,8 @@ def name_forms(first: str, last: str, domain: str | None = None) -> tuple[NameFo
         Cyrillic letters have exactly one spelling.
     """
     tld = (domain or "").strip().rstrip(".").rsplit(".", 1)[-1].lower()
-    umlauts_first = tld in _UMLAUT_TLDS
+    if umlauts_first is None:
+        umlauts_first = tld in _UMLAUT_TLDS
     family_first = bool(_FAMILY_FIRST_SCRIPT.search(first + last))
     spellings: list[NameForms] = []
     for expand_umlauts, icao in ((umlauts_first, True), (not umlauts_first, False)):

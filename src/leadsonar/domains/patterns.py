@@ -12,11 +12,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadsonar.domains.candidates import infer_patterns
+from leadsonar.domains.candidates import infer_patterns, infer_umlaut_style
 from leadsonar.domains.models import DomainPattern
 from leadsonar.kit.db import upsert
 
 PATTERN_TTL = timedelta(days=365)
+# Spelling evidence kept beside the patterns: how the domain's addresses spell umlauts.
+STYLE_PREFIX = "~"
+UMLAUTS_SPELLED = "~umlauts-spelled"
+UMLAUTS_PLAIN = "~umlauts-plain"
 
 
 async def add_evidence(session: AsyncSession, domain: str, patterns: list[str]) -> None:
@@ -45,6 +49,9 @@ async def learn_address(session: AsyncSession, email: str, first: str, last: str
         return []
     patterns = infer_patterns(local, first, last)
     await add_evidence(session, domain, patterns)
+    style = infer_umlaut_style(local, first, last)
+    if style is not None:
+        await add_evidence(session, domain, [UMLAUTS_SPELLED if style else UMLAUTS_PLAIN])
     return patterns
 
 
@@ -56,6 +63,7 @@ async def learned_patterns(
     rows = await session.execute(
         select(DomainPattern.pattern, DomainPattern.evidence)
         .where(DomainPattern.domain == domain, DomainPattern.last_seen_at >= since)
+        .where(DomainPattern.pattern.not_like(f"{STYLE_PREFIX}%"))
         .order_by(DomainPattern.evidence.desc(), DomainPattern.pattern)
     )
     return [(pattern, int(evidence)) for pattern, evidence in rows.all()]
@@ -73,8 +81,29 @@ async def popular_patterns(
     rows = await session.execute(
         select(DomainPattern.pattern, func.count())
         .where(DomainPattern.last_seen_at >= since)
+        .where(DomainPattern.pattern.not_like(f"{STYLE_PREFIX}%"))
         .group_by(DomainPattern.pattern)
         .having(func.count() >= min_domains)
         .order_by(func.count().desc(), DomainPattern.pattern)
     )
     return [pattern for pattern, _ in rows.all()]
+
+
+async def umlaut_style(
+    session: AsyncSession, domain: str, ttl: timedelta = PATTERN_TTL
+) -> bool | None:
+    """Whether the domain's known addresses spell umlauts out (``True``), plainly (``False``),
+    or have not shown it (``None``)."""
+    since = datetime.now(UTC) - ttl
+    rows = await session.execute(
+        select(DomainPattern.pattern, DomainPattern.evidence).where(
+            DomainPattern.domain == domain,
+            DomainPattern.last_seen_at >= since,
+            DomainPattern.pattern.in_((UMLAUTS_SPELLED, UMLAUTS_PLAIN)),
+        )
+    )
+    counts = dict(rows.all())
+    spelled, plain = counts.get(UMLAUTS_SPELLED, 0), counts.get(UMLAUTS_PLAIN, 0)
+    if spelled == plain:
+        return None
+    return spelled > plain

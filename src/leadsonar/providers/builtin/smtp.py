@@ -28,8 +28,15 @@ from __future__ import annotations
 import time
 
 from leadsonar.config import Settings
-from leadsonar.domains.candidates import Candidate, generate_candidates
-from leadsonar.domains.patterns import add_evidence, learned_patterns, popular_patterns
+from leadsonar.domains.candidates import Candidate, generate_candidates, infer_umlaut_style
+from leadsonar.domains.patterns import (
+    UMLAUTS_PLAIN,
+    UMLAUTS_SPELLED,
+    add_evidence,
+    learned_patterns,
+    popular_patterns,
+    umlaut_style,
+)
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.smtp import RcptVerdict
 from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification, note
@@ -103,6 +110,7 @@ class SmtpProber:
         """
         async with self.db.session() as session:
             learned = await learned_patterns(session, domain)
+            spelled = await umlaut_style(session, domain)
         preferred = [pattern for pattern, _ in learned]
         preferred += [p for p in await self._common_patterns() if p not in preferred]
         found = generate_candidates(
@@ -111,6 +119,7 @@ class SmtpProber:
             domain,
             preferred=preferred,
             limit=MAX_CANDIDATES,
+            umlauts_first=spelled,
         )
         total = sum(count for _, count in learned)
         if learned and learned[0][1] >= SETTLED_EVIDENCE and learned[0][1] >= SETTLED_SHARE * total:
@@ -129,6 +138,8 @@ class SmtpProber:
         addresses = [f"{c.local_part}@{domain}" for c in candidates]
         outcome = await self.checker.check(domain, addresses)
         finding = await self._judge(domain, candidates, addresses, outcome, learned)
+        if finding is not None and finding.verification is Verification.VALID:
+            await self._learn_spelling(person, domain, finding.value)
         if finding is None or finding.evidence.get("pattern") not in SHARED_PATTERNS:
             return finding
         # ``alex@`` exists, but every Alex maps to it: if this Alex has a more specific
@@ -197,6 +208,13 @@ class SmtpProber:
             if verdict not in GONE:
                 return self._guess(candidate, address, outcome, evidence)
         return None
+
+    async def _learn_spelling(self, person: Person, domain: str, address: str) -> None:
+        """A verified address also shows how the domain spells umlauts (``joerg`` or ``jorg``)."""
+        style = infer_umlaut_style(address.partition("@")[0], person.first_name, person.last_name)
+        if style is not None:
+            async with self.db.session() as session:
+                await add_evidence(session, domain, [UMLAUTS_SPELLED if style else UMLAUTS_PLAIN])
 
     @staticmethod
     def _doubt(candidate: Candidate, learned: dict[str, int]) -> str | None:
