@@ -11,6 +11,10 @@ Confidence (DESIGN.md §3):
 what the mail server said                  confidence  verification
 =========================================  ==========  =========================
 accepted, and it rejects unknown addresses high        valid
+… but the address may be someone else's:   medium      valid
+first-name or surname only (``alex@``), a
+numbered sibling exists (``jsmith2@``), or
+off the domain's settled pattern
 accepted, but the server accepts all       medium if the candidate's pattern is backed
 (or the domain is known to)                by ≥ 2 known addresses at the domain, else low;
                                            accept_all
