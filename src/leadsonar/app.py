@@ -96,7 +96,8 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
         raise
     waterfall = Waterfall.from_settings(registry, settings, db)
     await waterfall.open()
-    lookup = LookupService(db, waterfall, settings)
+    website = registry.providers.get("website")
+    lookup = LookupService(db, waterfall, settings, web=getattr(website, "http", None))
     runner = JobRunner(
         db,
         lookup,
@@ -132,6 +133,7 @@ async def close_services(services: Services) -> None:
         if aclose is not None:
             await aclose()
     await services.lookup.waterfall.aclose()
+    await services.lookup.companies.http.aclose()  # a no-op when shared with the crawler
     if services.http is not None:
         await services.http.aclose()
     await services.db.dispose()

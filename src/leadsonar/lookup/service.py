@@ -91,12 +91,22 @@ def answer_reason(result: WaterfallResult, target: Target) -> str | None:
 class LookupService:
     """Runs single lookups for the API, the CLI and the job runner."""
 
-    def __init__(self, db: Database, waterfall: Waterfall, settings: Settings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        waterfall: Waterfall,
+        settings: Settings,
+        web: SafeHttp | None = None,
+    ) -> None:
         self.db = db
         self.waterfall = waterfall
         self.settings = settings
-        resolver = Resolver.from_settings(settings)
-        self.companies = CompanyResolver(settings, db, resolver, SafeHttp(settings, resolver))
+        resolver = web.resolver if web is not None else Resolver.from_settings(settings)
+        # The crawler's fetcher when given: one connection pool and one politeness clock per
+        # web host for crawling and company resolution alike.
+        self.companies = CompanyResolver(
+            settings, db, resolver, web or SafeHttp(settings, resolver)
+        )
 
     @property
     def allow_reserved(self) -> bool:

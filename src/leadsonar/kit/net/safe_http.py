@@ -268,6 +268,7 @@ class SafeHttp:
         self.politeness = Politeness()
         self._transport = transport
         self._ssl: ssl.SSLContext | None = None
+        self._shared: httpx.AsyncHTTPTransport | None = None
 
     @property
     def allowed_ports(self) -> frozenset[int]:
@@ -330,12 +331,25 @@ class SafeHttp:
         Args:
             max_pages: pages this crawl may fetch; default ``LEADSONAR_CRAWL_MAX_PAGES``.
         """
-        owned = self._transport is None
-        inner = self._transport or httpx.AsyncHTTPTransport(verify=self._ssl_context())
+        if self._transport is not None:
+            inner: httpx.AsyncBaseTransport = self._transport
+        else:
+            # One connection pool for every crawl of the process (keyed by the pinned address).
+            if self._shared is None:
+                self._shared = httpx.AsyncHTTPTransport(
+                    verify=self._ssl_context(), limits=httpx.Limits(max_connections=50)
+                )
+            inner = self._shared
         transport = PinnedTransport(
-            self.resolver, self.settings.allowed_private_networks, inner, owns_inner=owned
+            self.resolver, self.settings.allowed_private_networks, inner, owns_inner=False
         )
         return CrawlSession(self, transport, max_pages or self.settings.crawl_max_pages)
+
+    async def aclose(self) -> None:
+        """Close the shared connection pool (at shutdown)."""
+        if self._shared is not None:
+            await self._shared.aclose()
+            self._shared = None
 
 
 class CrawlSession:

@@ -338,6 +338,7 @@ class WebsiteProvider:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.http.aclose()
 
     async def site(self, domain: str) -> SiteCrawl:
         """The domain's crawl: from ``domain_facts`` when younger than ``LEADSONAR_CRAWL_TTL``
