@@ -81,3 +81,55 @@ async def test_bulk_job_respects_the_provider_rate_limit(
     leadmagic = next(r for r in rows if r["name"] == "leadmagic")
     assert leadmagic["limits"] == {"rate": f"{RATE} per 1 second", "concurrency": 10}
     assert leadmagic["stats"]["creditsSpent"] == CONTACTS
+
+
+def _apollo(call: Call) -> Reply:
+    body = call.body if isinstance(call.body, dict) else {}
+    first = str(body.get("first_name", "x"))
+    return Reply(
+        {
+            "person": {
+                "first_name": first,
+                "last_name": "Lee",
+                "email": f"{first.lower()}@{body.get('domain', 'x.test')}",
+                "email_status": "verified",
+                "phone_numbers": [{"sanitized_number": "+14155550192", "type": "work_direct"}],
+            }
+        }
+    )
+
+
+async def test_email_and_phone_of_one_contact_are_one_paid_request(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Apollo answers both fields in one people/match: a contact asking for both is asked,
+    and charged at the provider, once."""
+    match = "/api/v1/people/match"
+    async with ProviderApi() as api:
+        api.on("POST", match, _apollo)
+        settings = make_settings(
+            providers="email=apollo;phone=apollo", apollo_api_key="ap-key", apollo_base_url=api.url
+        )
+        async with LiveServer(settings) as live:
+            key = await live.create_account("both", credits=10)
+            contacts = [
+                {"firstName": f"Person{i}", "lastName": "Lee", "website": f"company{i}.test"}
+                for i in range(3)
+            ]
+            async with httpx.AsyncClient(
+                base_url=live.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+            ) as client:
+                accepted = await client.post(
+                    "/api/v1/enrich",
+                    json={"contacts": contacts, "findEmail": True, "findPhone": True},
+                )
+                assert accepted.status_code in (200, 202), accepted.text
+                done = await _wait_done(client, accepted.json()["jobId"])
+                rows = (await client.get("/api/v1/providers")).json()["providers"]
+    assert [(r["email"], r["phone"]) for r in done["results"]] == [
+        (f"person{i}@company{i}.test", "+1-415-555-0192") for i in range(3)
+    ]
+    assert api.count("POST", match) == 3  # one request per contact, not one per field
+    apollo = next(r for r in rows if r["name"] == "apollo")
+    assert (apollo["stats"]["requests"], apollo["stats"]["creditsSpent"]) == (3, 3.0)
+    assert (apollo["stats"]["calls"], apollo["stats"]["hits"]) == (6, 6)

@@ -153,6 +153,34 @@ def test_spec_rules() -> None:
     assert "cannot read" in str(missing["declarative_providers_file"])
 
 
+def test_the_key_only_travels_in_a_header_and_auth_templates_take_only_the_key() -> None:
+    """Refused when read, never a KeyError at every call: ``{api_key}`` outside the auth
+    header (URLs and queries end up in logs), and any other placeholder in ``auth_template``
+    (only the key is filled there)."""
+    specs = load_specs(
+        {
+            "key_in_url": {"url": "{base_url}/find?api_key={api_key}&domain={domain}"},
+            "key_in_query": {"url": "{base_url}/find", "query": {"key": "{api_key}"}},
+            "key_in_body": {"url": "{base_url}/find", "body": {"key": "{api_key}"}},
+            "auth_person": {"url": "{base_url}/find", "auth_template": "{first_name} {api_key}"},
+            "auth_unknown": {"url": "{base_url}/find", "auth_template": "Token {token}"},
+            "auth_positional": {"url": "{base_url}/find", "auth_template": "Bearer {}"},
+            "auth_ok": {"url": "{base_url}/find", "auth_template": "Token token={api_key}"},
+            "no_auth": {"url": "{base_url}/find", "auth_header": None},
+        },
+        None,
+    )
+    for name in ("key_in_url", "key_in_query", "key_in_body"):
+        reason = specs[name]
+        assert isinstance(reason, str) and "only travel in a header" in reason, name
+    for name, word in (("auth_person", "first_name"), ("auth_unknown", "token")):
+        reason = specs[name]
+        assert isinstance(reason, str) and "auth_template" in reason and word in reason, name
+    assert isinstance(specs["auth_positional"], str)
+    assert isinstance(specs["auth_ok"], DeclarativeSpec)
+    assert isinstance(specs["no_auth"], DeclarativeSpec)
+
+
 def test_extract_paths() -> None:
     body = {"data": {"emails": [{"email": "a@x.com"}, {"email": "b@x.com"}]}}
     assert extract(body, "data.emails.1.email") == "b@x.com"

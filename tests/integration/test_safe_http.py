@@ -20,6 +20,7 @@ from leadsonar.kit.net.safe_http import (
     BudgetExhausted,
     FetchFailed,
     FetchRefused,
+    Robots,
     RobotsDisallowed,
     SafeHttp,
 )
@@ -198,6 +199,76 @@ async def test_robots_txt_is_obeyed(
             await crawl.fetch(url(web, "site.example.com", "/team"))
         assert (await crawl.fetch(url(web, "site.example.com", "/"))).text == "y"
     assert web.paths("site.example.com") == ["/robots.txt", "/"]  # robots.txt read once
+
+
+@pytest.mark.parametrize(
+    ("robots", "path", "allowed"),
+    [
+        # review 2: urllib.robotparser took the first matching line and knew no wildcards
+        ("User-agent: *\nAllow: /\nDisallow: /team\n", "/team", False),
+        ("User-agent: *\nAllow: /\nDisallow: /team\n", "/about", True),
+        ("User-agent: *\nDisallow: /*board\n", "/people/board", False),
+        ("User-agent: *\nDisallow: /*board\n", "/team", True),
+        ("User-agent: *\nDisallow: /*.pdf$\n", "/files/a.pdf", False),
+        ("User-agent: *\nDisallow: /*.pdf$\n", "/files/a.pdf.html", True),
+        ("User-agent: *\nDisallow: /people\nAllow: /people/team\n", "/people/team", True),
+        ("User-agent: *\nDisallow: /people\nAllow: /people/team\n", "/people/x", False),
+        ("User-agent: *\nDisallow: /page\nAllow: /page\n", "/page", True),  # Allow wins a tie
+        ("User-agent: *\nAllow: /$\nDisallow: /\n", "/", True),
+        ("User-agent: *\nAllow: /$\nDisallow: /\n", "/team", False),
+        ("User-agent: leadsonar\nDisallow: /\n\nUser-agent: *\nAllow: /\n", "/", False),
+        ("User-agent: other\nDisallow: /\n", "/", True),
+    ],
+)
+def test_robots_rules_follow_rfc_9309(robots: str, path: str, allowed: bool) -> None:
+    assert Robots(robots).can_fetch("LeadSonar", f"http://site.example.com{path}") is allowed
+
+
+def test_robots_crawl_delay_and_site_maps() -> None:
+    robots = Robots("User-agent: *\nCrawl-delay: 2\nSitemap: http://s.example.com/map.xml\n")
+    assert robots.crawl_delay("LeadSonar") == 2.0
+    assert robots.site_maps() == ["http://s.example.com/map.xml"]
+    assert Robots("").site_maps() is None and Robots("").crawl_delay("LeadSonar") is None
+    assert not Robots(disallow_all=True).can_fetch("LeadSonar", "http://s.example.com/")
+    assert Robots(allow_all=True).can_fetch("LeadSonar", "http://s.example.com/")
+
+
+async def test_robots_txt_longest_match_and_wildcards_in_a_crawl(
+    dns_zone: LoopbackDns, web: LoopbackWeb, tmp_path: Path
+) -> None:
+    robots = "User-agent: *\nAllow: /\nDisallow: /team\nDisallow: /*board\n"
+    web.site(
+        "site.example.com",
+        {
+            "/robots.txt": Response(robots, content_type="text/plain"),
+            "/team": "x",
+            "/people/board": "b",
+            "/": "y",
+        },
+    )
+    http = fetcher(only_site(dns_zone, web, tmp_path))
+    async with http.crawl() as crawl:
+        for path in ("/team", "/people/board"):
+            with pytest.raises(RobotsDisallowed):
+                await crawl.fetch(url(web, "site.example.com", path))
+        assert (await crawl.fetch(url(web, "site.example.com", "/"))).text == "y"
+    assert web.paths("site.example.com") == ["/robots.txt", "/"]
+
+
+async def test_robots_txt_crawl_delay_spaces_requests(
+    dns_zone: LoopbackDns, web: LoopbackWeb, tmp_path: Path
+) -> None:
+    robots = "User-agent: *\nCrawl-delay: 0.3\n"
+    web.site(
+        "site.example.com",
+        {"/robots.txt": Response(robots, content_type="text/plain"), "/a": "a", "/b": "b"},
+    )
+    http = fetcher(only_site(dns_zone, web, tmp_path))
+    began = time.monotonic()
+    async with http.crawl() as crawl:
+        await crawl.fetch(url(web, "site.example.com", "/a"))
+        await crawl.fetch(url(web, "site.example.com", "/b"))
+    assert time.monotonic() - began >= 0.3  # crawl_delay is 0: the wait is robots.txt's
 
 
 async def test_robots_txt_server_error_disallows_everything(

@@ -15,10 +15,10 @@ from leadsonar.kit.db import Database
 from leadsonar.kit.migrate import upgrade_to_head
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.safe_http import SafeHttp
-from leadsonar.providers.base import Company, Person
+from leadsonar.providers.base import Company, Person, ProviderTimeout, ProviderUnavailable
 from leadsonar.providers.builtin.website import WebsiteProvider, crawl_site
 from leadsonar.testing.dnsserver import LoopbackDns
-from leadsonar.testing.webserver import LoopbackWeb
+from leadsonar.testing.webserver import LoopbackWeb, Response
 from tests.integration.conftest import LOOPBACK
 from tests.integration.web_world import build_world
 
@@ -253,3 +253,60 @@ async def test_failed_crawl_is_retried_after_an_hour(
         facts.crawled_at = datetime.now(UTC) - timedelta(hours=2)
     finding = await _phone(provider, "Alex", "Johnson", "late.test")
     assert finding is not None and finding.kind == "office"
+
+
+TEAM_WITH_FOOTER = """<html lang="en"><body><main><h1>Our team</h1>
+<div class="card"><h3>Michaela Berg</h3><p>Head of Sales</p><p>Direct: +1 415 555 0142</p></div>
+<div class="card"><h3>Michael Berg</h3><p>Founder</p><p>Phone: +1 415 555 0150</p></div>
+<div class="card"><h3>Peter Holm</h3><p>CTO</p><a href="mailto:peter.holm@acme.com">Email</a></div>
+</main>
+<footer><p>Call us: (415) 555-0100</p></footer></body></html>"""
+
+
+async def test_no_one_gets_anothers_number(
+    provider: WebsiteProvider, dns_zone: LoopbackDns, web: LoopbackWeb
+) -> None:
+    """Review 2: Michael got Michaela's direct line (near spelling, picked by label) and the
+    footer's office line became the last card's person's own number."""
+    dns_zone.add_a("acme.com", "127.0.0.20")
+    web.site("acme.com", {"/": '<a href="/team">Team</a>', "/team": TEAM_WITH_FOOTER})
+    michael = await _phone(provider, "Michael", "Berg", "acme.com")
+    assert michael is not None and (michael.value, michael.kind) == ("+14155550150", "direct")
+    michaela = await _phone(provider, "Michaela", "Berg", "acme.com")
+    assert michaela is not None and (michaela.value, michaela.kind) == ("+14155550142", "direct")
+    for first, last in (("Peter", "Holm"), ("Daniela", "Berg"), ("Sam", "Nobody")):
+        finding = await _phone(provider, first, last, "acme.com")
+        assert finding is not None, first
+        assert (finding.value, finding.kind) == ("+14155550100", "office"), first
+    assert await provider.find_email(Person("Peter", "Holme"), Company("acme.com")) is None
+
+
+async def test_a_site_that_times_out_is_a_fault_not_a_miss(
+    dns_zone: LoopbackDns, web: LoopbackWeb, tmp_path: Path
+) -> None:
+    """Review 2: a timeout was answered "not found" (and the waterfall cached that miss for a
+    day). A site that did not answer raises ProviderTimeout, one that refuses connections
+    ProviderUnavailable; a name with no address stays a clean miss."""
+    page = "<div><h3>Chris Park</h3><p>Direct: +1 415 555 0199</p></div>"
+    dns_zone.add_a("slowco.test", "127.0.0.20")
+    web.site("slowco.test", {"/robots.txt": Response("", 404), "/": Response(page, delay=2.0)})
+    dns_zone.add_a("slowrobots.test", "127.0.0.20")
+    web.site("slowrobots.test", {"/robots.txt": Response("", delay=2.0), "/": page})
+    dns_zone.add_a("closed.test", "127.0.0.59")  # nothing listens there
+    settings = web_settings(dns_zone, web, tmp_path, crawl_timeout=0.3)
+    db = Database(settings.database_url)
+    await upgrade_to_head(db.engine)
+    website = WebsiteProvider(settings, db, SafeHttp(settings, Resolver.from_settings(settings)))
+    try:
+        for domain in ("slowco.test", "slowrobots.test"):
+            with pytest.raises(ProviderTimeout):
+                await _phone(website, "Chris", "Park", domain)
+            with pytest.raises(ProviderTimeout):
+                await website.find_email(Person("Chris", "Park"), Company(domain))
+        with pytest.raises(ProviderUnavailable):
+            await _phone(website, "Chris", "Park", "closed.test")
+        assert await _phone(website, "Chris", "Park", "nowhere.test") is None
+        assert (await website.site("nowhere.test")).failure is None
+    finally:
+        await website.aclose()
+        await db.dispose()

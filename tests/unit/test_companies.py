@@ -62,6 +62,18 @@ def test_company_key(name: str, key: str) -> None:
         ("Notion", "Notion Capital | Venture capital", None, False),
         ("Exemple", "Totally Different Ltd", None, False),
         ("Notion", None, None, False),
+        # review 2: domain-name titles, parked pages and near names are not the company
+        ("Acme Robotics", "acmerobotics.io", None, False),
+        ("Acme Robotics", "AcmeRobotics.com - This domain is for sale", None, False),
+        ("Brightwave", "brightwave.ai", None, False),
+        ("Brightwave", "Brightwave.co | Domain parked", None, False),
+        ("Brightwave", "Brightwave | Coming soon", None, False),
+        ("Stripe", "Strip", None, False),
+        ("Figma", "Sigma", None, False),
+        ("Paypal", "PayPay", None, False),
+        ("Acme Robotics", "AcmeRobotics | Robots for warehouses", None, True),
+        ("Acme Robotics", "acmerobotics.io", "Acme Robotics", True),
+        ("ParkingCo", "ParkingCo | Parking in Berlin", None, True),
     ],
 )
 def test_title_score(name: str, title: str | None, site_name: str | None, matches: bool) -> None:

@@ -860,8 +860,8 @@ async def test_lusha_finds_the_direct_dial_first_and_reads_reset_in_from_the_mes
     with respx.mock(base_url=provider.base_url) as router:
         router.get("/v2/person").mock(side_effect=[r(200, _lusha()), hourly])
         phone = await provider.find_phone(ALEX, NOTION)
-        with pytest.raises(ProviderThrottled) as caught:
-            await provider.find_phone(ALEX, NOTION)
+        with pytest.raises(ProviderThrottled) as caught:  # another person: a new request
+            await provider.find_phone(Person("Sam", "Lee"), NOTION)
     assert phone is not None
     assert (phone.value, phone.kind, phone.confidence) == (
         "+14155550192",
@@ -1029,3 +1029,145 @@ async def test_unconfigured_without_a_key_and_the_reason_names_the_setting(
     assert provider.status_detail() == "missing LEADSONAR_HUNTER_API_KEY"
     blank = LushaProvider(http, SecretStr("  "), "https://lusha.provider.test")
     assert blank.status_detail() == "missing LEADSONAR_LUSHA_API_KEY"
+
+
+# One paid answer carries both fields: the email and phone lookups of one contact share it.
+BOTH_FIELDS = [
+    pytest.param(ApolloProvider, "POST", "/api/v1/people/match", _apollo, id="apollo"),
+    pytest.param(PeopleDataLabsProvider, "GET", "/v5/person/enrich", _pdl, id="pdl"),
+    pytest.param(LushaProvider, "GET", "/v2/person", _lusha, id="lusha"),
+]
+
+
+async def _lookup(provider: HttpProvider, fld: str, person: Person = ALEX) -> Any:
+    """One waterfall-style call: its own call context; returns (finding, context)."""
+    context = CallContext()
+    token = CALL.set(context)
+    try:
+        method = provider.find_email if fld == "email" else provider.find_phone
+        return await method(person, NOTION), context
+    finally:
+        CALL.reset(token)
+
+
+@pytest.mark.parametrize(("cls", "method", "path", "body"), BOTH_FIELDS)
+async def test_email_then_phone_of_one_contact_is_one_request_charged_once(
+    cls: type[HttpProvider],
+    method: str,
+    path: str,
+    body: Callable[[], dict[str, Any]],
+    http: httpx.AsyncClient,
+) -> None:
+    provider = _make(cls)(http)
+    with respx.mock(base_url=provider.base_url) as router:
+        route = router.route(method=method, path=path).mock(return_value=r(200, body()))
+        email, email_call = await _lookup(provider, "email")
+        phone, phone_call = await _lookup(provider, "phone")
+        assert route.call_count == 1
+        other, _ = await _lookup(provider, "phone", Person("Sam", "Lee"))  # another person
+        assert route.call_count == 2
+    assert email is not None and email.value == EMAIL
+    assert phone is not None and other is not None
+    assert (email_call.requests, phone_call.requests) == (1, 0)
+    assert email_call.spent == provider.cost
+    assert phone_call.spent == 0  # work_direct/direct phones, and PDL's mobile: no extra charge
+
+
+@pytest.mark.parametrize(("cls", "method", "path", "body"), BOTH_FIELDS)
+async def test_email_and_phone_asked_together_share_one_request(
+    cls: type[HttpProvider],
+    method: str,
+    path: str,
+    body: Callable[[], dict[str, Any]],
+    http: httpx.AsyncClient,
+) -> None:
+    provider = _make(cls)(http)
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.05)
+        return r(200, body())
+
+    with respx.mock(base_url=provider.base_url) as router:
+        route = router.route(method=method, path=path).mock(side_effect=slow)
+        (email, first), (phone, second) = await asyncio.gather(
+            _lookup(provider, "email"), _lookup(provider, "phone")
+        )
+    assert route.call_count == 1
+    assert email is not None and phone is not None
+    assert first.spent + second.spent == provider.cost
+
+
+@pytest.mark.parametrize(("cls", "method", "path", "body"), BOTH_FIELDS)
+async def test_a_failed_answer_is_not_reused(
+    cls: type[HttpProvider],
+    method: str,
+    path: str,
+    body: Callable[[], dict[str, Any]],
+    http: httpx.AsyncClient,
+) -> None:
+    provider = _make(cls)(http)
+    with respx.mock(base_url=provider.base_url) as router:
+        route = router.route(method=method, path=path).mock(
+            side_effect=[r(503, {"error": "down"}), r(200, body())]
+        )
+        with pytest.raises(ProviderServerError):
+            await _lookup(provider, "email")
+        phone, context = await _lookup(provider, "phone")
+    assert route.call_count == 2
+    assert phone is not None and context.requests == 1
+
+
+async def test_a_lookup_waiting_on_a_cancelled_call_asks_itself(http: httpx.AsyncClient) -> None:
+    provider = _make(ApolloProvider)(http)
+    sent: list[httpx.Request] = []
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        await asyncio.sleep(0.2)
+        return r(200, _apollo())
+
+    with respx.mock(base_url=provider.base_url) as router:
+        router.post("/api/v1/people/match").mock(side_effect=slow)
+        first = asyncio.create_task(_lookup(provider, "email"))
+        await asyncio.sleep(0.01)
+        second = asyncio.create_task(_lookup(provider, "phone"))
+        await asyncio.sleep(0.01)
+        first.cancel()  # the email lookup's deadline
+        phone, context = await second
+        with pytest.raises(asyncio.CancelledError):
+            await first
+    assert len(sent) == 2
+    assert phone is not None and context.requests == 1 and context.spent == 1
+
+
+async def test_apollo_mobile_is_charged_once_when_the_answer_is_reused(
+    http: httpx.AsyncClient,
+) -> None:
+    provider = _make(ApolloProvider)(http)
+    body = _apollo()
+    body["person"]["phone_numbers"][0]["type"] = "mobile"
+    with respx.mock(base_url=provider.base_url) as router:
+        route = router.post("/api/v1/people/match").mock(return_value=r(200, body))
+        _, email_call = await _lookup(provider, "email")
+        phone, phone_call = await _lookup(provider, "phone")
+        _, again = await _lookup(provider, "phone")  # a duplicate row within the minute
+    assert route.call_count == 1
+    assert phone is not None and phone.kind == "mobile"
+    assert (email_call.spent, phone_call.spent, again.spent) == (1, 8, 0)
+
+
+@pytest.mark.parametrize("helper", ["shared", "reuse"])
+async def test_finished_lookups_are_dropped_after_keep(
+    helper: str, http: httpx.AsyncClient
+) -> None:
+    provider = _make(IcypeasProvider)(http)
+    run = getattr(provider, helper)
+
+    async def work() -> None:
+        return None
+
+    for i in range(200):
+        await run(f"person{i}|acme.com", work, keep=0.01)
+    await asyncio.sleep(0.05)
+    assert provider._inflight == {}
+    await provider.aclose()

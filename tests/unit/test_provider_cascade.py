@@ -136,10 +136,34 @@ async def test_auto_order_ranks_free_first_then_hit_rate_per_cost() -> None:
     assert [p.name for p in flow.chain("email")] == ["free", "poor", "good", "pricey"]
     for _ in range(4):  # observed: poor never answers, good always does
         await flow.registry.providers["poor"].find_email(ALEX, NOTION)
-        flow.registry.stats["poor"].record("miss", 0.1)
-        flow.registry.stats["good"].record("hit", 0.1)
+        flow.registry.stats["poor"].record("miss", 0.1, fld="email")
+        flow.registry.stats["good"].record("hit", 0.1, fld="email")
     ranked = rank_auto(flow.registry.chain("email"), "email", flow.registry.stats)
     assert [p.name for p in ranked] == ["free", "good", "poor", "pricey"]
+
+
+async def test_auto_order_ranks_each_field_by_that_fields_hits_only() -> None:
+    """A provider that finds every phone but no email is not ranked high for emails: the
+    waterfall counts each call under its field too, and /providers keeps the totals."""
+    both = ScriptedProvider("both", cost=1.0, email=[None], phone=[found("+14155550192")])
+    emails = ScriptedProvider("emails", cost=1.0, email=[found(EMAIL, Confidence.LOW), None, None])
+    flow = waterfall(both, emails, order="email=both,emails;phone=both")
+    for _ in range(3):
+        await flow.run("email", ALEX, NOTION)  # both misses; emails answers once in three
+    for _ in range(6):
+        await flow.run("phone", ALEX, NOTION)  # both answers every phone
+    stats = flow.registry.stats
+    assert (stats["both"].for_field("email").calls, stats["both"].for_field("email").hits) == (3, 0)
+    assert (stats["both"].for_field("phone").calls, stats["both"].for_field("phone").hits) == (6, 6)
+    assert (stats["emails"].for_field("email").hits, stats["emails"].for_field("phone").calls) == (
+        1,
+        0,
+    )
+    ranked = rank_auto([both, emails], "email", stats)  # pooled, both's 6/9 would beat 1/3
+    assert [p.name for p in ranked] == ["emails", "both"]
+    assert [p.name for p in rank_auto([emails, both], "phone", stats)] == ["both", "emails"]
+    row = next(r for r in flow.registry.describe() if r["name"] == "both")
+    assert (row["stats"]["calls"], row["stats"]["hits"]) == (9, 6)
 
 
 async def test_auto_with_names_ranks_only_those() -> None:

@@ -150,15 +150,41 @@ def domain_guesses(name: str) -> list[str]:
     return valid
 
 
+_PARKED = re.compile(
+    r"for\s+sale|parked|coming\s+soon|buy\s+this\s+domain|domain\s+(?:name\s+)?is"
+    r"|under\s+construction|zu\s+verkaufen|à\s+vendre",
+    re.IGNORECASE,
+)
+_DOMAIN_LIKE = re.compile(r"^(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?$", re.IGNORECASE)
+
+
 def title_score(name: str, title: str | None, site_name: str | None) -> float:
     """How well a home page's ``og:site_name`` or a part of its ``<title>`` (split at ``|``,
-    `` - ``, ``–``, ``:`` …) names the company: rapidfuzz ratio 0..100 on :func:`company_key`
-    forms."""
+    `` - ``, ``–``, ``:`` …) names the company: 0..100 on :func:`company_key` forms.
+
+    A part that is just a domain name (``acmerobotics.io``) says nothing about who runs the
+    site, and a page whose title says it is for sale, parked or coming soon is no company's
+    site (0). A part must name the company exactly (case, accents, spaces and hyphens aside):
+    100; anything else scores its rapidfuzz ratio capped below :data:`TITLE_MATCH_THRESHOLD`
+    (``Strip`` is not ``Stripe``), so near names rank but never match.
+    """
     target = company_key(name)
+    if title and _PARKED.search(title):
+        return 0.0
     parts = [site_name or ""]
     if title:
         parts += [title, *_SEPARATORS.split(title)]
-    scores = [fuzz.ratio(target, company_key(part)) for part in parts if part and part.strip()]
+    parts = [p.strip() for p in parts if p and p.strip() and not _DOMAIN_LIKE.match(p.strip())]
+
+    def squeeze(key: str) -> str:
+        return re.sub(r"[\s-]+", "", key)
+
+    scores = [
+        100.0
+        if squeeze(company_key(part)) == squeeze(target)
+        else min(fuzz.ratio(target, company_key(part)), TITLE_MATCH_THRESHOLD - 1)
+        for part in parts
+    ]
     return max(scores, default=0.0)
 
 
@@ -297,15 +323,21 @@ class CompanyResolver:
         live = [g for g, ok in zip(guesses, exists, strict=True) if ok]
         if not live:
             return None
+        best: tuple[float, str] | None = None
         async with self.http.crawl(max_pages=2 * len(live)) as crawl:
             for domain in live:
                 found = await self._check_site(crawl, name, domain)
-                if found:
-                    return found
-        return None
+                if found and (best is None or found[0] > best[0]):
+                    best = found  # the best-named site wins; list order breaks ties
+                    if found[0] >= 100.0:
+                        break
+        return best[1] if best else None
 
-    async def _check_site(self, crawl: CrawlSession, name: str, domain: str) -> str | None:
-        """``domain`` (or where its home page redirects) if the site names the company."""
+    async def _check_site(
+        self, crawl: CrawlSession, name: str, domain: str
+    ) -> tuple[float, str] | None:
+        """``(title score, domain or where its home page redirects)`` if the site names the
+        company."""
         for url in self.http.home_urls(domain):
             try:
                 page = await crawl.fetch(url)
@@ -316,13 +348,14 @@ class CompanyResolver:
             if not page.ok:
                 continue
             findings = extract_page(page.text, page.url, domain=domain)
-            if title_score(name, findings.title, findings.site_name) < TITLE_MATCH_THRESHOLD:
+            score = title_score(name, findings.title, findings.site_name)
+            if score < TITLE_MATCH_THRESHOLD:
                 return None
             host = urlsplit(page.url).hostname or domain
             try:
-                return domain_from_website(
+                return score, domain_from_website(
                     host, allow_reserved=bool(self.settings.allowed_private_networks)
                 )
             except InvalidDomain:
-                return domain
+                return score, domain
         return None

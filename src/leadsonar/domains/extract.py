@@ -40,12 +40,16 @@ Owners
     * otherwise, from the element holding the address or number, the smallest enclosing element
       (at most :data:`MAX_CLIMB` levels up) that contains a person's name decides: one name owns
       it; among several, the nearest name before it with no other item of the same kind in
-      between (else the nearest after it). Names stated as a company's legal representative
+      between (else the nearest after it). The climb never goes past a ``footer``, ``header``,
+      ``nav`` or ``aside``, and a name in a sibling block that is somebody's own card (several
+      lines with items of its own) owns nothing outside it: the "Call us" line after the team
+      cards is the company's. Names stated as a company's legal representative
       ("Vertreten durch", "Geschäftsführer", "Directeur de la publication"…) own only what
       stands on their own line (an imprint's switchboard is not the managing director's).
     * a person's name is 2–4 capitalised words (particles such as ``van``, ``de`` allowed; an
       all-caps surname as in ``Marie DUPONT``), none of them a job title, section word or legal
-      form; :func:`name_score` compares names tolerant of accents, initials and order.
+      form; :func:`name_score` compares names tolerant of accents, initials and order, never
+      of near spellings (``Michaela`` is not ``Michael``, ``Schmitt`` is not ``Schmidt``).
 """
 
 from __future__ import annotations
@@ -62,7 +66,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 import phonenumbers
 from anyascii import anyascii
 from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
-from rapidfuzz import fuzz
 
 from leadsonar.domains.candidates import is_role_local_part
 from leadsonar.exceptions import BadRequest
@@ -73,7 +76,8 @@ MAX_CLIMB = 6  # element levels searched above an item for its owner's name
 MAX_OWNER_DISTANCE = 300  # characters between a name and an item it owns, at most
 MAX_FOLLOWING_DISTANCE = 120  # … when the name comes after the item
 LABEL_WINDOW = 40  # characters before a number searched for its label
-NAME_MATCH_THRESHOLD = 85.0  # rapidfuzz score (0..100) for two names to be one person
+NAME_MATCH_THRESHOLD = 85.0  # name_score (0..100) for two names to be one person
+INITIAL_MATCH_SCORE = 85.0  # name_score when the given name is written as an initial
 
 # -- data ---------------------------------------------------------------------------------------
 
@@ -290,15 +294,16 @@ def _variants(word: str) -> set[str]:
 def name_score(first: str, last: str, candidate: str) -> float:
     """How well ``candidate`` (a name seen on a page) names the person ``first last``: 0..100.
 
-    Accents are folded (anyascii, with the German ``ö``→``oe`` spelling tried too), case and
-    order are ignored (``Berg, Hanna``; ``DUPONT Marie``), an initial matches a given name
-    (``J. Großmann``), and a word of five letters or more may differ slightly (rapidfuzz ratio
-    ≥ :data:`NAME_MATCH_THRESHOLD`: ``Johnston`` for ``Johnson``; but ``Anna`` is not
-    ``Hanna``). The surname must match; the given name must match or be an initial of it, else
-    the score is 0.
+    Accents are folded (anyascii, with the German ``ö``→``oe``, ``ß``→``ss`` spelling tried
+    too) and case and order are ignored (``Berg, Hanna``; ``DUPONT Marie``). There is no fuzzy
+    matching: the surname must be the same word after folding (``Großmann`` = ``Grossmann``,
+    but ``Schmidt`` is not ``Schmitt`` and ``Andersen`` is not ``Anderson``); the given name
+    must be the same word after folding (``Michael`` is not ``Michaela``, ``Anna`` is not
+    ``Hanna``) or its initial (``J. Großmann``).
 
     Returns:
-        The mean word score of the best pairing, or 0.0 when the names do not match.
+        100.0 for the full name, :data:`INITIAL_MATCH_SCORE` when the given name is only an
+        initial, 0.0 when the names do not match. Rank candidates by this score.
     """
     seen = _name_parts(candidate)
     firsts = [w for w in _name_parts(first) if len(w) > 1] or _name_parts(first)
@@ -307,39 +312,33 @@ def name_score(first: str, last: str, candidate: str) -> float:
         return 0.0
     seen_variants = [_variants(w) for w in seen]
 
-    def similarity(word: str, options: set[str]) -> float:
-        # equal spellings score 100; a near spelling counts only for words of 5+ letters
-        # ("Johnston" for "Johnson"), never for short ones ("Anna" is not "Hanna")
-        pairs = [(a, b) for a in _variants(word) for b in options]
-        if any(a == b for a, b in pairs):
-            return 100.0
-        return max((fuzz.ratio(a, b) for a, b in pairs if min(len(a), len(b)) >= 5), default=0.0)
+    def same(word: str, options: set[str]) -> bool:
+        return bool(_variants(word) & options)
 
-    def best(word: str, exclude: set[int]) -> tuple[float, int]:
-        scores = [
-            (similarity(word, options), i)
-            for i, options in enumerate(seen_variants)
-            if i not in exclude
-        ]
-        return max(scores, default=(0.0, -1))
-
-    last_score, last_at = best(lasts[0], set())
-    if last_score < NAME_MATCH_THRESHOLD:
-        joined_last = _fold("".join(lasts))
-        last_score = max(
-            (fuzz.ratio(joined_last, _fold("".join(seen[i : i + 2]))) for i in range(len(seen))),
-            default=0.0,
-        )
-        if last_score < NAME_MATCH_THRESHOLD:
+    last_at = next((i for i, options in enumerate(seen_variants) if same(lasts[0], options)), -1)
+    if last_at < 0:
+        # a surname of several words written together or apart ("van der Berg", "Müller
+        # Lüdenscheidt" for "Müller-Lüdenscheidt"): compare without spaces and hyphens
+        joined = {re.sub(r"[\s-]", "", v) for v in _variants(" ".join(lasts))}
+        for i in range(len(seen)):
+            for width in (1, 2, 3):
+                words = seen[i : i + width]
+                if len(words) == width and joined & {
+                    re.sub(r"[\s-]", "", v) for v in _variants("".join(words))
+                }:
+                    last_at = i
+                    break
+            if last_at >= 0:
+                break
+        if last_at < 0:
             return 0.0
-    first_score, _ = best(firsts[0], {last_at})
-    if first_score < NAME_MATCH_THRESHOLD:
-        initials = {_fold(w)[:1] for i, w in enumerate(seen) if i != last_at and len(w) == 1}
-        if _fold(firsts[0])[:1] in initials:
-            first_score = NAME_MATCH_THRESHOLD
-        else:
-            return 0.0
-    return (first_score + last_score) / 2
+    others = [i for i in range(len(seen)) if i != last_at]
+    if any(same(firsts[0], seen_variants[i]) for i in others):
+        return 100.0
+    initials = {_fold(seen[i])[:1] for i in others if len(seen[i]) == 1}
+    if _fold(firsts[0])[:1] in initials:
+        return INITIAL_MATCH_SCORE
+    return 0.0
 
 
 # -- emails ---------------------------------------------------------------------------------------
@@ -857,19 +856,78 @@ def _people(text: str, names: list[tuple[str, int, int]]) -> list[_Name]:
     return people
 
 
+_SECTIONING = frozenset({"footer", "header", "nav", "aside"})
+
+
+def _child_of(node: _Element, element: _Element) -> _Element | None:
+    """The child of ``node`` on the way down to ``element`` (``None`` if not below it)."""
+    while element.parent is not None and element.parent is not node:
+        element = element.parent
+    return element if element.parent is node else None
+
+
 def _owner(
-    text: str, names: list[_Name], offset: int, element: _Element, same_kind: list[int]
+    text: str,
+    names: list[_Name],
+    offset: int,
+    element: _Element,
+    same_kind: list[int],
+    name_elements: dict[int, _Element] | None = None,
+    item_offsets: list[int] | None = None,
 ) -> str | None:
-    """The name owning the item at ``offset`` (see the module's *Owners* rules)."""
+    """The name owning the item at ``offset`` (see the module's *Owners* rules).
+
+    The search climbs from the item's element, but never past a sectioning element
+    (``footer``, ``header``, ``nav``, ``aside``: a footer's line is not the last team card's),
+    and a name in a sibling block that is somebody's own card (a block of several lines
+    holding items of its own), or in a sibling sectioning element, owns nothing outside it.
+    """
     node: _Element | None = element
+    child: _Element | None = None
+    excluded: set[int] = set()  # names in a sibling card stay excluded further up
     for _ in range(MAX_CLIMB):
         if node is None:
             return None
-        inside = [n for n in names if node.start <= n.start < max(node.end, node.start + 1)]
+        inside = [
+            n
+            for n in names
+            if node.start <= n.start < max(node.end, node.start + 1) and n.start not in excluded
+        ]
+        if child is not None and name_elements is not None:
+            for n in inside:
+                if _in_sibling_card(
+                    text, node, child, name_elements.get(n.start), offset, item_offsets or []
+                ):
+                    excluded.add(n.start)
+            inside = [n for n in inside if n.start not in excluded]
         if inside:
             return _pick(text, inside, offset, same_kind)
-        node = node.parent
+        if node.tag in _SECTIONING:
+            return None
+        child, node = node, node.parent
     return None
+
+
+def _in_sibling_card(
+    text: str,
+    node: _Element,
+    child: _Element,
+    name_element: _Element | None,
+    offset: int,
+    item_offsets: list[int],
+) -> bool:
+    if name_element is None:
+        return False
+    block = _child_of(node, name_element)
+    if block is None or block is child:
+        return False
+    if block.tag in _SECTIONING:
+        return True
+    if block.tag not in _BLOCKS and block.tag not in _CELLS:
+        return False
+    if block.tag in _CELLS or "\n" not in text[block.start : block.end].strip("\n"):
+        return False  # a heading, a cell, a one-line block: a label for what follows
+    return any(block.start <= other < block.end for other in item_offsets if other != offset)
 
 
 def _pick(text: str, names: list[_Name], offset: int, same_kind: list[int]) -> str | None:
@@ -1058,6 +1116,9 @@ def extract_page(
         kind: [item.offset for item in items if item.kind == kind] for kind in ("email", "phone")
     }
 
+    all_offsets = [item.offset for item in items]
+    name_elements = {n.start: document.element_at(n.start) for n in names}
+
     findings = PageFindings(
         names=list(dict.fromkeys(n.text for n in names)),
         title=document.title,
@@ -1067,7 +1128,9 @@ def extract_page(
     emails: dict[str, EmailFinding] = {}
     phones: dict[str, PhoneFinding] = {}
     for item in items:
-        owner = _owner(text, names, item.offset, item.element, offsets[item.kind])
+        owner = _owner(
+            text, names, item.offset, item.element, offsets[item.kind], name_elements, all_offsets
+        )
         if item.kind == "email":
             if is_role_local_part(item.value.partition("@")[0]):
                 owner = None  # info@, vertrieb@ … belong to the company

@@ -23,9 +23,12 @@ both)::
     rate_limit = "10/second"
     concurrency = 4
 
-Placeholders: ``{first_name}``, ``{last_name}``, ``{full_name}``, ``{domain}``, ``{company}``,
-``{api_key}`` (only in ``auth_template``) and ``{base_url}``. A body string that is exactly one
-placeholder is replaced by the value itself (``null`` when unknown).
+Placeholders: ``{first_name}``, ``{last_name}``, ``{full_name}``, ``{domain}``, ``{company}``
+and ``{base_url}`` in ``url``, ``query`` and ``body``; ``auth_template`` takes ``{api_key}`` only.
+The key travels in a header only: ``{api_key}`` anywhere else, or an unknown placeholder
+anywhere, is refused when the configuration is read (the provider is then shown as invalid on
+``/providers``), never at the first call. A body string that is exactly one placeholder is
+replaced by the value itself (``null`` when unknown).
 
 Status → finding: ``statuses`` maps the provider's word (case-insensitive) to ``high``,
 ``medium``, ``low`` or ``none`` (not an answer); a word not in the map, or no ``status_path``,
@@ -102,10 +105,16 @@ class DeclarativeSpec(BaseModel):
     rate_limit: str | None = None
     concurrency: int | None = Field(default=None, ge=1)
 
-    @field_validator("url", "auth_template")
+    @field_validator("url")
     @classmethod
-    def _known_placeholders(cls, value: str) -> str:
-        _check_template(value, PLACEHOLDERS | {"api_key"})
+    def _url_placeholders(cls, value: str) -> str:
+        _check_template(value, PLACEHOLDERS)
+        return value
+
+    @field_validator("auth_template")
+    @classmethod
+    def _auth_placeholders(cls, value: str) -> str:
+        _check_template(value, frozenset({"api_key"}))
         return value
 
     @field_validator("body")
@@ -146,6 +155,12 @@ def _check_template(text: str, allowed: frozenset[str]) -> None:
     except ValueError as exc:
         raise ValueError(f"bad template {text!r}: {exc}") from None
     unknown = names - allowed
+    if "api_key" in unknown:
+        raise ValueError(
+            f"template {text!r} uses {{api_key}}: the key may only travel in a header "
+            "(auth_header + auth_template), never in the URL, query or body, which end up "
+            "in logs"
+        )
     if unknown:
         raise ValueError(
             f"template {text!r} uses unknown placeholder(s) {sorted(unknown)}; "

@@ -42,8 +42,21 @@ def parse_order(spec: str) -> dict[str, list[str]]:
 
 
 @dataclass
+class FieldStats:
+    """Calls and hits of one provider for one field (what ``auto`` ranks by)."""
+
+    calls: int = 0
+    hits: int = 0
+
+
+@dataclass
 class ProviderStats:
-    """Recent outcomes of one provider in this process (latencies in seconds)."""
+    """Recent outcomes of one provider in this process (latencies in seconds).
+
+    The totals (``calls``, ``hits``, …) cover every field and are what ``/providers`` shows;
+    ``fields`` keeps calls and hits per field, so ``auto`` ranks a provider's email answers by
+    its email lookups only (a provider good at phones is not thereby ranked high for emails).
+    """
 
     calls: int = 0
     hits: int = 0
@@ -54,12 +67,25 @@ class ProviderStats:
     last_error_at: float | None = None
     recent: deque[str] = field(default_factory=lambda: deque(maxlen=WINDOW))
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=WINDOW))
+    fields: dict[str, FieldStats] = field(default_factory=dict)
 
-    def record(self, outcome: str, latency: float, error_class: str | None = None) -> None:
-        """Count one call; ``outcome`` is ``hit``, ``miss``, ``error`` or ``timeout``."""
+    def record(
+        self,
+        outcome: str,
+        latency: float,
+        error_class: str | None = None,
+        *,
+        fld: str | None = None,
+    ) -> None:
+        """Count one call; ``outcome`` is ``hit``, ``miss``, ``error`` or ``timeout``; ``fld``
+        is the field looked up (``email``/``phone``), counted apart as well when given."""
         self.calls += 1
         self.recent.append(outcome)
         self.latencies.append(latency)
+        if fld is not None:
+            counts = self.fields.setdefault(fld, FieldStats())
+            counts.calls += 1
+            counts.hits += int(outcome == "hit")
         if outcome == "hit":
             self.hits += 1
         elif outcome == "miss":
@@ -70,6 +96,10 @@ class ProviderStats:
                 self.timeouts += 1
             self.last_error_class = error_class or outcome
             self.last_error_at = time.time()
+
+    def for_field(self, fld: str) -> FieldStats:
+        """Calls and hits of lookups of ``fld`` (zero when none yet)."""
+        return self.fields.get(fld) or FieldStats()
 
     def status(self) -> str:
         """``down`` if most recent calls failed, ``degraded`` if some did, else ``operational``."""

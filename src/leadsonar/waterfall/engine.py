@@ -170,7 +170,8 @@ def rank_auto(
     providers: list[Provider], fld: str, stats: dict[str, ProviderStats]
 ) -> list[Provider]:
     """Order for an ``auto`` field: free providers first (in configured order), then paid ones
-    by observed hit rate per unit of cost, best first.
+    by observed hit rate per unit of cost, best first. The hit rate is the provider's for
+    ``fld`` only (its email lookups rank it for emails, its phone lookups for phones).
 
     The hit rate is smoothed, ``(hits + 1) / (calls + 2)`` (Laplace), so a provider not yet
     called starts at one half instead of never being tried.
@@ -181,7 +182,7 @@ def rank_auto(
         cost = cost_of(provider, fld)
         if cost <= 0:
             return (0, 0.0, position)
-        seen = stats.get(provider.name) or ProviderStats()
+        seen = (stats.get(provider.name) or ProviderStats()).for_field(fld)
         rate = (seen.hits + 1) / (seen.calls + 2)
         return (1, -rate / cost, position)
 
@@ -345,7 +346,7 @@ class Waterfall:
                 result.attempts.append(Attempt(name, "skipped", elapsed, "queue"))
                 log.info("provider %s: no rate-limit slot within %.1fs", name, elapsed)
                 return None
-            stats.record("timeout", elapsed, "timeout")
+            stats.record("timeout", elapsed, "timeout", fld=fld)
             health.record(name, None, timed_out=True, context=context)
             self._count(name, error=True, cost=context.spent)
             result.attempts.append(Attempt(name, "timeout", elapsed, "timeout", context.spent))
@@ -354,7 +355,7 @@ class Waterfall:
         except ProviderError as exc:
             elapsed = time.monotonic() - began
             settled = True
-            stats.record("error", elapsed, exc.error_class)
+            stats.record("error", elapsed, exc.error_class, fld=fld)
             health.record(name, exc, context=context)
             self._count(name, error=True, cost=context.spent)
             result.attempts.append(Attempt(name, "error", elapsed, exc.error_class, context.spent))
@@ -363,7 +364,7 @@ class Waterfall:
         except Exception as exc:
             elapsed = time.monotonic() - began
             settled = True
-            stats.record("error", elapsed, "internal error")
+            stats.record("error", elapsed, "internal error", fld=fld)
             health.record(name, exc, context=context)
             self._count(name, error=True, cost=context.spent)
             result.attempts.append(Attempt(name, "error", elapsed, "internal error"))
@@ -377,7 +378,7 @@ class Waterfall:
                 health.release(name)  # cancelled: no verdict on the provider
         elapsed = time.monotonic() - began
         outcome = "hit" if finding is not None else "miss"
-        stats.record(outcome, elapsed)
+        stats.record(outcome, elapsed, fld=fld)
         health.record(name, None, context=context)
         self._count(name, hit=finding is not None, cost=context.spent)
         result.attempts.append(Attempt(name, outcome, elapsed, None, context.spent))

@@ -17,8 +17,10 @@ own network (SSRF; DESIGN.md §5). The rules, in the order a request meets them:
 3. **Redirects** are followed by hand, at most :data:`MAX_REDIRECTS`, each new URL through rules
    1–2 again (and robots.txt of its origin).
 4. **robots.txt** (RFC 9309) of each origin is read once per crawl and obeyed for the token
-   ``LeadSonar``: a 4xx robots.txt allows everything (§2.3.1.3), a 5xx or timeout disallows
-   everything (§2.3.1.4); its ``Crawl-delay`` lengthens the politeness delay.
+   ``LeadSonar`` with RFC 9309 matching (:class:`Robots`, the ``protego`` parser: the longest
+   matching rule wins, ``*`` and ``$`` wildcards, an ``Allow`` wins a tie); a 4xx robots.txt
+   allows everything (§2.3.1.3), a 5xx or timeout disallows everything (§2.3.1.4); its
+   ``Crawl-delay`` lengthens the politeness delay.
 5. **Limits.** Each request, body included, takes at most ``LEADSONAR_CRAWL_TIMEOUT`` seconds;
    a body is read up to ``LEADSONAR_CRAWL_MAX_BYTES`` bytes (decoded size, so compression cannot
    inflate it) and only for textual types; one crawl fetches at most ``LEADSONAR_CRAWL_MAX_PAGES``
@@ -45,9 +47,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from types import TracebackType
 from urllib.parse import urljoin
-from urllib.robotparser import RobotFileParser
 
 import httpx
+from protego import Protego
 
 from leadsonar.config import Settings
 from leadsonar.exceptions import AddressNotAllowed, InvalidDomain
@@ -100,6 +102,10 @@ class FetchFailed(FetchError):
     """The network failed: no address, connection refused, TLS, timeout, bad HTTP."""
 
 
+class FetchTimeout(FetchFailed):
+    """The host did not answer within ``LEADSONAR_CRAWL_TIMEOUT``."""
+
+
 class Unreachable(FetchFailed):
     """No connection could be opened to the host: no address, DNS failure, connection refused
     or unroutable, TLS handshake failed."""
@@ -108,6 +114,50 @@ class Unreachable(FetchFailed):
 class NoAddress(Unreachable):
     """The host name has no usable address (NXDOMAIN, no A/AAAA, DNS failure): no scheme or
     port of it can answer."""
+
+
+class Robots:
+    """One origin's robots.txt rules (RFC 9309, parsed by ``protego``).
+
+    Matching follows RFC 9309 §2.2.2: the rule with the longest matching path wins, ``*``
+    matches any characters and a final ``$`` anchors the end, and ``Allow`` wins a tie between
+    an ``Allow`` and a ``Disallow`` of the same length. ``Crawl-delay`` and ``Sitemap`` lines
+    are read too (extensions outside the RFC).
+
+    Args:
+        text: the robots.txt body; ``None`` with ``allow_all`` or ``disallow_all``.
+        allow_all: no restrictions (a 4xx robots.txt, §2.3.1.3).
+        disallow_all: nothing may be fetched (a 5xx or unreachable robots.txt, §2.3.1.4).
+    """
+
+    def __init__(
+        self, text: str | None = None, *, allow_all: bool = False, disallow_all: bool = False
+    ) -> None:
+        self.allow_all = allow_all
+        self.disallow_all = disallow_all
+        self.failed: FetchFailed | None = None  # set when robots.txt could not be fetched
+        self._rules = Protego.parse(text) if text is not None else None
+
+    def can_fetch(self, token: str, url: str) -> bool:
+        """Whether the crawler ``token`` may fetch ``url``."""
+        if self.disallow_all:
+            return False
+        if self.allow_all or self._rules is None:
+            return True
+        return bool(self._rules.can_fetch(url, token))
+
+    def crawl_delay(self, token: str) -> float | None:
+        """The ``Crawl-delay`` (seconds) of ``token``'s group, or ``None``."""
+        if self._rules is None or self.disallow_all:
+            return None
+        delay = self._rules.crawl_delay(token)
+        return float(delay) if delay is not None else None
+
+    def site_maps(self) -> list[str] | None:
+        """The ``Sitemap:`` URLs, or ``None`` when there are none (as ``urllib.robotparser``)."""
+        if self._rules is None:
+            return None
+        return list(self._rules.sitemaps) or None
 
 
 class RobotsDisallowed(FetchError):
@@ -366,7 +416,7 @@ class CrawlSession:
         self.max_pages = max_pages
         self.pages_fetched = 0
         self._transport = transport
-        self._robots: dict[str, RobotFileParser] = {}
+        self._robots: dict[str, Robots] = {}
         self._client = httpx.AsyncClient(
             transport=transport,
             follow_redirects=False,
@@ -418,7 +468,7 @@ class CrawlSession:
             self.pages_fetched -= 1  # nothing was read: the attempt costs no page
             raise
 
-    async def robots(self, url: str) -> RobotFileParser:
+    async def robots(self, url: str) -> Robots:
         """The parsed robots.txt of ``url``'s origin (fetched once per crawl).
 
         Raises:
@@ -430,21 +480,20 @@ class CrawlSession:
         parser = self._robots.get(origin)
         if parser is not None:
             return parser
-        parser = RobotFileParser(f"{origin}/robots.txt")
         try:
             page = await self._get(f"{origin}/robots.txt", ROBOTS_MAX_BYTES, obey_robots=False)
         except Unreachable:
             raise
-        except FetchFailed:
-            parser.disallow_all = True  # RFC 9309 §2.3.1.4: unreachable → assume disallowed
+        except FetchFailed as error:
+            parser = Robots(disallow_all=True)  # RFC 9309 §2.3.1.4: unreachable → disallowed
+            parser.failed = error
         else:
             if page.ok:
-                parser.parse(page.text.splitlines())
+                parser = Robots(page.text)
             elif 400 <= page.status < 500:
-                parser.allow_all = True  # §2.3.1.3: unavailable → no restrictions
+                parser = Robots(allow_all=True)  # §2.3.1.3: unavailable → no restrictions
             else:
-                parser.disallow_all = True
-        parser.modified()  # mark as read, or can_fetch() answers False for everything
+                parser = Robots(disallow_all=True)
         self._robots[origin] = parser
         return parser
 
@@ -486,7 +535,7 @@ class CrawlSession:
                             continue
                         return await _read(response, current, limit, tuple(redirects))
             except TimeoutError:
-                raise FetchFailed(
+                raise FetchTimeout(
                     f"{current} did not answer within {self.settings.crawl_timeout:g} s."
                 ) from None
             except httpx.ConnectError as error:

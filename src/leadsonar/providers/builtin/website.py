@@ -60,12 +60,24 @@ from leadsonar.kit.net.safe_http import (
     BudgetExhausted,
     CrawlSession,
     FetchError,
+    FetchFailed,
     FetchRefused,
+    FetchTimeout,
     NoAddress,
     Page,
+    RobotsDisallowed,
     SafeHttp,
 )
-from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification, note
+from leadsonar.providers.base import (
+    Company,
+    Confidence,
+    Finding,
+    Person,
+    ProviderTimeout,
+    ProviderUnavailable,
+    Verification,
+    note,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +131,9 @@ class SiteCrawl:
             ``lang``, the language of pages that state none (for the phone region).
         refused: why the site was refused (SSRF rules), or ``None``.
         error: why nothing could be read (unreachable, robots.txt), or ``None``.
+        failure: ``timeout`` or ``unavailable`` when no page could be read because the site
+            timed out or refused connections (a passing fault: the lookup is not a miss), else
+            ``None`` (also for a name with no address: no website at all).
     """
 
     domain: str
@@ -130,6 +145,7 @@ class SiteCrawl:
     lang: str | None = None
     refused: str | None = None
     error: str | None = None
+    failure: str | None = None
     version: int = CRAWL_VERSION
 
     @classmethod
@@ -229,6 +245,7 @@ async def _home(
 ) -> tuple[Page, PageFindings] | None:
     """Read the first home page that answers 2xx (the bare domain, then ``www.``)."""
     problems: list[str] = []
+    failures: list[str] = []  # "timeout" / "unavailable" for each network fault met
     for host in (site.domain, f"www.{site.domain}"):
         for url in http.home_urls(host):
             try:
@@ -241,6 +258,17 @@ async def _home(
             except NoAddress as error:
                 problems.append(error.reason)
                 break  # the name has no address: no other scheme or port will answer
+            except RobotsDisallowed as error:
+                problems.append(error.reason)
+                failed = await _robots_failure(crawl, url)
+                if failed is not None:  # robots.txt itself timed out or could not connect
+                    problems[-1] = failed.reason
+                    failures.append(_failure_kind(failed))
+                continue
+            except FetchFailed as error:
+                problems.append(error.reason)
+                failures.append(_failure_kind(error))
+                continue
             except FetchError as error:
                 problems.append(error.reason)
                 continue
@@ -252,7 +280,28 @@ async def _home(
                 return page, findings
             problems.append(f"{url} answered {page.status}.")
     site.error = problems[0] if problems else "The website could not be read."
+    if failures and not site.pages:
+        site.failure = "timeout" if "timeout" in failures else "unavailable"
+        site.error = next(
+            (p for p in problems if "did not answer" in p or "connect" in p), site.error
+        )
     return None
+
+
+def _failure_kind(error: FetchFailed) -> str:
+    return "timeout" if isinstance(error, FetchTimeout) else "unavailable"
+
+
+async def _robots_failure(crawl: CrawlSession, url: str) -> FetchFailed | None:
+    """The network fault that kept ``url``'s robots.txt from being read, if that is why the
+    URL was disallowed (RFC 9309 §2.3.1.4)."""
+    try:
+        robots = await crawl.robots(url)
+    except FetchFailed as error:
+        return error
+    except FetchError:
+        return None
+    return robots.failed
 
 
 def _read(page: Page, site: SiteCrawl) -> PageFindings:
@@ -393,6 +442,13 @@ class WebsiteProvider:
         site = await self.site(company.domain)
         if site.refused:
             note(f"The website of {company.domain} was not fetched: {site.refused}")
+        elif site.failure and not site.pages:
+            # the site is there but did not answer: a passing fault, not "not found" (the
+            # waterfall records it and does not cache the miss)
+            error = ProviderTimeout if site.failure == "timeout" else ProviderUnavailable
+            raise error(f"The website of {company.domain} could not be read: {site.error}")
+        elif site.error and not site.pages:
+            note(f"The website of {company.domain} could not be read: {site.error}")
         return site
 
     async def find_email(self, person: Person, company: Company) -> Finding | None:
@@ -416,6 +472,11 @@ class WebsiteProvider:
             if score >= NAME_MATCH_THRESHOLD and (best is None or score > best[0]):
                 best = (score, email)
         if best is None:
+            if site.pages:
+                note(
+                    f"The website of {company.domain} publishes no address of "
+                    f"{person.first_name} {person.last_name}."
+                )
             return None
         return Finding(
             value=best[1]["address"],
@@ -430,16 +491,15 @@ class WebsiteProvider:
         if site is None:
             return None
         own = [
-            phone
+            (name_score(person.first_name, person.last_name, phone["owner"]), phone)
             for phone in site.phones
-            if phone.get("owner")
-            and phone.get("label") not in ("fax", "support", "main")
-            and name_score(person.first_name, person.last_name, phone["owner"])
-            >= NAME_MATCH_THRESHOLD
+            if phone.get("owner") and phone.get("label") not in ("fax", "support", "main")
         ]
+        own = [(score, phone) for score, phone in own if score >= NAME_MATCH_THRESHOLD]
         if own:
-            # an explicitly direct line first, then the others in page order
-            phone = sorted(own, key=lambda p: p.get("label") != "direct")[0]
+            # the best name match first (the full name before an initial), then an explicitly
+            # direct line, then page order
+            _, phone = min(own, key=lambda sp: (-sp[0], sp[1].get("label") != "direct"))
             return Finding(
                 value=phone["value"],
                 confidence=Confidence.MEDIUM,
@@ -453,6 +513,11 @@ class WebsiteProvider:
             if not phone.get("owner") and phone.get("label") not in ("fax", "support", "mobile")
         ]
         if not main:
+            if site.pages:
+                note(
+                    f"The website of {company.domain} publishes no number of "
+                    f"{person.first_name} {person.last_name}."
+                )
             return None
         phone = sorted(main, key=lambda p: (p.get("label") != "main", -int(p.get("pages", 1))))[0]
         return Finding(

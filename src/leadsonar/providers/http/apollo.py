@@ -32,12 +32,14 @@ Errors: 401 → bad key; 403 → bad key (the key may not call this endpoint); 4
 text speaks of credits → out of credits; other 429 → throttled (``Retry-After``; an exhausted
 ``x-*-requests-left`` window rests the provider until it resets); 5xx → server error. Default
 pace: 50/minute (raise it with ``LEADSONAR_PROVIDER_LIMITS`` to your plan's figure). Cost: 1
-credit per email match, 8 more for a mobile.
+credit per email match, 8 more for a mobile. One contact's email and phone lookups share one
+people/match request (kept 60 seconds per person and company), so a contact is charged once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import httpx
@@ -52,7 +54,13 @@ from leadsonar.providers.base import (
     Verification,
 )
 from leadsonar.providers.health import spend
-from leadsonar.providers.http.base import HttpProvider, Verdict, error_details, mentions_quota
+from leadsonar.providers.http.base import (
+    HttpProvider,
+    Verdict,
+    error_details,
+    lookup_key,
+    mentions_quota,
+)
 
 _PHONE_KINDS = {"mobile": "mobile", "work_direct": "direct", "work_hq": "office", "other": None}
 _WINDOWS = (
@@ -60,6 +68,14 @@ _WINDOWS = (
     ("x-hourly-requests-left", 3600.0),
     ("x-daily-requests-left", 86400.0),
 )
+
+
+@dataclass
+class _Match:
+    """One people/match answer, reused by the email and phone lookups of one contact."""
+
+    person: dict[str, Any]
+    mobile_charged: bool = False
 
 
 class ApolloProvider(HttpProvider):
@@ -98,7 +114,14 @@ class ApolloProvider(HttpProvider):
             return ProviderQuotaExceeded("apollo account is out of credits")
         return super().classify(response, body)
 
-    async def _match(self, person: Person, company: Company) -> dict[str, Any] | None:
+    async def _match(self, person: Person, company: Company) -> _Match | None:
+        """The matched person, asked once per person and company: the email and the phone
+        lookups of one contact share one paid request (:meth:`HttpProvider.reuse`)."""
+        if not company.domain and not company.name:
+            return None
+        return await self.reuse(lookup_key(person, company), lambda: self._ask(person, company))
+
+    async def _ask(self, person: Person, company: Company) -> _Match | None:
         body: dict[str, Any] = {
             "first_name": person.first_name,
             "last_name": person.last_name,
@@ -108,11 +131,12 @@ class ApolloProvider(HttpProvider):
             body["domain"] = company.domain
         if company.name:
             body["organization_name"] = company.name
-        if not company.domain and not company.name:
-            return None
         answer = await self.call("POST", "/api/v1/people/match", json=body)
         found = answer.get("person") if isinstance(answer, dict) else None
-        return found if isinstance(found, dict) else None
+        if not isinstance(found, dict):
+            return None
+        spend(self.cost)  # a match is charged (demographics or email) even without an email
+        return _Match(found)
 
     async def find_email(self, person: Person, company: Company) -> Finding | None:
         """The matched person's work email; ``None`` when unmatched, locked or unavailable.
@@ -120,19 +144,19 @@ class ApolloProvider(HttpProvider):
         Raises:
             ProviderError: mapped as in the module docstring.
         """
-        found = await self._match(person, company)
-        if found is None:
+        matched = await self._match(person, company)
+        if matched is None:
             return None
-        spend(self.cost)  # a match is charged (demographics or email) even without an email
+        found = matched.person
         return self.email_finding(found.get("email"), found.get("email_status"))
 
     async def find_phone(self, person: Person, company: Company) -> Finding | None:
         """The matched person's best phone (mobile, then direct, then office); ``None`` if
         Apollo returned none."""
-        found = await self._match(person, company)
-        if found is None:
+        matched = await self._match(person, company)
+        if matched is None:
             return None
-        spend(self.cost)
+        found = matched.person
         numbers = [n for n in found.get("phone_numbers") or [] if isinstance(n, dict)]
         order = ("mobile", "work_direct", "work_hq", "other")
         numbers.sort(key=lambda n: order.index(n.get("type")) if n.get("type") in order else 9)
@@ -145,7 +169,8 @@ class ApolloProvider(HttpProvider):
                 phone_type=entry.get("type"),
             )
             if finding is not None:
-                if kind == "mobile":
+                if kind == "mobile" and not matched.mobile_charged:
+                    matched.mobile_charged = True
                     spend(self.phone_cost_value - self.cost)
                 return finding
         return None

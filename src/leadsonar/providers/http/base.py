@@ -493,18 +493,13 @@ class HttpProvider:
 
         Used by submit-then-poll providers: a lookup that times out leaves its search running,
         and the same lookup asked again (a retry, a second job item) joins it instead of paying
-        for a new search. Results are kept ``keep`` seconds. The background task runs with its
-        own call context, so its requests never count as the caller's queueing.
+        for a new search. Results are kept ``keep`` seconds, then dropped (the map never grows
+        past the lookups of the last ``keep`` seconds). The background task runs with its own
+        call context, so its requests never count as the caller's queueing.
         """
-        entry = self._inflight.get(key)
-        if entry is not None and entry.future.done() and time.monotonic() - entry.started > keep:
-            entry = None
+        entry = self._live_entry(key, keep)
         if entry is None:
-            entry = _Inflight(asyncio.get_running_loop().create_future(), time.monotonic())
-            # A waiter that timed out never reads a later failure; read it here so asyncio does
-            # not report it as never retrieved.
-            entry.future.add_done_callback(lambda f: f.cancelled() or f.exception())
-            self._inflight[key] = entry
+            entry = self._new_entry(key)
 
             async def run() -> None:
                 CALL.set(CallContext())
@@ -513,15 +508,82 @@ class HttpProvider:
                 except asyncio.CancelledError:
                     if not entry.future.done():
                         entry.future.cancel()
+                    self._forget(key, entry)
                     raise
                 except Exception as exc:  # handed to every waiter
                     entry.future.set_exception(exc)
-                    self._inflight.pop(key, None)
+                    self._forget(key, entry)
+                else:
+                    self._expire_later(key, entry, keep)
 
             task = asyncio.create_task(run(), context=contextvars.copy_context())
             self._background.add(task)
             task.add_done_callback(self._background.discard)
         return await asyncio.shield(entry.future)
+
+    async def reuse(self, key: str, work: Callable[[], Awaitable[T]], keep: float = 60.0) -> T:
+        """Run ``work`` once per ``key`` and hand its answer to every lookup of the same key for
+        ``keep`` seconds.
+
+        Used by providers whose one paid request answers both fields (Apollo, People Data
+        Labs, Lusha): the phone lookup reuses the email lookup's answer instead of asking and
+        paying again. Unlike :meth:`shared`, ``work`` runs in the first caller's own call, so
+        its requests, queueing, rate-limit hints and the credits it spends count for that
+        call only; a lookup that reuses the answer sent nothing and spent nothing. A lookup
+        waiting on a call that is cancelled (its deadline) makes the request itself; a failure
+        is handed to the lookups waiting on it and never kept.
+        """
+        task = asyncio.current_task()
+        while True:
+            entry = self._live_entry(key, keep)
+            if entry is None:
+                break
+            try:
+                return await asyncio.shield(entry.future)
+            except asyncio.CancelledError:
+                if entry.future.cancelled() and (task is None or not task.cancelling()):
+                    continue  # the first caller gave up, not us: ask ourselves
+                raise
+        entry = self._new_entry(key)
+        try:
+            value = await work()
+        except BaseException as exc:
+            self._forget(key, entry)
+            if isinstance(exc, asyncio.CancelledError):
+                entry.future.cancel()
+            else:
+                entry.future.set_exception(exc)
+            raise
+        entry.future.set_result(value)
+        self._expire_later(key, entry, keep)
+        return value
+
+    def _live_entry(self, key: str, keep: float) -> _Inflight[Any] | None:
+        entry = self._inflight.get(key)
+        if entry is not None and entry.future.done():
+            if entry.future.cancelled() or time.monotonic() - entry.started > keep:
+                self._forget(key, entry)
+                return None
+        return entry
+
+    def _new_entry(self, key: str) -> _Inflight[Any]:
+        entry: _Inflight[Any] = _Inflight(
+            asyncio.get_running_loop().create_future(), time.monotonic()
+        )
+        # A waiter that timed out never reads a later failure; read it here so asyncio does
+        # not report it as never retrieved.
+        entry.future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._inflight[key] = entry
+        return entry
+
+    def _forget(self, key: str, entry: _Inflight[Any]) -> None:
+        if self._inflight.get(key) is entry:
+            del self._inflight[key]
+
+    def _expire_later(self, key: str, entry: _Inflight[Any], keep: float) -> None:
+        """Drop the finished ``entry`` ``keep`` seconds after it started."""
+        delay = max(0.0, keep - (time.monotonic() - entry.started))
+        asyncio.get_running_loop().call_later(delay, self._forget, key, entry)
 
 
 @dataclass

@@ -34,7 +34,8 @@ Emails (``emailAddresses[]``, only ``emailType`` ``work``) by ``emailConfidence`
 Errors: 401 → bad key; 402 → out of credits; 403 → bad key (account inactive or plan); **429 →
 out of credits when the text speaks of the trial limit or the daily quota**, else throttled
 (``Retry-After``); 412 → rejected; 451 and a 200 whose ``contact.error`` is set → not found.
-Cost: 1 credit when ``isCreditCharged``.
+Cost: 1 credit when ``isCreditCharged``. One contact's email and phone lookups share one
+person request (kept 60 seconds per person and company).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from leadsonar.providers.http.base import (
     HttpProvider,
     Verdict,
     error_details,
+    lookup_key,
     retry_after_seconds,
 )
 
@@ -100,6 +102,13 @@ class LushaProvider(HttpProvider):
         return super().classify(response, body)
 
     async def _contact(self, person: Person, company: Company) -> dict[str, Any] | None:
+        """The person's data, asked once per person and company: the email and phone lookups
+        of one contact share one paid request."""
+        if not company.domain and not company.name:
+            return None
+        return await self.reuse(lookup_key(person, company), lambda: self._ask(person, company))
+
+    async def _ask(self, person: Person, company: Company) -> dict[str, Any] | None:
         params: dict[str, Any] = {"firstName": person.first_name, "lastName": person.last_name}
         if company.domain:
             params["companyDomain"] = company.domain

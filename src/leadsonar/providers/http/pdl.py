@@ -28,7 +28,8 @@ Phones: ``data.mobile_phone`` (kind mobile), else the first valid ``data.phone_n
 credits; 429 → throttled (``Retry-After``, or the ``x-ratelimit-reset`` time when
 ``x-ratelimit-remaining`` shows an empty window); 400 → rejected; 5xx → server error. Default
 pace: 100/minute (the free tier; set your plan's with ``LEADSONAR_PROVIDER_LIMITS``). Cost: 1
-credit per match (the ``x-call-credits-spent`` header when present).
+credit per match (the ``x-call-credits-spent`` header when present). One contact's email and
+phone lookups share one enrich request (kept 60 seconds per person and company).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import httpx
 
 from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
 from leadsonar.providers.health import spend
-from leadsonar.providers.http.base import HttpProvider, Verdict
+from leadsonar.providers.http.base import HttpProvider, Verdict, lookup_key
 
 _MATCH_WELL = 8  # PDL likelihood from which a match counts as one good source
 
@@ -98,9 +99,14 @@ class PeopleDataLabsProvider(HttpProvider):
         return super().rest_hint(response)
 
     async def _enrich(self, person: Person, company: Company) -> tuple[dict[str, Any], str] | None:
+        """The matched record and its likelihood band, asked once per person and company: the
+        email and phone lookups of one contact share one paid request."""
         where = company.domain or company.name
         if not where:
             return None
+        return await self.reuse(lookup_key(person, company), lambda: self._ask(person, where))
+
+    async def _ask(self, person: Person, where: str) -> tuple[dict[str, Any], str] | None:
         response = await self.request(
             "GET",
             "/v5/person/enrich",
