@@ -515,3 +515,65 @@ def test_same_site() -> None:
     assert not same_site("https://example.com.evil.net/", "example.com")
     assert not same_site("ftp://example.com/", "example.com")
     assert not same_site("https://notexample.com/", "example.com")
+
+
+# -- prose that only looks like contact data (review findings) -----------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Order #4155550192 shipped.",
+        "Invoice 2125551234 is due.",
+        "Tracking number 6505550134",
+        "Bestellnummer 0301234599",
+        "Kundennummer: 0301234599",
+        "IBAN: DE89 3704 0044 0532 0130 00",
+    ],
+)
+def test_identifiers_are_not_phones(line: str) -> None:
+    region = "US" if "Order" in line or "Invoice" in line or "Tracking" in line else "DE"
+    assert find_phones(line, region) == []
+
+
+def test_a_phone_line_next_to_identifiers_is_still_read() -> None:
+    found = find_phones("Telefon: 030 1234567", "DE")
+    assert [phone.e164 for phone, _, _ in found] == ["+49301234567"]
+
+
+@pytest.mark.parametrize(
+    ("html", "label"),
+    [
+        ("<p>Fairfax office: +1 703 555 0142</p>", "main"),  # "Fairfax" is no fax line
+        ("<p>Hours 9 a.m.: +1 703 555 0142</p>", None),  # "a.m.:" is no mobile label
+        ("<p>Fax: +1 703 555 0199</p>", "fax"),
+        ("<p>M: +1 703 555 0142</p>", "mobile"),
+    ],
+)
+def test_labels_need_whole_words(html: str, label: str | None) -> None:
+    page = extract_page(f"<html><body>{html}</body></html>", "https://acme.com/", domain="acme.com")
+    assert [p.label for p in page.phones] == [label]
+
+
+def test_register_and_court_words_are_not_names() -> None:
+    html = """<html lang="de"><body><h1>Impressum</h1><p>ACME GmbH</p>
+    <p>Telefon: 030 1234567</p>
+    <p>Handelsregister: HRB 150148 B, Amtsgericht Charlottenburg</p></body></html>"""
+    page = extract_page(html, "https://acme.de/impressum", domain="acme.de")
+    assert [(p.value, p.owner) for p in page.phones] == [("+49301234567", None)]
+
+
+@pytest.mark.parametrize(
+    "text", ["Follow us @ twitter.com for news.", "©2024@acme.com", "Version 2.0@acme.com"]
+)
+def test_prose_glued_to_a_domain_is_not_an_address(text: str) -> None:
+    assert find_emails(text) == []
+
+
+def test_caps_obfuscation_is_read_without_inventing_an_owner() -> None:
+    page = extract_page(
+        "<html><body><p>Write to Anna AT Acme DOT com</p></body></html>",
+        "https://acme.com/",
+        domain="acme.com",
+    )
+    assert [(e.address, e.owner) for e in page.emails] == [("anna@acme.com", None)]

@@ -176,6 +176,8 @@ _NOT_NAME_WORDS = frozenset(
     street str strategy success support svp sur team technik technology tel telefax telefon
     téléphone telephone the this trainee unser unsere uns us ux vertreten vertrieb vice vp we
     welcome wir with your über
+    handelsregister amtsgericht registergericht registernummer register registry court hrb hra
+    iban bic swift ust ustid steuernummer vat dot
     january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday
     """.split()
@@ -423,6 +425,15 @@ def clean_address(raw: str) -> str | None:
         return None
 
 
+# Local parts that, in running text, are prose glued to a domain ("Follow us @ twitter.com",
+# "©2024@acme.com", "Version 2.0@acme.com") rather than someone's address.
+_PROSE_LOCAL = re.compile(r"[\d.]+|us|me|you|him|her|them|it|we|follow|visit|find")
+
+
+def _prose_artifact(address: str) -> bool:
+    return bool(_PROSE_LOCAL.fullmatch(address.partition("@")[0]))
+
+
 def find_emails(text: str) -> list[tuple[str, int]]:
     """Addresses in plain text: ``[(address, offset in text)]``, each address once.
 
@@ -432,6 +443,8 @@ def find_emails(text: str) -> list[tuple[str, int]]:
     found: dict[str, int] = {}
     for match in _EMAIL.finditer(plain):
         address = clean_address(match.group())
+        if address and _prose_artifact(address):
+            continue
         if address and address not in found:
             found[address] = index[match.start()] if match.start() < len(index) else 0
     return list(found.items())
@@ -476,14 +489,20 @@ def decode_cfemail(hex_string: str) -> str | None:
 _LABELS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (label, re.compile(pattern, re.IGNORECASE))
     for label, pattern in (
-        ("fax", r"(?:tele)?fax|télécopie|\bf\s*[:.]"),
+        ("fax", r"\b(?:tele)?fax\b|télécopie|(?<![\w.])f\s*[:.]"),
         (
             "support",
             r"support|hotline|help\s?desk|kundenservice|kundendienst|customer\s+(?:service|care)"
             r"|service\s+client|\bservice\b|assistance|\bsav\b|störung",
         ),
-        ("mobile", r"\bmobile?\b|\bmobil\b|\bcell\b|cellular|handy|portable|\bgsm\b|\bm\s*[:.]"),
-        ("direct", r"\bdirect\b|\bdirekt\b|durchwahl|\bdw\b|ligne\s+directe|\bddi\b|\bd\s*[:.]"),
+        (
+            "mobile",
+            r"\bmobile?\b|\bmobil\b|\bcell\b|cellular|handy|portable|\bgsm\b|(?<![\w.])m\s*[:.]",
+        ),
+        (
+            "direct",
+            r"\bdirect\b|\bdirekt\b|durchwahl|\bdw\b|ligne\s+directe|\bddi\b|(?<![\w.])d\s*[:.]",
+        ),
         (
             "main",
             r"\bmain\b|zentrale|switchboard|reception|empfang|headquarters|\bhq\b|\boffice\b"
@@ -596,8 +615,22 @@ def phone_value(phone: Phone) -> str:
     return f"{phone.e164};ext={phone.extension}" if phone.extension else phone.e164
 
 
+# Words that make the number after them an identifier, not a phone: order, invoice, tracking,
+# customer and register numbers, bank and tax ids (en, de, fr).
+_NOT_PHONE_BEFORE = re.compile(
+    r"(?:order|invoice|tracking|shipment|reference|ref|account|customer\s+no|case|ticket"
+    r"|bestell\w*|rechnung\w*|auftrag\w*|kunden\w*|vorgang\w*|sendung\w*|konto\w*"
+    r"|commande|facture|iban|bic|swift|hrb|hra|ust\w*|steuer\w*|vat|siret|siren|isbn)"
+    r"(?:\s+(?:number|nummer|no|nr|num[ée]ro|id))?[\s#:.\-–°]*$|#\s*$",
+    re.IGNORECASE,
+)
+
+
 def find_phones(text: str, region: str) -> list[tuple[Phone, int, int]]:
     """Numbers in plain text: ``[(phone, start, end)]``, line by line (FC-24 to FC-28).
+
+    A number right after an identifier word (order, invoice, tracking, Bestellnummer, IBAN,
+    HRB, ``#``) is an identifier, not a phone.
 
     Args:
         text: plain text.
@@ -609,6 +642,8 @@ def find_phones(text: str, region: str) -> list[tuple[Phone, int, int]]:
         if any(ch.isdigit() for ch in line):
             for match in PhoneNumberMatcher(line, region, leniency=Leniency.VALID):
                 if _starts_inside_token(line, match.start) or _DATE_LIKE.search(match.raw_string):
+                    continue
+                if _NOT_PHONE_BEFORE.search(line[max(0, match.start - 30) : match.start]):
                     continue
                 rfc3966 = phonenumbers.format_number(match.number, PhoneNumberFormat.RFC3966)
                 phone = parse_phone(rfc3966)
