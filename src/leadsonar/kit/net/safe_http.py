@@ -201,6 +201,11 @@ class Politeness:
     def __init__(self) -> None:
         self._next: dict[str, float] = {}
 
+    def at_least(self, host: str, extra: float) -> None:
+        """Push ``host``'s next slot ``extra`` seconds later (a longer Crawl-delay learned)."""
+        if extra > 0 and host in self._next:
+            self._next[host] += extra
+
     async def wait(self, host: str, delay: float) -> None:
         """Sleep until ``host`` may be asked again, then reserve the slot after this one."""
         now = time.monotonic()
@@ -495,6 +500,11 @@ class CrawlSession:
             else:
                 parser = Robots(disallow_all=True)
         self._robots[origin] = parser
+        asked = parser.crawl_delay(ROBOTS_TOKEN)
+        if asked is not None and float(asked) <= MAX_POLITE_WAIT:
+            # The robots.txt request itself was spaced with the default delay: the next one
+            # waits the site's own Crawl-delay after it.
+            self.http.politeness.at_least(parsed.host, float(asked) - self.settings.crawl_delay)
         return parser
 
     async def _ensure_robots_allow(self, url: str) -> None:
