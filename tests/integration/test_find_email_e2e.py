@@ -228,3 +228,42 @@ async def test_a_numbered_namesake_keeps_an_initials_address_below_high(
     assert lcelik["email"] == "lcelik@caspian.test"
     assert lcelik["confidence"] == "medium"
     assert "lcelik2@caspian.test" in lcelik["reason"]
+
+
+async def test_the_prober_path_works_on_postgresql(
+    dns_zone: LoopbackDns, smtp_world: SmtpWorld, postgres_url: str
+) -> None:
+    """Learned patterns, domain facts (MX, catch-all), the cache and the ledger on PostgreSQL."""
+    dns_zone.add_mx("pg.test", [(10, "mx.pg.test")])
+    dns_zone.add_a("mx.pg.test", "127.0.0.2")
+    dns_zone.add_mx("pgall.test", [(10, "mx.pgall.test")])
+    dns_zone.add_a("mx.pgall.test", "127.0.0.3")
+    server = await smtp_world.serve("127.0.0.2", mailboxes={"jdoe@pg.test", "msmith@pg.test"})
+    catch_all = await smtp_world.serve("127.0.0.3", catch_all=True)
+    settings = make_net_settings(
+        dns_zone, smtp_world, database_url=postgres_url, rate_limit="1000/second"
+    )
+    async with LiveServer(settings) as live:
+        key = await live.create_account("pg", credits=10)
+        async with httpx.AsyncClient(
+            base_url=live.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        ) as client:
+            john = await _find(
+                client, {"firstName": "John", "lastName": "Doe", "website": "pg.test"}
+            )
+            mary = await _find(
+                client, {"firstName": "Mary", "lastName": "Smith", "website": "pg.test"}
+            )
+            first = await _find(
+                client, {"firstName": "Ann", "lastName": "Lee", "website": "pgall.test"}
+            )
+            again = await _find(
+                client, {"firstName": "Bob", "lastName": "Ray", "website": "pgall.test"}
+            )
+            credits = (await client.get("/api/v1/credits")).json()
+    assert (john["email"], john["confidence"]) == ("jdoe@pg.test", "high")
+    assert (mary["email"], mary["confidence"]) == ("msmith@pg.test", "high")
+    assert server.rcpts[-2:] == ["msmith@pg.test", "msmith2@pg.test"]  # learned flast first
+    assert first["verification"] == again["verification"] == "accept_all"
+    assert catch_all.rcpt_count == 2  # the catch-all verdict was stored and reused
+    assert credits == {"balance": 6, "totalEarned": 10, "totalSpent": 4}
