@@ -260,3 +260,31 @@ async def test_imported_companies_csv_is_used_first(
         await db.dispose()
     assert (resolution.domain, resolution.source) == ("beispiel-gmbh.de", "import")
     assert not [q for q in dns_zone.queries if q[0].startswith("beispiel.")]
+
+
+async def test_crawl_cache_and_company_resolution_work_on_postgresql(
+    dns_zone: LoopbackDns, web: LoopbackWeb, tmp_path: Path, postgres_url: str
+) -> None:
+    settings = web_settings(
+        dns_zone,
+        web,
+        tmp_path,
+        database_url=postgres_url,
+        allowed_private_networks=WORLD_NETWORKS,
+        providers="email=known,website;phone=known,website",
+        rate_limit="1000/second",
+    )
+    async with LiveServer(settings) as server:
+        key = await server.create_account("pg-phones", credits=5)
+        async with httpx.AsyncClient(
+            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        ) as client:
+            body = {"firstName": "Alex", "lastName": "Johnson", "company": "Notion"}
+            first = await _post(client, "find-phone", body)
+            second = await _post(client, "find-phone", {**body, "firstName": "Alexander"})
+    assert (first["phone"], first["type"], first["domain"]) == (
+        "+1-415-555-0192",
+        "direct",
+        "notion.so",
+    )
+    assert second["domain"] == "notion.so"  # the stored resolution and crawl were reused
