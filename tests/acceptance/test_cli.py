@@ -28,7 +28,7 @@ import httpx
 import pytest
 
 from leadsonar.testing.dnsserver import LoopbackDns
-from leadsonar.testing.live import free_port
+from leadsonar.testing.ports import free_port
 from leadsonar.testing.smtpserver import SmtpWorld
 
 KEY_LINE = re.compile(r"^ls_live_[A-Za-z0-9_-]{40}$")

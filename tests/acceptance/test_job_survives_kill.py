@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from leadsonar.testing.dnsserver import LoopbackDns
-from leadsonar.testing.live import free_port
+from leadsonar.testing.ports import free_port
 from leadsonar.testing.smtpserver import SmtpWorld
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]

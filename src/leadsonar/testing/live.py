@@ -11,7 +11,6 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import socket
 from types import TracebackType
 from typing import Self
 
@@ -21,13 +20,7 @@ from leadsonar.accounts import service as accounts
 from leadsonar.app import Services, create_app
 from leadsonar.config import Settings
 from leadsonar.ledger import service as ledger
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on at ``host`` right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+from leadsonar.testing.ports import free_port
 
 
 class UvicornInLoop:

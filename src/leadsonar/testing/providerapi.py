@@ -32,7 +32,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from leadsonar.testing.live import UvicornInLoop, free_port
+from leadsonar.testing.live import UvicornInLoop
+from leadsonar.testing.ports import free_port
 
 
 @dataclass

@@ -23,10 +23,11 @@ address of the pool where no server was started refuses connections::
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from leadsonar.testing.ports import free_port
 
 LOOPBACK_POOL: tuple[str, ...] = tuple(f"127.0.0.{n}" for n in range(2, 20))
 """Loopback addresses SMTP test servers may use; ``127.0.0.1`` is left to the DNS server."""
@@ -54,31 +55,6 @@ Reply = str | Sequence[str]
 
 def _join(reply: Reply) -> str:
     return reply if isinstance(reply, str) else "\r\n".join(reply)
-
-
-def free_port(hosts: Sequence[str] = LOOPBACK_POOL) -> int:
-    """A TCP port that is free on every address in ``hosts`` right now.
-
-    Raises:
-        RuntimeError: no such port was found in 50 tries.
-    """
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind((hosts[0], 0))
-            port = first.getsockname()[1]
-            taken = []
-            try:
-                for host in hosts[1:]:
-                    sock = socket.socket()
-                    taken.append(sock)
-                    sock.bind((host, port))
-            except OSError:
-                continue
-            finally:
-                for sock in taken:
-                    sock.close()
-            return port
-    raise RuntimeError(f"no TCP port is free on all of {', '.join(hosts)}")
 
 
 @dataclass
@@ -139,7 +115,7 @@ class LoopbackSmtp:
 
     Args:
         host: the loopback address to listen on, e.g. ``"127.0.0.2"``.
-        port: the TCP port (see :func:`free_port`).
+        port: the TCP port (see :func:`leadsonar.testing.ports.free_port`).
         name: the host name the server greets with.
         **behaviour: fields of :class:`SmtpBehaviour`.
 

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from leadsonar.testing.smtpserver import free_port
+from leadsonar.testing.ports import free_port
 
 WEB_POOL: tuple[str, ...] = tuple(f"127.0.0.{n}" for n in range(20, 60))
 """Loopback addresses web test servers may use (SMTP test servers use 127.0.0.2-19)."""
