@@ -7,6 +7,7 @@ the next person at that domain try the best-evidenced pattern first.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -55,18 +56,46 @@ async def learn_address(session: AsyncSession, email: str, first: str, last: str
     return patterns
 
 
-async def learned_patterns(
+@dataclass(frozen=True)
+class DomainEvidence:
+    """What a domain's known addresses show.
+
+    Attributes:
+        patterns: ``[(pattern, count)]``, most evidence first.
+        umlauts_spelled: the addresses spell umlauts out (``True``: ``joerg``), plainly
+            (``False``: ``jorg``), or have not shown it (``None``).
+    """
+
+    patterns: list[tuple[str, int]]
+    umlauts_spelled: bool | None
+
+
+async def domain_evidence(
     session: AsyncSession, domain: str, ttl: timedelta = PATTERN_TTL
-) -> list[tuple[str, int]]:
-    """The domain's patterns seen within ``ttl``, most evidence first: ``[(pattern, count)]``."""
+) -> DomainEvidence:
+    """The domain's learned patterns and spelling, seen within ``ttl`` (one query)."""
     since = datetime.now(UTC) - ttl
     rows = await session.execute(
         select(DomainPattern.pattern, DomainPattern.evidence)
         .where(DomainPattern.domain == domain, DomainPattern.last_seen_at >= since)
-        .where(DomainPattern.pattern.not_like(f"{STYLE_PREFIX}%"))
         .order_by(DomainPattern.evidence.desc(), DomainPattern.pattern)
     )
-    return [(pattern, int(evidence)) for pattern, evidence in rows.all()]
+    patterns: list[tuple[str, int]] = []
+    styles: dict[str, int] = {}
+    for pattern, evidence in rows.all():
+        if pattern.startswith(STYLE_PREFIX):
+            styles[pattern] = int(evidence)
+        else:
+            patterns.append((pattern, int(evidence)))
+    spelled, plain = styles.get(UMLAUTS_SPELLED, 0), styles.get(UMLAUTS_PLAIN, 0)
+    return DomainEvidence(patterns, None if spelled == plain else spelled > plain)
+
+
+async def learned_patterns(
+    session: AsyncSession, domain: str, ttl: timedelta = PATTERN_TTL
+) -> list[tuple[str, int]]:
+    """The domain's patterns seen within ``ttl``, most evidence first: ``[(pattern, count)]``."""
+    return (await domain_evidence(session, domain, ttl)).patterns
 
 
 async def popular_patterns(
@@ -87,23 +116,3 @@ async def popular_patterns(
         .order_by(func.count().desc(), DomainPattern.pattern)
     )
     return [pattern for pattern, _ in rows.all()]
-
-
-async def umlaut_style(
-    session: AsyncSession, domain: str, ttl: timedelta = PATTERN_TTL
-) -> bool | None:
-    """Whether the domain's known addresses spell umlauts out (``True``), plainly (``False``),
-    or have not shown it (``None``)."""
-    since = datetime.now(UTC) - ttl
-    rows = await session.execute(
-        select(DomainPattern.pattern, DomainPattern.evidence).where(
-            DomainPattern.domain == domain,
-            DomainPattern.last_seen_at >= since,
-            DomainPattern.pattern.in_((UMLAUTS_SPELLED, UMLAUTS_PLAIN)),
-        )
-    )
-    counts = dict(rows.all())
-    spelled, plain = counts.get(UMLAUTS_SPELLED, 0), counts.get(UMLAUTS_PLAIN, 0)
-    if spelled == plain:
-        return None
-    return spelled > plain

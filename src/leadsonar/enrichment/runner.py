@@ -126,12 +126,6 @@ class JobRunner:
         """New work was committed: look for it now rather than at the next poll."""
         self._wake.set()
 
-    async def run_until_idle(self) -> None:
-        """Work until no item is pending or running (used by the CLI and tests)."""
-        while await self._claim_and_spawn() or self._workers:
-            if self._workers:
-                await asyncio.wait(self._workers, return_when=asyncio.FIRST_COMPLETED)
-
     async def _loop(self) -> None:
         while True:
             try:

@@ -32,15 +32,8 @@ from __future__ import annotations
 import time
 
 from leadsonar.config import Settings
-from leadsonar.domains.candidates import Candidate, generate_candidates, infer_umlaut_style
-from leadsonar.domains.patterns import (
-    UMLAUTS_PLAIN,
-    UMLAUTS_SPELLED,
-    add_evidence,
-    learned_patterns,
-    popular_patterns,
-    umlaut_style,
-)
+from leadsonar.domains.candidates import Candidate, generate_candidates
+from leadsonar.domains.patterns import domain_evidence, learn_address, popular_patterns
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.smtp import RcptVerdict
 from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification, note
@@ -113,8 +106,8 @@ class SmtpProber:
         stranger are what gets a prober blocked.
         """
         async with self.db.session() as session:
-            learned = await learned_patterns(session, domain)
-            spelled = await umlaut_style(session, domain)
+            evidence = await domain_evidence(session, domain)
+        learned, spelled = evidence.patterns, evidence.umlauts_spelled
         preferred = [pattern for pattern, _ in learned]
         preferred += [p for p in await self._common_patterns() if p not in preferred]
         found = generate_candidates(
@@ -143,7 +136,9 @@ class SmtpProber:
         outcome = await self.checker.check(domain, addresses)
         finding = await self._judge(domain, candidates, addresses, outcome, learned)
         if finding is not None and finding.verification is Verification.VALID:
-            await self._learn_spelling(person, domain, finding.value)
+            # A verified address teaches its pattern and spelling, like an imported one.
+            async with self.db.session() as session:
+                await learn_address(session, finding.value, person.first_name, person.last_name)
         if finding is None or finding.evidence.get("pattern") not in SHARED_PATTERNS:
             return finding
         # ``alex@`` exists, but every Alex maps to it: if this Alex has a more specific
@@ -189,8 +184,6 @@ class SmtpProber:
             if verdict is RcptVerdict.FULL:
                 evidence["mailbox"] = "full"
             if result.catch_all is False:
-                async with self.db.session() as session:
-                    await add_evidence(session, domain, [candidate.pattern])
                 doubt = self._doubt(candidate, learned) or await self._namesake(domain, candidate)
                 return Finding(
                     value=address,
@@ -212,13 +205,6 @@ class SmtpProber:
             if verdict not in GONE:
                 return self._guess(candidate, address, outcome, evidence)
         return None
-
-    async def _learn_spelling(self, person: Person, domain: str, address: str) -> None:
-        """A verified address also shows how the domain spells umlauts (``joerg`` or ``jorg``)."""
-        style = infer_umlaut_style(address.partition("@")[0], person.first_name, person.last_name)
-        if style is not None:
-            async with self.db.session() as session:
-                await add_evidence(session, domain, [UMLAUTS_SPELLED if style else UMLAUTS_PLAIN])
 
     @staticmethod
     def _doubt(candidate: Candidate, learned: dict[str, int]) -> str | None:
