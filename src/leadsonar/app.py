@@ -84,7 +84,7 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
     """Open the database (migrating it), build providers and start the job runner."""
     db = Database(settings.database_url)
     await upgrade_to_head(db.engine)
-    async with db.session() as session:
+    async with db.write_session() as session:  # read-then-insert: BEGIN IMMEDIATE on SQLite
         secret = await load_or_create_secret(
             session, settings.secret_key.get_secret_value() if settings.secret_key else None
         )

@@ -171,7 +171,7 @@ def keys_create(account: str, database_url: DatabaseOption = None) -> None:
     """Create another API key for ACCOUNT (printed as the last line)."""
 
     async def work(services: Services) -> str:
-        async with services.db.session() as session:
+        async with services.db.write_session() as session:
             row = await accounts.get_account_by_name(session, account)
             return await accounts.create_key(session, row, services.secret)
 
@@ -185,7 +185,7 @@ def keys_revoke(key_prefix: str, database_url: DatabaseOption = None) -> None:
     """Revoke the key(s) starting with KEY_PREFIX (at least ``ls_live_`` and 4 characters)."""
 
     async def work(services: Services) -> int:
-        async with services.db.session() as session:
+        async with services.db.write_session() as session:
             return await accounts.revoke_keys(session, key_prefix)
 
     count = _run(_settings(database_url), work)
@@ -204,7 +204,7 @@ def credits_grant(
     """Add CREDITS to ACCOUNT."""
 
     async def work(services: Services) -> int:
-        async with services.db.session() as session:
+        async with services.db.write_session() as session:
             row = await accounts.get_account_by_name(session, account)
             await ledger.grant(session, row.id, credits, "grant")
             return (await ledger.balance_of(session, row.id)).balance
@@ -232,12 +232,12 @@ def import_contacts(
         if kind == "companies":
             companies = read_companies_csv(file)
             while chunk := list(islice(companies, 500)):
-                async with services.db.session() as session:
+                async with services.db.write_session() as session:
                     await import_companies(session, chunk, report)
         else:
             rows = read_contacts_csv(file)
             while batch := list(islice(rows, 500)):
-                async with services.db.session() as session:
+                async with services.db.write_session() as session:
                     await import_rows(session, batch, report)
         # New contacts or companies can change answers already cached (a "not found" above all).
         await LookupCacheStore(services.db, services.settings.lookup_cache_ttl).clear()

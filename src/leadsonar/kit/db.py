@@ -100,7 +100,12 @@ class Database:
 
     @asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession]:
-        """A short session for read-then-write decisions (credit reservations).
+        """A short session for read-then-write work (credit reservations, CLI changes).
+
+        Use it whenever a transaction reads before it writes: on SQLite in WAL mode a deferred
+        transaction that reads and then writes fails at once (``SQLITE_BUSY``, no busy wait)
+        if another process wrote in between; ``BEGIN IMMEDIATE`` takes the write lock first and
+        waits for it instead.
 
         On SQLite it begins with ``BEGIN IMMEDIATE`` (the write lock is taken before the first
         read); on PostgreSQL callers lock the rows they decide on (``with_for_update``).
