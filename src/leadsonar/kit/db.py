@@ -99,6 +99,14 @@ class Database:
                 raise
 
     @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only: its transaction is ended (rolled back) when the block
+        ends, never committed, so nothing written in it is kept. Use it for the short reads of
+        the hot path (a cached answer, an imported contact) instead of a committed session."""
+        async with self.sessionmaker() as session:  # close() rolls back, keeps loaded rows
+            yield session
+
+    @asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession]:
         """A short session for read-then-write work (credit reservations, CLI changes).
 

@@ -160,13 +160,18 @@ class LookupService:
             return result
         if is_role_local_part(finding.value.partition("@")[0]):
             result.finding, result.sources = None, 0
-        elif finding.confidence is Confidence.HIGH and target.company.domain:
-            async with self.db.session() as session:
+        elif (
+            finding.confidence is Confidence.HIGH
+            and target.company.domain
+            and account_id is not None
+        ):
+            async with self.db.read_session() as session:
                 namesakes = await count_namesakes(
                     session,
                     target.person.first_name,
                     target.person.last_name,
                     target.company.domain,
+                    account_id,
                 )
             if namesakes > 1:
                 finding.confidence = Confidence.MEDIUM

@@ -2,7 +2,9 @@
 ``lookup_cache`` table without calling any provider (issue 5 §5: never pay twice for one answer).
 
 The key is a SHA-256 over the field, the person's folded names, the company's domain and name,
-the provider chain (so changing ``LEADSONAR_PROVIDERS`` starts afresh) and the confidence bar.
+the provider chain (so changing ``LEADSONAR_PROVIDERS`` starts afresh), the confidence bar and
+the account: answers can come from an account's imported contacts, so one account's cached
+answers are never served to another (DESIGN.md §6, "Tenancy").
 Only answers that would not change on a second ask are stored:
 
 - a finding of at least ``medium`` that does not ask to be retried (``retryAfter`` evidence, e.g.
@@ -35,10 +37,18 @@ def _fold(text: str | None) -> str:
     return unicodedata.normalize("NFKC", text or "").strip().casefold()
 
 
-def cache_key(fld: str, person: Person, company: Company, chain: list[str], bar: Confidence) -> str:
-    """The 64-hex-digit key of one lookup."""
+def cache_key(
+    fld: str,
+    person: Person,
+    company: Company,
+    chain: list[str],
+    bar: Confidence,
+    account_id: int | None = None,
+) -> str:
+    """The 64-hex-digit key of one lookup for ``account_id``."""
     material = json.dumps(
         [
+            account_id,
             fld,
             _fold(person.first_name),
             _fold(person.last_name),
@@ -88,7 +98,7 @@ class LookupCacheStore:
         if not self.enabled:
             return None
         now = datetime.now(UTC)
-        async with self.db.session() as session:
+        async with self.db.read_session() as session:
             row = await session.scalar(
                 select(LookupCache).where(LookupCache.key == key, LookupCache.expires_at > now)
             )

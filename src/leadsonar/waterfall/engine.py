@@ -271,7 +271,7 @@ class Waterfall:
         chain = self.chain(fld)
         key = None
         if self.cache is not None and self.cache.enabled:
-            key = cache_key(fld, person, company, [p.name for p in chain], bar)
+            key = cache_key(fld, person, company, [p.name for p in chain], bar, ctx.account_id)
             hit = await self.cache.get(key)
             if hit is not None:
                 finding, sources, notes = hit
