@@ -231,14 +231,16 @@ class Waterfall:
         )
 
     async def open(self) -> None:
-        """Load persisted usage (credits spent) into the registry's health book."""
+        """Load persisted usage (credits spent) into the registry's health book and start
+        writing usage in the background."""
         if self.usage is not None:
             await self.usage.load()
+            self.usage.start()
 
     async def aclose(self) -> None:
-        """Write pending usage."""
+        """Stop the background writer and write pending usage."""
         if self.usage is not None:
-            await self.usage.flush()
+            await self.usage.stop()
 
     def chain(self, fld: str) -> list[Provider]:
         """The usable providers for ``fld``, ranked when the field's order is ``auto``."""
@@ -318,8 +320,6 @@ class Waterfall:
             log.info("waterfall %s: %s", fld, result.summary())
         if key is not None and self.cache is not None:
             await self.cache.put(key, fld, result)
-        if self.usage is not None:
-            await self.usage.maybe_flush()
         return result
 
     async def _call(
