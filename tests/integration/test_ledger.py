@@ -184,3 +184,33 @@ async def test_migration_backfills_balances_and_assigns_contacts(database_url: s
         await db.dispose()
     assert balances == {ids["default"]: (99, 101, 2), ids["other"]: (7, 7, 0)}
     assert [tuple(c) for c in contacts] == [(ids["default"], "email:jane.roe@globex.test")]
+
+
+async def test_concurrent_charges_are_committed_together_and_never_overspend(
+    database_url: str,
+) -> None:
+    """Group commit: 100 charges arriving at once on 60 credits become a few transactions;
+    exactly 60 are taken (in arrival order), 40 refused with nothing written for them."""
+    from leadsonar.ledger.reservations import Reservations
+
+    db = await _fresh(database_url)
+    try:
+        async with db.write_session() as session:
+            account = await accounts.create_account(session, "batched")
+            await ledger.grant(session, account.id, 60)
+        reservations = Reservations(db)
+        outcomes = await asyncio.gather(
+            *(reservations.charge(account.id, 1, "find-email", f"r{i}") for i in range(100)),
+            return_exceptions=True,
+        )
+        refused = [o for o in outcomes if isinstance(o, InsufficientCredits)]
+        assert outcomes[:60] == [None] * 60
+        assert len(refused) == 40
+        assert 1 <= reservations.batches < 100
+        assert await _entries(db, account.id) == 61  # the grant and the 60 charges
+        async with db.read_session() as session:
+            balance = await ledger.balance_of(session, account.id)
+            assert (balance.balance, balance.total_spent) == (0, 60)
+            assert await ledger.check(session) == []
+    finally:
+        await db.dispose()

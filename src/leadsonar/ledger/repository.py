@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, insert, literal_column, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.accounts.models import Account
@@ -48,6 +48,20 @@ async def credit(session: AsyncSession, account_id: int, credits: int) -> None:
     )
 
 
+_DEBIT = (  # built once: every charge runs it
+    update(AccountBalance)
+    .where(
+        AccountBalance.account_id == bindparam("account"),
+        AccountBalance.balance >= bindparam("credits"),
+    )
+    .values(
+        balance=AccountBalance.balance - bindparam("credits"),
+        total_spent=AccountBalance.total_spent + bindparam("credits"),
+    )
+    .returning(AccountBalance.balance)
+)
+
+
 async def debit(session: AsyncSession, account_id: int, credits: int) -> int | None:
     """Take ``credits`` (> 0) from the balance row only while it covers them, in one
     conditional statement::
@@ -61,15 +75,7 @@ async def debit(session: AsyncSession, account_id: int, credits: int) -> int | N
     Concurrent debits serialise on the row (PostgreSQL re-checks the condition after the row
     lock; SQLite has one writer), so the balance can never go below zero.
     """
-    row = await session.execute(
-        update(AccountBalance)
-        .where(AccountBalance.account_id == account_id, AccountBalance.balance >= credits)
-        .values(
-            balance=AccountBalance.balance - credits,
-            total_spent=AccountBalance.total_spent + credits,
-        )
-        .returning(AccountBalance.balance)
-    )
+    row = await session.execute(_DEBIT, {"account": account_id, "credits": credits})
     balance = row.scalar_one_or_none()
     return None if balance is None else int(balance)
 
@@ -141,3 +147,20 @@ async def mismatches(session: AsyncSession) -> list[Mismatch]:
         Mismatch(str(r[0]), (int(r[1]), int(r[2]), int(r[3])), (int(r[4]), int(r[5]), int(r[6])))
         for r in rows.all()
     ]
+
+
+async def append_entries(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    """``INSERT`` many ledger entries in one round trip (``executemany``); each row has
+    ``account_id``, ``amount``, ``reason`` and ``reference``."""
+    if rows:
+        await session.execute(insert(LedgerEntry), rows)
+
+
+async def locked_balance(session: AsyncSession, account_id: int) -> int:
+    """The balance row's balance, locked until the transaction ends (``SELECT … FOR UPDATE``
+    on PostgreSQL; a SQLite write transaction already holds the database's write lock)."""
+    query = select(AccountBalance.balance).where(AccountBalance.account_id == account_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    value = await session.scalar(query)
+    return int(value or 0)

@@ -1,8 +1,9 @@
 """Single lookups: validate → charge 1 credit → waterfall → answer (refund if it failed).
 
-The charge is committed in its own short write transaction before the waterfall runs, so a
-lookup that takes seconds never holds the ledger's write lock, and concurrent requests can never
-spend more than the balance (DESIGN.md §1, "Credits").
+The charge is committed in its own short write transaction before the waterfall runs (together
+with the charges of concurrent requests: :mod:`leadsonar.ledger.reservations`), so a lookup that
+takes seconds never holds the ledger's write lock, and concurrent requests can never spend more
+than the balance (DESIGN.md §1, "Credits").
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from leadsonar.kit.net.hostnames import display_domain, domain_from_website
 from leadsonar.kit.net.safe_http import SafeHttp
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
+from leadsonar.ledger.reservations import reservations_for
 from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer, WaterfallSummary
 from leadsonar.providers.base import Company, Confidence, LookupContext, Person
 from leadsonar.waterfall.engine import Waterfall, WaterfallResult
@@ -62,8 +64,9 @@ async def run_charged(
         InsufficientCredits: the balance is below the cost (402; nothing charged, no work).
     """
     reference = f"{label}_{uuid.uuid4().hex[:16]}"
-    async with db.write_session() as session:
-        await ledger.charge(session, account_id, LOOKUP_COST, label, reference)
+    # A short reservation, committed (with the charges of concurrent requests) before the work
+    # does any network I/O.
+    await reservations_for(db).charge(account_id, LOOKUP_COST, label, reference)
     try:
         result = await work()
     except BaseException:

@@ -21,7 +21,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from leadsonar.kit.db import Database, upsert
 from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
@@ -31,6 +31,12 @@ if TYPE_CHECKING:
     from leadsonar.waterfall.engine import WaterfallResult
 
 PURGE_EVERY = 500  # stores between two deletions of expired rows
+
+
+# Built once: every lookup runs it.
+_FRESH_PAYLOAD = select(LookupCache.payload).where(
+    LookupCache.key == bindparam("key"), LookupCache.expires_at > bindparam("now")
+)
 
 
 def _fold(text: str | None) -> str:
@@ -99,10 +105,9 @@ class LookupCacheStore:
             return None
         now = datetime.now(UTC)
         async with self.db.read_session() as session:
-            row = await session.scalar(
-                select(LookupCache).where(LookupCache.key == key, LookupCache.expires_at > now)
-            )
-            payload = dict(row.payload) if row is not None else None
+            # The payload column only: no ORM object, no timestamps to parse.
+            stored_payload = await session.scalar(_FRESH_PAYLOAD, {"key": key, "now": now})
+            payload = dict(stored_payload) if stored_payload is not None else None
         if payload is None:
             return None
         notes = [str(n) for n in payload.get("notes") or []]
