@@ -70,11 +70,11 @@ async def run_charged(
     try:
         result = await work()
     except BaseException:
-        async with db.session() as session:
+        async with db.write_session() as session:
             await ledger.refund(session, account_id, LOOKUP_COST, "refund:failed", reference)
         raise
     if settings.refund_not_found and not found(result):
-        async with db.session() as session:
+        async with db.write_session() as session:
             await ledger.refund(session, account_id, LOOKUP_COST, "refund:not-found", reference)
         return result, 0
     return result, LOOKUP_COST

@@ -157,7 +157,9 @@ class LookupCacheStore:
             "notes": list(result.notes),
         }
         now = datetime.now(UTC)
-        async with self.db.session() as session:
+        # A write: on SQLite it queues on the process's write lock instead of sleeping in
+        # SQLite's busy handler next to other writers.
+        async with self.db.write_session() as session:
             await upsert(
                 session,
                 LookupCache,
