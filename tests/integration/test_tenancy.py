@@ -15,6 +15,7 @@ from leadsonar.config import Settings
 from leadsonar.domains.contacts import ImportReport, import_rows
 from leadsonar.domains.models import KnownContact
 from leadsonar.domains.patterns import learned_patterns
+from leadsonar.testing.dnsserver import LoopbackDns
 from leadsonar.testing.live import LiveServer
 
 pytestmark = pytest.mark.asyncio
@@ -97,3 +98,43 @@ async def test_reimport_updates_and_teaches_the_pattern_once(database_url: str) 
     assert patterns["first.last"] == 1  # one address, one unit of evidence
     assert [r.imported for r in reports] == [1, 1]
     assert [r.patterns_learned for r in reports] == [1, 0]
+
+
+async def test_import_names_its_account_and_refuses_an_unknown_one(
+    sqlite_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, dns_zone: LoopbackDns
+) -> None:
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from leadsonar.cli import app as cli_app
+
+    source = tmp_path / "contacts.csv"
+    source.write_text(
+        "firstName,lastName,website,email\nJane,Roe,globex.test,jane.roe@globex.test\n"
+    )
+    monkeypatch.setenv("LEADSONAR_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("LEADSONAR_ALLOWED_PRIVATE_NETWORKS", "127.0.0.0/8")
+    monkeypatch.setenv("LEADSONAR_DNS_SERVERS", dns_zone.address)  # globex.test: NXDOMAIN
+    runner = CliRunner()
+    created = await asyncio.to_thread(runner.invoke, cli_app, ["accounts", "create", "acme"])
+    assert created.exit_code == 0, created.output
+    unknown = await asyncio.to_thread(
+        runner.invoke, cli_app, ["import", str(source), "--account", "nobody"]
+    )
+    assert unknown.exit_code == 1 and "No account named 'nobody'" in unknown.output
+    for _ in range(2):
+        done = await asyncio.to_thread(
+            runner.invoke, cli_app, ["import", str(source), "--account", "acme"]
+        )
+        assert done.exit_code == 0 and "Imported 1 of 1 contacts" in done.output, done.output
+    found = await asyncio.to_thread(
+        runner.invoke,
+        cli_app,
+        ["find-email", "Jane", "Roe", "globex.test", "--account", "acme"],
+    )
+    assert '"email": "jane.roe@globex.test"' in found.output, found.output
+    other = await asyncio.to_thread(
+        runner.invoke, cli_app, ["find-email", "Jane", "Roe", "globex.test", "--account", "x"]
+    )
+    assert '"email": null' in other.output, other.output

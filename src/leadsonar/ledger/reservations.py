@@ -74,10 +74,14 @@ class Reservations:
                 async with self.db.write_session() as session:
                     refused = await _apply(session, batch)
             except BaseException as exc:
-                for pending in batch:
+                cancelled = isinstance(exc, asyncio.CancelledError)
+                for pending in batch + (self._pending if cancelled else []):
                     if not pending.done.done():
-                        pending.done.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
+                        if cancelled:
+                            pending.done.cancel()
+                        else:
+                            pending.done.set_exception(exc)
+                if cancelled:
                     raise
                 continue
             self.batches += 1
