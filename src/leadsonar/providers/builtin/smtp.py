@@ -140,6 +140,9 @@ class SmtpProber:
         domain = company.domain
         if not domain:
             return None
+        if (await self.checker.knowledge.mx(domain)).no_mail:  # known without a probe
+            outcome = await self.checker.check(domain, [], ctx)
+            return await self._judge(domain, [], [], outcome, {}, ctx)
         candidates, learned = await self.candidates(person, domain)
         if not candidates:
             return None
