@@ -1,10 +1,11 @@
-"""The database: one async engine, session scopes that commit at the edge, and write transactions
-that serialise credit reservations.
+"""The database: one async engine, session scopes that commit at the edge, read sessions that
+never commit, and write transactions.
 
 SQLite (the default) runs in WAL mode with a busy timeout; a *write* session starts with
-``BEGIN IMMEDIATE`` so that reading a balance and appending a ledger entry cannot interleave with
-another writer (https://www.sqlite.org/lang_transaction.html). On PostgreSQL the same guarantee
-comes from a row lock on the account (``SELECT … FOR UPDATE``), taken by the ledger.
+``BEGIN IMMEDIATE`` (and queues on one in-process lock) so that a transaction that reads and then
+writes cannot fail on another writer's commit (https://www.sqlite.org/lang_transaction.html); a
+*read* session sends no ``BEGIN`` at all. The ledger's debit is a single conditional ``UPDATE``,
+which serialises on the balance row on PostgreSQL and on the write lock on SQLite.
 """
 
 from __future__ import annotations
