@@ -15,6 +15,7 @@ Only answers that would not change on a second ask are stored:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import unicodedata
@@ -22,8 +23,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadsonar.kit.db import Database, upsert
+from leadsonar.kit.db import Database
 from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
 from leadsonar.waterfall.models import LookupCache
 
@@ -94,6 +98,8 @@ class LookupCacheStore:
         self.db = db
         self.ttl = ttl
         self._stores = 0
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     @property
     def enabled(self) -> bool:
@@ -133,7 +139,8 @@ class LookupCacheStore:
         return int(dropped.rowcount or 0)
 
     async def put(self, key: str, fld: str, result: WaterfallResult) -> None:
-        """Store ``result`` under ``key`` for ``ttl`` seconds (when :func:`cacheable`)."""
+        """Store ``result`` under ``key`` for ``ttl`` seconds (when :func:`cacheable`); returns
+        once it is committed, together with the answers stored at the same time."""
         if not self.enabled or not cacheable(result):
             return
         finding = result.finding
@@ -157,21 +164,61 @@ class LookupCacheStore:
             "notes": list(result.notes),
         }
         now = datetime.now(UTC)
-        # A write: on SQLite it queues on the process's write lock instead of sleeping in
-        # SQLite's busy handler next to other writers.
-        async with self.db.write_session() as session:
-            await upsert(
-                session,
-                LookupCache,
-                {
-                    "key": key,
-                    "field": fld,
-                    "payload": payload,
-                    "created_at": now,
-                    "expires_at": now + timedelta(seconds=self.ttl),
-                },
-                keys=["key"],
-            )
-            self._stores += 1
-            if self._stores % PURGE_EVERY == 0:
-                await session.execute(delete(LookupCache).where(LookupCache.expires_at <= now))
+        row = {
+            "key": key,
+            "field": fld,
+            "payload": payload,
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=self.ttl),
+        }
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((row, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="leadsonar-lookup-cache")
+        await asyncio.shield(done)
+
+    async def _write(self) -> None:
+        """Write the answers stored while the last batch was written, in one transaction and
+        one ``INSERT … ON CONFLICT DO UPDATE`` (group commit: on SQLite writers queue on one
+        lock, and one transaction per answer capped bulk enrichment at one write's time)."""
+        while self._pending:
+            batch, self._pending = self._pending, []
+            rows = list({row["key"]: row for row, _ in batch}.values())  # last answer per key
+            try:
+                async with self.db.write_session() as session:
+                    await _upsert_rows(session, rows)
+                    self._stores += len(rows)
+                    if self._stores // PURGE_EVERY != (self._stores - len(rows)) // PURGE_EVERY:
+                        now = datetime.now(UTC)
+                        await session.execute(
+                            delete(LookupCache).where(LookupCache.expires_at <= now)
+                        )
+            except BaseException as exc:
+                cancelled = isinstance(exc, asyncio.CancelledError)
+                for _, done in batch + (self._pending if cancelled else []):
+                    if done.done():
+                        continue
+                    if cancelled:
+                        done.cancel()
+                    else:
+                        done.set_exception(exc)
+                if cancelled:
+                    raise
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+
+async def _upsert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """One multi-row ``INSERT … ON CONFLICT (key) DO UPDATE`` (SQLite and PostgreSQL)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(LookupCache).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            name: statement.excluded[name]
+            for name in ("field", "payload", "created_at", "expires_at")
+        },
+    )
+    await session.execute(statement)
