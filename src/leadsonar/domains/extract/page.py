@@ -1,0 +1,131 @@
+"""One HTML page → :class:`PageFindings`."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from urllib.parse import urljoin, urlsplit
+
+from leadsonar.domains.candidates import is_role_local_part
+from leadsonar.domains.extract.emails import find_emails
+from leadsonar.domains.extract.html import Item, parse_html
+from leadsonar.domains.extract.models import EmailFinding, PageFindings, PhoneFinding
+from leadsonar.domains.extract.names import find_names, people_in
+from leadsonar.domains.extract.owners import owner_of
+from leadsonar.domains.extract.phones import (
+    COMPANY_LABELS,
+    find_phones,
+    phone_label,
+    phone_value,
+    region_for,
+)
+from leadsonar.domains.extract.structured import jsonld_findings
+from leadsonar.kit.phones import Phone, parse_phone
+
+
+def extract_page(
+    html: str, url: str, *, domain: str | None = None, lang: str | None = None
+) -> PageFindings:
+    """Everything one HTML page publishes (see the module's rules).
+
+    Args:
+        html: the page's HTML (text/plain works too).
+        url: the page's URL; links are made absolute against it.
+        domain: the company's domain, for the phone region (default: the URL's host).
+        lang: the site's language (its home page's ``lang``), used when this page has none.
+
+    Returns:
+        A :class:`PageFindings`; each address and number once (the occurrence with an owner or
+        a label preferred), in page order.
+    """
+    document = parse_html(html)
+    text = document.text
+    region = region_for(domain or urlsplit(url).hostname, document.lang or lang)
+    names = people_in(text, find_names(text))
+
+    items = list(document.items)
+    for address, offset in find_emails(text):
+        items.append(Item("email", address, offset, document.element_at(offset), "text"))
+    phone_hits = find_phones(text, region)
+    phone_texts: dict[int, tuple[Phone, int]] = {start: (p, end) for p, start, end in phone_hits}
+    phone_ends = sorted(end for _, _, end in phone_hits)
+    for phone, start, _ in phone_hits:
+        items.append(Item("phone", phone_value(phone), start, document.element_at(start), "text"))
+    items.sort(key=lambda item: item.offset)
+    offsets = {
+        kind: [item.offset for item in items if item.kind == kind] for kind in ("email", "phone")
+    }
+
+    all_offsets = [item.offset for item in items]
+    name_elements = {n.start: document.element_at(n.start) for n in names}
+
+    findings = PageFindings(
+        names=list(dict.fromkeys(n.text for n in names)),
+        title=document.title,
+        site_name=document.site_name,
+        lang=document.lang,
+    )
+    emails: dict[str, EmailFinding] = {}
+    phones: dict[str, PhoneFinding] = {}
+    for item in items:
+        owner = owner_of(
+            text, names, item.offset, item.element, offsets[item.kind], name_elements, all_offsets
+        )
+        if item.kind == "email":
+            if is_role_local_part(item.value.partition("@")[0]):
+                owner = None  # info@, vertrieb@ … belong to the company
+            seen = emails.get(item.value)
+            if seen is None or (seen.owner is None and owner):
+                emails[item.value] = EmailFinding(item.value, owner, item.source)
+            continue
+        if item.source == "tel":
+            phone = parse_phone(item.value, region)
+            if phone is None:
+                continue
+            value = phone_value(phone)
+            end = item.offset
+        else:
+            phone, end = phone_texts[item.offset]
+            value = item.value
+        line_start = text.rfind("\n", 0, item.offset) + 1
+        previous_line_start = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+        # the words since the line's start or since the number before this one on its line
+        earlier = bisect.bisect_right(phone_ends, item.offset)
+        since = max(line_start, phone_ends[earlier - 1]) if earlier else line_start
+        before = text[since : item.offset]
+        label = phone_label(
+            before, text[end : end + 30], text[previous_line_start : max(line_start - 1, 0)]
+        )
+        if label in COMPANY_LABELS:
+            owner = None  # a switchboard, support or fax line is the company's
+        seen_phone = phones.get(value)
+        found = PhoneFinding(value, label, owner, phone.mobile, item.source)
+        if seen_phone is None:
+            phones[value] = found
+        elif (seen_phone.owner is None and owner) or (seen_phone.label is None and label):
+            phones[value] = PhoneFinding(
+                value,
+                seen_phone.label or label,
+                seen_phone.owner or owner,
+                phone.mobile,
+                seen_phone.source,
+            )
+
+    structured_emails, structured_phones, structured_names = jsonld_findings(
+        document.jsonld, region
+    )
+    for email in structured_emails:
+        if email.address not in emails or (email.owner and not emails[email.address].owner):
+            emails[email.address] = email
+    for found_phone in structured_phones:
+        if found_phone.value not in phones or found_phone.owner:
+            phones[found_phone.value] = found_phone
+    findings.names.extend(n for n in structured_names if n not in findings.names)
+    findings.emails = list(emails.values())
+    findings.phones = list(phones.values())
+
+    for href, start, end in document.links:
+        if not href or href.lower().startswith(("mailto:", "tel:", "javascript:", "#")):
+            continue
+        findings.links.append((urljoin(url, href), re.sub(r"\s+", " ", text[start:end]).strip()))
+    return findings
