@@ -79,14 +79,23 @@ async def test_find_phone_returns_the_published_direct_dial(
     assert body["provider"] == "website" and body["domain"] == "notion.so"
 
 
-async def test_find_phone_falls_back_to_the_main_line_as_office(
+async def test_the_switchboard_is_company_phone_never_phone(
     live: tuple[LiveServer, httpx.AsyncClient],
 ) -> None:
+    """Issue 8 §2: Sam Lee publishes no number; the company's main line is ``companyPhone``
+    with ``phone`` and ``type`` null, asked twice (the second from the lookup cache or not, the
+    same answer)."""
     _, client = live
-    body = await _post(
-        client, "find-phone", {"firstName": "Sam", "lastName": "Lee", "website": "notion.so"}
+    for _ in range(2):
+        body = await _post(
+            client, "find-phone", {"firstName": "Sam", "lastName": "Lee", "website": "notion.so"}
+        )
+        assert (body["phone"], body["type"], body["confidence"]) == (None, None, None)
+        assert body["companyPhone"] == "+1-415-555-0100" and body["credits_used"] == 1
+    alex = await _post(
+        client, "find-phone", {"firstName": "Alex", "lastName": "Johnson", "website": "notion.so"}
     )
-    assert (body["phone"], body["type"], body["confidence"]) == ("+1-415-555-0100", "office", "low")
+    assert (alex["phone"], alex["companyPhone"]) == ("+1-415-555-0192", "+1-415-555-0100")
 
 
 async def test_find_phone_in_national_formats(live: tuple[LiveServer, httpx.AsyncClient]) -> None:

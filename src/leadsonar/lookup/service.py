@@ -236,6 +236,7 @@ class LookupService:
             phone=display_from_e164(finding.value) if finding else None,
             type=finding.kind if finding else None,
             credits_used=used,
+            companyPhone=display_from_e164(result.company_phone) if result.company_phone else None,
             e164=finding.value.split(";")[0] if finding else None,
             domain=display_domain(target.company.domain) if target.company.domain else None,
             provider=finding.provider if finding else None,

@@ -83,8 +83,9 @@ class LookupCacheStore:
     def enabled(self) -> bool:
         return self.ttl > 0
 
-    async def get(self, key: str) -> tuple[Finding | None, int, list[str]] | None:
-        """``(finding, sources, notes)`` stored under ``key`` and not expired, else None."""
+    async def get(self, key: str) -> tuple[Finding | None, int, list[str], str | None] | None:
+        """``(finding, sources, notes, company_phone)`` stored under ``key`` and not expired,
+        else None."""
         if not self.enabled:
             return None
         now = datetime.now(UTC)
@@ -96,9 +97,11 @@ class LookupCacheStore:
         if payload is None:
             return None
         notes = [str(n) for n in payload.get("notes") or []]
+        company_phone = payload.get("company_phone")
+        company_phone = str(company_phone) if company_phone else None
         stored = payload.get("finding")
         if not isinstance(stored, dict):
-            return None, 0, notes
+            return None, 0, notes, company_phone
         finding = Finding(
             value=stored["value"],
             confidence=Confidence(stored["confidence"]),
@@ -108,7 +111,7 @@ class LookupCacheStore:
             evidence={**(stored.get("evidence") or {}), "cached": True},
             independent=bool(stored.get("independent", True)),
         )
-        return finding, int(payload.get("sources") or 0), notes
+        return finding, int(payload.get("sources") or 0), notes, company_phone
 
     async def clear(self) -> int:
         """Forget every cached answer (new knowledge — an import — can change them); returns
@@ -140,6 +143,7 @@ class LookupCacheStore:
                 for a in result.attempts
             ],
             "notes": list(result.notes),
+            "company_phone": result.company_phone,
         }
         now = datetime.now(UTC)
         async with self.db.session() as session:

@@ -17,6 +17,10 @@ Rules (DESIGN.md §2–3, issue 5 §5):
   and provider-side credits are recorded for ``/providers`` and persisted in ``provider_usage``.
 - **Merge.** Findings that agree on a value are merged: ``sources`` counts the independent ones,
   and two independent agreeing findings of at least ``medium`` make the answer ``high``.
+- **The company's line is not the person's.** A phone finding of kind ``office`` (a
+  switchboard, a main line, a provider's ``work_hq`` number) never becomes the answer: it is
+  kept as :attr:`WaterfallResult.company_phone` and the cascade goes on for the person's own
+  number; a finding may also name the company's line in ``evidence["company_phone"]``.
 - **Cache.** An identical lookup within ``LEADSONAR_LOOKUP_CACHE_TTL`` seconds is answered from
   the ``lookup_cache`` table without calling any provider (:mod:`leadsonar.waterfall.cache`).
 """
@@ -83,6 +87,9 @@ class WaterfallResult:
         probe: SMTP connections and RCPT commands spent.
         notes: why providers found nothing, in their words (``providers.base.note``).
         cached: the answer came from the lookup cache (no provider was called).
+        company_phone: for phones, the company's main line in E.164 (``+14155550100``) when a
+            provider published one, else ``None``; never the same as ``finding`` (a
+            switchboard is never a person's direct dial, issue 8 §2).
     """
 
     finding: Finding | None
@@ -91,6 +98,7 @@ class WaterfallResult:
     probe: ProbeStats = field(default_factory=ProbeStats)
     notes: list[str] = field(default_factory=list)
     cached: bool = False
+    company_phone: str | None = None
 
     @property
     def confidence(self) -> Confidence | None:
@@ -157,6 +165,26 @@ def merge(fld: str, findings: list[Finding]) -> tuple[Finding | None, int]:
     if best is None:
         return None, 0
     return best[1], best[2]
+
+
+def pick_company_phone(
+    answer: Finding | None, findings: list[Finding], company_lines: list[Finding]
+) -> str | None:
+    """The company's main line for a phone lookup, in E.164 without extension, or ``None``.
+
+    From the ``office`` findings first (the most sure one, then the first), else from a
+    finding's ``evidence["company_phone"]``; never the answer's own number.
+    """
+    numbers = [f.value for f in sorted(company_lines, key=lambda f: -f.confidence.rank)]
+    numbers += [
+        str(f.evidence["company_phone"]) for f in findings if f.evidence.get("company_phone")
+    ]
+    own = answer.value.split(";", 1)[0] if answer is not None else None
+    for number in numbers:
+        e164 = number.split(";", 1)[0]
+        if e164 and e164 != own:
+            return e164
+    return None
 
 
 def cost_of(provider: Provider, fld: str) -> float:
@@ -266,10 +294,17 @@ class Waterfall:
             key = cache_key(fld, person, company, [p.name for p in chain], bar)
             hit = await self.cache.get(key)
             if hit is not None:
-                finding, sources, notes = hit
-                return WaterfallResult(finding=finding, sources=sources, cached=True, notes=notes)
+                finding, sources, notes, company_phone = hit
+                return WaterfallResult(
+                    finding=finding,
+                    sources=sources,
+                    cached=True,
+                    notes=notes,
+                    company_phone=company_phone,
+                )
         result = WaterfallResult(finding=None)
         findings: list[Finding] = []
+        company_lines: list[Finding] = []  # phones: the company's main line, never the answer
         paid_for: dict[str, float] = {}  # provider → cost of the findings in hand
         started = time.monotonic()
         notes_token = LOOKUP_NOTES.set(result.notes)
@@ -301,12 +336,16 @@ class Waterfall:
                     continue
                 budget = min(remaining, self.provider_timeout)
                 finding = await self._call(provider, fld, person, company, budget, result)
-                if finding is not None:
+                if finding is not None and fld == "phone" and finding.kind == "office":
+                    company_lines.append(finding)
+                elif finding is not None:
                     findings.append(finding)
                     paid_for[finding.provider] = cost
         finally:
             LOOKUP_NOTES.reset(notes_token)
         result.finding, result.sources = merge(fld, findings)
+        if fld == "phone":
+            result.company_phone = pick_company_phone(result.finding, findings, company_lines)
         if result.attempts:
             log.info("waterfall %s: %s", fld, result.summary())
         if key is not None and self.cache is not None:

@@ -496,34 +496,46 @@ class WebsiteProvider:
             if phone.get("owner") and phone.get("label") not in ("fax", "support", "main")
         ]
         own = [(score, phone) for score, phone in own if score >= NAME_MATCH_THRESHOLD]
+        main = _main_line(site)
         if own:
             # the best name match first (the full name before an initial), then an explicitly
             # direct line, then page order
             _, phone = min(own, key=lambda sp: (-sp[0], sp[1].get("label") != "direct"))
+            evidence = {"page": phone["page"], "name": phone["owner"]}
+            if main is not None and main["value"] != phone["value"]:
+                evidence["company_phone"] = main["value"].split(";", 1)[0]
             return Finding(
                 value=phone["value"],
                 confidence=Confidence.MEDIUM,
                 verification=Verification.PUBLISHED,
                 kind="mobile" if phone.get("mobile") else "direct",
-                evidence={"page": phone["page"], "name": phone["owner"]},
+                evidence=evidence,
             )
-        main = [
-            phone
-            for phone in site.phones
-            if not phone.get("owner") and phone.get("label") not in ("fax", "support", "mobile")
-        ]
-        if not main:
+        if main is None:
             if site.pages:
                 note(
                     f"The website of {company.domain} publishes no number of "
                     f"{person.first_name} {person.last_name}."
                 )
             return None
-        phone = sorted(main, key=lambda p: (p.get("label") != "main", -int(p.get("pages", 1))))[0]
+        # the company's line: the waterfall keeps it as ``company_phone``, never as the answer
         return Finding(
-            value=phone["value"],
+            value=main["value"],
             confidence=Confidence.LOW,
             verification=Verification.PUBLISHED,
             kind="office",
-            evidence={"page": phone["page"], "line": "main"},
+            evidence={"page": main["page"], "line": "main"},
         )
+
+
+def _main_line(site: SiteCrawl) -> dict[str, Any] | None:
+    """The company's main line: a number labelled main (switchboard, Zentrale, standard), else
+    the unlabelled number with no owner seen on the most pages; never fax, support or mobile."""
+    main = [
+        phone
+        for phone in site.phones
+        if not phone.get("owner") and phone.get("label") not in ("fax", "support", "mobile")
+    ]
+    if not main:
+        return None
+    return sorted(main, key=lambda p: (p.get("label") != "main", -int(p.get("pages", 1))))[0]
