@@ -28,6 +28,13 @@ BLOCKS = frozenset(
 )
 CELLS = frozenset({"td", "th"})
 SECTIONING = frozenset({"footer", "header", "nav", "aside"})
+# class/id tokens and ARIA roles that make an element a page's footer, header or navigation
+# when the markup does not use the HTML5 tags (a Bootstrap ``card-footer`` is not one)
+SECTIONING_MARKS = frozenset(
+    """footer site-footer page-footer main-footer global-footer copyright colophon site-info
+    site-header page-header masthead navbar sidebar contentinfo banner navigation
+    complementary""".split()
+)
 _SKIP = frozenset(
     {"script", "style", "noscript", "template", "svg", "iframe", "object", "head", "select"}
 )
@@ -44,12 +51,19 @@ class Element:
         start: offset of its first character in :attr:`Document.text`.
         parent: the enclosing element (``None`` for the root).
         end: offset just past its last character.
+        marks: its ``class`` and ``id`` tokens and ``role``, lower case.
     """
 
     tag: str
     start: int
     parent: Element | None
     end: int = -1
+    marks: frozenset[str] = frozenset()
+
+    @property
+    def sectioning(self) -> bool:
+        """A page footer, header, navigation or sidebar, by tag or by class/id/role."""
+        return self.tag in SECTIONING or bool(self.marks & SECTIONING_MARKS)
 
 
 @dataclass
@@ -156,7 +170,8 @@ class _Builder:
                 self.brk(element)
             elif tag in CELLS:
                 self.brk(element, "\t")
-            child = Element(tag, self.length, element)
+            marks = " ".join(attributes.get(a, "") for a in ("class", "id", "role")).lower()
+            child = Element(tag, self.length, element, marks=frozenset(marks.split()))
             if tag == "a":
                 self.link(attributes.get("href", "").strip(), child)
             stack.append((None, child, -1))

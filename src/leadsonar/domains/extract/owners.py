@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from leadsonar.domains.extract.html import BLOCKS, CELLS, SECTIONING, Element
+from leadsonar.domains.extract.html import BLOCKS, CELLS, Element
 from leadsonar.domains.extract.names import PageName
 
 MAX_OWNER_DISTANCE = 300  # characters between a name and an item it owns, at most
 MAX_FOLLOWING_DISTANCE = 120  # … when the name comes after the item
 MAX_CLIMB = 6  # element levels searched above an item for its owner's name
+CARD_MAX_CHARS = 600  # a block this short holding one person's name is that person's card
+_PAGE_LEVEL = frozenset({"#root", "html", "body", "main"})
 
 
 def _child_of(node: Element, element: Element) -> Element | None:
@@ -29,8 +31,10 @@ def owner_of(
     """The name owning the item at ``offset`` (see the module's *Owners* rules).
 
     The search climbs from the item's element, but never past a sectioning element
-    (``footer``, ``header``, ``nav``, ``aside``: a footer's line is not the last team card's),
-    and a name in a sibling block that is somebody's own card (a block of several lines
+    (``footer``, ``header``, ``nav``, ``aside``, or a ``class``/``id``/``role`` saying so: a
+    footer's line is not the last team card's). The first enclosing element holding a name
+    decides: a short block holding one person's name is that person's card and all in it is
+    theirs; otherwise the nearest name (:func:`_pick`). A name in a sibling block that is somebody's own card (a block of several lines
     holding items of its own), or in a sibling sectioning element, owns nothing outside it.
     """
     node: Element | None = element
@@ -52,8 +56,12 @@ def owner_of(
                     excluded.add(n.start)
             inside = [n for n in inside if n.start not in excluded]
         if inside:
+            if _is_card(node, inside):
+                # one person's card, row or list entry: everything in it is theirs (labels
+                # such as "Zentrale" or "Fax" still make a number the company's)
+                return inside[0].text if _usable(text, inside[0], offset) else None
             return _pick(text, inside, offset, same_kind)
-        if node.tag in SECTIONING:
+        if node.sectioning:
             return None
         child, node = node, node.parent
     return None
@@ -72,13 +80,31 @@ def _in_sibling_card(
     block = _child_of(node, name_element)
     if block is None or block is child:
         return False
-    if block.tag in SECTIONING:
+    if block.sectioning:
         return True
     if block.tag not in BLOCKS and block.tag not in CELLS:
         return False
     if block.tag in CELLS or "\n" not in text[block.start : block.end].strip("\n"):
         return False  # a heading, a cell, a one-line block: a label for what follows
     return any(block.start <= other < block.end for other in item_offsets if other != offset)
+
+
+def _is_card(node: Element, names: list[PageName]) -> bool:
+    """Whether ``node`` is one person's block: below the page level, short, every name in it
+    the same person's."""
+    return (
+        node.tag not in _PAGE_LEVEL
+        and node.end - node.start <= CARD_MAX_CHARS
+        and len({n.text for n in names}) == 1
+    )
+
+
+def _usable(text: str, name: PageName, offset: int) -> bool:
+    """A legal representative ("Vertreten durch …") owns only what stands on their line."""
+    if name.legal:
+        low, high = sorted((name.start, offset))
+        return "\n" not in text[low:high]
+    return True
 
 
 def _pick(text: str, names: list[PageName], offset: int, same_kind: list[int]) -> str | None:
@@ -91,10 +117,7 @@ def _pick(text: str, names: list[PageName], offset: int, same_kind: list[int]) -
         )
 
     def usable(name: PageName) -> bool:
-        if name.legal:
-            low, high = sorted((name.start, offset))
-            return "\n" not in text[low:high]
-        return True
+        return _usable(text, name, offset)
 
     before = [n for n in names if n.end <= offset and offset - n.end <= MAX_OWNER_DISTANCE]
     if before:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import phonenumbers
-from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
+from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatch, PhoneNumberMatcher
 
-from leadsonar.kit.phones import Phone, parse_phone
+from leadsonar.kit.phones import Phone, parse_phone, range_type
 
 LABEL_WINDOW = 40  # characters before a number searched for its label
 
@@ -151,6 +151,20 @@ _NOT_PHONE_BEFORE = re.compile(
 )
 
 
+def _matches(line: str, region: str) -> list[PhoneNumberMatch]:
+    """libphonenumber's valid matches in ``line``, plus well-formed numbers in a reserved
+    fictional range (Ofcom's drama numbers, :data:`~leadsonar.kit.phones.FICTIONAL_RANGES`)
+    that its metadata calls invalid; in line order."""
+    matches = list(PhoneNumberMatcher(line, region, leniency=Leniency.VALID))
+    taken = [(m.start, m.end) for m in matches]
+    for match in PhoneNumberMatcher(line, region, leniency=Leniency.POSSIBLE):
+        if phonenumbers.is_valid_number(match.number) or range_type(match.number) is None:
+            continue
+        if not any(match.start < end and start < match.end for start, end in taken):
+            matches.append(match)
+    return sorted(matches, key=lambda m: m.start)
+
+
 def find_phones(text: str, region: str) -> list[tuple[Phone, int, int]]:
     """Numbers in plain text: ``[(phone, start, end)]``, line by line (FC-24 to FC-28).
 
@@ -165,7 +179,7 @@ def find_phones(text: str, region: str) -> list[tuple[Phone, int, int]]:
     offset = 0
     for line in text.split("\n"):
         if any(ch.isdigit() for ch in line):
-            for match in PhoneNumberMatcher(line, region, leniency=Leniency.VALID):
+            for match in _matches(line, region):
                 if _starts_inside_token(line, match.start) or _DATE_LIKE.search(match.raw_string):
                     continue
                 if _NOT_PHONE_BEFORE.search(line[max(0, match.start - 30) : match.start]):
