@@ -12,7 +12,8 @@ class EmailFinding:
     Attributes:
         address: ``local@a-label-domain``, lower case.
         owner: the person it stands with, as written (``"Hanna Berg"``), or ``None``.
-        source: ``mailto``, ``text``, ``cloudflare``, ``json-ld`` or ``vcard``.
+        source: ``mailto``, ``text``, ``cloudflare``, ``json-ld``, ``vcard``, ``markup`` or
+            ``table``.
     """
 
     address: str
@@ -29,7 +30,8 @@ class PhoneFinding:
         label: ``fax``, ``support``, ``main``, ``direct``, ``mobile`` or ``None`` (unlabelled).
         owner: the person it stands with, or ``None``.
         mobile: libphonenumber calls it a mobile number.
-        source: ``tel``, ``text``, ``json-ld`` or ``vcard``.
+        source: ``tel``, ``text``, ``json-ld``, ``vcard``, ``markup`` (h-card, microdata) or
+            ``table`` (a table with a header row).
     """
 
     value: str

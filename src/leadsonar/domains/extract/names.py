@@ -99,7 +99,8 @@ def find_names(text: str) -> list[tuple[str, int, int]]:
 
     A name is 2–4 words: capitalised words, initials (``J.``), lower-case particles inside
     (``Ludwig van Beethoven``) and all-caps surnames (``Marie DUPONT``), with at least one
-    capitalised word and not ending on an initial or particle; job titles, section words,
+    capitalised word (or, alone on its line, 2–3 words in capitals: ``ANNA ROTH``) and not
+    ending on an initial or particle; job titles, section words,
     legal forms and the like (:data:`_NOT_NAME_WORDS`) never belong to a name.
 
     Args:
@@ -114,9 +115,11 @@ def find_names(text: str) -> list[tuple[str, int, int]]:
         while run and run[0][1] == "particle":
             run.pop(0)
         words = [kind for _, kind in run if kind != "particle"]
+        start, end = (run[0][0].start(), run[-1][0].end()) if run else (0, 0)
         if 2 <= len(words) <= 4 and "cap" in words:
-            start, end = run[0][0].start(), run[-1][0].end()
             names.append((text[start:end].rstrip("."), start, end))
+        elif 2 <= len(words) <= 3 and set(words) == {"caps"} and _alone_on_line(text, start, end):
+            names.append((text[start:end], start, end))  # a heading in capitals: "ANNA ROTH"
         run.clear()
 
     previous_end = None
@@ -131,6 +134,15 @@ def find_names(text: str) -> list[tuple[str, int, int]]:
         previous_end = match.end()
     close()
     return names
+
+
+def _alone_on_line(text: str, start: int, end: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    return (
+        not text[line_start:start].strip()
+        and not text[end : line_end if line_end >= 0 else None].strip()
+    )
 
 
 def _name_parts(name: str) -> list[str]:

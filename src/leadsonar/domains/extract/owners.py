@@ -34,8 +34,9 @@ def owner_of(
     (``footer``, ``header``, ``nav``, ``aside``, or a ``class``/``id``/``role`` saying so: a
     footer's line is not the last team card's). The first enclosing element holding a name
     decides: a short block holding one person's name is that person's card and all in it is
-    theirs; otherwise the nearest name (:func:`_pick`). A name in a sibling block that is somebody's own card (a block of several lines
-    holding items of its own), or in a sibling sectioning element, owns nothing outside it.
+    theirs; otherwise the nearest name (:func:`_pick`). A name in a sibling block that is
+    somebody's own card (a block of several lines holding items of its own), or in a sibling
+    sectioning element, owns nothing outside it.
     """
     node: Element | None = element
     child: Element | None = None

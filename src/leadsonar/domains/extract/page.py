@@ -19,7 +19,11 @@ from leadsonar.domains.extract.phones import (
     phone_value,
     region_for,
 )
-from leadsonar.domains.extract.structured import jsonld_findings
+from leadsonar.domains.extract.structured import (
+    jsonld_findings,
+    markup_findings,
+    table_findings,
+)
 from leadsonar.kit.phones import Phone, parse_phone
 
 
@@ -67,6 +71,7 @@ def extract_page(
     )
     emails: dict[str, EmailFinding] = {}
     phones: dict[str, PhoneFinding] = {}
+    phone_owners: dict[str, set[str]] = {}
     for item in items:
         owner = owner_of(
             text, names, item.offset, item.element, offsets[item.kind], name_elements, all_offsets
@@ -98,6 +103,8 @@ def extract_page(
         )
         if label in COMPANY_LABELS:
             owner = None  # a switchboard, support or fax line is the company's
+        if owner:
+            phone_owners.setdefault(value, set()).add(owner)
         seen_phone = phones.get(value)
         found = PhoneFinding(value, label, owner, phone.mobile, item.source)
         if seen_phone is None:
@@ -110,17 +117,26 @@ def extract_page(
                 phone.mobile,
                 seen_phone.source,
             )
+    for value, owners in phone_owners.items():
+        if len(owners) > 1:  # one number in several people's cards: the company's line
+            shared = phones[value]
+            label = shared.label if shared.label != "direct" else None
+            phones[value] = PhoneFinding(value, label, None, shared.mobile, shared.source)
 
-    structured_emails, structured_phones, structured_names = jsonld_findings(
-        document.jsonld, region
-    )
-    for email in structured_emails:
-        if email.address not in emails or (email.owner and not emails[email.address].owner):
-            emails[email.address] = email
-    for found_phone in structured_phones:
-        if found_phone.value not in phones or found_phone.owner:
-            phones[found_phone.value] = found_phone
-    findings.names.extend(n for n in structured_names if n not in findings.names)
+    for found_emails, found_phones, found_names in (
+        jsonld_findings(document.jsonld, region),
+        markup_findings(document.tree, region),
+        table_findings(document.tree, region),
+    ):
+        # markup that says whose an item is outranks the text's nearest name
+        for email in found_emails:
+            if email.address not in emails or (email.owner and not emails[email.address].owner):
+                emails[email.address] = email
+        for found_phone in found_phones:
+            seen_phone = phones.get(found_phone.value)
+            if seen_phone is None or found_phone.owner or found_phone.label in COMPANY_LABELS:
+                phones[found_phone.value] = found_phone
+        findings.names.extend(n for n in found_names if n not in findings.names)
     findings.emails = list(emails.values())
     findings.phones = list(phones.values())
 
