@@ -155,7 +155,11 @@ def _name_parts(name: str) -> list[str]:
 def split_name(name: str) -> tuple[str, str] | None:
     """``"Dr. Hanna Berg"`` → ``("Hanna", "Berg")``; ``"DUPONT Marie"`` → ``("Marie",
     "DUPONT")``; ``None`` without two words. Particles stay with the surname
-    (``"Ludwig van Beethoven"`` → ``("Ludwig", "van Beethoven")``)."""
+    (``"Ludwig van Beethoven"`` → ``("Ludwig", "van Beethoven")``); the catalogue form
+    ``"Berg, Hanna"`` is ``("Hanna", "Berg")``."""
+    family, comma, given = name.partition(",")
+    if comma and family.strip() and 1 <= len(given.split()) <= 2 and "," not in given:
+        return given.strip(), family.strip()
     words = [w for w in re.split(r"\s+", name.strip()) if w.strip(".").lower() not in _HONORIFICS]
     if len(words) < 2:
         return None

@@ -81,9 +81,11 @@ from leadsonar.providers.base import (
 
 log = logging.getLogger(__name__)
 
-CRAWL_VERSION = 1  # bump when the stored shape changes; older crawls are redone
+CRAWL_VERSION = 2  # bump when the stored shape changes; older crawls are redone
 FAILED_CRAWL_TTL = timedelta(hours=1)  # a site that could not be read is retried sooner
 MIN_LINKS_BEFORE_SITEMAP = 3
+MIN_TEAM_NAMES = 3  # people named on one page for it to list the team (2 on a team page)
+TEAM_PAGE_SCORE = 6  # page_score of a page whose URL or link says team/people/staff
 # Words in a link's URL or text that point at pages listing people, with their priority.
 PAGE_WORDS: dict[str, int] = {
     "team": 6,
@@ -134,6 +136,11 @@ class SiteCrawl:
         failure: ``timeout`` or ``unavailable`` when no page could be read because the site
             timed out or refused connections (a passing fault: the lookup is not a miss), else
             ``None`` (also for a name with no address: no website at all).
+        people: the people named on the site's pages (cards, rows, imprint, JSON-LD, vCards),
+            each once, in crawl order, as written (``"Hanna Berg"``).
+        team_page: the URL of the first page that lists the team (at least
+            :data:`MIN_TEAM_NAMES` people, or 2 on a page linked as team/people/staff), or
+            ``None`` when no page does: then :meth:`listed` cannot say who works there.
     """
 
     domain: str
@@ -146,7 +153,38 @@ class SiteCrawl:
     refused: str | None = None
     error: str | None = None
     failure: str | None = None
+    people: list[str] = field(default_factory=list)
+    team_page: str | None = None
     version: int = CRAWL_VERSION
+
+    @property
+    def lists_team(self) -> bool:
+        """Whether the site has a page listing its people (see ``team_page``)."""
+        return self.team_page is not None
+
+    def listed(self, first: str, last: str) -> bool | None:
+        """Whether ``first last`` is among the site's people (:func:`name_score` at least
+        :data:`NAME_MATCH_THRESHOLD`: same surname, same given name or its initial).
+
+        Returns:
+            ``True`` when named anywhere on the site, ``False`` when the site lists its team and
+            the person is not in it, ``None`` when the site lists no team (nothing can be
+            concluded: many sites name nobody).
+        """
+        if any(name_score(first, last, name) >= NAME_MATCH_THRESHOLD for name in self.people):
+            return True
+        return False if self.lists_team else None
+
+    def owner_of(self, local_part: str) -> str | None:
+        """The one listed person whose name the local part spells (``anna.roth``, ``aroth``,
+        ``anna`` …, :func:`~leadsonar.domains.candidates.infer_patterns`), or ``None`` when no
+        listed person or several fit (``anna@`` with two Annas on the page)."""
+        fits = []
+        for name in self.people:
+            parts = split_name(name)
+            if parts and infer_patterns(local_part, *parts):
+                fits.append(name)
+        return fits[0] if len(fits) == 1 else None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SiteCrawl | None:
@@ -154,8 +192,17 @@ class SiteCrawl:
             return None
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
-    def add(self, url: str, findings: PageFindings) -> None:
-        """Merge one page's findings (an owner or a label seen anywhere is kept)."""
+    def add(self, url: str, findings: PageFindings, score: int = 0) -> None:
+        """Merge one page's findings (an owner or a label seen anywhere is kept).
+
+        Args:
+            score: the page's :func:`page_score` (how its link named it), to tell a team page.
+        """
+        people = [n for n in findings.names if split_name(n)]
+        self.people.extend(n for n in people if n not in self.people)
+        enough = MIN_TEAM_NAMES if score < TEAM_PAGE_SCORE else 2
+        if self.team_page is None and len(people) >= enough:
+            self.team_page = url
         emails = {e["address"]: e for e in self.emails}
         for email in findings.emails:
             known = emails.get(email.address)
@@ -226,7 +273,7 @@ async def crawl_site(http: SafeHttp, domain: str) -> SiteCrawl:
             await _sitemap(crawl, home_page.url, queue, site)
         while queue and crawl.budget_left:
             url = max(queue, key=lambda u: queue[u])
-            del queue[url]
+            score = queue.pop(url)
             try:
                 page = await crawl.fetch(url)
             except BudgetExhausted:
@@ -236,7 +283,7 @@ async def crawl_site(http: SafeHttp, domain: str) -> SiteCrawl:
                 continue
             site.pages.append(url)
             if page.ok and page.text:
-                _enqueue(queue, _read(page, site), site)
+                _enqueue(queue, _read(page, site, score), site)
     return site
 
 
@@ -304,13 +351,14 @@ async def _robots_failure(crawl: CrawlSession, url: str) -> FetchFailed | None:
     return robots.failed
 
 
-def _read(page: Page, site: SiteCrawl) -> PageFindings:
-    """Extract one page (HTML or vCard) and merge its findings into ``site``."""
+def _read(page: Page, site: SiteCrawl, score: int = 0) -> PageFindings:
+    """Extract one page (HTML or vCard) and merge its findings into ``site``; ``score`` is the
+    :func:`page_score` of the link that led to it."""
     if page.content_type in ("text/vcard", "text/x-vcard", "text/directory"):
         findings = extract_vcard(page.text, region_for(site.domain, site.lang))
     else:
         findings = extract_page(page.text, page.url, domain=site.domain, lang=site.lang)
-    site.add(page.url, findings)
+    site.add(page.url, findings, score)
     return findings
 
 
@@ -422,18 +470,29 @@ class WebsiteProvider:
                 update={"crawl": asdict(site), "crawled_at": now},
             )
             for email in site.emails:
-                await self._learn(session, domain, email)
+                await self._learn(session, domain, email, site)
         return site
 
     @staticmethod
-    async def _learn(session: AsyncSession, domain: str, email: dict[str, Any]) -> None:
+    async def _learn(
+        session: AsyncSession, domain: str, email: dict[str, Any], site: SiteCrawl
+    ) -> None:
+        """Teach the domain's pattern from one published address, only when it is somebody's.
+
+        A role address (``info@``, ``sales@``, ``kontakt@``) teaches nothing. A personal
+        address teaches only when its owner is identified: the name standing with it on the
+        page, or the one listed person whose name the local part spells
+        (:meth:`SiteCrawl.owner_of`); an address that fits nobody, or several, teaches
+        nothing (issue 8 §4: a wrong sample is worse than none on a catch-all domain).
+        """
         local, _, at = str(email["address"]).partition("@")
-        if not email.get("owner") or is_role_local_part(local):
+        if is_role_local_part(local):
             return
         if at != domain and not at.endswith("." + domain):
             return
-        parts = split_name(str(email["owner"]))
-        if parts:
+        owner = email.get("owner") or site.owner_of(local)
+        parts = split_name(str(owner)) if owner else None
+        if parts and infer_patterns(local, *parts):
             await learn_address(session, email["address"], *parts)
 
     async def _site_for(self, company: Company) -> SiteCrawl | None:
