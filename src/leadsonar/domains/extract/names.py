@@ -94,6 +94,19 @@ def _name_token(word: str) -> str | None:
     return None
 
 
+def _sentence_end(word: str) -> bool:
+    """A capitalised word of 3+ letters ending a sentence (``Fox.``), not an abbreviation or a
+    title (``Str.``, ``Tel.``, ``Ing.`` are listed words)."""
+    bare = word[:-1] if word.endswith(".") else ""
+    return (
+        len(bare) >= 3
+        and bare[0].isupper()
+        and bare[1:].islower()
+        and bare.lower() not in _HONORIFICS
+        and _fold(bare) not in _NOT_NAME_WORDS
+    )
+
+
 def find_names(text: str) -> list[tuple[str, int, int]]:
     """People's names in ``text``: ``[(name, start, end)]`` with character offsets.
 
@@ -127,6 +140,11 @@ def find_names(text: str) -> list[tuple[str, int, int]]:
         gap = text[previous_end : match.start()] if previous_end is not None else ""
         kind = _name_token(match.group())
         joined = previous_end is not None and gap in (" ", "\u00a0", ". ", " \u00a0")
+        if kind is None and joined and run and _sentence_end(match.group()):
+            run.append((match, "cap"))  # "Ask Jane Fox." ends a sentence with a surname
+            close()
+            previous_end = match.end()
+            continue
         if kind is None or not joined:
             close()
         if kind is not None:

@@ -130,7 +130,7 @@ def extract_page(
     ):
         # markup that says whose an item is outranks the text's nearest name
         for email in found_emails:
-            if email.address not in emails or (email.owner and not emails[email.address].owner):
+            if email.address not in emails or email.owner:
                 emails[email.address] = email
         for found_phone in found_phones:
             seen_phone = phones.get(found_phone.value)

@@ -156,12 +156,14 @@ def _matches(line: str, region: str) -> list[PhoneNumberMatch]:
     fictional range (Ofcom's drama numbers, :data:`~leadsonar.kit.phones.FICTIONAL_RANGES`)
     that its metadata calls invalid; in line order."""
     matches = list(PhoneNumberMatcher(line, region, leniency=Leniency.VALID))
-    taken = [(m.start, m.end) for m in matches]
     for match in PhoneNumberMatcher(line, region, leniency=Leniency.POSSIBLE):
         if phonenumbers.is_valid_number(match.number) or range_type(match.number) is None:
             continue
-        if not any(match.start < end and start < match.end for start, end in taken):
-            matches.append(match)
+        overlapping = [m for m in matches if match.start < m.end and m.start < match.end]
+        # a valid match inside a longer fictional one is a fragment of it read in the page's
+        # region ("+44 (0)7700 900 124" on a .de page is not the German "07700 900124")
+        if all(match.start < m.start and m.end <= match.end for m in overlapping):
+            matches = [m for m in matches if m not in overlapping] + [match]
     return sorted(matches, key=lambda m: m.start)
 
 

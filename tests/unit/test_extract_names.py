@@ -1,0 +1,44 @@
+"""People's names on pages (``leadsonar.domains.extract.names``): headings in capitals, the
+catalogue order, middle initials, and names that are not people."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadsonar.domains.extract import find_names, name_score, split_name
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        ("ANNA ROTH", ["ANNA ROTH"]),  # a card heading in capitals, alone on its line
+        ("Sales\nMARIE DUPONT\nDirectrice", ["MARIE DUPONT"]),
+        ("Contact ANNA ROTH today", []),  # capitals inside a sentence are shouting, not names
+        ("OUR TEAM", []),
+        ("Daniel J. Moreau", ["Daniel J. Moreau"]),
+        ("Li Wagner · Li Kowalczyk", ["Li Wagner", "Li Kowalczyk"]),
+    ],
+)
+def test_find_names(text: str, right: list[str]) -> None:
+    assert [name for name, _, _ in find_names(text)] == right
+
+
+@pytest.mark.parametrize(
+    ("name", "right"),
+    [
+        ("Berg, Hanna", ("Hanna", "Berg")),
+        ("Moreau, Daniel J.", ("Daniel J.", "Moreau")),
+        ("ANNA ROTH", ("ANNA", "ROTH")),
+        ("Daniel J. Moreau", ("Daniel J.", "Moreau")),
+        ("Dr. Hanna Berg", ("Hanna", "Berg")),
+    ],
+)
+def test_split_name(name: str, right: tuple[str, str]) -> None:
+    assert split_name(name) == right
+
+
+def test_namesakes_by_given_name_never_match() -> None:
+    """ "Li Wagner"'s number is never "Li Kowalczyk"'s: the surname must be the same word."""
+    assert name_score("Li", "Kowalczyk", "Li Wagner") == 0.0
+    assert name_score("Li", "Kowalczyk", "Li Kowalczyk") == 100.0
+    assert name_score("Anna", "Roth", "ANNA ROTH") == 100.0

@@ -1,0 +1,124 @@
+"""Whose is a number (issue 8 §2): a number belongs to a person only when the page ties it to
+that person's card, row or list entry; a footer's, a shared or a labelled company line is
+nobody's. Each page below is a layout seen in the field."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadsonar.domains.extract import extract_page
+
+
+def owners(html: str, domain: str = "acme.com") -> dict[str, tuple[str | None, str | None]]:
+    """``{value: (owner, label)}`` of the page's numbers."""
+    page = extract_page(html, f"https://{domain}/team", domain=domain)
+    return {p.value: (p.owner, p.label) for p in page.phones}
+
+
+def test_article_cards_with_a_footer_switchboard_and_namesakes() -> None:
+    """A number printed next to "Li Wagner" is never "Li Kowalczyk"'s, and the footer's line
+    is the company's, not the last card's."""
+    html = """<html lang="en"><body><h1>Team</h1><div class="grid">
+    <article><img src="a.jpg"><h3>Li Wagner</h3><p>Sales Director</p><p>+1 415 555 0142</p>
+      <p>li.wagner@acme.com</p></article>
+    <article><img src="b.jpg"><h3>Li Kowalczyk</h3><p>Engineer</p></article>
+    <article><h3>Tom Hardy</h3><p>CFO</p><p><a href="tel:+14155550143">Call Tom</a></p></article>
+    </div><footer><p>Acme Inc · 1 Main St, Springfield</p><p>+1 415 555 0100</p></footer>"""
+    assert owners(html) == {
+        "+14155550142": ("Li Wagner", None),
+        "+14155550143": ("Tom Hardy", None),
+        "+14155550100": (None, None),
+    }
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        '<div class="site-footer"><p>Acme Inc.</p><p>+1 415 555 0100</p></div>',
+        '<div id="footer"><p>Acme Inc.</p><p>+1 415 555 0100</p></div>',
+        '<div role="contentinfo"><p>Acme Inc.</p><p>+1 415 555 0100</p></div>',
+    ],
+)
+def test_a_footer_without_the_footer_tag_is_still_the_companys(footer: str) -> None:
+    html = f"""<html lang="en"><body><div class="team">
+    <div class="member"><h3>Li Wagner</h3><p>Sales</p><p>+1 415 555 0142</p></div>
+    <div class="member"><h3>Li Kowalczyk</h3><p>Engineering</p></div></div>{footer}"""
+    assert owners(html) == {"+14155550142": ("Li Wagner", None), "+14155550100": (None, None)}
+
+
+def test_every_number_in_one_card_is_that_persons_and_labels_still_count() -> None:
+    html = """<html lang="de"><body>
+    <div class="person"><h4>Anna Roth</h4><dl><dt>Telefon</dt><dd>+49 30 1234567-214</dd>
+      <dt>E-Mail</dt><dd>a.roth@beispiel.de</dd></dl></div>
+    <div class="person"><h4>Karl Beck</h4><dl><dt>Telefon</dt><dd>+49 30 1234567-215</dd>
+      <dt>Mobil</dt><dd>0171 2345678</dd><dt>Zentrale</dt><dd>+49 30 1234567-0</dd></dl></div>
+    <footer>Zentrale: +49 30 1234567-0</footer></body></html>"""
+    assert owners(html, "beispiel.de") == {
+        "+49301234567214": ("Anna Roth", None),
+        "+49301234567215": ("Karl Beck", None),
+        "+491712345678": ("Karl Beck", "mobile"),
+        "+493012345670": (None, "main"),
+    }
+
+
+def test_definition_list_of_names_and_list_item_cards() -> None:
+    dl = """<html lang="de"><dl><dt>Anna Roth</dt><dd>Vertrieb</dd><dd>Tel. 030 1234567-214</dd>
+    <dt>Karl Beck</dt><dd>Einkauf</dd><dd>Tel. 030 1234567-215</dd></dl>"""
+    assert owners(dl, "beispiel.de") == {
+        "+49301234567214": ("Anna Roth", None),
+        "+49301234567215": ("Karl Beck", None),
+    }
+    ul = """<html lang="en"><ul class="team">
+    <li><strong>Jane Fox</strong><br>Head of Ops<br>T: +1 (415) 555-0150</li>
+    <li><strong>Omar Haddad</strong><br>Account Executive<br>T: +1 (415) 555-0151 ext. 12</li>
+    <li><strong>Greta Lind</strong><br>Support</li></ul><p>Call us: +1 415 555 0100</p>"""
+    assert owners(ul) == {
+        "+14155550150": ("Jane Fox", None),
+        "+14155550151;ext=12": ("Omar Haddad", None),
+        "+14155550100": (None, None),
+    }
+
+
+def test_one_number_in_several_cards_is_the_companys() -> None:
+    html = """<html lang="en">
+    <div class="card"><h3>Amy Ng</h3><p>+1 415 555 0100</p></div>
+    <div class="card"><h3>Ben Ode</h3><p>+1 415 555 0100</p></div>
+    <div class="card"><h3>Cy Pratt</h3><p>+1 415 555 0100</p><p>Direct +1 415 555 0188</p></div>"""
+    assert owners(html) == {"+14155550100": (None, None), "+14155550188": ("Cy Pratt", "direct")}
+
+
+def test_name_below_the_number_in_its_card_and_names_in_capitals() -> None:
+    html = """<html lang="en">
+    <div class="card"><p>+1 415 555 0170</p><h3>Zoe Lam</h3></div>
+    <div class="card"><p>+1 415 555 0171</p><h3>Ray Cho</h3></div>
+    <div class="card"><h3>ANNA ROTH</h3><p>+1 415 555 0190</p></div>
+    <div class="card"><h3>Daniel J. Moreau</h3><p>+1 415 555 0191</p></div>"""
+    assert owners(html) == {
+        "+14155550170": ("Zoe Lam", None),
+        "+14155550171": ("Ray Cho", None),
+        "+14155550190": ("ANNA ROTH", None),
+        "+14155550191": ("Daniel J. Moreau", None),
+    }
+
+
+def test_obfuscated_numbers_entities_split_spans_and_non_breaking_hyphens() -> None:
+    html = """<html lang="en">
+    <div class="card"><h3>Ivy Stone</h3><p>Phone: &#43;1&#32;415&#32;555&#32;0160</p></div>
+    <div class="card"><h3>Max Grün</h3><p>Tel: <span>+1 415</span> <span>555 0161</span></p></div>
+    <div class="card"><h3>Sue Park</h3><p>Tel: +1 (415) 555&#8209;0162</p></div>"""
+    assert owners(html) == {
+        "+14155550160": ("Ivy Stone", None),
+        "+14155550161": ("Max Grün", None),
+        "+14155550162": ("Sue Park", None),
+    }
+
+
+def test_uk_cards_with_drama_range_mobiles() -> None:
+    html = """<html lang="en-GB"><div class="team">
+    <div class="member"><h3>Oliver Smith</h3><span>M: 07700 900123</span></div>
+    <div class="member"><h3>Emma Hill</h3><span>T: +44 20 7946 0958</span></div></div>"""
+    page = extract_page(html, "https://acme.com/team", domain="acme.com")
+    assert [(p.value, p.owner, p.mobile) for p in page.phones] == [
+        ("+447700900123", "Oliver Smith", True),
+        ("+442079460958", "Emma Hill", False),
+    ]

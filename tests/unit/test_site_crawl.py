@@ -1,0 +1,65 @@
+"""What a crawl tells about a site's people (issue 8 §4): who is listed, whether the site
+lists its team, and whose a published address is when no name stands beside it."""
+
+from __future__ import annotations
+
+from leadsonar.domains.extract import extract_page
+from leadsonar.providers.builtin.website import SiteCrawl
+
+TEAM = """<html lang="en"><h1>Team</h1>
+<div class="card"><h3>Anna Roth</h3><p>anna@acme.com</p></div>
+<div class="card"><h3>Karl Beck</h3></div>
+<div class="card"><h3>Li Wagner</h3></div>
+<div class="card"><h3>Li Kowalczyk</h3></div>"""
+CONTACT = """<html lang="en"><h1>Contact</h1><p>Press enquiries: Jane Fox.</p>
+<p>info@acme.com · li@acme.com · roth@acme.com · kowalczyk@acme.com</p>"""
+
+
+def crawl(*pages: tuple[str, str, int]) -> SiteCrawl:
+    site = SiteCrawl("acme.com")
+    for path, html, score in pages:
+        url = f"https://acme.com{path}"
+        site.pages.append(url)
+        site.add(url, extract_page(html, url, domain="acme.com"), score)
+    return site
+
+
+def test_a_team_page_lists_its_people_and_who_is_not_listed_is_known() -> None:
+    site = crawl(("/", "<p>Welcome</p>", 0), ("/team", TEAM, 6), ("/contact", CONTACT, 5))
+    assert site.team_page == "https://acme.com/team" and site.lists_team
+    assert site.people[:4] == ["Anna Roth", "Karl Beck", "Li Wagner", "Li Kowalczyk"]
+    assert "Jane Fox" in site.people  # named on the contact page: listed too
+    assert site.listed("Anna", "Roth") is True
+    assert site.listed("ANNA", "roth") is True  # case and accents fold
+    assert site.listed("Li", "Schmidt") is False  # a team is listed, and she is not in it
+    assert site.listed("Anne", "Roth") is False
+
+
+def test_a_site_naming_one_person_lists_no_team_so_nobody_is_known_absent() -> None:
+    site = crawl(("/", "<p>Welcome</p>", 0), ("/contact", CONTACT, 5))
+    assert site.people == ["Jane Fox"] and site.team_page is None and not site.lists_team
+    assert site.listed("Sam", "Nobody") is None
+    assert site.listed("Jane", "Fox") is True
+
+
+def test_two_names_suffice_on_a_page_linked_as_the_team() -> None:
+    two = '<div class="c"><h3>Anna Roth</h3></div><div class="c"><h3>Karl Beck</h3></div>'
+    assert crawl(("/about", two, 4)).team_page is None
+    assert crawl(("/team", two, 6)).team_page == "https://acme.com/team"
+
+
+def test_owner_of_a_local_part_is_the_one_listed_person_it_spells() -> None:
+    site = crawl(("/team", TEAM, 6))
+    assert site.owner_of("roth") == "Anna Roth"
+    assert site.owner_of("kowalczyk") == "Li Kowalczyk"
+    assert site.owner_of("karl.beck") == "Karl Beck"
+    assert site.owner_of("li") is None  # two listed people are called Li
+    assert site.owner_of("jdoe") is None
+
+
+def test_people_survive_the_stored_json() -> None:
+    from dataclasses import asdict
+
+    site = crawl(("/team", TEAM, 6))
+    again = SiteCrawl.from_json(asdict(site))
+    assert again is not None and again.people == site.people and again.team_page == site.team_page
