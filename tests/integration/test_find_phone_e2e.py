@@ -98,6 +98,40 @@ async def test_the_switchboard_is_company_phone_never_phone(
     assert (alex["phone"], alex["companyPhone"]) == ("+1-415-555-0192", "+1-415-555-0100")
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "website", "phone", "kind"),
+    [
+        ("Oliver", "Smith", "kestrel.co.uk", "+44-20-7946-0321", "direct"),
+        ("Amelia", "Jones", "kestrel.co.uk", "+44-7700-900124", "mobile"),
+        ("Harry", "Brown", "kestrel.co.uk", None, None),
+        ("Li", "Wagner", "lindqvist.de", "+49-30-1234567214", "direct"),
+        ("Li", "Kowalczyk", "lindqvist.de", None, None),
+        ("Eva", "Lind", "lindqvist.de", "+49-30-1234567230", "direct"),
+        ("Sam", "Nobody", "lindqvist.de", None, None),
+    ],
+)
+async def test_field_layouts_give_the_persons_number_or_nothing(
+    live: tuple[LiveServer, httpx.AsyncClient],
+    first: str,
+    last: str,
+    website: str,
+    phone: str | None,
+    kind: str | None,
+) -> None:
+    """Issue 8 §2 on sites written from the field's conventions (a staff table with header
+    columns and drama-range mobiles; namesake cards, German direct-dial suffixes, JSON-LD
+    ContactPoint): the person's own number, or ``phone: null`` with the switchboard as
+    ``companyPhone``, never the switchboard as ``phone``."""
+    _, client = live
+    body = await _post(
+        client, "find-phone", {"firstName": first, "lastName": last, "website": website}
+    )
+    assert (body["phone"], body["type"]) == (phone, kind)
+    switchboard = "+44-20-7946-0000" if website == "kestrel.co.uk" else "+49-30-12345670"
+    assert body["companyPhone"] == switchboard
+    assert body["credits_used"] == 1
+
+
 async def test_find_phone_in_national_formats(live: tuple[LiveServer, httpx.AsyncClient]) -> None:
     _, client = live
     hanna = await _post(

@@ -256,6 +256,15 @@ _POSTAL_LINE = re.compile(
     r"gasse|suite|floor|etage|postfach|p\.?\s?o\.?\s?box|zip|cedex)\b",
     re.IGNORECASE,
 )
+# Street words that are also surnames (Glenn Close, Anna Way): a street only after a house
+# number ("1 Mill Lane", "12 Kings Court"), never the last digits of a phone number
+_HOUSE_NUMBER_STREET = re.compile(
+    r"(?<!\d[ ().\-])(?<![\d+])\b\d{1,5}[a-z]?,?\s+(?:[^\W\d_][\w'’-]*\s+){0,3}"
+    r"(?:lane|ln|drive|way|court|ct|place|pl|"
+    r"square|sq|close|crescent|terrace|parkway|pkwy|highway|hwy|plaza|row|mews|wharf|quay|"
+    r"walk|green|hill|park|gardens|grove)\b",
+    re.IGNORECASE,
+)
 
 
 def people_in(text: str, names: list[tuple[str, int, int]]) -> list[PageName]:
@@ -269,6 +278,8 @@ def people_in(text: str, names: list[tuple[str, int, int]]) -> list[PageName]:
         if _LEGAL_FORM_AFTER.match(text[end : end + 12]):
             continue
         if _POSTAL_LINE.search(line) and any(ch.isdigit() for ch in line):
+            continue
+        if _HOUSE_NUMBER_STREET.search(line):
             continue
         before = text[max(line_start, start - 60) : start]
         people.append(PageName(name, start, end, bool(LEGAL_CUE.search(before))))
