@@ -310,3 +310,35 @@ async def test_a_site_that_times_out_is_a_fault_not_a_miss(
     finally:
         await website.aclose()
         await db.dispose()
+
+
+async def test_only_addresses_whose_owner_is_identified_teach_the_pattern(
+    provider: WebsiteProvider,
+) -> None:
+    """Issue 8 §4 on lindqvist.de: ``li.wagner@`` stands in Li Wagner's card (teaches
+    first.last); ``kowalczyk@`` stands with no name but spells the one listed Kowalczyk (teaches
+    last); ``li@`` could be either Li (teaches nothing, no ``first``); ``kontakt@`` is a role
+    address (nothing)."""
+    site = await provider.site("lindqvist.de")
+    assert site.lists_team and site.team_page is not None and site.team_page.endswith("/team")
+    assert {"Li Wagner", "Li Kowalczyk", "Eva Lind"} <= set(site.people)
+    assert site.listed("Li", "Kowalczyk") is True and site.listed("Sam", "Nobody") is False
+    async with provider.db.session() as session:
+        patterns = dict(await learned_patterns(session, "lindqvist.de"))
+    assert patterns == {"first.last": 1, "last": 1}
+
+
+async def test_a_staff_table_lists_the_team_and_one_name_does_not(
+    provider: WebsiteProvider,
+) -> None:
+    """A site naming one person (sitemapped.test: Dana Whitfield) lists no team, so nobody can
+    be said not to work there (``listed`` is ``None``); a staff table does."""
+    site = await provider.site("sitemapped.test")
+    assert site.people == ["Dana Whitfield"] and not site.lists_team
+    assert site.listed("Sam", "Nobody") is None
+    kestrel = await provider.site("kestrel.co.uk")
+    assert kestrel.people == ["Oliver Smith", "Amelia Jones", "Harry Brown"]
+    assert kestrel.lists_team
+    async with provider.db.session() as session:
+        patterns = dict(await learned_patterns(session, "kestrel.co.uk"))
+    assert patterns == {"f.last": 1}  # o.smith@ in Oliver Smith's row; info@ teaches nothing
