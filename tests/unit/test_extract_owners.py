@@ -27,7 +27,7 @@ def test_article_cards_with_a_footer_switchboard_and_namesakes() -> None:
     assert owners(html) == {
         "+14155550142": ("Li Wagner", None),
         "+14155550143": ("Tom Hardy", None),
-        "+14155550100": (None, None),
+        "+14155550100": (None, "main"),
     }
 
 
@@ -43,7 +43,7 @@ def test_a_footer_without_the_footer_tag_is_still_the_companys(footer: str) -> N
     html = f"""<html lang="en"><body><div class="team">
     <div class="member"><h3>Li Wagner</h3><p>Sales</p><p>+1 415 555 0142</p></div>
     <div class="member"><h3>Li Kowalczyk</h3><p>Engineering</p></div></div>{footer}"""
-    assert owners(html) == {"+14155550142": ("Li Wagner", None), "+14155550100": (None, None)}
+    assert owners(html) == {"+14155550142": ("Li Wagner", None), "+14155550100": (None, "main")}
 
 
 def test_every_number_in_one_card_is_that_persons_and_labels_still_count() -> None:
@@ -122,3 +122,16 @@ def test_uk_cards_with_drama_range_mobiles() -> None:
         ("+447700900123", "Oliver Smith", True),
         ("+442079460958", "Emma Hill", False),
     ]
+
+
+def test_a_card_printing_the_footers_switchboard_does_not_make_it_the_persons() -> None:
+    """The small company's CEO card shows the main line; the footer prints it too: it is the
+    company's. A desk line labelled "Office" in one card only is the person's."""
+    html = """<html lang="en"><div class="card"><h3>Amy Ng</h3><p>CEO</p><p>+1 415 555 0100</p></div>
+    <div class="card"><h3>Ben Ode</h3><p>Office: +1 415 555 0120</p><p>Mobile: +1 415 555 0121</p>
+    </div><footer>Acme · +1 415 555 0100</footer>"""
+    assert owners(html) == {
+        "+14155550100": (None, "main"),
+        "+14155550120": ("Ben Ode", "office"),
+        "+14155550121": ("Ben Ode", "mobile"),
+    }

@@ -63,3 +63,14 @@ def test_people_survive_the_stored_json() -> None:
     site = crawl(("/team", TEAM, 6))
     again = SiteCrawl.from_json(asdict(site))
     assert again is not None and again.people == site.people and again.team_page == site.team_page
+
+
+def test_a_number_printed_as_the_company_line_on_any_page_is_nobodys() -> None:
+    """Jane's card on /team prints 0100; the contact page calls it the switchboard: it is the
+    company's line, never Jane's direct dial. Ben's own line stays his."""
+    team = """<html lang="en"><div class="c"><h3>Jane Fox</h3><p>+1 415 555 0100</p></div>
+    <div class="c"><h3>Ben Ode</h3><p>+1 415 555 0142</p></div>"""
+    contact = '<html lang="en"><p>Switchboard: +1 415 555 0100</p>'
+    site = crawl(("/team", team, 6), ("/contact", contact, 5))
+    lines = {p["value"]: (p["owner"], p["label"]) for p in site.phones}
+    assert lines == {"+14155550100": (None, "main"), "+14155550142": ("Ben Ode", None)}

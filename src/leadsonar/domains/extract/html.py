@@ -65,6 +65,16 @@ class Element:
         """A page footer, header, navigation or sidebar, by tag or by class/id/role."""
         return self.tag in SECTIONING or bool(self.marks & SECTIONING_MARKS)
 
+    @property
+    def in_sectioning(self) -> bool:
+        """Whether this element or one above it is :attr:`sectioning`."""
+        node: Element | None = self
+        while node is not None:
+            if node.sectioning:
+                return True
+            node = node.parent
+        return False
+
 
 @dataclass
 class Item:

@@ -103,6 +103,8 @@ def extract_page(
         )
         if label in COMPANY_LABELS:
             owner = None  # a switchboard, support or fax line is the company's
+        elif owner is None and label in (None, "office") and item.element.in_sectioning:
+            label = "main"  # nobody's number in the page's footer or header: the company's line
         if owner:
             phone_owners.setdefault(value, set()).add(owner)
         seen_phone = phones.get(value)
@@ -110,10 +112,13 @@ def extract_page(
         if seen_phone is None:
             phones[value] = found
         elif (seen_phone.owner is None and owner) or (seen_phone.label is None and label):
+            merged = seen_phone.label or label
+            if label in COMPANY_LABELS:
+                merged = label  # also printed as the company's line: never a person's
             phones[value] = PhoneFinding(
                 value,
-                seen_phone.label or label,
-                seen_phone.owner or owner,
+                merged,
+                None if merged in COMPANY_LABELS else seen_phone.owner or owner,
                 phone.mobile,
                 seen_phone.source,
             )

@@ -30,12 +30,15 @@ _LABELS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "main",
-            r"\bmain\b|zentrale|switchboard|reception|empfang|headquarters|\bhq\b|\boffice\b"
-            r"|\bstandard\b|accueil|général|\bgeneral\b|b[üu]ro|siège|\bsede\b|centralino",
+            r"(?:main|head|registered)\s+office|\bmain\b|zentrale|switchboard|reception|empfang"
+            r"|headquarters|\bhq\b|\bstandard\b|accueil|général|\bgeneral\b|siège|\bsede\b"
+            r"|centralino",
         ),
+        # a desk line: in a person's card it is theirs, on its own the company's
+        ("office", r"\boffice\b|\bb[üu]ro\b|\bbureau\b|\bfestnetz\b|\bfixe\b"),
     )
 )
-COMPANY_LABELS = frozenset({"fax", "support", "main"})
+COMPANY_LABELS = frozenset({"fax", "support", "main"})  # never a person's, whatever stands near
 _DATE_LIKE = re.compile(
     r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"  # 12.03.2015, 3/12/15
     r"|\b\d{1,2}/(?:19|20)\d{2}\b"  # 03/2015

@@ -115,6 +115,7 @@ PAGE_WORDS: dict[str, int] = {
     "vcard": 2,
     ".vcf": 2,
 }
+_COMPANY_LINES = frozenset({"fax", "support", "main"})  # labels of numbers never a person's
 _SKIP_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp", ".zip", ".mp4", ".css")
 _LOC = re.compile(r"<loc>\s*([^<\s]+)\s*</loc>", re.IGNORECASE)
 
@@ -230,6 +231,8 @@ class SiteCrawl:
                 }
                 continue
             known["pages"] += 1
+            if phone.label in _COMPANY_LINES:
+                known["label"] = phone.label  # printed as the company's line somewhere
             known["label"] = known["label"] or phone.label
             if phone.owner and phone.owner not in known["owners"]:
                 known["owners"].append(phone.owner)
@@ -238,6 +241,8 @@ class SiteCrawl:
             if len(phone["owners"]) > 1:  # one number for several people: a switchboard
                 phone["owner"] = None
                 phone["label"] = phone["label"] if phone["label"] != "direct" else None
+            if phone["label"] in _COMPANY_LINES:
+                phone["owner"] = None
         self.phones = list(phones.values())
 
 
@@ -552,7 +557,7 @@ class WebsiteProvider:
         own = [
             (name_score(person.first_name, person.last_name, phone["owner"]), phone)
             for phone in site.phones
-            if phone.get("owner") and phone.get("label") not in ("fax", "support", "main")
+            if phone.get("owner") and phone.get("label") not in _COMPANY_LINES
         ]
         own = [(score, phone) for score, phone in own if score >= NAME_MATCH_THRESHOLD]
         main = _main_line(site)
