@@ -135,3 +135,13 @@ def test_a_card_printing_the_footers_switchboard_does_not_make_it_the_persons() 
         "+14155550120": ("Ben Ode", "office"),
         "+14155550121": ("Ben Ode", "mobile"),
     }
+
+
+def test_hidden_decoys_and_reversed_text_are_read_as_shown() -> None:
+    html = """<html lang="en">
+    <div class="card"><h3>Ivy Stone</h3>
+      <p>Tel: +1 415 <span style="display: none">999</span>555 0160</p></div>
+    <div class="card"><h3>Max Lee</h3>
+      <p>Tel: <span style="unicode-bidi: bidi-override; direction: rtl">1610 555 514 1+</span></p>
+      <p hidden>+1 415 555 0199</p></div>"""
+    assert owners(html) == {"+14155550160": ("Ivy Stone", None), "+14155550161": ("Max Lee", None)}

@@ -7,7 +7,10 @@ and whitespace runs collapse to one space, as a browser lays it out. Every eleme
 be traced back to the card, row or list entry that holds them (:mod:`.owners`).
 
 The parse itself is Lexbor's (WHATWG HTML5 tree construction: implied end tags, entities,
-mis-nested markup), never our own; ``script``, ``style``, ``template`` and the like add no text.
+mis-nested markup), never our own; ``script``, ``style``, ``template`` and the like add no text,
+nor do elements hidden by the ``hidden`` attribute or an inline ``display:none`` /
+``visibility:hidden`` (decoy digits planted against scrapers); text shown reversed by an inline
+``direction:rtl; unicode-bidi:bidi-override`` is read as shown.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ _SKIP = frozenset(
     {"script", "style", "noscript", "template", "svg", "iframe", "object", "head", "select"}
 )
 _SPACE = re.compile(r"\s+")
+_HIDDEN = re.compile(r"display:none|visibility:hidden")
 MAX_DEPTH = 512  # deeper elements are read as text of their ancestor at this depth
 
 
@@ -168,6 +172,9 @@ class _Builder:
             if tag.startswith(("-", "_", "!")) or tag in _SKIP:
                 continue
             attributes = {k.lower(): (v or "") for k, v in node.attributes.items()}
+            style = _SPACE.sub("", attributes.get("style", "")).lower()
+            if "hidden" in attributes or _HIDDEN.search(style):
+                continue  # not shown: decoy digits and letters planted against scrapers
             if tag == "br":
                 self.brk(element)
                 continue
@@ -180,6 +187,12 @@ class _Builder:
                 self.brk(element)
             elif tag in CELLS:
                 self.brk(element, "\t")
+            if "direction:rtl" in style and "bidi-override" in style:
+                # shown reversed by CSS (an obfuscation): read it as shown
+                self.text_node(node.text(separator="")[::-1], element)
+                if tag in BLOCKS:
+                    self.brk(element)
+                continue
             marks = " ".join(attributes.get(a, "") for a in ("class", "id", "role")).lower()
             child = Element(tag, self.length, element, marks=frozenset(marks.split()))
             if tag == "a":
