@@ -9,9 +9,11 @@ linked from those pages. All within ``LEADSONAR_CRAWL_MAX_PAGES`` and through
 :class:`~leadsonar.kit.net.safe_http.SafeHttp` (SSRF rules, robots.txt, size and time caps,
 politeness), so the crawl never reaches a host that is not allowed. Each page goes through
 :func:`~leadsonar.domains.extract.extract_page`; the findings are merged per site and stored in
-``domain_facts.crawl``. Every published address standing with a person's name teaches the
-domain's pattern (:func:`~leadsonar.domains.patterns.learn_address`). Concurrent lookups on one
-domain share one crawl.
+``domain_facts.crawl``, with the people the site names (:attr:`SiteCrawl.people`) and the page
+that lists its team, if any (:attr:`SiteCrawl.team_page`). A published personal address teaches
+the domain's pattern (:func:`~leadsonar.domains.patterns.learn_address`) only when its owner is
+identified: the name standing with it, or the one listed person its local part spells; a role
+address teaches nothing (issue 8 §4). Concurrent lookups on one domain share one crawl.
 
 **Answers.**
 
@@ -21,12 +23,17 @@ what the site publishes                                type          confidence 
 an address standing with the person's name, or whose   —             medium      published
 local part spells the person's full name (no other
 person's name beside it; never a role address)
-a number standing with the person's name (not a        ``mobile`` if medium      published
-fax, support or switchboard line; not shared by        libphonenumber says so,
+a number the page ties to the person (card, row,     ``mobile`` if medium      published
+list entry, vCard, h-card, JSON-LD ``Person``; not a   the number's
+fax, support or switchboard line; not shared by        range is,
 several people)                                        else ``direct``
 otherwise the company's main line (labelled main, or   ``office``    low         published
 published without a name; never fax or support)
 =====================================================  ============  ==========  ===========
+
+An ``office`` finding is the company's line, not the person's: the waterfall keeps it as
+``WaterfallResult.company_phone`` (``companyPhone`` in answers) and never answers it as
+``phone``; a person's own finding names the main line in ``evidence["company_phone"]``.
 """
 
 from __future__ import annotations
