@@ -80,3 +80,12 @@ async def test_emails_are_untouched_by_the_office_rule() -> None:
     )
     result = await Waterfall(registry, provider_timeout=1.0, deadline=5.0).run("email", LI, ACME)
     assert result.finding is not None and result.company_phone is None
+
+
+async def test_a_provider_calling_the_known_switchboard_a_direct_dial_is_not_answered() -> None:
+    site = ScriptedProvider("website", phone=[line(SWITCHBOARD, "office")])
+    wrong = ScriptedProvider(
+        "paid", cost=1.0, phone=[line(SWITCHBOARD, "direct", Confidence.MEDIUM)]
+    )
+    result = await waterfall(site, wrong).run("phone", LI, ACME)
+    assert result.finding is None and result.company_phone == SWITCHBOARD

@@ -20,7 +20,8 @@ Rules (DESIGN.md §2–3, issue 5 §5):
 - **The company's line is not the person's.** A phone finding of kind ``office`` (a
   switchboard, a main line, a provider's ``work_hq`` number) never becomes the answer: it is
   kept as :attr:`WaterfallResult.company_phone` and the cascade goes on for the person's own
-  number; a finding may also name the company's line in ``evidence["company_phone"]``.
+  number; a finding may also name the company's line in ``evidence["company_phone"]``. A
+  finding whose number is a known company line (another source's ``office``) is dropped.
 - **Cache.** An identical lookup within ``LEADSONAR_LOOKUP_CACHE_TTL`` seconds is answered from
   the ``lookup_cache`` table without calling any provider (:mod:`leadsonar.waterfall.cache`).
 """
@@ -343,6 +344,10 @@ class Waterfall:
                     paid_for[finding.provider] = cost
         finally:
             LOOKUP_NOTES.reset(notes_token)
+        if fld == "phone" and company_lines:
+            # a source that calls the company's known switchboard someone's direct dial is wrong
+            switchboards = {f.value.split(";", 1)[0] for f in company_lines}
+            findings = [f for f in findings if f.value not in switchboards]
         result.finding, result.sources = merge(fld, findings)
         if fld == "phone":
             result.company_phone = pick_company_phone(result.finding, findings, company_lines)
