@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from leadsonar.domains.extract import find_names, name_score, split_name
+from leadsonar.domains.extract import (
+    distinct_people,
+    find_names,
+    name_score,
+    same_person,
+    split_name,
+)
 
 
 @pytest.mark.parametrize(
@@ -42,3 +48,13 @@ def test_namesakes_by_given_name_never_match() -> None:
     assert name_score("Li", "Kowalczyk", "Li Wagner") == 0.0
     assert name_score("Li", "Kowalczyk", "Li Kowalczyk") == 100.0
     assert name_score("Anna", "Roth", "ANNA ROTH") == 100.0
+
+
+def test_same_person_across_spellings_but_not_namesakes() -> None:
+    assert same_person("Li Wagner", "Dr. Li WAGNER")
+    assert same_person("WAGNER Li", "Li Wagner")
+    assert not same_person("Li Wagner", "Li Kowalczyk")
+    assert distinct_people(["Li Wagner", "Dr. Li Wagner", "Li Kowalczyk"]) == [
+        "Li Wagner",
+        "Li Kowalczyk",
+    ]

@@ -145,3 +145,17 @@ def test_hidden_decoys_and_reversed_text_are_read_as_shown() -> None:
       <p>Tel: <span style="unicode-bidi: bidi-override; direction: rtl">1610 555 514 1+</span></p>
       <p hidden>+1 415 555 0199</p></div>"""
     assert owners(html) == {"+14155550160": ("Ivy Stone", None), "+14155550161": ("Max Lee", None)}
+
+
+def test_a_department_in_a_job_title_is_not_the_numbers_label() -> None:
+    """ "Head of Customer Support · Tel." in a person's card is their number; "Support
+    hotline:" and "Zentrale, Tel." are the company's."""
+    html = """<html lang="en">
+    <div class="card"><h3>Greta Lind</h3><p>Head of Customer Support · Tel. +1 415 555 0155</p></div>
+    <div class="card"><h3>Omar Haddad</h3><p>Office Manager, T: +1 415 555 0156</p></div>
+    <p>Support hotline: +1 415 555 0111</p>"""
+    assert owners(html) == {
+        "+14155550155": ("Greta Lind", None),
+        "+14155550156": ("Omar Haddad", None),
+        "+14155550111": (None, "support"),
+    }

@@ -74,3 +74,13 @@ def test_a_number_printed_as_the_company_line_on_any_page_is_nobodys() -> None:
     site = crawl(("/team", team, 6), ("/contact", contact, 5))
     lines = {p["value"]: (p["owner"], p["label"]) for p in site.phones}
     assert lines == {"+14155550100": (None, "main"), "+14155550142": ("Ben Ode", None)}
+
+
+def test_one_persons_number_on_two_pages_in_two_spellings_stays_theirs() -> None:
+    team = '<html lang="en"><div class="c"><h3>Li Wagner</h3><p>+1 415 555 0142</p></div>'
+    profile = '<html lang="en"><div class="c"><h1>Dr. Li WAGNER</h1><p>+1 415 555 0142</p></div>'
+    other = '<html lang="en"><div class="c"><h3>Li Kowalczyk</h3><p>+1 415 555 0142</p></div>'
+    site = crawl(("/team", team, 6), ("/team/li-wagner", profile, 6))
+    assert [(p["value"], p["owner"]) for p in site.phones] == [("+14155550142", "Li Wagner")]
+    site = crawl(("/team", team, 6), ("/team/li-kowalczyk", other, 6))
+    assert [(p["value"], p["owner"]) for p in site.phones] == [("+14155550142", None)]

@@ -77,8 +77,10 @@ from leadsonar.domains.extract.models import EmailFinding, PageFindings, PhoneFi
 from leadsonar.domains.extract.names import (
     INITIAL_MATCH_SCORE,
     NAME_MATCH_THRESHOLD,
+    distinct_people,
     find_names,
     name_score,
+    same_person,
     split_name,
 )
 from leadsonar.domains.extract.page import extract_page
@@ -101,6 +103,7 @@ __all__ = [
     "clean_address",
     "decode_cfemail",
     "deobfuscate",
+    "distinct_people",
     "extract_page",
     "extract_vcard",
     "find_emails",
@@ -112,5 +115,6 @@ __all__ = [
     "phone_label",
     "phone_value",
     "region_for",
+    "same_person",
     "split_name",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from anyascii import anyascii
@@ -187,6 +188,25 @@ def split_name(name: str) -> tuple[str, str] | None:
     while cut > 1 and words[cut - 1].lower() in _PARTICLES:
         cut -= 1
     return " ".join(words[:cut]), " ".join(words[cut:])
+
+
+def same_person(one: str, other: str) -> bool:
+    """Whether two names seen on pages name one person (``"Dr. Li Wagner"`` and ``"WAGNER
+    Li"``; not ``"Li Wagner"`` and ``"Li Kowalczyk"``), by :func:`name_score` either way."""
+    for a, b in ((one, other), (other, one)):
+        parts = split_name(a)
+        if parts is not None and name_score(*parts, b) >= NAME_MATCH_THRESHOLD:
+            return True
+    return one.strip() == other.strip()
+
+
+def distinct_people(names: Iterable[str]) -> list[str]:
+    """``names`` with each person once (the first spelling seen; :func:`same_person`)."""
+    people: list[str] = []
+    for name in names:
+        if not any(same_person(name, seen) for seen in people):
+            people.append(name)
+    return people
 
 
 def _variants(word: str) -> set[str]:

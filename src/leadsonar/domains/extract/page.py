@@ -10,7 +10,7 @@ from leadsonar.domains.candidates import is_role_local_part
 from leadsonar.domains.extract.emails import find_emails
 from leadsonar.domains.extract.html import Item, parse_html
 from leadsonar.domains.extract.models import EmailFinding, PageFindings, PhoneFinding
-from leadsonar.domains.extract.names import find_names, people_in
+from leadsonar.domains.extract.names import distinct_people, find_names, people_in
 from leadsonar.domains.extract.owners import owner_of
 from leadsonar.domains.extract.phones import (
     COMPANY_LABELS,
@@ -123,7 +123,7 @@ def extract_page(
                 seen_phone.source,
             )
     for value, owners in phone_owners.items():
-        if len(owners) > 1:  # one number in several people's cards: the company's line
+        if len(distinct_people(owners)) > 1:  # in several people's cards: the company's line
             shared = phones[value]
             label = shared.label if shared.label != "direct" else None
             phones[value] = PhoneFinding(value, label, None, shared.mobile, shared.source)

@@ -38,6 +38,10 @@ _LABELS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("office", r"\boffice\b|\bb[üu]ro\b|\bbureau\b|\bfestnetz\b|\bfixe\b"),
     )
 )
+_NEW_FIELD = re.compile(
+    r"[·|,;•–—/]\s*(?:tel|tél|telefon|telephone|téléphone|phone|ph|fon|call|t)\b\.?\s*[:.]?",
+    re.IGNORECASE,
+)
 COMPANY_LABELS = frozenset({"fax", "support", "main"})  # never a person's, whatever stands near
 _DATE_LIKE = re.compile(
     r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"  # 12.03.2015, 3/12/15
@@ -113,7 +117,13 @@ def phone_label(before: str, after: str = "", above: str = "") -> str | None:
             for match in pattern.finditer(text):
                 if best is None or match.end() > best[0]:
                     best = (match.end(), label)
-        return best[1] if best else None
+        if best is None:
+            return None
+        # "Head of Support · Tel. …": a plain phone cue after a separator starts a new field;
+        # a department word before it was a job title, not the number's label
+        if best[1] in ("support", "office") and _NEW_FIELD.search(text[best[0] :]):
+            return None
+        return best[1]
 
     window = before[-LABEL_WINDOW:]
     label = nearest(window)

@@ -58,6 +58,7 @@ from leadsonar.domains.extract import (
     extract_vcard,
     name_score,
     region_for,
+    same_person,
     split_name,
 )
 from leadsonar.domains.models import DomainFacts
@@ -241,8 +242,9 @@ class SiteCrawl:
             if phone.label in _COMPANY_LINES:
                 known["label"] = phone.label  # printed as the company's line somewhere
             known["label"] = known["label"] or phone.label
-            if phone.owner and phone.owner not in known["owners"]:
+            if phone.owner and not any(same_person(phone.owner, o) for o in known["owners"]):
                 known["owners"].append(phone.owner)
+            if phone.owner:
                 known["owner"] = known["owner"] or phone.owner
         for phone in phones.values():
             if len(phone["owners"]) > 1:  # one number for several people: a switchboard
