@@ -159,3 +159,16 @@ def test_a_department_in_a_job_title_is_not_the_numbers_label() -> None:
         "+14155550156": ("Omar Haddad", None),
         "+14155550111": (None, "support"),
     }
+
+
+def test_a_job_title_line_above_the_number_is_no_label_but_a_term_is() -> None:
+    html = """<html lang="en">
+    <div class="card"><h3>Greta Lind</h3><p>Customer Support</p><p>+1 415 555 0157</p></div>
+    <div class="card"><h3>Ray Cho</h3><p>Reception</p><p>+1 415 555 0158</p></div>
+    <dl><dt>Fax</dt><dd>+1 415 555 0101</dd></dl><p>Switchboard:</p><p>+1 415 555 0100</p>"""
+    assert owners(html) == {
+        "+14155550157": ("Greta Lind", None),
+        "+14155550158": ("Ray Cho", None),
+        "+14155550101": (None, "fax"),
+        "+14155550100": (None, "main"),
+    }

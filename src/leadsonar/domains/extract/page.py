@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlsplit
 
 from leadsonar.domains.candidates import is_role_local_part
 from leadsonar.domains.extract.emails import find_emails
-from leadsonar.domains.extract.html import Item, parse_html
+from leadsonar.domains.extract.html import Document, Element, Item, parse_html
 from leadsonar.domains.extract.models import EmailFinding, PageFindings, PhoneFinding
 from leadsonar.domains.extract.names import distinct_people, find_names, people_in
 from leadsonar.domains.extract.owners import owner_of
@@ -25,6 +25,23 @@ from leadsonar.domains.extract.structured import (
     table_findings,
 )
 from leadsonar.kit.phones import Phone, parse_phone
+
+_LABEL_TAGS = frozenset({"dt", "th", "label"})
+
+
+def _label_line(document: Document, line: str, start: int) -> bool:
+    """Whether the line above a number labels it: it ends with a colon (``Fax:``) or is a
+    definition term or header cell (``<dt>Zentrale</dt><dd>…</dd>``)."""
+    if line.rstrip().endswith(":"):
+        return True
+    element: Element | None = document.element_at(start)
+    for _ in range(3):
+        if element is None:
+            return False
+        if element.tag in _LABEL_TAGS:
+            return True
+        element = element.parent
+    return False
 
 
 def extract_page(
@@ -98,9 +115,10 @@ def extract_page(
         earlier = bisect.bisect_right(phone_ends, item.offset)
         since = max(line_start, phone_ends[earlier - 1]) if earlier else line_start
         before = text[since : item.offset]
-        label = phone_label(
-            before, text[end : end + 30], text[previous_line_start : max(line_start - 1, 0)]
-        )
+        above = text[previous_line_start : max(line_start - 1, 0)]
+        if not _label_line(document, above, previous_line_start):
+            above = ""  # a job title above the number in a card ("Support") is no label
+        label = phone_label(before, text[end : end + 30], above)
         if label in COMPANY_LABELS:
             owner = None  # a switchboard, support or fax line is the company's
         elif owner is None and label in (None, "office") and item.element.in_sectioning:
