@@ -342,3 +342,37 @@ async def test_a_staff_table_lists_the_team_and_one_name_does_not(
     async with provider.db.session() as session:
         patterns = dict(await learned_patterns(session, "kestrel.co.uk"))
     assert patterns == {"f.last": 1}  # o.smith@ in Oliver Smith's row; info@ teaches nothing
+
+
+async def test_a_profile_page_left_unread_by_the_crawl_is_read_for_its_person(
+    provider: WebsiteProvider, dns_zone: LoopbackDns, web: LoopbackWeb
+) -> None:
+    """A team page linking one profile page per person (each with the person's direct line)
+    has more people than the crawl's page budget: the lookup reads the person's own page, once,
+    and nobody else's."""
+    people = [(f"Person{chr(65 + i)}", f"Surname{chr(65 + i)}") for i in range(12)]
+    cards = "".join(
+        f'<li><a href="/team/{first.lower()}">{first} {last}</a></li>' for first, last in people
+    )
+    pages: dict[str, Any] = {"/": '<a href="/team">Team</a>', "/team": f"<ul>{cards}</ul>"}
+    for i, (first, last) in enumerate(people):
+        pages[f"/team/{first.lower()}"] = (
+            f'<html lang="en"><h1>{first} {last}</h1><p>Direct: +1 415 555 01{10 + i}</p>'
+            f"<p>{first.lower()}.{last.lower()}@profiles.test</p></html>"
+        )
+    dns_zone.add_a("profiles.test", "127.0.0.20")
+    web.site("profiles.test", pages)
+    site = await provider.site("profiles.test")
+    unread = [url for url in site.profiles]
+    assert unread and len(site.pages) <= provider.settings.crawl_max_pages
+    last_first, last_last = people[-1]
+    assert any(url.endswith(f"/team/{last_first.lower()}") for url in unread)
+    finding = await _phone(provider, last_first, last_last, "profiles.test")
+    assert finding is not None and (finding.value, finding.kind) == ("+14155550121", "direct")
+    assert web.paths("profiles.test").count(f"/team/{last_first.lower()}") == 1
+    again = await _phone(provider, last_first, last_last, "profiles.test")
+    assert again is not None and again.value == "+14155550121"
+    assert web.paths("profiles.test").count(f"/team/{last_first.lower()}") == 1
+    async with provider.db.session() as session:
+        patterns = dict(await learned_patterns(session, "profiles.test"))
+    assert patterns.get("first.last", 0) >= 1

@@ -56,6 +56,7 @@ from leadsonar.domains.extract import (
     PageFindings,
     extract_page,
     extract_vcard,
+    find_names,
     name_score,
     region_for,
     same_person,
@@ -147,6 +148,9 @@ class SiteCrawl:
             ``None`` (also for a name with no address: no website at all).
         people: the people named on the site's pages (cards, rows, imprint, JSON-LD, vCards),
             each once, in crawl order, as written (``"Hanna Berg"``).
+        profiles: ``{url: name}`` of same-site links whose text is one person's name (a
+            profile page per person) that the crawl's page budget left unread; a lookup for
+            that person reads theirs (:meth:`WebsiteProvider.find_phone`).
         team_page: the URL of the first page that lists the team (at least
             :data:`MIN_TEAM_NAMES` people, or 2 on a page linked as team/people/staff), or
             ``None`` when no page does: then :meth:`listed` cannot say who works there.
@@ -164,6 +168,7 @@ class SiteCrawl:
     failure: str | None = None
     people: list[str] = field(default_factory=list)
     team_page: str | None = None
+    profiles: dict[str, str] = field(default_factory=dict)
     version: int = CRAWL_VERSION
 
     @property
@@ -298,6 +303,7 @@ async def crawl_site(http: SafeHttp, domain: str) -> SiteCrawl:
             site.pages.append(url)
             if page.ok and page.text:
                 _enqueue(queue, _read(page, site, score), site)
+    site.profiles = {u: n for u, n in site.profiles.items() if u not in site.pages}
     return site
 
 
@@ -384,6 +390,9 @@ def _enqueue(queue: dict[str, int], findings: PageFindings, site: SiteCrawl) -> 
             continue
         if urlsplit(url).path.lower().endswith(_SKIP_SUFFIXES):
             continue
+        named = find_names(text)
+        if len(named) == 1 and named[0][0] == text.strip():
+            site.profiles.setdefault(url, named[0][0])  # a link that is a person's name
         score = page_score(url, text)
         if score:
             queue[url] = max(queue.get(url, 0), score)
@@ -439,6 +448,7 @@ class WebsiteProvider:
         self.db = db
         self.http = http
         self._crawls: dict[str, asyncio.Task[SiteCrawl]] = {}
+        self._profile_locks: dict[str, asyncio.Lock] = {}
 
     def status_detail(self) -> str | None:
         return None
@@ -474,17 +484,56 @@ class WebsiteProvider:
 
     async def _crawl_and_store(self, domain: str) -> SiteCrawl:
         site = await crawl_site(self.http, domain)
+        await self._store(site, site.emails)
+        return site
+
+    async def _store(self, site: SiteCrawl, learn_from: list[dict[str, Any]]) -> None:
+        """Store the crawl in ``domain_facts`` and learn from the addresses ``learn_from``."""
         async with self.db.session() as session:
             now = datetime.now(UTC)
             await upsert(
                 session,
                 DomainFacts,
-                {"domain": domain, "crawl": asdict(site), "crawled_at": now},
+                {"domain": site.domain, "crawl": asdict(site), "crawled_at": now},
                 keys=["domain"],
                 update={"crawl": asdict(site), "crawled_at": now},
             )
-            for email in site.emails:
-                await self._learn(session, domain, email, site)
+            for email in learn_from:
+                await self._learn(session, site.domain, email, site)
+
+    async def _with_profile(self, site: SiteCrawl, person: Person) -> SiteCrawl:
+        """Read the person's own profile page when the crawl found a link named for them but
+        its page budget left it unread (one page, same fetcher and rules as the crawl); the
+        site's stored crawl is updated. Returns the (possibly updated) site."""
+        url = next(
+            (
+                u
+                for u, name in site.profiles.items()
+                if name_score(person.first_name, person.last_name, name) >= NAME_MATCH_THRESHOLD
+            ),
+            None,
+        )
+        if url is None:
+            return site
+        lock = self._profile_locks.setdefault(site.domain, asyncio.Lock())
+        async with lock:
+            async with self.db.session() as session:
+                facts = await session.get(DomainFacts, site.domain)
+                stored = SiteCrawl.from_json(facts.crawl) if facts and facts.crawl else None
+            if stored is not None and url not in stored.profiles:
+                return stored  # another lookup read it meanwhile
+            before = {e["address"] for e in site.emails}
+            try:
+                async with self.http.crawl(max_pages=1) as crawl:
+                    page = await crawl.fetch(url)
+            except FetchError as error:
+                log.info("website %s: profile %s: %s", site.domain, url, error.reason)
+                page = None
+            site.profiles.pop(url, None)
+            site.pages.append(url)
+            if page is not None and page.ok and page.text:
+                _read(page, site, TEAM_PAGE_SCORE)
+            await self._store(site, [e for e in site.emails if e["address"] not in before])
         return site
 
     @staticmethod
@@ -529,6 +578,7 @@ class WebsiteProvider:
         site = await self._site_for(company)
         if site is None:
             return None
+        site = await self._with_profile(site, person)
         best: tuple[float, dict[str, Any]] | None = None
         for email in site.emails:
             local = str(email["address"]).partition("@")[0]
@@ -563,6 +613,7 @@ class WebsiteProvider:
         site = await self._site_for(company)
         if site is None:
             return None
+        site = await self._with_profile(site, person)
         own = [
             (name_score(person.first_name, person.last_name, phone["owner"]), phone)
             for phone in site.phones
