@@ -623,8 +623,15 @@ class WebsiteProvider:
         main = _main_line(site)
         if own:
             # the best name match first (the full name before an initial), then an explicitly
-            # direct line, then page order
-            _, phone = min(own, key=lambda sp: (-sp[0], sp[1].get("label") != "direct"))
+            # direct line, then a desk line before a mobile, then page order
+            _, phone = min(
+                own,
+                key=lambda sp: (
+                    -sp[0],
+                    sp[1].get("label") != "direct",
+                    bool(sp[1].get("mobile")),
+                ),
+            )
             evidence = {"page": phone["page"], "name": phone["owner"]}
             if main is not None and main["value"] != phone["value"]:
                 evidence["company_phone"] = main["value"].split(";", 1)[0]
