@@ -376,3 +376,23 @@ async def test_a_profile_page_left_unread_by_the_crawl_is_read_for_its_person(
     async with provider.db.session() as session:
         patterns = dict(await learned_patterns(session, "profiles.test"))
     assert patterns.get("first.last", 0) >= 1
+
+
+async def test_namesakes_numbers_are_told_apart_by_a_middle_initial_or_not_given(
+    provider: WebsiteProvider, dns_zone: LoopbackDns, web: LoopbackWeb
+) -> None:
+    """Two listed Daniel Moreaus: "Daniel J." gets his own line; a plain "Daniel Moreau"
+    cannot be told apart and gets no direct dial (the switchboard stays the company's)."""
+    team = """<html lang="en"><div class="team">
+    <div class="card"><h3>Daniel J. Moreau</h3><p>Sales</p><p>+1 415 555 0161</p></div>
+    <div class="card"><h3>Daniel Moreau</h3><p>Finance</p><p>+1 415 555 0162</p></div>
+    <div class="card"><h3>Sarah K. Lin</h3><p>+1 415 555 0163</p></div></div>
+    <footer>+1 415 555 0100</footer>"""
+    dns_zone.add_a("moreau.test", "127.0.0.20")
+    web.site("moreau.test", {"/": '<a href="/team">Team</a>', "/team": team})
+    daniel_j = await _phone(provider, "Daniel J.", "Moreau", "moreau.test")
+    assert daniel_j is not None and (daniel_j.value, daniel_j.kind) == ("+14155550161", "direct")
+    plain = await _phone(provider, "Daniel", "Moreau", "moreau.test")
+    assert plain is not None and (plain.value, plain.kind) == ("+14155550100", "office")
+    sarah = await _phone(provider, "Sarah", "Lin", "moreau.test")
+    assert sarah is not None and sarah.value == "+14155550163"  # one Sarah Lin: hers

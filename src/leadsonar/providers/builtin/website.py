@@ -620,6 +620,7 @@ class WebsiteProvider:
             if phone.get("owner") and phone.get("label") not in _COMPANY_LINES
         ]
         own = [(score, phone) for score, phone in own if score >= NAME_MATCH_THRESHOLD]
+        own = _one_person(person, own)
         main = _main_line(site)
         if own:
             # the best name match first (the full name before an initial), then an explicitly
@@ -657,6 +658,66 @@ class WebsiteProvider:
             kind="office",
             evidence={"page": main["page"], "line": "main"},
         )
+
+
+_HONORIFIC_WORDS = frozenset("dr prof mr mrs ms mme mlle herr frau sir dipl ing".split())
+
+
+def _name_parts(name: str) -> tuple[set[str], set[str]]:
+    """A listed name's full words and initials, folded, honorifics dropped."""
+    words = [anyascii(w).strip(".,").lower() for w in name.split()]
+    words = [w for w in words if w and w not in _HONORIFIC_WORDS]
+    return {w for w in words if len(w) > 1}, {w for w in words if len(w) == 1}
+
+
+def _same_listed(one: str, other: str) -> bool:
+    """Whether two owners' names are one person as listed: ``"Dr. Li WAGNER"`` = ``"Wagner
+    Li"``, ``"J. Großmann"`` = ``"Jörg Großmann"``, but ``"Daniel J. Moreau"`` is not
+    ``"Daniel Moreau"`` (a middle initial tells namesakes apart)."""
+    (wa, ia), (wb, ib) = _name_parts(one), _name_parts(other)
+    if wa == wb:
+        return ia == ib
+    for (small, small_initials), (big, big_initials) in (
+        ((wa, ia), (wb, ib)),
+        ((wb, ib), (wa, ia)),
+    ):
+        if small < big and not big_initials:
+            return {w[0] for w in big - small} == small_initials
+    return False
+
+
+def _people_count(owners: list[str]) -> int:
+    people: list[str] = []
+    for owner in owners:
+        if not any(_same_listed(owner, seen) for seen in people):
+            people.append(owner)
+    return len(people)
+
+
+def _one_person(
+    person: Person, own: list[tuple[float, dict[str, Any]]]
+) -> list[tuple[float, dict[str, Any]]]:
+    """The numbers of the one listed person the query names. When several people match
+    (``Daniel Moreau`` and ``Daniel J. Moreau``), a middle name or initial in the query picks
+    the one with it; if they cannot be told apart, nobody's number is answered (a namesake's
+    direct dial is a wrong answer)."""
+    if _people_count([str(phone["owner"]) for _, phone in own]) <= 1:
+        return own
+    middles = [w.strip(".").lower()[:1] for w in person.first_name.split()[1:] if w.strip(".")]
+    if middles:
+
+        def has_middle(owner: str) -> bool:
+            words = [anyascii(w).strip(".").lower() for w in owner.split()][1:-1]
+            return any(w[:1] == middles[0] for w in words)
+
+        picked = [sp for sp in own if has_middle(str(sp[1]["owner"]))]
+        if picked and _people_count([str(p["owner"]) for _, p in picked]) == 1:
+            return picked
+    note(
+        f"Several people named {person.first_name} {person.last_name} are listed; "
+        "their numbers cannot be told apart."
+    )
+    return []
 
 
 def _main_line(site: SiteCrawl) -> dict[str, Any] | None:
