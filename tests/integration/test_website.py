@@ -396,3 +396,16 @@ async def test_namesakes_numbers_are_told_apart_by_a_middle_initial_or_not_given
     assert plain is not None and (plain.value, plain.kind) == ("+14155550100", "office")
     sarah = await _phone(provider, "Sarah", "Lin", "moreau.test")
     assert sarah is not None and sarah.value == "+14155550163"  # one Sarah Lin: hers
+
+
+async def test_namesakes_published_addresses_follow_the_same_rule(
+    provider: WebsiteProvider, dns_zone: LoopbackDns, web: LoopbackWeb
+) -> None:
+    team = """<html lang="en"><div class="team">
+    <div class="card"><h3>Daniel J. Moreau</h3><p>daniel.j.moreau@moreau2.test</p></div>
+    <div class="card"><h3>Daniel Moreau</h3><p>daniel.moreau@moreau2.test</p></div></div>"""
+    dns_zone.add_a("moreau2.test", "127.0.0.20")
+    web.site("moreau2.test", {"/": '<a href="/team">Team</a>', "/team": team})
+    found = await provider.find_email(Person("Daniel J.", "Moreau"), Company("moreau2.test"))
+    assert found is not None and found.value == "daniel.j.moreau@moreau2.test"
+    assert await provider.find_email(Person("Daniel", "Moreau"), Company("moreau2.test")) is None

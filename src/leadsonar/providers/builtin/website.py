@@ -579,7 +579,8 @@ class WebsiteProvider:
         if site is None:
             return None
         site = await self._with_profile(site, person)
-        best: tuple[float, dict[str, Any]] | None = None
+        owned: list[tuple[float, dict[str, Any]]] = []
+        spelled_only: list[tuple[float, dict[str, Any]]] = []
         for email in site.emails:
             local = str(email["address"]).partition("@")[0]
             if is_role_local_part(local):
@@ -587,13 +588,17 @@ class WebsiteProvider:
             owner = email.get("owner")
             if owner:
                 score = name_score(person.first_name, person.last_name, owner)
-            else:
-                # no name beside it: the local part must spell the surname and the given name
-                # or its initial (first.last, flast …; "last" alone could be anyone's)
-                spelled = infer_patterns(local, person.first_name, person.last_name)
-                score = 90.0 if any("last" in p and p != "last" for p in spelled) else 0.0
-            if score >= NAME_MATCH_THRESHOLD and (best is None or score > best[0]):
-                best = (score, email)
+                if score >= NAME_MATCH_THRESHOLD:
+                    owned.append((score, email))
+                continue
+            # no name beside it: the local part must spell the surname and the given name or
+            # its initial (first.last, flast …; "last" alone could be anyone's)
+            spelled = infer_patterns(local, person.first_name, person.last_name)
+            if any("last" in p and p != "last" for p in spelled):
+                spelled_only.append((90.0, email))
+        # two listed namesakes: only a middle initial tells whose address is whose
+        candidates = _one_person(person, owned) if owned else spelled_only
+        best = max(candidates, key=lambda se: se[0], default=None)
         if best is None:
             if site.pages:
                 note(
