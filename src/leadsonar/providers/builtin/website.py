@@ -81,11 +81,11 @@ from leadsonar.providers.base import (
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     ProviderTimeout,
     ProviderUnavailable,
     Verification,
-    note,
 )
 
 log = logging.getLogger(__name__)
@@ -558,24 +558,26 @@ class WebsiteProvider:
         if parts and infer_patterns(local, *parts):
             await learn_address(session, email["address"], *parts)
 
-    async def _site_for(self, company: Company) -> SiteCrawl | None:
+    async def _site_for(self, company: Company, ctx: LookupContext) -> SiteCrawl | None:
         if not company.domain:
             return None
         site = await self.site(company.domain)
         if site.refused:
-            note(f"The website of {company.domain} was not fetched: {site.refused}")
+            ctx.note(f"The website of {company.domain} was not fetched: {site.refused}")
         elif site.failure and not site.pages:
             # the site is there but did not answer: a passing fault, not "not found" (the
             # waterfall records it and does not cache the miss)
             error = ProviderTimeout if site.failure == "timeout" else ProviderUnavailable
             raise error(f"The website of {company.domain} could not be read: {site.error}")
         elif site.error and not site.pages:
-            note(f"The website of {company.domain} could not be read: {site.error}")
+            ctx.note(f"The website of {company.domain} could not be read: {site.error}")
         return site
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """A published address of ``person`` (see the module's table)."""
-        site = await self._site_for(company)
+        site = await self._site_for(company, ctx)
         if site is None:
             return None
         site = await self._with_profile(site, person)
@@ -597,11 +599,11 @@ class WebsiteProvider:
             if any("last" in p and p != "last" for p in spelled):
                 spelled_only.append((90.0, email))
         # two listed namesakes: only a middle initial tells whose address is whose
-        candidates = _one_person(person, owned) if owned else spelled_only
+        candidates = _one_person(person, owned, ctx) if owned else spelled_only
         best = max(candidates, key=lambda se: se[0], default=None)
         if best is None:
             if site.pages:
-                note(
+                ctx.note(
                     f"The website of {company.domain} publishes no address of "
                     f"{person.first_name} {person.last_name}."
                 )
@@ -613,9 +615,11 @@ class WebsiteProvider:
             evidence={"page": best[1]["page"], "name": best[1].get("owner")},
         )
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The person's own number, else the company's main line (see the module's table)."""
-        site = await self._site_for(company)
+        site = await self._site_for(company, ctx)
         if site is None:
             return None
         site = await self._with_profile(site, person)
@@ -625,7 +629,7 @@ class WebsiteProvider:
             if phone.get("owner") and phone.get("label") not in _COMPANY_LINES
         ]
         own = [(score, phone) for score, phone in own if score >= NAME_MATCH_THRESHOLD]
-        own = _one_person(person, own)
+        own = _one_person(person, own, ctx)
         main = _main_line(site)
         if own:
             # the best name match first (the full name before an initial), then an explicitly
@@ -650,7 +654,7 @@ class WebsiteProvider:
             )
         if main is None:
             if site.pages:
-                note(
+                ctx.note(
                     f"The website of {company.domain} publishes no number of "
                     f"{person.first_name} {person.last_name}."
                 )
@@ -700,7 +704,7 @@ def _people_count(owners: list[str]) -> int:
 
 
 def _one_person(
-    person: Person, own: list[tuple[float, dict[str, Any]]]
+    person: Person, own: list[tuple[float, dict[str, Any]]], ctx: LookupContext
 ) -> list[tuple[float, dict[str, Any]]]:
     """The numbers of the one listed person the query names. When several people match
     (``Daniel Moreau`` and ``Daniel J. Moreau``), a middle name or initial in the query picks
@@ -718,7 +722,7 @@ def _one_person(
         picked = [sp for sp in own if has_middle(str(sp[1]["owner"]))]
         if picked and _people_count([str(p["owner"]) for _, p in picked]) == 1:
             return picked
-    note(
+    ctx.note(
         f"Several people named {person.first_name} {person.last_name} are listed; "
         "their numbers cannot be told apart."
     )
