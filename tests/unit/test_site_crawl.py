@@ -84,3 +84,12 @@ def test_one_persons_number_on_two_pages_in_two_spellings_stays_theirs() -> None
     assert [(p["value"], p["owner"]) for p in site.phones] == [("+14155550142", "Li Wagner")]
     site = crawl(("/team", team, 6), ("/team/li-kowalczyk", other, 6))
     assert [(p["value"], p["owner"]) for p in site.phones] == [("+14155550142", None)]
+
+
+def test_role_addresses_in_the_field_s_languages_are_roles() -> None:
+    """Issue 8 §4: a role address teaches no pattern (and is never a person's)."""
+    from leadsonar.domains.candidates import is_role_local_part
+
+    roles = "info sales kontakt zentrale vertrieb rh ventes accueil hallo welcome anfrage".split()
+    assert [r for r in roles if not is_role_local_part(r)] == []
+    assert not any(is_role_local_part(p) for p in ("anna", "kowalczyk", "li.wagner", "roth"))

@@ -74,6 +74,8 @@ _ROLE_WORDS = frozenset(
     rechnung vertrieb verwaltung accueil bonjour commercial compta comptabilite facturation
     recrutement contacto empleo facturacion hola prensa soporte ventas amministrazione
     commerciale contatti vendite klantenservice verkoop
+    anfrage bestellung einkauf hallo kundenservice redaktion reservierung sekretariat zentrale
+    achats direction rh secretariat ventes welcome hotline newsroom order servicedesk
     """.split()
 )
 
