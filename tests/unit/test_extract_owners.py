@@ -172,3 +172,10 @@ def test_a_job_title_line_above_the_number_is_no_label_but_a_term_is() -> None:
         "+14155550101": (None, "fax"),
         "+14155550100": (None, "main"),
     }
+
+
+def test_an_imprints_numbers_are_the_companys_unless_on_a_names_line() -> None:
+    html = """<html lang="en"><head><title>Legal notice</title></head><div class="content">
+    <p>Acme LLC</p><p>CEO: John Smith</p><p>Phone: +1 415 555 0100</p>
+    <p>Press: Jane Fox +1 415 555 0144</p></div>"""
+    assert owners(html) == {"+14155550100": (None, None), "+14155550144": ("Jane Fox", None)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 from leadsonar.domains.candidates import is_role_local_part
@@ -26,6 +27,11 @@ from leadsonar.domains.extract.structured import (
 )
 from leadsonar.kit.phones import Phone, parse_phone
 
+_IMPRINT = re.compile(
+    r"impressum|imprint|legal[-_ ]?notice|mentions[-_ ]?l[ée]gales|aviso[-_ ]?legal"
+    r"|note[-_ ]?legali",
+    re.IGNORECASE,
+)
 _LABEL_TAGS = frozenset({"dt", "th", "label"})
 
 
@@ -63,6 +69,10 @@ def extract_page(
     text = document.text
     region = region_for(domain or urlsplit(url).hostname, document.lang or lang)
     names = people_in(text, find_names(text))
+    if _IMPRINT.search(urlsplit(url).path) or _IMPRINT.search(document.title or ""):
+        # a legal notice names its representatives; its numbers are the company's unless
+        # printed on the very line of a name
+        names = [replace(n, legal=True) for n in names]
 
     items = list(document.items)
     for address, offset in find_emails(text):
