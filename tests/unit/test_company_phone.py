@@ -91,7 +91,7 @@ async def test_a_provider_calling_the_known_switchboard_a_direct_dial_is_not_ans
     assert result.finding is None and result.company_phone == SWITCHBOARD
 
 
-def test_type_is_direct_or_mobile_from_the_range_when_the_source_gives_neither() -> None:
+async def test_type_is_direct_or_mobile_from_the_range_when_the_source_gives_neither() -> None:
     from leadsonar.lookup.service import phone_type
 
     untyped = Finding(value="+447700900123", confidence=Confidence.MEDIUM)
