@@ -54,6 +54,7 @@ from leadsonar.domains.candidates import infer_patterns, is_role_local_part
 from leadsonar.domains.extract import (
     NAME_MATCH_THRESHOLD,
     PageFindings,
+    distinct_people,
     extract_page,
     extract_vcard,
     find_names,
@@ -198,6 +199,7 @@ class SiteCrawl:
             parts = split_name(name)
             if parts and infer_patterns(local_part, *parts):
                 fits.append(name)
+        fits = distinct_people(fits)  # "Anna Roth" and "ANNA ROTH" are one person
         return fits[0] if len(fits) == 1 else None
 
     @classmethod
