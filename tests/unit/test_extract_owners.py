@@ -179,3 +179,16 @@ def test_an_imprints_numbers_are_the_companys_unless_on_a_names_line() -> None:
     <p>Acme LLC</p><p>CEO: John Smith</p><p>Phone: +1 415 555 0100</p>
     <p>Press: Jane Fox +1 415 555 0144</p></div>"""
     assert owners(html) == {"+14155550100": (None, None), "+14155550144": ("Jane Fox", None)}
+
+
+def test_a_portrait_whose_alt_text_is_the_name_names_its_card() -> None:
+    html = """<html lang="en">
+    <div class="card"><img src="li.jpg" alt="Li Wagner"><p>Sales</p><p>+1 415 555 0142</p></div>
+    <div class="card"><img src="kw.jpg" alt="Li Kowalczyk"><p>Engineering</p></div>
+    <div class="card"><img src="logo.png" alt="Acme logo"><p>+1 415 555 0100</p></div>"""
+    page = extract_page(html, "https://acme.com/team", domain="acme.com")
+    assert {p.value: p.owner for p in page.phones} == {
+        "+14155550142": "Li Wagner",
+        "+14155550100": None,
+    }
+    assert page.names == ["Li Wagner", "Li Kowalczyk"]

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from leadsonar.domains.extract.emails import decode_cfemail, mailto_addresses
+from leadsonar.domains.extract.names import find_names
 
 BLOCKS = frozenset(
     """address article aside blockquote body caption dd details dialog div dl dt fieldset
@@ -179,6 +180,9 @@ class _Builder:
                 self.brk(element)
                 continue
             self.cloudflare(attributes, element)
+            if tag == "img":
+                self.portrait(attributes.get("alt", ""), element)
+                continue
             children = list(node.iter(include_text=True))
             if depth >= MAX_DEPTH:
                 self.text_node(node.text(separator=" "), element)
@@ -199,6 +203,16 @@ class _Builder:
                 self.link(attributes.get("href", "").strip(), child)
             stack.append((None, child, -1))
             stack.extend((c, child, depth + 1) for c in reversed(children))
+
+    def portrait(self, alt: str, element: Element) -> None:
+        """A photo whose ``alt`` text is exactly a person's name names its card: the name is
+        laid out as a line of its own (any other ``alt`` text adds nothing)."""
+        alt = _SPACE.sub(" ", alt).strip()
+        named = find_names(alt) if 3 <= len(alt) <= 60 else []
+        if len(named) == 1 and named[0][0] == alt:
+            self.brk(element)
+            self.text_node(alt, element)
+            self.brk(element)
 
     def leave(self, element: Element) -> None:
         element.end = self.length

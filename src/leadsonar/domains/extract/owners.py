@@ -87,6 +87,8 @@ def _in_sibling_card(
         return False
     if block.tag in CELLS or "\n" not in text[block.start : block.end].strip("\n"):
         return False  # a heading, a cell, a one-line block: a label for what follows
+    if block.tag == child.tag and block.marks == child.marks:
+        return True  # a card among cards of the same kind: its name stays in it
     return any(block.start <= other < block.end for other in item_offsets if other != offset)
 
 
