@@ -58,3 +58,10 @@ def test_same_person_across_spellings_but_not_namesakes() -> None:
         "Li Wagner",
         "Li Kowalczyk",
     ]
+
+
+def test_a_middle_initial_is_not_a_given_name() -> None:
+    """ "Sue K. Silva" is not Karl Silva; "J. Großmann" may be Jörg Großmann."""
+    assert name_score("Karl", "Silva", "Sue K. Silva") == 0.0
+    assert name_score("Sue", "Silva", "Sue K. Silva") == 100.0
+    assert name_score("Jörg", "Großmann", "J. Großmann") > 0

@@ -84,7 +84,7 @@ def test_one_number_in_several_cards_is_the_companys() -> None:
     <div class="card"><h3>Amy Ng</h3><p>+1 415 555 0100</p></div>
     <div class="card"><h3>Ben Ode</h3><p>+1 415 555 0100</p></div>
     <div class="card"><h3>Cy Pratt</h3><p>+1 415 555 0100</p><p>Direct +1 415 555 0188</p></div>"""
-    assert owners(html) == {"+14155550100": (None, None), "+14155550188": ("Cy Pratt", "direct")}
+    assert owners(html) == {"+14155550100": (None, "main"), "+14155550188": ("Cy Pratt", "direct")}
 
 
 def test_name_below_the_number_in_its_card_and_names_in_capitals() -> None:
@@ -192,3 +192,26 @@ def test_a_portrait_whose_alt_text_is_the_name_names_its_card() -> None:
         "+14155550100": None,
     }
     assert page.names == ["Li Wagner", "Li Kowalczyk"]
+
+
+@pytest.mark.parametrize(
+    "people",
+    [
+        '<div class="c"><h3>Emma Berg</h3><p>Engineer</p><p>+49 30 1234567-0</p></div>'
+        '<div class="c"><h3>Nia Lam</h3><p>Tel. +49 30 1234567-214</p></div>',
+        "<table><tr><th>First name</th><th>Last name</th><th>Direct</th></tr>"
+        "<tr><td>Emma</td><td>Berg</td><td>+49 30 1234567-0</td></tr>"
+        "<tr><td>Nia</td><td>Lam</td><td>+49 30 1234567-214</td></tr></table>",
+        '<div class="h-card"><span class="p-name">Emma Berg</span> '
+        '<a class="p-tel" href="tel:+493012345670">+49 30 1234567-0</a></div>'
+        '<div class="h-card"><span class="p-name">Nia Lam</span> '
+        '<span class="p-tel">+49 30 1234567-214</span></div>',
+    ],
+)
+def test_the_switchboard_in_one_card_and_again_on_its_own_is_the_companys(people: str) -> None:
+    """A person without a direct line whose card shows the switchboard, which the page prints
+    once more with nobody's name ("Call us"): the company's, not Emma's direct dial."""
+    html = f'<html lang="de">{people}<p>Rufen Sie uns an: +49 30 1234567-0</p>'
+    found = owners(html, "acme.de")
+    assert found["+493012345670"] == (None, "main")
+    assert found["+49301234567214"][0] == "Nia Lam"

@@ -260,8 +260,9 @@ def name_score(first: str, last: str, candidate: str) -> float:
     others = [i for i in range(len(seen)) if i != last_at]
     if any(same(firsts[0], seen_variants[i]) for i in others):
         return 100.0
-    initials = {_fold(seen[i])[:1] for i in others if len(seen[i]) == 1}
-    if _fold(firsts[0])[:1] in initials:
+    # the given name written as an initial ("J. Großmann", "DUPONT M."); a middle initial
+    # after another given name ("Sue K. Silva") is not Karl Silva's
+    if others and len(seen[others[0]]) == 1 and _fold(seen[others[0]])[:1] == _fold(firsts[0])[:1]:
         return INITIAL_MATCH_SCORE
     return 0.0
 

@@ -9,6 +9,7 @@ MAX_OWNER_DISTANCE = 300  # characters between a name and an item it owns, at mo
 MAX_FOLLOWING_DISTANCE = 120  # … when the name comes after the item
 MAX_CLIMB = 6  # element levels searched above an item for its owner's name
 CARD_MAX_CHARS = 600  # a block this short holding one person's name is that person's card
+_CARD_MARKS = frozenset({"h-card", "vcard"})
 _PAGE_LEVEL = frozenset({"#root", "html", "body", "main"})
 
 
@@ -85,6 +86,8 @@ def _in_sibling_card(
         return True
     if block.tag not in BLOCKS and block.tag not in CELLS:
         return False
+    if block.marks & _CARD_MARKS:
+        return True  # a microformat card (h-card, vcard) is its person's alone
     if block.tag in CELLS or "\n" not in text[block.start : block.end].strip("\n"):
         return False  # a heading, a cell, a one-line block: a label for what follows
     if block.tag == child.tag and block.marks == child.marks:

@@ -27,6 +27,58 @@ from leadsonar.domains.extract.structured import (
 )
 from leadsonar.kit.phones import Phone, parse_phone
 
+# sources that name the owner outright: structured data and tables read by their header row
+_STRUCTURED = frozenset({"json-ld", "vcard", "markup", "table"})
+_VISIBLE_STRUCTURED = frozenset({"markup", "table"})  # also printed in the page's text
+
+
+def merge_phones(occurrences: list[PhoneFinding]) -> list[PhoneFinding]:
+    """Each number once, in page order, from every place it is printed or stated.
+
+    The owner stated by structured data (JSON-LD, h-card, microdata, a table's person column)
+    outranks the text's, and then only structured labels count (a job title beside the number
+    in the card's text is no label); else the first label seen is kept. A number is the
+    company's (no owner; labelled ``main`` unless ``fax`` or ``support``) when a label says
+    fax, support or main, when several people own it, or when it is printed once more than the
+    cards and rows that own it, with nobody's name (the "Call us" line repeating the number
+    shown in one card) and no JSON-LD or vCard says whose it is.
+    """
+    grouped: dict[str, list[PhoneFinding]] = {}
+    for found in occurrences:
+        grouped.setdefault(found.value, []).append(found)
+    merged = []
+    for value, seen in grouped.items():
+        stated = [f for f in seen if f.owner and f.source in _STRUCTURED]
+        labelled = [f for f in seen if f.source in _STRUCTURED] if stated else seen
+        labels = [f.label for f in labelled if f.label]
+        company = next((label for label in labels if label in COMPANY_LABELS), None)
+        owners = distinct_people([f.owner for f in stated] or [f.owner for f in seen if f.owner])
+        printed = [f for f in seen if f.source not in _STRUCTURED]
+        visible_cards = sum(1 for f in stated if f.source in _VISIBLE_STRUCTURED)
+        owned_prints = sum(1 for f in printed if f.owner)
+        declared = any(f.source not in _VISIBLE_STRUCTURED for f in stated)  # JSON-LD, vCard
+        loose = (
+            not declared
+            and any(f.owner is None for f in printed)
+            and len(printed) > max(visible_cards, owned_prints)
+        )
+        if company or len(owners) > 1 or (owners and loose):
+            label = company or "main"
+            merged.append(PhoneFinding(value, label, None, seen[0].mobile, seen[0].source))
+            continue
+        source = next((f.source for f in seen if f.owner), seen[0].source)
+        merged.append(
+            PhoneFinding(
+                value,
+                labels[0] if labels else None,
+                owners[0] if owners else None,
+                seen[0].mobile,
+                source,
+            )
+        )
+    return merged
+
+
 _IMPRINT = re.compile(
     r"impressum|imprint|legal[-_ ]?notice|mentions[-_ ]?l[ée]gales|aviso[-_ ]?legal"
     r"|note[-_ ]?legali",
@@ -97,8 +149,7 @@ def extract_page(
         lang=document.lang,
     )
     emails: dict[str, EmailFinding] = {}
-    phones: dict[str, PhoneFinding] = {}
-    phone_owners: dict[str, set[str]] = {}
+    occurrences: list[PhoneFinding] = []  # every number each time it is printed
     for item in items:
         owner = owner_of(
             text, names, item.offset, item.element, offsets[item.kind], name_elements, all_offsets
@@ -116,6 +167,12 @@ def extract_page(
                 continue
             value = phone_value(phone)
             end = item.offset
+            link = item.element
+            if any(
+                link.start <= start < max(link.end, link.start + 1) and phone_value(p) == value
+                for p, start, _ in phone_hits
+            ):
+                continue  # the link's own text prints the number: one printing, read there
         else:
             phone, end = phone_texts[item.offset]
             value = item.value
@@ -133,28 +190,7 @@ def extract_page(
             owner = None  # a switchboard, support or fax line is the company's
         elif owner is None and label in (None, "office") and item.element.in_sectioning:
             label = "main"  # nobody's number in the page's footer or header: the company's line
-        if owner:
-            phone_owners.setdefault(value, set()).add(owner)
-        seen_phone = phones.get(value)
-        found = PhoneFinding(value, label, owner, phone.mobile, item.source)
-        if seen_phone is None:
-            phones[value] = found
-        elif (seen_phone.owner is None and owner) or (seen_phone.label is None and label):
-            merged = seen_phone.label or label
-            if label in COMPANY_LABELS:
-                merged = label  # also printed as the company's line: never a person's
-            phones[value] = PhoneFinding(
-                value,
-                merged,
-                None if merged in COMPANY_LABELS else seen_phone.owner or owner,
-                phone.mobile,
-                seen_phone.source,
-            )
-    for value, owners in phone_owners.items():
-        if len(distinct_people(owners)) > 1:  # in several people's cards: the company's line
-            shared = phones[value]
-            label = shared.label if shared.label != "direct" else None
-            phones[value] = PhoneFinding(value, label, None, shared.mobile, shared.source)
+        occurrences.append(PhoneFinding(value, label, owner, phone.mobile, item.source))
 
     for found_emails, found_phones, found_names in (
         jsonld_findings(document.jsonld, region),
@@ -165,13 +201,10 @@ def extract_page(
         for email in found_emails:
             if email.address not in emails or email.owner:
                 emails[email.address] = email
-        for found_phone in found_phones:
-            seen_phone = phones.get(found_phone.value)
-            if seen_phone is None or found_phone.owner or found_phone.label in COMPANY_LABELS:
-                phones[found_phone.value] = found_phone
+        occurrences.extend(found_phones)
         findings.names.extend(n for n in found_names if n not in findings.names)
     findings.emails = list(emails.values())
-    findings.phones = list(phones.values())
+    findings.phones = merge_phones(occurrences)
 
     for href, start, end in document.links:
         if not href or href.lower().startswith(("mailto:", "tel:", "javascript:", "#")):
