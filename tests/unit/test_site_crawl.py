@@ -93,3 +93,12 @@ def test_role_addresses_in_the_field_s_languages_are_roles() -> None:
     roles = "info sales kontakt zentrale vertrieb rh ventes accueil hallo welcome anfrage".split()
     assert [r for r in roles if not is_role_local_part(r)] == []
     assert not any(is_role_local_part(p) for p in ("anna", "kowalczyk", "li.wagner", "roth"))
+
+
+def test_a_number_owned_on_one_page_and_nobodys_on_another_is_the_companys() -> None:
+    team = """<html lang="en"><div class="c"><h3>Jane Fox</h3><p>+1 415 555 0100</p></div>
+    <div class="c"><h3>Ben Ode</h3><p>+1 415 555 0142</p></div>"""
+    contact = '<html lang="en"><h1>Contact</h1><p>Call us: +1 415 555 0100</p>'
+    site = crawl(("/team", team, 6), ("/contact", contact, 5))
+    lines = {p["value"]: (p["owner"], p["label"]) for p in site.phones}
+    assert lines == {"+14155550100": (None, "main"), "+14155550142": ("Ben Ode", None)}

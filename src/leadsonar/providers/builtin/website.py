@@ -138,8 +138,9 @@ class SiteCrawl:
         domain: the company's domain (A-label).
         pages: URLs fetched, in order (robots.txt apart).
         emails: ``{"address", "owner", "page"}`` each address once.
-        phones: ``{"value", "label", "owner", "mobile", "page", "pages"}`` each number once;
-            ``pages`` counts the pages it was seen on.
+        phones: ``{"value", "label", "owner", "owners", "mobile", "page", "pages", "loose"}``
+            each number once; ``pages`` counts the pages it was seen on, ``loose`` says it was
+            printed with nobody's name on one of them (then it is no one's: the company's).
         title: the home page's ``<title>``; ``site_name`` its ``og:site_name``; ``lang`` its
             ``lang``, the language of pages that state none (for the phone region).
         refused: why the site was refused (SSRF rules), or ``None``.
@@ -243,9 +244,11 @@ class SiteCrawl:
                     "mobile": phone.mobile,
                     "page": url,
                     "pages": 1,
+                    "loose": phone.owner is None,
                 }
                 continue
             known["pages"] += 1
+            known["loose"] = known.get("loose", False) or phone.owner is None
             if phone.label in _COMPANY_LINES:
                 known["label"] = phone.label  # printed as the company's line somewhere
             known["label"] = known["label"] or phone.label
@@ -257,6 +260,11 @@ class SiteCrawl:
             if len(phone["owners"]) > 1:  # one number for several people: a switchboard
                 phone["owner"] = None
                 phone["label"] = phone["label"] if phone["label"] != "direct" else None
+            elif phone["owners"] and phone.get("loose"):
+                # a person's number on one page, printed with nobody's name on another: the
+                # company's line shown in one card ("Call us" on the contact page)
+                phone["owner"] = None
+                phone["label"] = phone["label"] if phone["label"] in _COMPANY_LINES else "main"
             if phone["label"] in _COMPANY_LINES:
                 phone["owner"] = None
         self.phones = list(phones.values())
