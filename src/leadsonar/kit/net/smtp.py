@@ -98,9 +98,11 @@ _FULL_WORDS = re.compile(
     r"|exceeded storage allocation"
 )
 _GREYLISTED = re.compile(r"gr[ae]y\s?list")
-# "retry in 300 s", "try again in 5 minutes", "please retry after 60 seconds", "wait 2 min"
+# "retry in 300 s", "try again in 5 minutes", "please retry after 60 seconds", "wait 2 min",
+# "greylisted for 5 minutes"
 _RETRY_HINT = re.compile(
-    r"(?:retry|try again|resend|wait)\D{0,24}?(?:in|after|for)?\s*(\d+(?:\.\d+)?)\s*"
+    r"(?:retry|try again|resend|wait|gr[ae]ylist(?:ed|ing)?)"
+    r"\D{0,24}?(?:in|after|for)?\s*(\d+(?:\.\d+)?)\s*"
     r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)\b"
 )
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0}

@@ -56,22 +56,26 @@ class ListedPeople:
         ``["Daniel Moreau"]`` for ``daniel.moreau`` when Daniel J. Moreau is asked and the
         site lists both)."""
         mine = set(self._matches(person))
+        plain = not _middle(person.first_name, person.last_name)
         return [
             f"{first} {last}"
             for first, last in self.names
-            if (first, last) not in mine and local_part in render(pattern, first, last)
+            if (first, last) not in mine
+            # a listed middle-initial namesake of a plain query has a middle-initial address
+            and not (plain and _middle(first, last) and self._named(person, first, last))
+            and local_part in render(pattern, first, last)
         ]
+
+    @staticmethod
+    def _named(person: Person, first: str, last: str) -> bool:
+        score = name_score(person.first_name, person.last_name, f"{first} {last}")
+        return score >= NAME_MATCH_THRESHOLD
 
     def _matches(self, person: Person) -> list[tuple[str, str]]:
         """The listed names that are ``person``: by name, then by middle initial when the
         query or the names carry one (``Daniel J. Moreau`` is not a listed ``Daniel K.
         Moreau``, and not a listed ``Daniel Moreau`` beside a listed ``Daniel J. Moreau``)."""
-        named = [
-            (first, last)
-            for first, last in self.names
-            if name_score(person.first_name, person.last_name, f"{first} {last}")
-            >= NAME_MATCH_THRESHOLD
-        ]
+        named = [(first, last) for first, last in self.names if self._named(person, first, last)]
         wanted = _middle(person.first_name, person.last_name)
         if not wanted:
             plain = [n for n in named if not _middle(*n)]
@@ -102,7 +106,7 @@ class SiteCrawls(Protocol):
 
 
 def _names(site: Any) -> Iterable[str]:
-    people = getattr(site, "people", None)
+    people = getattr(site, "people", None) or getattr(site, "names", None)
     if people:
         for entry in people:
             name = entry.get("name") if isinstance(entry, dict) else entry

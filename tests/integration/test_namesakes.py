@@ -1,0 +1,149 @@
+"""Issue 8 §3: namesakes and numbered addresses, over HTTP against real loopback DNS and SMTP.
+
+A company with two Daniel Moreaus gives one of them ``daniel.moreau@`` and the other a
+middle-initial form (``daniel.j.moreau@``) or a number (``daniel.moreau2@``). The mail server
+says which mailboxes exist, not whose they are: the prober tries the middle-initial forms first
+when the query carries a middle initial, asks for the numbered sibling of what it finds, and
+never answers ``high`` for an address a colleague may own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from leadsonar.testing.dnsserver import LoopbackDns
+from leadsonar.testing.live import LiveServer
+from leadsonar.testing.smtpserver import SmtpWorld
+from tests.integration.conftest import make_net_settings
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+async def client(
+    dns_zone: LoopbackDns, smtp_world: SmtpWorld, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = make_net_settings(
+        dns_zone,
+        smtp_world,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'namesakes.db'}",
+        rate_limit="1000/second",
+        providers="email=known,smtp;phone=known",
+    )
+    async with LiveServer(settings) as server:
+        key = await server.create_account("namesakes", credits=100)
+        async with httpx.AsyncClient(
+            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        ) as http:
+            yield http
+
+
+def _domain(dns: LoopbackDns, domain: str, ip: str) -> None:
+    dns.add_mx(domain, [(10, f"mx.{domain}")])
+    dns.add_a(f"mx.{domain}", ip)
+
+
+async def _find(client: httpx.AsyncClient, first: str, last: str, domain: str) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/find-email", json={"firstName": first, "lastName": last, "website": domain}
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [("Daniel J.", "Moreau"), ("Daniel J", "Moreau"), ("Daniel", "J. Moreau")],
+)
+async def test_a_middle_initial_finds_the_middle_initial_address_first(
+    client: httpx.AsyncClient,
+    dns_zone: LoopbackDns,
+    smtp_world: SmtpWorld,
+    first: str,
+    last: str,
+) -> None:
+    _domain(dns_zone, "moreau.test", "127.0.0.2")
+    server = await smtp_world.serve(
+        "127.0.0.2", mailboxes={"daniel.moreau@moreau.test", "daniel.j.moreau@moreau.test"}
+    )
+    body = await _find(client, first, last, "moreau.test")
+    assert (body["email"], body["confidence"]) == ("daniel.j.moreau@moreau.test", "high")
+    # The colleague's plain address was never the answer, nor even asked for first.
+    assert server.rcpts[0] == "daniel.j.moreau@moreau.test"
+    assert "daniel.moreau@moreau.test" not in server.rcpts
+
+
+async def test_the_plain_namesake_keeps_the_plain_address(
+    client: httpx.AsyncClient, dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    _domain(dns_zone, "moreau.test", "127.0.0.2")
+    await smtp_world.serve(
+        "127.0.0.2", mailboxes={"daniel.moreau@moreau.test", "daniel.j.moreau@moreau.test"}
+    )
+    body = await _find(client, "Daniel", "Moreau", "moreau.test")
+    assert (body["email"], body["confidence"]) == ("daniel.moreau@moreau.test", "high")
+
+
+@pytest.mark.parametrize(
+    ("mailboxes", "first", "answer"),
+    [
+        # first.last2: the company numbered the second Sarah Kim
+        ({"sarah.kim@kim.test", "sarah.kim2@kim.test"}, "Sarah", "sarah.kim@kim.test"),
+        # the query's middle initial is not in any address: which Sarah is it?
+        ({"sarah.kim@kim.test", "sarah.kim2@kim.test"}, "Sarah K.", "sarah.kim@kim.test"),
+        # flast2
+        ({"skim@kim.test", "skim2@kim.test"}, "Sarah", "skim@kim.test"),
+        # first2 on a first-name domain
+        ({"sarah@kim.test", "sarah2@kim.test"}, "Sarah", "sarah@kim.test"),
+    ],
+)
+async def test_an_address_whose_numbered_sibling_exists_is_never_high(
+    client: httpx.AsyncClient,
+    dns_zone: LoopbackDns,
+    smtp_world: SmtpWorld,
+    mailboxes: set[str],
+    first: str,
+    answer: str,
+) -> None:
+    _domain(dns_zone, "kim.test", "127.0.0.3")
+    server = await smtp_world.serve("127.0.0.3", mailboxes=mailboxes)
+    body = await _find(client, first, "Kim", "kim.test")
+    assert body["email"] == answer
+    assert body["confidence"] == "low"
+    assert body["verification"] == "valid"
+    sibling = answer.replace("@", "2@")
+    assert sibling in server.rcpts
+    assert sibling in body["reason"]
+
+
+async def test_a_numbered_sibling_probe_is_one_rcpt_and_absent_siblings_keep_high(
+    client: httpx.AsyncClient, dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    _domain(dns_zone, "solo.test", "127.0.0.4")
+    server = await smtp_world.serve("127.0.0.4", mailboxes={"lena.berg@solo.test"})
+    body = await _find(client, "Lena", "Berg", "solo.test")
+    assert (body["email"], body["confidence"]) == ("lena.berg@solo.test", "high")
+    assert server.rcpts.count("lena.berg2@solo.test") == 1
+
+
+async def test_a_numbered_namesake_is_not_taught_as_the_domains_pattern(
+    client: httpx.AsyncClient, dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    """An address that may be a colleague's teaches nothing: the next person's candidates
+    still start from the common order, not from a pattern learned off someone else."""
+    _domain(dns_zone, "twins.test", "127.0.0.5")
+    server = await smtp_world.serve(
+        "127.0.0.5",
+        mailboxes={"jsmith@twins.test", "jsmith2@twins.test", "mary.major@twins.test"},
+    )
+    first = await _find(client, "John", "Smith", "twins.test")
+    assert first["confidence"] == "low"
+    before = len(server.rcpts)
+    second = await _find(client, "Mary", "Major", "twins.test")
+    assert (second["email"], second["confidence"]) == ("mary.major@twins.test", "high")
+    assert server.rcpts[before] == "mary.major@twins.test"
