@@ -18,9 +18,12 @@ two people map to this address's form
 … but the company's site lists another person   low         valid
 whose name makes this address (``jsmith@`` and
 a listed Jane Smith)
-… first-name or surname only (``alex@``)        medium if the site lists the person, else
-                                                low; valid
+… first-name or surname only (``alex@``)        medium if the site lists the person, or
+                                                lists nobody and the domain's settled
+                                                pattern is this one; else low; valid
 … off the domain's settled pattern              medium      valid
+… already answered (high/medium) for another    low         valid
+person (``syilmaz@``: Selin, then Şükrü)
 accepted, but the server accepts all (or the    medium when the domain's pattern is
 domain is known to)                             evidenced (≥ 1 identified published or
                                                 imported address, more than any rival
@@ -41,6 +44,8 @@ from __future__ import annotations
 
 import time
 
+from cachetools import TTLCache
+
 from leadsonar.config import Settings
 from leadsonar.domains.candidates import MIDDLE_PATTERNS, Candidate, generate_candidates
 from leadsonar.domains.patterns import domain_evidence, learn_address, popular_patterns
@@ -56,7 +61,7 @@ from leadsonar.providers.base import (
     note,
 )
 from leadsonar.providers.builtin.mailbox import CheckOutcome, MailboxChecker
-from leadsonar.providers.builtin.reprobe import Reprober
+from leadsonar.providers.builtin.reprobe import Reprober, person_key
 from leadsonar.providers.builtin.roster import ListedPeople, Roster
 
 MAX_CANDIDATES = 12  # RCPTs per person at most; mail servers block noisy probers
@@ -71,6 +76,8 @@ INITIAL_PATTERNS = frozenset({"flast", "f.last", "firstl", "lastf", "first.l"})
 FULL_NAME_PATTERNS = frozenset(
     {"first.last", "firstlast", "first_last", "first-last", "last.first", "lastfirst"}
 )
+MAX_OWNERS = 50_000  # verified addresses whose owner this process remembers
+OWNERS_TTL = 7 * 24 * 3600.0  # seconds an address's owner is remembered
 SIBLING_SUFFIX = "2"  # how companies number the second person a pattern maps to
 EXISTS = (RcptVerdict.ACCEPTED, RcptVerdict.FULL)
 GONE = (RcptVerdict.REJECTED, RcptVerdict.DISABLED)
@@ -109,6 +116,11 @@ class SmtpProber:
         self.checker = checker
         self.roster = roster
         self.reprober = Reprober()
+        # address → whom it was answered for (high or medium): a second person the address
+        # would fit (Şükrü after Selin at ``syilmaz@``) is told it may be someone else's.
+        self._owners: TTLCache[str, tuple[str, str, str]] = TTLCache(
+            maxsize=MAX_OWNERS, ttl=OWNERS_TTL
+        )
         self._popular: tuple[float, list[str]] = (0.0, [])
 
     def status_detail(self) -> str | None:
@@ -281,15 +293,23 @@ class SmtpProber:
     ) -> Finding:
         """An address the server accepted on a domain that rejects unknowns, with the
         confidence its ownership allows (issue 8 §3): ``low`` when a numbered sibling exists or
-        another listed person's name makes it, ``medium`` for first-name or surname only
-        addresses of a listed person and for addresses off the domain's settled pattern."""
+        another listed person's name makes it; ``medium`` for addresses off the domain's
+        settled pattern and for first-name or surname only addresses of a listed person (or,
+        where the site lists nobody, on a domain settled on that pattern); ``low`` for other
+        first-name or surname only addresses, which any namesake would have."""
         confidence, reason = Confidence.HIGH, self._doubt(candidate, learned)
         if reason:
             confidence = Confidence.MEDIUM
+        someone_elses = False  # the address may well be a colleague's: it teaches nothing
         if candidate.pattern not in MIDDLE_PATTERNS:
             sibling = await self._sibling(domain, candidate)
             if sibling:
-                confidence, reason = Confidence.LOW, sibling
+                confidence, reason, someone_elses = Confidence.LOW, sibling, True
+        owner = self._owners.get(address)
+        if confidence is not Confidence.LOW and owner not in (None, person_key(domain, person)):
+            # Never name the other person: they may be another account's lookup.
+            confidence, someone_elses = Confidence.LOW, True
+            reason = "This address was verified earlier for another person; it may be theirs."
         if confidence is not Confidence.LOW and (
             candidate.pattern in SHARED_PATTERNS or candidate.pattern in INITIAL_PATTERNS
         ):
@@ -298,10 +318,14 @@ class SmtpProber:
                 listed.others_at(person, candidate.local_part, candidate.pattern) if listed else []
             )
             if others:
-                confidence = Confidence.LOW
+                confidence, someone_elses = Confidence.LOW, True
                 reason = f"{others[0]} is listed at {domain} and has this address's form."
             elif candidate.pattern in SHARED_PATTERNS:
-                if listed is not None and listed.lists(person):
+                if listed is not None and listed.team and not listed.lists(person):
+                    confidence = Confidence.LOW
+                elif (listed is not None and listed.lists(person)) or self._settled_on(
+                    candidate.pattern, learned
+                ):
                     confidence = _at_most(confidence, Confidence.MEDIUM)
                 else:
                     confidence = Confidence.LOW
@@ -316,11 +340,21 @@ class SmtpProber:
             | {"pattern": candidate.pattern}
             | ({"reason": reason} if reason else {}),
         )
-        if confidence is not Confidence.LOW:
-            # A verified address teaches its pattern and spelling, like an imported one.
+        if not someone_elses:
+            if confidence is not Confidence.LOW:
+                self._owners[address] = person_key(domain, person)
+            # A verified address teaches its pattern and spelling, like an imported one (an
+            # ``alex@`` that any Alex would have still shows the domain's pattern).
             async with self.db.session() as session:
                 await learn_address(session, address, person.first_name, person.last_name)
         return found
+
+    @staticmethod
+    def _settled_on(pattern: str, learned: dict[str, int]) -> bool:
+        """Whether ``pattern`` is the domain's settled pattern (:data:`SETTLED_EVIDENCE`
+        addresses, :data:`SETTLED_SHARE` of all seen there)."""
+        count, total = learned.get(pattern, 0), sum(learned.values())
+        return count >= SETTLED_EVIDENCE and count >= SETTLED_SHARE * total
 
     @staticmethod
     def _doubt(candidate: Candidate, learned: dict[str, int]) -> str | None:
