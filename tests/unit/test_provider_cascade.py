@@ -11,6 +11,7 @@ from leadsonar.providers.base import (
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     ProviderAuthError,
     ProviderQuotaExceeded,
@@ -139,7 +140,7 @@ async def test_auto_order_ranks_free_first_then_hit_rate_per_cost() -> None:
     assert flow.registry.auto == {"email"}
     assert [p.name for p in flow.chain("email")] == ["free", "poor", "good", "pricey"]
     for _ in range(4):  # observed: poor never answers, good always does
-        await flow.registry.providers["poor"].find_email(ALEX, NOTION)
+        await flow.registry.providers["poor"].find_email(ALEX, NOTION, LookupContext())
         flow.registry.stats["poor"].record("miss", 0.1, fld="email")
         flow.registry.stats["good"].record("hit", 0.1, fld="email")
     ranked = rank_auto(flow.registry.chain("email"), "email", flow.registry.stats)
@@ -191,7 +192,9 @@ class _Crawl:
         self.started = asyncio.Event()
         self.cancelled = False
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         self.started.set()
         try:
             await asyncio.Event().wait()
@@ -200,7 +203,9 @@ class _Crawl:
             raise
         return None
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         return None
 
     def status_detail(self) -> str | None:
@@ -217,11 +222,15 @@ class _Probe:
     def __init__(self, crawl: _Crawl) -> None:
         self.crawl = crawl
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         await self.crawl.started.wait()
         return Finding(EMAIL, Confidence.HIGH, Verification.VALID, evidence={"rcpts": 1})
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         return None
 
     def status_detail(self) -> str | None:

@@ -35,17 +35,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from leadsonar.providers.base import (
-    LOOKUP_NOTES,
-    PROBE_STATS,
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     ProbeStats,
     Provider,
     ProviderError,
 )
-from leadsonar.providers.health import CALL, CallContext
 from leadsonar.providers.registry import ProviderRegistry, ProviderStats
 from leadsonar.waterfall.cache import LookupCacheStore, cache_key
 from leadsonar.waterfall.usage import UsageBook
@@ -86,7 +84,7 @@ class WaterfallResult:
         sources: independent sources agreeing on the chosen value (0 when not found).
         attempts: every provider considered, in order (skipped ones included).
         probe: SMTP connections and RCPT commands spent.
-        notes: why providers found nothing, in their words (``providers.base.note``).
+        notes: why providers found nothing, in their words (``LookupContext.note``).
         cached: the answer came from the lookup cache (no provider was called).
         provisional: a provider asked to be asked again later (greylisting: ``retryAfter``
             evidence); the answer may change and is not cached.
@@ -258,16 +256,26 @@ class Waterfall:
         return chain
 
     async def run(
-        self, fld: str, person: Person, company: Company, *, bar: Confidence | None = None
+        self,
+        fld: str,
+        person: Person,
+        company: Company,
+        ctx: LookupContext | None = None,
+        *,
+        bar: Confidence | None = None,
     ) -> WaterfallResult:
         """Find ``fld`` (``email`` or ``phone``) for ``person`` at ``company``.
 
         Args:
+            ctx: the lookup's context (account, retry deadline); a fresh one when omitted
+                (tools, tests). Each provider call gets its own :meth:`LookupContext.for_call`
+                view; the notes and SMTP work they leave become the result's.
             bar: stop at the first answer at least this sure (default: the waterfall's).
 
         Never raises for a provider's failure; only cancellation propagates.
         """
         bar = bar or self.bar
+        ctx = ctx if ctx is not None else LookupContext()
         chain = self.chain(fld)
         key = None
         if self.cache is not None and self.cache.enabled:
@@ -276,11 +284,10 @@ class Waterfall:
             if hit is not None:
                 finding, sources, notes = hit
                 return WaterfallResult(finding=finding, sources=sources, cached=True, notes=notes)
-        result = WaterfallResult(finding=None)
+        result = WaterfallResult(finding=None, probe=ctx.probe)
         findings: list[Finding] = []
         paid_for: dict[str, float] = {}  # provider → cost of the findings in hand
         started = time.monotonic()
-        notes_token = LOOKUP_NOTES.set(result.notes)
         try:
             index = 0
             while index < len(chain):
@@ -295,7 +302,7 @@ class Waterfall:
                     while end < len(chain) and cost_of(chain[end], fld) <= 0:
                         end += 1
                     await self._run_free(
-                        chain[index:end], fld, person, company, bar, started, findings, result
+                        chain[index:end], fld, person, company, bar, started, findings, result, ctx
                     )
                     index = end
                     continue
@@ -317,12 +324,12 @@ class Waterfall:
                 budget = self._budget(provider, started, result)
                 if budget is None:
                     continue
-                finding = await self._call(provider, fld, person, company, budget, result)
+                finding = await self._call(provider, fld, person, company, budget, result, ctx)
                 if finding is not None:
                     findings.append(finding)
                     paid_for[finding.provider] = cost
         finally:
-            LOOKUP_NOTES.reset(notes_token)
+            result.notes = ctx.notes  # what the providers said, also when cut short
         result.provisional = any("retryAfter" in f.evidence for f in findings)
         result.finding, result.sources = merge(fld, findings)
         if result.attempts:
@@ -356,6 +363,7 @@ class Waterfall:
         started: float,
         findings: list[Finding],
         result: WaterfallResult,
+        ctx: LookupContext,
     ) -> None:
         """Call free ``providers`` concurrently; add their findings to ``findings`` in chain
         order.
@@ -372,8 +380,10 @@ class Waterfall:
             if budget is None:
                 slots.append(None)
                 continue
-            scratch = WaterfallResult(finding=None, notes=result.notes)
-            task = asyncio.create_task(self._call(provider, fld, person, company, budget, scratch))
+            scratch = WaterfallResult(finding=None)  # this call's attempt, kept for chain order
+            task = asyncio.create_task(
+                self._call(provider, fld, person, company, budget, scratch, ctx)
+            )
             slots.append((provider, scratch, task))
         running = {slot[2] for slot in slots if slot is not None}
         try:
@@ -401,7 +411,6 @@ class Waterfall:
             if slot is None:
                 continue
             provider, scratch, task = slot
-            result.probe.add(scratch.probe)
             if task.cancelled():
                 result.attempts.append(Attempt(provider.name, "skipped", 0.0, "answered"))
                 continue
@@ -418,20 +427,19 @@ class Waterfall:
         company: Company,
         budget: float,
         result: WaterfallResult,
+        lookup: LookupContext,
     ) -> Finding | None:
         name = provider.name
         stats = self.registry.stats[name]
         health = self.registry.health
         method = provider.find_email if fld == "email" else provider.find_phone
         began = time.monotonic()
-        probe = ProbeStats()
-        context = CallContext()
-        probe_token = PROBE_STATS.set(probe)
-        call_token = CALL.set(context)
+        ctx = lookup.for_call()
+        context = ctx.call
         settled = False  # the call ended with a verdict on the provider (not cancelled)
         try:
             async with asyncio.timeout(budget):
-                finding = await method(person, company)
+                finding = await method(person, company, ctx)
             settled = True
         except TimeoutError:
             elapsed = time.monotonic() - began
@@ -466,9 +474,7 @@ class Waterfall:
             log.exception("provider %s raised", name)
             return None
         finally:
-            PROBE_STATS.reset(probe_token)
-            CALL.reset(call_token)
-            result.probe.add(probe)
+            lookup.probe.add(ctx.probe)
             if not settled:
                 health.release(name)  # cancelled: no verdict on the provider
         elapsed = time.monotonic() - began

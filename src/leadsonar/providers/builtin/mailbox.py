@@ -11,7 +11,8 @@ little and as politely as real mail servers demand:
 - servers of providers that throttle after an unknown recipient get a fresh session after each
   rejection;
 - greylisted addresses (4xx) are asked again after the delay the reply names ("retry in
-  300 s"), else ``smtp_greylist_delay`` seconds, when the lookup may wait (``RETRY_WAIT_UNTIL``);
+  300 s"), else ``smtp_greylist_delay`` seconds, when the lookup may wait
+  (``ctx.retry_wait_until``);
   otherwise the caller is told when to retry (``retry_after``, ``greylisted``).
 """
 
@@ -30,7 +31,7 @@ from leadsonar.domains.mailhosts import THROTTLE_AFTER_UNKNOWN
 from leadsonar.kit.net.dns import MxAnswer
 from leadsonar.kit.net.smtp import ProbeResult, RcptVerdict, probe, retry_hint
 from leadsonar.kit.net.smtp_pool import SmtpPool
-from leadsonar.providers.base import RETRY_WAIT_UNTIL, count_probe
+from leadsonar.providers.base import LookupContext
 
 MAX_GREYLIST_RETRIES = 2
 GREYLIST_MARGIN = 0.5  # seconds added to a server's own retry hint (its clock is not ours)
@@ -95,12 +96,16 @@ class MailboxChecker:
         digest = hmac.new(self._salt, domain.encode("ascii"), hashlib.sha256).hexdigest()
         return f"x{digest[:15]}@{domain}"
 
-    async def check(self, domain: str, addresses: list[str], *, retry: bool = True) -> CheckOutcome:
+    async def check(
+        self, domain: str, addresses: list[str], ctx: LookupContext, *, retry: bool = True
+    ) -> CheckOutcome:
         """Ask about ``addresses`` (A-label domain, in the order to try) at ``domain``.
 
         Args:
-            retry: wait out greylisting within the lookup's deadline (``RETRY_WAIT_UNTIL``);
-                ``False`` for side questions (a numbered sibling) that must not hold a lookup.
+            ctx: the lookup's context: SMTP work is counted on it, and greylisted addresses are
+                asked again only while ``ctx.retry_wait_until`` allows.
+            retry: wait out greylisting within the lookup's deadline; ``False`` for side
+                questions (a numbered sibling) that must not hold a lookup.
 
         Stops at the first accepted address. Never raises for what a server says; DNS and
         connection trouble end up in ``reason``.
@@ -131,8 +136,8 @@ class MailboxChecker:
             outcome.reason = f"{domain} accepts every address, so none can be verified."
             return outcome
         await self._reap()
-        outcome.probe = await self._probe(domain, addresses, mx, known, outcome.mx_provider)
-        await self._retry_greylisted(domain, mx, known, outcome, retry)
+        outcome.probe = await self._probe(domain, addresses, mx, known, outcome.mx_provider, ctx)
+        await self._retry_greylisted(domain, mx, known, outcome, ctx, retry)
         await self._remember(domain, known, outcome)
         return outcome
 
@@ -143,6 +148,7 @@ class MailboxChecker:
         mx: MxAnswer,
         known: KnownFacts,
         provider: str | None,
+        ctx: LookupContext,
     ) -> ProbeResult:
         result = await probe(
             domain,
@@ -155,13 +161,19 @@ class MailboxChecker:
             rotate_after_reject=provider in THROTTLE_AFTER_UNKNOWN,
             catch_all_address=self.catch_all_address(domain),
         )
-        count_probe(result.connections, result.rcpts)
+        ctx.count_probe(result.connections, result.rcpts)
         if result.catch_all is None and known.catch_all is False:
             result.catch_all = False
         return result
 
     async def _retry_greylisted(
-        self, domain: str, mx: MxAnswer, known: KnownFacts, outcome: CheckOutcome, retry: bool
+        self,
+        domain: str,
+        mx: MxAnswer,
+        known: KnownFacts,
+        outcome: CheckOutcome,
+        ctx: LookupContext,
+        retry: bool,
     ) -> None:
         """Ask again about addresses that got a temporary answer and nothing better, the same
         (client, sender, recipient) triples, after the greylist delay (RFC 6647 §2.1): the
@@ -182,7 +194,7 @@ class MailboxChecker:
             if not temporary or result.blocked:
                 return
             delay = self.greylist_delay([result.verdicts[a].text for a in temporary])
-            wait_until = RETRY_WAIT_UNTIL.get() if retry else None
+            wait_until = ctx.retry_wait_until if retry else None
             budget = 3 * self.settings.smtp_timeout + self.settings.smtp_connect_timeout
             if wait_until is None or time.monotonic() + delay + budget > wait_until:
                 outcome.retry_after = delay
@@ -193,7 +205,7 @@ class MailboxChecker:
                 )
                 return
             await asyncio.sleep(delay)
-            again = await self._probe(domain, temporary, mx, known, outcome.mx_provider)
+            again = await self._probe(domain, temporary, mx, known, outcome.mx_provider, ctx)
             result.catch_all_reply = again.catch_all_reply or result.catch_all_reply
             result.verdicts.update(again.verdicts)
             result.connections += again.connections

@@ -52,13 +52,12 @@ from leadsonar.domains.patterns import domain_evidence, learn_address, popular_p
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.smtp import RcptVerdict
 from leadsonar.providers.base import (
-    RETRY_WAIT_UNTIL,
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     Verification,
-    note,
 )
 from leadsonar.providers.builtin.mailbox import CheckOutcome, MailboxChecker
 from leadsonar.providers.builtin.reprobe import Reprober, person_key
@@ -126,7 +125,9 @@ class SmtpProber:
     def status_detail(self) -> str | None:
         return None
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         return None
 
     async def aclose(self) -> None:
@@ -181,7 +182,9 @@ class SmtpProber:
             found = kept
         return found, dict(learned)
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """Probe the candidates for ``person`` at ``company.domain``; see the module's table."""
         domain = company.domain
         if not domain:
@@ -193,10 +196,10 @@ class SmtpProber:
         if not candidates:
             return None
         addresses = [f"{c.local_part}@{domain}" for c in candidates]
-        outcome = await self.checker.check(domain, addresses)
-        finding = await self._judge(person, domain, candidates, addresses, outcome, learned)
+        outcome = await self.checker.check(domain, addresses, ctx)
+        finding = await self._judge(person, domain, candidates, addresses, outcome, learned, ctx)
         if finding is not None and finding.verification is Verification.GREYLISTED:
-            self._schedule_reprobe(person, domain, candidates, addresses, outcome)
+            self._schedule_reprobe(person, domain, candidates, addresses, outcome, ctx)
         return finding
 
     async def _judge(
@@ -207,11 +210,12 @@ class SmtpProber:
         addresses: list[str],
         outcome: CheckOutcome,
         learned: dict[str, int],
+        ctx: LookupContext,
     ) -> Finding | None:
         """The answer ``outcome`` supports for ``person`` (see the module's table)."""
         evidence: dict[str, object] = {"mxProvider": outcome.mx_provider}
         if outcome.skipped == "no mail":
-            note(outcome.reason or f"{domain} accepts no mail.")
+            ctx.note(outcome.reason or f"{domain} accepts no mail.")
             return None
         if outcome.skipped == "catch-all":
             return await self._accept_all(person, domain, evidence)
@@ -227,7 +231,9 @@ class SmtpProber:
             if verdict is RcptVerdict.FULL:
                 evidence["mailbox"] = "full"
             if result.catch_all is False:
-                found = await self._verified(person, domain, candidate, address, learned, evidence)
+                found = await self._verified(
+                    person, domain, candidate, address, learned, evidence, ctx
+                )
                 if found.confidence is Confidence.HIGH or candidate.pattern not in SHARED_PATTERNS:
                     return found
                 # ``alex@`` exists, but every Alex maps to it: if this Alex has a more
@@ -240,6 +246,7 @@ class SmtpProber:
                     outcome,
                     learned,
                     evidence,
+                    ctx,
                 )
                 return better or found
             if result.catch_all is True:
@@ -247,7 +254,7 @@ class SmtpProber:
             return self._guess([candidate], [address], outcome, evidence)  # catch-all untested
         verdicts = [outcome.verdict(a) for a in addresses]
         if all(v in GONE for v in verdicts):
-            note(f"{domain}'s mail server rejected every likely address for this person.")
+            ctx.note(f"{domain}'s mail server rejected every likely address for this person.")
             return None
         # Blocked, greylisted, unreachable or cut short: nothing proven either way.
         rest = [
@@ -264,6 +271,7 @@ class SmtpProber:
         outcome: CheckOutcome,
         learned: dict[str, int],
         evidence: dict[str, object],
+        ctx: LookupContext,
     ) -> Finding | None:
         """A verified full-name address of ``person`` among the candidates not yet asked."""
         rest = [
@@ -273,12 +281,14 @@ class SmtpProber:
         ]
         if not rest:
             return None
-        specific = await self.checker.check(domain, [a for _, a in rest])
+        specific = await self.checker.check(domain, [a for _, a in rest], ctx)
         if specific.probe is None or specific.probe.catch_all is True:
             return None
         for candidate, address in rest:
             if specific.verdict(address) in EXISTS:
-                found = await self._verified(person, domain, candidate, address, learned, evidence)
+                found = await self._verified(
+                    person, domain, candidate, address, learned, evidence, ctx
+                )
                 return found if found.confidence is not Confidence.LOW else None
         return None
 
@@ -290,6 +300,7 @@ class SmtpProber:
         address: str,
         learned: dict[str, int],
         evidence: dict[str, object],
+        ctx: LookupContext,
     ) -> Finding:
         """An address the server accepted on a domain that rejects unknowns, with the
         confidence its ownership allows (issue 8 §3): ``low`` when a numbered sibling exists or
@@ -302,7 +313,7 @@ class SmtpProber:
             confidence = Confidence.MEDIUM
         someone_elses = False  # the address may well be a colleague's: it teaches nothing
         if candidate.pattern not in MIDDLE_PATTERNS:
-            sibling = await self._sibling(domain, candidate)
+            sibling = await self._sibling(domain, candidate, ctx)
             if sibling:
                 confidence, reason, someone_elses = Confidence.LOW, sibling, True
         owner = self._owners.get(address)
@@ -376,12 +387,12 @@ class SmtpProber:
                 return f"Accepted, but {top} is this domain's pattern; it may be someone else's."
         return None
 
-    async def _sibling(self, domain: str, candidate: Candidate) -> str | None:
+    async def _sibling(self, domain: str, candidate: Candidate, ctx: LookupContext) -> str | None:
         """Whether a numbered sibling (``jsmith2``, ``daniel.moreau2``, ``alex2``) exists too:
         companies number the second person a pattern maps to, so the plain address may be a
         colleague's. Asked without waiting out greylisting (a temporary answer says nothing)."""
         sibling = f"{candidate.local_part}{SIBLING_SUFFIX}@{domain}"
-        outcome = await self.checker.check(domain, [sibling], retry=False)
+        outcome = await self.checker.check(domain, [sibling], ctx, retry=False)
         if outcome.verdict(sibling) in EXISTS and outcome.catch_all is False:
             return f"{sibling} exists too: another person shares this address's form."
         return None
@@ -479,18 +490,23 @@ class SmtpProber:
         candidates: list[Candidate],
         addresses: list[str],
         outcome: CheckOutcome,
+        ctx: LookupContext,
     ) -> None:
         """After a greylisted single lookup, ask the same addresses again once the server's
         delay has passed (the same triples, so the server lets them through), learn the
         domain's pattern from the answer and keep it for the next lookup. Bulk jobs
-        (``RETRY_WAIT_UNTIL`` unset) schedule their own retry instead."""
-        if RETRY_WAIT_UNTIL.get() is None or outcome.retry_after is None:
+        (``ctx.retry_wait_until`` unset) schedule their own retry instead. The re-probe has
+        its own context: it belongs to no lookup and waits for nothing."""
+        if ctx.retry_wait_until is None or outcome.retry_after is None:
             return
 
         async def again() -> Finding | None:
-            retried = await self.checker.check(domain, addresses, retry=False)
+            background = LookupContext(account_id=ctx.account_id)
+            retried = await self.checker.check(domain, addresses, background, retry=False)
             _, learned = await self.candidates(person, domain)
-            found = await self._judge(person, domain, candidates, addresses, retried, learned)
+            found = await self._judge(
+                person, domain, candidates, addresses, retried, learned, background
+            )
             if found is None or found.verification is not Verification.VALID:
                 return None
             found.evidence["reprobed"] = True
