@@ -147,3 +147,49 @@ async def test_a_numbered_namesake_is_not_taught_as_the_domains_pattern(
     second = await _find(client, "Mary", "Major", "twins.test")
     assert (second["email"], second["confidence"]) == ("mary.major@twins.test", "high")
     assert server.rcpts[before] == "mary.major@twins.test"
+
+
+async def test_an_address_a_listed_colleagues_name_makes_is_not_a_strangers(
+    dns_zone: LoopbackDns, smtp_world: SmtpWorld, tmp_path: Path
+) -> None:
+    """``jsmith@`` exists and the team page lists Jane Smith: asked for John Smith (who is not
+    listed), the mailbox is most likely hers, so it is not his ``high`` answer."""
+    from leadsonar.testing.webserver import LoopbackWeb
+
+    _domain(dns_zone, "smiths.test", "127.0.0.6")
+    await smtp_world.serve("127.0.0.6", mailboxes={"jsmith@smiths.test", "pweber@smiths.test"})
+    team = "".join(
+        f'<div class="card"><h3>{name}</h3><p>Direct: +49 30 1234567-{n}</p></div>'
+        for n, name in enumerate(["Jane Smith", "Paul Weber", "Lea Vogel"], start=10)
+    )
+    async with LoopbackWeb() as web:
+        await web.listen("127.0.0.31")
+        dns_zone.add_a("smiths.test", "127.0.0.31")
+        web.site(
+            "smiths.test",
+            {
+                "/": '<html><body><a href="/team">Team</a></body></html>',
+                "/team": f"<html><body><h1>Our team</h1>{team}</body></html>",
+            },
+        )
+        settings = make_net_settings(
+            dns_zone,
+            smtp_world,
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'smiths.db'}",
+            rate_limit="1000/second",
+            crawl_scheme="http",
+            crawl_port=web.port,
+            crawl_delay=0.0,
+        )
+        async with LiveServer(settings) as server:
+            key = await server.create_account("smiths", credits=10)
+            async with httpx.AsyncClient(
+                base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+            ) as http:
+                paul = await _find(http, "Paul", "Weber", "smiths.test")
+                john = await _find(http, "John", "Smith", "smiths.test")
+                jane = await _find(http, "Jane", "Smith", "smiths.test")
+    assert (paul["email"], paul["confidence"]) == ("pweber@smiths.test", "high")
+    assert (john["email"], john["confidence"]) == ("jsmith@smiths.test", "low")
+    assert "Jane Smith" in john["reason"]
+    assert (jane["email"], jane["confidence"]) == ("jsmith@smiths.test", "high")
