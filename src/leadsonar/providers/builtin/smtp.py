@@ -18,9 +18,8 @@ two people map to this address's form
 … but the company's site lists another person   low         valid
 whose name makes this address (``jsmith@`` and
 a listed Jane Smith)
-… first-name or surname only (``alex@``)        medium if the site lists the person, or
-                                                lists nobody and the domain's settled
-                                                pattern is this one; else low; valid
+… first-name or surname only (``alex@``)        medium if the site lists the person,
+                                                else low; valid
 … off the domain's settled pattern              medium      valid
 … already answered (high/medium) for another    low         valid
 person (``syilmaz@``: Selin, then Şükrü)
@@ -305,9 +304,9 @@ class SmtpProber:
         """An address the server accepted on a domain that rejects unknowns, with the
         confidence its ownership allows (issue 8 §3): ``low`` when a numbered sibling exists or
         another listed person's name makes it; ``medium`` for addresses off the domain's
-        settled pattern and for first-name or surname only addresses of a listed person (or,
-        where the site lists nobody, on a domain settled on that pattern); ``low`` for other
-        first-name or surname only addresses, which any namesake would have."""
+        settled pattern and for first-name or surname only addresses of a person the site
+        lists; ``low`` for other first-name or surname only addresses, which any namesake (one
+        who does not work there included) would have."""
         confidence, reason = Confidence.HIGH, self._doubt(candidate, learned)
         if reason:
             confidence = Confidence.MEDIUM
@@ -332,11 +331,9 @@ class SmtpProber:
                 confidence, someone_elses = Confidence.LOW, True
                 reason = f"{others[0]} is listed at {domain} and has this address's form."
             elif candidate.pattern in SHARED_PATTERNS:
-                if listed is not None and listed.team and not listed.lists(person):
-                    confidence = Confidence.LOW
-                elif (listed is not None and listed.lists(person)) or self._settled_on(
-                    candidate.pattern, learned
-                ):
+                # Only the site can say this Alex works there: a settled first-name domain
+                # answers alex@ for any Alex, one who does not work there included.
+                if listed is not None and listed.lists(person):
                     confidence = _at_most(confidence, Confidence.MEDIUM)
                 else:
                     confidence = Confidence.LOW
@@ -359,13 +356,6 @@ class SmtpProber:
             async with self.db.session() as session:
                 await learn_address(session, address, person.first_name, person.last_name)
         return found
-
-    @staticmethod
-    def _settled_on(pattern: str, learned: dict[str, int]) -> bool:
-        """Whether ``pattern`` is the domain's settled pattern (:data:`SETTLED_EVIDENCE`
-        addresses, :data:`SETTLED_SHARE` of all seen there)."""
-        count, total = learned.get(pattern, 0), sum(learned.values())
-        return count >= SETTLED_EVIDENCE and count >= SETTLED_SHARE * total
 
     @staticmethod
     def _doubt(candidate: Candidate, learned: dict[str, int]) -> str | None:
