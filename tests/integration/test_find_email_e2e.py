@@ -203,8 +203,8 @@ async def test_a_first_name_only_address_is_never_high(
 ) -> None:
     """``mike@`` exists, but every Mike there maps to it: without a team page naming this Mike
     it may be another Mike's (issue 8 §3: nobody who does not work there gets medium), so it is
-    ``low``; ``test_a_first_name_address_of_a_listed_person_is_medium`` shows the spec's
-    ``medium`` sample."""
+    ``low``; ``test_namesakes.test_a_first_name_address_of_a_listed_person_is_medium``
+    shows the spec's ``medium`` sample."""
     dns_zone.add_mx("linear.app", [(10, "mx.linear.app")])
     dns_zone.add_a("mx.linear.app", "127.0.0.4")
     await smtp_world.serve(

@@ -149,47 +149,86 @@ async def test_a_numbered_namesake_is_not_taught_as_the_domains_pattern(
     assert server.rcpts[before] == "mary.major@twins.test"
 
 
-async def test_an_address_a_listed_colleagues_name_makes_is_not_a_strangers(
-    dns_zone: LoopbackDns, smtp_world: SmtpWorld, tmp_path: Path
-) -> None:
-    """``jsmith@`` exists and the team page lists Jane Smith: asked for John Smith (who is not
-    listed), the mailbox is most likely hers, so it is not his ``high`` answer."""
+async def _with_team_site(
+    dns_zone: LoopbackDns,
+    smtp_world: SmtpWorld,
+    tmp_path: Path,
+    domain: str,
+    mailboxes: set[str],
+    team: list[str],
+    lookups: list[tuple[str, str]],
+) -> list[dict[str, Any]]:
+    """Run ``lookups`` (the default waterfall) against ``domain``, whose mail server has
+    ``mailboxes`` and whose site's team page lists ``team`` (each with a direct line)."""
     from leadsonar.testing.webserver import LoopbackWeb
 
-    _domain(dns_zone, "smiths.test", "127.0.0.6")
-    await smtp_world.serve("127.0.0.6", mailboxes={"jsmith@smiths.test", "pweber@smiths.test"})
-    team = "".join(
+    _domain(dns_zone, domain, "127.0.0.6")
+    await smtp_world.serve("127.0.0.6", mailboxes=mailboxes)
+    cards = "".join(
         f'<div class="card"><h3>{name}</h3><p>Direct: +49 30 1234567-{n}</p></div>'
-        for n, name in enumerate(["Jane Smith", "Paul Weber", "Lea Vogel"], start=10)
+        for n, name in enumerate(team, start=10)
     )
     async with LoopbackWeb() as web:
         await web.listen("127.0.0.31")
-        dns_zone.add_a("smiths.test", "127.0.0.31")
+        dns_zone.add_a(domain, "127.0.0.31")
         web.site(
-            "smiths.test",
+            domain,
             {
                 "/": '<html><body><a href="/team">Team</a></body></html>',
-                "/team": f"<html><body><h1>Our team</h1>{team}</body></html>",
+                "/team": f"<html><body><h1>Our team</h1>{cards}</body></html>",
             },
         )
         settings = make_net_settings(
             dns_zone,
             smtp_world,
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'smiths.db'}",
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'team.db'}",
             rate_limit="1000/second",
             crawl_scheme="http",
             crawl_port=web.port,
             crawl_delay=0.0,
         )
         async with LiveServer(settings) as server:
-            key = await server.create_account("smiths", credits=10)
+            key = await server.create_account("team", credits=10)
             async with httpx.AsyncClient(
                 base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
             ) as http:
-                paul = await _find(http, "Paul", "Weber", "smiths.test")
-                john = await _find(http, "John", "Smith", "smiths.test")
-                jane = await _find(http, "Jane", "Smith", "smiths.test")
+                return [await _find(http, first, last, domain) for first, last in lookups]
+
+
+async def test_an_address_a_listed_colleagues_name_makes_is_not_a_strangers(
+    dns_zone: LoopbackDns, smtp_world: SmtpWorld, tmp_path: Path
+) -> None:
+    """``jsmith@`` exists and the team page lists Jane Smith: asked for John Smith (who is not
+    listed), the mailbox is most likely hers, so it is not his ``high`` answer."""
+    paul, john, jane = await _with_team_site(
+        dns_zone,
+        smtp_world,
+        tmp_path,
+        "smiths.test",
+        {"jsmith@smiths.test", "pweber@smiths.test"},
+        ["Jane Smith", "Paul Weber", "Lea Vogel"],
+        [("Paul", "Weber"), ("John", "Smith"), ("Jane", "Smith")],
+    )
     assert (paul["email"], paul["confidence"]) == ("pweber@smiths.test", "high")
     assert (john["email"], john["confidence"]) == ("jsmith@smiths.test", "low")
     assert "Jane Smith" in john["reason"]
     assert (jane["email"], jane["confidence"]) == ("jsmith@smiths.test", "high")
+
+
+async def test_a_first_name_address_of_a_listed_person_is_medium(
+    dns_zone: LoopbackDns, smtp_world: SmtpWorld, tmp_path: Path
+) -> None:
+    """The spec's ``mike@linear.app`` / ``medium`` sample: a first-name mailbox is the
+    person's when the company's site lists them; an unlisted Mike gets it only as ``low``."""
+    listed, stranger = await _with_team_site(
+        dns_zone,
+        smtp_world,
+        tmp_path,
+        "linear.test",
+        {"mike@linear.test", "sarah@linear.test", "wei@linear.test"},
+        ["Mike Lee", "Sarah Chen", "Wei Zhang"],
+        [("Mike", "Lee"), ("Mike", "Stone")],
+    )
+    assert (listed["email"], listed["confidence"]) == ("mike@linear.test", "medium")
+    assert listed["verification"] == "valid"
+    assert (stranger["email"], stranger["confidence"]) == ("mike@linear.test", "low")
