@@ -41,6 +41,7 @@ the answer's evidence says ``mailbox: full``.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from cachetools import TTLCache
@@ -311,19 +312,31 @@ class SmtpProber:
         if reason:
             confidence = Confidence.MEDIUM
         someone_elses = False  # the address may well be a colleague's: it teaches nothing
-        if candidate.pattern not in MIDDLE_PATTERNS:
-            sibling = await self._sibling(domain, candidate, ctx)
-            if sibling:
-                confidence, reason, someone_elses = Confidence.LOW, sibling, True
+        # Who the site lists is read while the sibling is probed (the crawl may still run).
+        roster = (
+            asyncio.ensure_future(self._listed(domain))
+            if candidate.pattern in SHARED_PATTERNS or candidate.pattern in INITIAL_PATTERNS
+            else None
+        )
+        try:
+            if candidate.pattern not in MIDDLE_PATTERNS:
+                sibling = await self._sibling(domain, candidate, ctx)
+                if sibling:
+                    confidence, reason, someone_elses = Confidence.LOW, sibling, True
+        except BaseException:
+            if roster is not None:
+                roster.cancel()
+            raise
         owner = self._owners.get(address)
         if confidence is not Confidence.LOW and owner not in (None, person_key(domain, person)):
             # Never name the other person: they may be another account's lookup.
             confidence, someone_elses = Confidence.LOW, True
             reason = "This address was verified earlier for another person; it may be theirs."
-        if confidence is not Confidence.LOW and (
-            candidate.pattern in SHARED_PATTERNS or candidate.pattern in INITIAL_PATTERNS
-        ):
-            listed = await self._listed(domain)
+        if roster is not None and confidence is Confidence.LOW:
+            roster.cancel()  # nothing the list says could raise a low answer
+            await asyncio.gather(roster, return_exceptions=True)
+        elif roster is not None:
+            listed = await roster
             others = (
                 listed.others_at(person, candidate.local_part, candidate.pattern) if listed else []
             )
