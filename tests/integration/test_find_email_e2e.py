@@ -82,9 +82,14 @@ async def test_learned_pattern_is_tried_first(
     second = await _find(client, {"firstName": "Mary", "lastName": "Smith", "website": "acme.test"})
     assert second["email"] == "msmith@acme.test" and second["confidence"] == "high"
     # The learned flast straight away, and no random RCPT (the domain is known not to be
-    # catch-all); one more RCPT asks whether a numbered namesake (msmith2) exists. The idle
-    # session of the first lookup is reused: still one connection.
-    assert server.rcpts[before:] == ["msmith@acme.test", "msmith2@acme.test"]
+    # catch-all); one more RCPT asks whether she has a full-name exception (mary.smith, which
+    # would make msmith a colleague's) and one whether a numbered namesake (msmith2) exists.
+    # The idle session of the first lookup is reused: still one connection.
+    assert server.rcpts[before:] == [
+        "msmith@acme.test",
+        "mary.smith@acme.test",
+        "msmith2@acme.test",
+    ]
     assert server.connections == 1
 
 
@@ -274,7 +279,7 @@ async def test_the_prober_path_works_on_postgresql(
             credits = (await client.get("/api/v1/credits")).json()
     assert (john["email"], john["confidence"]) == ("jdoe@pg.test", "high")
     assert (mary["email"], mary["confidence"]) == ("msmith@pg.test", "high")
-    assert server.rcpts[-2:] == ["msmith@pg.test", "msmith2@pg.test"]  # learned flast first
+    assert server.rcpts[-3:] == ["msmith@pg.test", "mary.smith@pg.test", "msmith2@pg.test"]
     assert first["verification"] == again["verification"] == "accept_all"
     assert catch_all.rcpt_count == 2  # the catch-all verdict was stored and reused
     assert credits == {"balance": 6, "totalEarned": 10, "totalSpent": 4}

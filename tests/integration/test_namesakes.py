@@ -232,3 +232,26 @@ async def test_a_first_name_address_of_a_listed_person_is_medium(
     assert (listed["email"], listed["confidence"]) == ("mike@linear.test", "medium")
     assert listed["verification"] == "valid"
     assert (stranger["email"], stranger["confidence"]) == ("mike@linear.test", "low")
+
+
+async def test_a_full_name_exception_beside_an_initials_address_is_the_persons(
+    client: httpx.AsyncClient, dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    """An flast company gave Javier Peña ``javier.pena@`` because Julia Peña had ``jpena@``:
+    the initials address the pattern gives is the colleague's; the full-name one is his."""
+    _domain(dns_zone, "castillo.test", "127.0.0.7")
+    await smtp_world.serve(
+        "127.0.0.7",
+        mailboxes={
+            "jpena@castillo.test",
+            "javier.pena@castillo.test",
+            "mlopez@castillo.test",
+            "agarcia@castillo.test",
+        },
+    )
+    for first, last in (("Maria", "Lopez"), ("Ana", "Garcia")):  # the domain learns flast
+        assert (await _find(client, first, last, "castillo.test"))["confidence"] == "high"
+    javier = await _find(client, "Javier", "Peña García", "castillo.test")
+    assert (javier["email"], javier["confidence"]) == ("javier.pena@castillo.test", "high")
+    julia = await _find(client, "Julia", "Peña", "castillo.test")
+    assert (julia["email"], julia["confidence"]) == ("jpena@castillo.test", "high")

@@ -20,6 +20,9 @@ whose name makes this address (``jsmith@`` and
 a listed Jane Smith)
 … first-name or surname only (``alex@``)        medium if the site lists the person,
                                                 else low; valid
+… an initials address (``jpena@``) when the     high for the full-name address
+person's full-name address (``javier.pena@``)   (the initials one is a colleague's)
+exists too
 … off the domain's settled pattern              medium      valid
 … already answered (high/medium) for another    low         valid
 person (``syilmaz@``: Selin, then Şükrü)
@@ -47,7 +50,12 @@ import time
 from cachetools import TTLCache
 
 from leadsonar.config import Settings
-from leadsonar.domains.candidates import MIDDLE_PATTERNS, Candidate, generate_candidates
+from leadsonar.domains.candidates import (
+    MIDDLE_PATTERNS,
+    Candidate,
+    generate_candidates,
+    render,
+)
 from leadsonar.domains.patterns import domain_evidence, learn_address, popular_patterns
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.smtp import RcptVerdict
@@ -231,6 +239,12 @@ class SmtpProber:
             if verdict is RcptVerdict.FULL:
                 evidence["mailbox"] = "full"
             if result.catch_all is False:
+                if candidate.pattern in INITIAL_PATTERNS:
+                    exception = await self._full_name_exception(
+                        person, domain, candidates, outcome, learned, evidence, ctx
+                    )
+                    if exception is not None:
+                        return exception
                 found = await self._verified(
                     person, domain, candidate, address, learned, evidence, ctx
                 )
@@ -261,6 +275,34 @@ class SmtpProber:
             (c, a) for c, a, v in zip(candidates, addresses, verdicts, strict=True) if v not in GONE
         ]
         return self._guess([c for c, _ in rest], [a for _, a in rest], outcome, evidence)
+
+    async def _full_name_exception(
+        self,
+        person: Person,
+        domain: str,
+        candidates: list[Candidate],
+        outcome: CheckOutcome,
+        learned: dict[str, int],
+        evidence: dict[str, object],
+        ctx: LookupContext,
+    ) -> Finding | None:
+        """The person's full-name address (``javier.pena@``) when it exists beside the
+        initials one the domain's pattern gave (``jpena@``): companies give the second person
+        an initials address maps to a full-name exception, so ``jpena@`` is then a colleague's
+        (Julia Peña's). One RCPT; ``None`` when the full-name address does not exist."""
+        spelled = render("first.last", person.first_name, person.last_name, domain)
+        if not spelled:
+            return None
+        full = Candidate(spelled[0], "first.last")
+        address = f"{full.local_part}@{domain}"
+        if any(c.local_part == full.local_part for c in candidates) and outcome.verdict(
+            address
+        ) in (*GONE, *EXISTS):
+            return None  # already asked in this probe
+        checked = await self.checker.check(domain, [address], ctx, retry=False)
+        if checked.verdict(address) not in EXISTS or checked.catch_all is not False:
+            return None
+        return await self._verified(person, domain, full, address, learned, evidence, ctx)
 
     async def _specific(
         self,
