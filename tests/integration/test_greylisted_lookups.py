@@ -142,3 +142,26 @@ async def test_pending_re_probes_end_cleanly_at_shutdown(
     rcpts = server.rcpt_count
     await asyncio.sleep(0.2)
     assert server.rcpt_count == rcpts
+
+
+async def test_a_re_probe_still_greylisted_tries_once_more(
+    dns_zone: LoopbackDns, smtp_world: SmtpWorld, tmp_path: Path
+) -> None:
+    """A server that says "retry in 1 s" but lets triples through only after 2.5 s: the first
+    background re-probe is greylisted again, the second one verifies."""
+    dns_zone.add_mx("understated.test", [(10, "mx.understated.test")])
+    dns_zone.add_a("mx.understated.test", "127.0.0.5")
+    server = await smtp_world.serve(
+        "127.0.0.5",
+        mailboxes={"alex.johnson@understated.test"},
+        greylist=True,
+        greylist_delay=2.5,
+        greylist_hint=1.0,
+    )
+    async with _App(dns_zone, smtp_world, tmp_path / "d.db") as app:
+        first = await app.find("Alex", "Johnson", "understated.test")
+        assert first["verification"] == "greylisted"
+        await app.prober.reprober.wait()
+        again = await app.find("Alex", "Johnson", "understated.test")
+    assert (again["email"], again["confidence"]) == ("alex.johnson@understated.test", "high")
+    assert server.rcpts.count("alex.johnson@understated.test") == 3

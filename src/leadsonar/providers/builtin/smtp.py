@@ -68,7 +68,7 @@ from leadsonar.providers.base import (
     Verification,
 )
 from leadsonar.providers.builtin.mailbox import CheckOutcome, MailboxChecker
-from leadsonar.providers.builtin.reprobe import Reprober, person_key
+from leadsonar.providers.builtin.reprobe import MAX_DELAY, Reprober, person_key
 from leadsonar.providers.builtin.roster import ListedPeople, Roster
 
 MAX_CANDIDATES = 12  # RCPTs per person at most; mail servers block noisy probers
@@ -85,6 +85,7 @@ FULL_NAME_PATTERNS = frozenset(
 )
 MAX_OWNERS = 50_000  # verified addresses whose owner this process remembers
 OWNERS_TTL = 7 * 24 * 3600.0  # seconds an address's owner is remembered
+REPROBE_RETRIES = 1  # extra background tries when the re-probe itself is still greylisted
 SIBLING_SUFFIX = "2"  # how companies number the second person a pattern maps to
 EXISTS = (RcptVerdict.ACCEPTED, RcptVerdict.FULL)
 GONE = (RcptVerdict.REJECTED, RcptVerdict.DISABLED)
@@ -548,6 +549,13 @@ class SmtpProber:
         async def again() -> Finding | None:
             background = LookupContext(account_id=ctx.account_id)
             retried = await self.checker.check(domain, addresses, background, retry=False)
+            for _ in range(REPROBE_RETRIES):  # a server whose delay was longer than it said
+                if not retried.greylisted or retried.retry_after is None:
+                    break
+                if retried.retry_after > MAX_DELAY:
+                    return None
+                await asyncio.sleep(retried.retry_after)
+                retried = await self.checker.check(domain, addresses, background, retry=False)
             _, learned = await self.candidates(person, domain)
             found = await self._judge(
                 person, domain, candidates, addresses, retried, learned, background
