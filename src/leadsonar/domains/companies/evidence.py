@@ -1,0 +1,308 @@
+"""Does a website belong to a company? Evidence read from its home page and legal notice.
+
+A domain that resolves proves nothing: decoys resolve too (parked domains, a bakery that owns
+``northwind.com`` while Northwind Security Inc. uses ``northwindhq.com``). Each site is judged
+on what it says about who runs it:
+
+In order, the first that applies:
+
+- the page says it is parked, for sale or coming soon (:data:`PARKED`): rejected;
+- a part of the ``<title>`` (split at ``|``, `` - ``, ``–`` …) or ``og:site_name`` is the
+  company's name (:func:`title_score`): 100;
+- the home page's text names the company (:func:`names_company`: the name's words in a row; a
+  one-word name only with its legal form): 85;
+- the title or site name uses the company's first word for another business
+  (``Northwind Bakery`` for ``Northwind Security Inc.``): rejected;
+- the title names the company by a shorter name (``Northwind``; :func:`.names.core_forms`): 75;
+- nothing names the company: 0.
+
+Below 85 the legal notice (or about page) linked from the home page is read too: naming the
+company raises the score to 95; naming another legal entity with the company's first word
+(``Northwind Bäckerei GmbH``) rejects the site.
+
+Legal notices are required by law in Germany (§ 5 DDG, "Impressum") and France (LCEN art. 6,
+"mentions légales") and name the legal entity with its legal form, which makes them the
+strongest evidence short of the title.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+from rapidfuzz import fuzz
+
+from leadsonar.domains.companies.names import (
+    LEGAL_FORMS,
+    _tokens,
+    company_key,
+    core_forms,
+    split_legal_form,
+)
+
+TITLE_MATCH_THRESHOLD = 85.0
+NAMED_IN_TITLE = 100.0
+NAMED_IN_LEGAL_NOTICE = 95.0
+NAMED_IN_TEXT = 85.0
+SHORT_NAME_IN_TITLE = 75.0
+
+PARKED = re.compile(
+    r"for\s+sale|parked|coming\s+soon|buy\s+this\s+domain|domain\s+(?:name\s+)?is\b"
+    r"|under\s+construction|zu\s+verkaufen|à\s+vendre|a\s+vendre|domain\s+parking"
+    r"|this\s+domain\s+may\s+be|inquire\s+about\s+this\s+domain|make\s+an\s+offer"
+    r"|domain\s+kaufen|domaine\s+est\s+(?:à|a)\s+vendre|sedo|afternic|hugedomains|dan\.com"
+    r"|website\s+is\s+under|site\s+en\s+construction|im\s+aufbau",
+    re.IGNORECASE,
+)
+LEGAL_LINK = re.compile(
+    r"impressum|imprint|mentions[\s_-]*l[ée]gales|legal[\s_-]*notice|legal|rechtliche"
+    r"|informations[\s_-]*l[ée]gales|about|[üu]ber[\s_-]*uns|a[\s_-]*propos",
+    re.IGNORECASE,
+)
+_SEPARATORS = re.compile(r"\s[|–—:·•\-]\s|\s*[|–—·•»]\s*")
+_DOMAIN_LIKE = re.compile(r"^(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?$", re.IGNORECASE)
+# Words a title adds around a company's name without naming another business.
+_PAGE_WORDS = frozenset(
+    "home homepage welcome official site website startseite willkommen accueil bienvenue inicio "
+    "to the at of".split()
+)
+
+
+class _HomeReader(HTMLParser):
+    """Title, ``og:site_name``, visible text and links of one page (stdlib parser; only what
+    company checks need)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.title: list[str] = []
+        self.site_name: str | None = None
+        self.text: list[str] = []
+        self.links: list[tuple[str, str]] = []
+        self._skip = 0
+        self._in_title = False
+        self._href: str | None = None
+        self._link_text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if tag in ("script", "style", "noscript", "template"):
+            self._skip += 1
+        elif tag == "title":
+            self._in_title = True
+        elif tag == "meta" and values.get("property", values.get("name", "")) == "og:site_name":
+            self.site_name = values.get("content") or None
+        elif tag == "a" and values.get("href"):
+            self._href, self._link_text = values["href"], []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "noscript", "template") and self._skip:
+            self._skip -= 1
+        elif tag == "title":
+            self._in_title = False
+        elif tag == "a" and self._href is not None:
+            self.links.append((self._href, " ".join(self._link_text).strip()))
+            self._href = None
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        if self._in_title:
+            self.title.append(data)
+            return
+        self.text.append(data)
+        if self._href is not None:
+            self._link_text.append(data.strip())
+
+
+@dataclass
+class HomePage:
+    """What one page says about who runs it."""
+
+    title: str | None
+    site_name: str | None
+    text: str
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+
+def read_page(html: str, url: str) -> HomePage:
+    """Parse ``html`` (fetched from ``url``) into a :class:`HomePage`; links are absolute."""
+    reader = _HomeReader()
+    try:
+        reader.feed(html)
+        reader.close()
+    except (AssertionError, ValueError):  # HTMLParser on broken markup: keep what was read
+        pass
+    title = " ".join(" ".join(reader.title).split()) or None
+    text = " ".join(" ".join(reader.text).split())
+    links = [(urljoin(url, href), label) for href, label in reader.links]
+    return HomePage(title, reader.site_name, text, links)
+
+
+def _squeeze(key: str) -> str:
+    return re.sub(r"[\s-]+", "", key)
+
+
+def _title_parts(title: str | None, site_name: str | None) -> list[str]:
+    parts = [site_name or ""]
+    if title:
+        parts += [title, *_SEPARATORS.split(title)]
+    return [p.strip() for p in parts if p and p.strip() and not _DOMAIN_LIKE.match(p.strip())]
+
+
+def _part_words(part: str) -> list[str]:
+    words = split_legal_form(part)[0]
+    return [w for w in words if w not in _PAGE_WORDS] or words
+
+
+def title_score(name: str, title: str | None, site_name: str | None) -> float:
+    """How well a home page's ``og:site_name`` or a part of its ``<title>`` (split at ``|``,
+    `` - ``, ``–``, ``:`` …) names the company: 0..100 on :func:`company_key` forms.
+
+    A part that is just a domain name (``acmerobotics.io``) says nothing about who runs the
+    site, and a page whose title says it is for sale, parked or coming soon is no company's
+    site (0). A part must name the company exactly (case, accents, spaces, hyphens, legal forms
+    and words such as "Home" or "Welcome to" aside): 100; anything else scores its rapidfuzz
+    ratio capped below :data:`TITLE_MATCH_THRESHOLD` (``Strip`` is not ``Stripe``), so near
+    names rank but never match.
+    """
+    target = company_key(name)
+    if title and PARKED.search(title):
+        return 0.0
+    scores = []
+    for part in _title_parts(title, site_name):
+        words = _part_words(part)
+        if _squeeze("".join(words)) == _squeeze(target):
+            scores.append(100.0)
+        else:
+            ratio = fuzz.ratio(target, " ".join(words))
+            scores.append(min(ratio, TITLE_MATCH_THRESHOLD - 1))
+    return max(scores, default=0.0)
+
+
+def _contains_run(haystack: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return n > 0 and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def names_company(name: str, text: str) -> bool:
+    """Whether ``text`` names the company: its words in a row (``Sonnenfeld Logistik``); a
+    one-word name only followed by a legal form (``Acme GmbH``, ``Acme, Inc.``), since the word
+    alone also appears on pages about other things."""
+    words = split_legal_form(name)[0]
+    tokens = _tokens(text)
+    if len(words) > 1:
+        return _contains_run(tokens, words)
+    if not words:
+        return False
+    word = words[0]
+    return any(
+        tokens[i] == word and i + 1 < len(tokens) and tokens[i + 1] in LEGAL_FORMS
+        for i in range(len(tokens))
+    )
+
+
+def short_name_in_title(name: str, title: str | None, site_name: str | None) -> str | None:
+    """The shorter name (:func:`core_forms`) the title or site name gives the company, if any."""
+    forms = {_squeeze(form): form for form in core_forms(name)}
+    for part in _title_parts(title, site_name):
+        found = forms.get(_squeeze("".join(_part_words(part))))
+        if found:
+            return found
+    return None
+
+
+def other_business(name: str, title: str | None, site_name: str | None) -> str | None:
+    """A title part or site name that uses the company's first word but names another business
+    (``Northwind Bakery`` for ``Northwind Security Inc.``; ``Notion Capital`` for ``Notion``)."""
+    words = split_legal_form(name)[0]
+    if not words:
+        return None
+    accepted = {_squeeze(company_key(name)), *(_squeeze(f) for f in core_forms(name))}
+    first = words[0]
+    parts = [p for p in _title_parts(title, site_name) if p != title] or _title_parts(title, None)
+    for part in parts:
+        part_words = _part_words(part)
+        # a business name is short and starts with its own word: "Northwind Bakery", not the
+        # tagline "Northwind keeps your network safe"
+        if part_words[:1] == [first] and len(part_words) <= 3:
+            if _squeeze("".join(part_words)) not in accepted:
+                return part
+    return None
+
+
+@dataclass(frozen=True)
+class SiteVerdict:
+    """How strongly a site names the company.
+
+    Attributes:
+        score: 0..100 (see the module's table); ``None`` when the site is rejected.
+        reason: a short sentence for users (``"notion.so's title names Notion"``).
+    """
+
+    score: float | None
+    reason: str
+
+
+def judge_home(name: str, domain: str, page: HomePage) -> SiteVerdict:
+    """Judge a home page on its own (the legal notice is :func:`judge_legal_notice`)."""
+    if (page.title and PARKED.search(page.title)) or (
+        len(page.text) < 3000 and PARKED.search(page.text)
+    ):
+        return SiteVerdict(None, f"{domain} is a parked or for-sale page")
+    if title_score(name, page.title, page.site_name) >= TITLE_MATCH_THRESHOLD:
+        where = "site name" if page.site_name else "title"
+        return SiteVerdict(NAMED_IN_TITLE, f"{domain}'s {where} names {name}")
+    if names_company(name, page.text):
+        return SiteVerdict(NAMED_IN_TEXT, f"{domain}'s home page names {name}")
+    other = other_business(name, page.title, page.site_name)
+    if other:
+        return SiteVerdict(None, f"{domain} is the site of {other!r}, another business")
+    short = short_name_in_title(name, page.title, page.site_name)
+    if short:
+        return SiteVerdict(SHORT_NAME_IN_TITLE, f"{domain}'s title names the company {short!r}")
+    return SiteVerdict(0.0, f"{domain}'s home page does not name {name}")
+
+
+def legal_notice_links(page: HomePage, limit: int = 2) -> list[str]:
+    """Links of a home page to its legal notice or about page, legal notices first."""
+    found: list[tuple[int, str]] = []
+    for url, label in page.links:
+        if not url.startswith(("http://", "https://")):
+            continue
+        if LEGAL_LINK.search(label) or LEGAL_LINK.search(url.rsplit("/", 1)[-1] or url):
+            about = re.search(r"about|[üu]ber|propos", label + url, re.IGNORECASE)
+            found.append((1 if about else 0, url))
+    ordered = [url for _, url in sorted(found, key=lambda f: f[0])]
+    return list(dict.fromkeys(ordered))[:limit]
+
+
+def other_legal_entity(name: str, text: str) -> str | None:
+    """A legal entity the text names that starts with the company's first word but is another
+    company (``Northwind Bäckerei GmbH`` for ``Northwind Security Inc.``), or ``None``."""
+    words = split_legal_form(name)[0]
+    if not words:
+        return None
+    tokens = _tokens(text)
+    for i, token in enumerate(tokens):
+        if token != words[0]:
+            continue
+        for j in range(i + 1, min(i + 5, len(tokens))):
+            if tokens[j] in LEGAL_FORMS:
+                between = tokens[i + 1 : j]
+                if any(w not in words for w in between):
+                    return " ".join(tokens[i : j + 1])
+                break
+    return None
+
+
+def judge_legal_notice(name: str, domain: str, page: HomePage) -> SiteVerdict | None:
+    """The legal notice's verdict: it names the company (95), or it names another legal entity
+    with the company's first word and never the company (rejected); else ``None``."""
+    if names_company(name, page.text) or names_company(name, page.title or ""):
+        return SiteVerdict(NAMED_IN_LEGAL_NOTICE, f"{domain}'s legal notice names {name}")
+    other = other_legal_entity(name, page.text)
+    if other:
+        return SiteVerdict(None, f"{domain}'s legal notice names another company ({other})")
+    return None
