@@ -46,6 +46,9 @@ def _page(title: str, body: str = "", site_name: str | None = None) -> str:
         ("Northwind Security Inc.", _page("Coming soon"), None),
         ("Northwind Security Inc.", _page("Northwind Bakery | Fresh bread daily"), None),
         ("Notion", _page("Notion Capital | Venture capital"), None),
+        # descriptor words swapped: one company's name spelt two ways
+        ("Brightwave Holding AG", _page("Brightwave Group | Startseite"), 75),
+        ("Brightwave Holding AG", _page("Brightwave Gruppe"), 75),
         ("Brightwave Holding AG", _page("Brightwave Dental – Zahnarztpraxis"), None),
     ],
 )

@@ -39,6 +39,7 @@ from leadsonar.domains.companies.names import (
     _tokens,
     company_key,
     core_forms,
+    core_key,
     split_legal_form,
 )
 
@@ -206,10 +207,14 @@ def names_company(name: str, text: str) -> bool:
 def short_name_in_title(name: str, title: str | None, site_name: str | None) -> str | None:
     """The shorter name (:func:`core_forms`) the title or site name gives the company, if any."""
     forms = {_squeeze(form): form for form in core_forms(name)}
+    ours = core_key(split_legal_form(name)[0])
     for part in _title_parts(title, site_name):
-        found = forms.get(_squeeze("".join(_part_words(part))))
+        words = _part_words(part)
+        found = forms.get(_squeeze("".join(words)))
         if found:
             return found
+        if ours and core_key(words) == ours:
+            return part
     return None
 
 
@@ -227,7 +232,8 @@ def other_business(name: str, title: str | None, site_name: str | None) -> str |
         # a business name is short and starts with its own word: "Northwind Bakery", not the
         # tagline "Northwind keeps your network safe"
         if part_words[:1] == [first] and len(part_words) <= 3:
-            if _squeeze("".join(part_words)) not in accepted:
+            same_core = core_key(part_words) == core_key(words)
+            if _squeeze("".join(part_words)) not in accepted and not same_core:
                 return part
     return None
 

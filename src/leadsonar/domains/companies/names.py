@@ -85,7 +85,7 @@ DESCRIPTORS = frozenset(
     technologies technology tech technik technologie technologies solutions solution loesungen
     losungen consulting consultants conseil conseils beratung services service dienstleistungen
     security sicherheit securite logistics logistik logistique payments payment software systems
-    systeme partners partner digital ventures capital industries industrie studio studios
+    systeme partners partner digital industries industrie studio studios
     networks network media analytics data cloud robotics enterprises enterprise associates agency
     agentur agence management innovations innovation products works werke company companies
     corporation online interactive
@@ -170,6 +170,20 @@ def core_forms(name: str) -> list[str]:
     full = company_key(name)
     forms.sort(key=lambda f: -len(f.split()))
     return [f for f in dict.fromkeys(forms) if f and f != full]
+
+
+def core_key(words: list[str]) -> str:
+    """``words`` without a leading article and leading/trailing descriptor words, squeezed
+    (``["brightwave", "group"]`` → ``brightwave``): two names with one core key are one
+    company's name spelt two ways (``Brightwave Group``, ``Brightwave Holding AG``)."""
+    if len(words) > 1 and words[0] in _LEADING_ARTICLES:
+        words = words[1:]
+    start, end = 0, len(words)
+    while end - start > 1 and words[end - 1] in DESCRIPTORS:
+        end -= 1
+    while end - start > 1 and words[start] in DESCRIPTORS:
+        start += 1
+    return "".join(words[start:end])
 
 
 def country_tlds(name: str) -> list[str]:
