@@ -304,8 +304,11 @@ def enrich(
     ] = Settings.model_fields["job_concurrency"].default,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Enrich a CSV (firstName,lastName,website[,company]) into OUT.csv, streaming: rows are read,
-    looked up and written in order, a window at a time, so large files need little memory."""
+    """Enrich a CSV (firstName,lastName,website[,company]; or firstName,lastName,company with no
+    website: each distinct company is resolved to its domain once) into OUT.csv, streaming: rows
+    are read, looked up and written in order, a window at a time, so large files need little
+    memory. The output adds email, confidence, verification, sources, provider, phone,
+    phone_type, domain, domain_source and reason."""
     with input_file.open(newline="", encoding="utf-8-sig") as counting:
         total = max(0, sum(1 for _ in csv.reader(counting)) - 1)
 
@@ -332,6 +335,8 @@ def enrich(
                 "provider",
                 "phone",
                 "phone_type",
+                "domain",
+                "domain_source",
                 "reason",
             ]
             writer = csv.DictWriter(sink, fieldnames=fields + [f for f in extra if f not in fields])
@@ -350,6 +355,8 @@ def enrich(
                             canon.get("website") or canon.get("domain") or None,
                             canon.get("company") or canon.get("companyname") or None,
                         )
+                        out["domain"] = target.company.domain or ""
+                        out["domain_source"] = target.domain_source or ""
                         mail = await services.lookup.run("email", target)
                         out["reason"] = answer_reason(mail, target) or ""
                         if mail.finding:

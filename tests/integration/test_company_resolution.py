@@ -3,6 +3,8 @@ and redirects (issue 8, kind 1), with Wikidata's stand-in and providers' company
 
 from __future__ import annotations
 
+import asyncio
+import csv
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -330,3 +332,101 @@ async def test_a_provider_domain_whose_site_is_another_business_is_rejected(
 
 def _secret(value: str) -> SecretStr:
     return SecretStr(value)
+
+
+# -- bulk: companyName without website, in POST /enrich and the CLI ------------------------------
+
+
+async def _wait_for_job(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
+    for _ in range(300):
+        status = (await client.get(f"/api/v1/enrich/{job_id}")).json()
+        if status["status"] != "processing":
+            return dict(status)
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+async def test_enrich_accepts_company_names_and_resolves_each_company_once(
+    dns_zone: LoopbackDns, world: LoopbackWeb, tmp_path: Path
+) -> None:
+    settings = web_settings(
+        dns_zone,
+        world,
+        tmp_path,
+        providers="email=known,website;phone=known,website",
+        rate_limit="1000/second",
+        job_poll_interval=0.1,
+    )
+    contacts = [
+        {"firstName": "Dana", "lastName": "Whitfield", "companyName": NORTHWIND.name},
+        {"firstName": "Sam", "lastName": "Ortiz", "companyName": NORTHWIND.name},
+        {"firstName": "Lea", "lastName": "Brandt", "company_name": SONNENFELD.name},
+        {"firstName": "Ann", "lastName": "Roe", "companyName": "Northwind Security, Inc."},
+        {"firstName": "Max", "lastName": "Mustermann", "companyName": "Zzyzx Quasar Holdings"},
+        {"firstName": "Eva", "lastName": "Lind", "website": "vireo.ai", "companyName": "Vireo"},
+    ]
+    async with LiveServer(settings) as server:
+        key = await server.create_account("bulk-companies", credits=50)
+        async with httpx.AsyncClient(
+            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        ) as client:
+            accepted = await client.post(
+                "/api/v1/enrich",
+                json={"contacts": contacts, "findEmail": False, "findPhone": True},
+            )
+            assert accepted.status_code == 202, accepted.text
+            assert accepted.json()["total"] == 6
+            status = await _wait_for_job(client, accepted.json()["jobId"])
+    assert status["status"] == "completed"
+    rows = {r["firstName"]: r for r in status["results"]}
+    assert [r["firstName"] for r in status["results"]] == [c["firstName"] for c in contacts]
+    for first in ("Dana", "Sam", "Ann"):
+        assert (rows[first]["domain"], rows[first]["domainSource"]) == (NORTHWIND.domain, "guess")
+    assert rows["Dana"]["phone"] == "+1-212-555-0142"
+    assert rows["Lea"]["domain"] == SONNENFELD.domain
+    assert "legal notice" in rows["Lea"]["domainReason"]
+    assert rows["Max"]["domain"] is None and rows["Max"]["domainSource"] == "unresolved"
+    assert "could not be resolved" in rows["Max"]["domainReason"]
+    assert (rows["Eva"]["domain"], rows["Eva"]["domainSource"]) == ("vireo.ai", "website")
+    # each distinct company was resolved once: its least likely guesses were asked once
+    for guess in ("usenorthwind.io", "sonnenfeld-global.com", "zzyzxquasar-group.com"):
+        assert dns_zone.queries.count((guess, "A")) == 1, guess
+
+
+async def test_cli_enrich_resolves_company_names(
+    dns_zone: LoopbackDns, world: LoopbackWeb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from leadsonar.cli import app as cli_app
+
+    for name, value in {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "DNS_SERVERS": dns_zone.address,
+        "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
+        "CRAWL_SCHEME": "http",
+        "CRAWL_PORT": str(world.port),
+        "CRAWL_DELAY": "0",
+        "PROVIDERS": "email=known,website;phone=known,website",
+    }.items():
+        monkeypatch.setenv(f"LEADSONAR_{name}", value)
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(
+        "firstName,lastName,company\n"
+        f'Dana,Whitfield,"{NORTHWIND.name}"\n'
+        f'Sam,Ortiz,"{NORTHWIND.name}"\n'
+        f'Lea,Brandt,"{SONNENFELD.name}"\n'
+    )
+    result = await asyncio.to_thread(
+        CliRunner().invoke, cli_app, ["enrich", str(source), "-o", str(target), "--phone"]
+    )
+    assert result.exit_code == 0, result.output
+    with target.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["domain"], r["domain_source"]) for r in rows] == [
+        (NORTHWIND.domain, "guess"),
+        (NORTHWIND.domain, "guess"),
+        (SONNENFELD.domain, "guess"),
+    ]
+    assert rows[0]["phone"] == "+1-212-555-0142"
+    assert dns_zone.queries.count(("usenorthwind.io", "A")) == 1
