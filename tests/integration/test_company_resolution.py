@@ -84,14 +84,26 @@ async def test_guessing_finds_the_real_site_past_the_decoys(harness: Harness, co
 async def test_reasons_say_what_named_the_company(harness: Harness) -> None:
     resolver = await harness.make()
     sonnenfeld = await resolver.resolve(SONNENFELD.name)
-    assert sonnenfeld.reason == f"sonnenfeld.de's legal notice names {SONNENFELD.name}"
+    assert sonnenfeld.reason == (
+        "sonnenfeld.de: its title names the company 'Sonnenfeld', "
+        f"its legal notice names {SONNENFELD.name}"
+    )
     morel = await resolver.resolve(MOREL.name)
-    assert morel.reason == f"morel-conseil.fr's legal notice names {MOREL.name}"
+    assert morel.reason == (
+        f"morel-conseil.fr: its title names the company 'Morel Conseil', "
+        f"its legal notice names {MOREL.name}"
+    )
     brightwave = await resolver.resolve(BRIGHTWAVE.name)
     assert brightwave.reason is not None
-    assert "brightwave-group.com's" in brightwave.reason  # brightwave.de redirects there
+    assert brightwave.reason == (
+        "brightwave-group.com: its title names the company 'Brightwave Group' "
+        "(brightwave.de redirects there)"
+    )
     northwind = await resolver.resolve(NORTHWIND.name)
-    assert northwind.reason == f"northwindhq.com's home page names {NORTHWIND.name}"
+    assert northwind.reason == (
+        f"northwindhq.com: its title names the company 'Northwind', its home page names "
+        f"{NORTHWIND.name}"
+    )
 
 
 async def test_one_dns_query_per_guess_and_pages_only_for_names_that_exist(
@@ -150,8 +162,7 @@ async def test_wikidata_official_website_is_used_once_verified(
         resolution = await resolver.resolve(KESSLER.name)
     assert (resolution.domain, resolution.source) == (KESSLER.domain, "wikidata")
     assert resolution.reason == (
-        "wikidata lists kessler-tech.co.uk, and kessler-tech.co.uk's title names "
-        "Kessler Technologies Ltd"
+        "wikidata lists kessler-tech.co.uk: its title names Kessler Technologies Ltd"
     )
     searched = wikidata.matching("GET", "/w/api.php")
     assert searched[0].query["action"] == "wbsearchentities"

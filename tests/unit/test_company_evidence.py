@@ -23,32 +23,46 @@ def _page(title: str, body: str = "", site_name: str | None = None) -> str:
 @pytest.mark.parametrize(
     ("name", "html", "score"),
     [
-        ("Northwind Security Inc.", _page("Northwind Security | Managed detection"), 100),
-        ("Northwind Security Inc.", _page("Home", site_name="Northwind Security"), 100),
-        ("Northwind Security Inc.", _page("Welcome to Northwind Security"), 100),
+        ("Northwind Security Inc.", _page("Northwind Security | Managed detection"), 60),
+        ("Northwind Security Inc.", _page("Home", site_name="Northwind Security"), 60),
+        ("Northwind Security Inc.", _page("Welcome to Northwind Security"), 60),
         # the title gives the short name; the footer names the company
         (
             "Northwind Security Inc.",
             _page(
                 "Northwind – Detect and respond", "<footer>© 2026 Northwind Security Inc.</footer>"
             ),
-            85,
+            80,
         ),
-        ("Northwind Security Inc.", _page("Northwind – Detect and respond"), 75),
-        ("Sonnenfeld Logistik GmbH & Co. KG", _page("Sonnenfeld Logistik – Startseite"), 100),
-        ("Groupe Morel Conseil S.A.S.", _page("Morel Conseil | Accueil"), 75),
-        ("Notion", _page("Notion – The all-in-one workspace"), 100),
+        ("Northwind Security Inc.", _page("Northwind – Detect and respond"), 40),
+        ("Sonnenfeld Logistik GmbH & Co. KG", _page("Sonnenfeld Logistik – Startseite"), 60),
+        ("Groupe Morel Conseil S.A.S.", _page("Morel Conseil | Accueil"), 40),
+        ("Notion", _page("Notion – The all-in-one workspace"), 60),
         ("Notion", _page("Blog", "We use Notion for everything."), 0),
-        ("Acme", _page("Welcome", "<p>Acme GmbH, Musterstraße 1</p>"), 85),
+        ("Acme", _page("Welcome", "<p>Acme GmbH, Musterstraße 1</p>"), 40),
         # rejected: parked, for sale, other businesses with the same word
         ("Northwind Security Inc.", _page("northwindsecurity.com - This domain is for sale"), None),
         ("Northwind Security Inc.", _page("Welcome", "<h1>Buy this domain</h1>"), None),
         ("Northwind Security Inc.", _page("Coming soon"), None),
         ("Northwind Security Inc.", _page("Northwind Bakery | Fresh bread daily"), None),
         ("Notion", _page("Notion Capital | Venture capital"), None),
+        # the title is the name, the footer another business's legal name
+        (
+            "Vireo Inc.",
+            _page("Vireo | Fresh bread", "<footer>© 2026 Vireo Bakery LLC</footer>"),
+            None,
+        ),
+        ("Vireo Inc.", _page("Vireo | Copilots", "<footer>© 2026 Vireo Inc.</footer>"), 100),
+        ("Northwind Bakeries", _page("Northwind", "<p>© Northwind Security Inc.</p>"), None),
+        ("Notion", _page("Notion – Workspace", "<p>Notion Labs Inc., San Francisco</p>"), 60),
+        (
+            "Vireo Inc.",
+            _page("Vireo | Copilots", "<footer>Vireo Holding GmbH, Berlin</footer>"),
+            60,
+        ),
         # descriptor words swapped: one company's name spelt two ways
-        ("Brightwave Holding AG", _page("Brightwave Group | Startseite"), 75),
-        ("Brightwave Holding AG", _page("Brightwave Gruppe"), 75),
+        ("Brightwave Holding AG", _page("Brightwave Group | Startseite"), 40),
+        ("Brightwave Holding AG", _page("Brightwave Gruppe"), 40),
         ("Brightwave Holding AG", _page("Brightwave Dental – Zahnarztpraxis"), None),
     ],
 )
@@ -64,12 +78,19 @@ def test_legal_notice_names_the_company_or_another() -> None:
         "https://sonnenfeld.de/impressum",
     )
     verdict = judge_legal_notice("Sonnenfeld Logistik GmbH & Co. KG", "sonnenfeld.de", ours)
-    assert verdict is not None and verdict.score == 95
+    assert verdict is not None and verdict.score == 45
     theirs = read_page(
         "<h1>Impressum</h1><p>Sonnenfeld Hotels GmbH, Seeweg 1</p>", "https://sonnenfeld.com/i"
     )
     rejected = judge_legal_notice("Sonnenfeld Logistik GmbH & Co. KG", "sonnenfeld.com", theirs)
     assert rejected is not None and rejected.score is None
+    partner = read_page(
+        "<p>Sonnenfeld Logistik GmbH &amp; Co. KG, vertreten durch die Sonnenfeld Logistik "
+        "Verwaltungs GmbH</p>",
+        "https://sonnenfeld.de/impressum",
+    )
+    kept = judge_legal_notice("Sonnenfeld Logistik GmbH & Co. KG", "sonnenfeld.de", partner)
+    assert kept is not None and kept.score == 45
     silent = read_page("<h1>Imprint</h1><p>Responsible: Jane Roe</p>", "https://x.com/imprint")
     assert judge_legal_notice("Sonnenfeld Logistik GmbH & Co. KG", "x.com", silent) is None
 

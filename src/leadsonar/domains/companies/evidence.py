@@ -4,21 +4,20 @@ A domain that resolves proves nothing: decoys resolve too (parked domains, a bak
 ``northwind.com`` while Northwind Security Inc. uses ``northwindhq.com``). Each site is judged
 on what it says about who runs it:
 
-In order, the first that applies:
+A page is rejected when it says it is parked, for sale or coming soon (:data:`PARKED`), when
+its title or site name uses the company's first word for another business (``Northwind
+Bakery`` for ``Northwind Security Inc.``), or when it (or its legal notice) names another
+legal entity with that word and never the company (``Vireo Bakery LLC``). Otherwise evidence
+adds up, so that a site naming the company in several places beats a namesake's that names it
+once:
 
-- the page says it is parked, for sale or coming soon (:data:`PARKED`): rejected;
 - a part of the ``<title>`` (split at ``|``, `` - ``, ``–`` …) or ``og:site_name`` is the
-  company's name (:func:`title_score`): 100;
-- the home page's text names the company (:func:`names_company`: the name's words in a row; a
-  one-word name only with its legal form): 85;
-- the title or site name uses the company's first word for another business
-  (``Northwind Bakery`` for ``Northwind Security Inc.``): rejected;
-- the title names the company by a shorter name (``Northwind``; :func:`.names.core_forms`): 75;
-- nothing names the company: 0.
-
-Below 85 the legal notice (or about page) linked from the home page is read too: naming the
-company raises the score to 95; naming another legal entity with the company's first word
-(``Northwind Bäckerei GmbH``) rejects the site.
+  company's name (:func:`title_score`): :data:`TITLE_FULL`; or only a shorter name
+  (``Northwind``; :func:`short_name_in_title`): :data:`TITLE_SHORT`;
+- the home page's text names the company (:func:`names_company`: its words in a row; a
+  one-word name only with its legal form): :data:`TEXT`;
+- the legal notice (or about page) linked from the home page names it: :data:`LEGAL_NOTICE`,
+  read unless the title and the text already both name the company.
 
 Legal notices are required by law in Germany (§ 5 DDG, "Impressum") and France (LCEN art. 6,
 "mentions légales") and name the legal entity with its legal form, which makes them the
@@ -35,6 +34,7 @@ from urllib.parse import urljoin
 from rapidfuzz import fuzz
 
 from leadsonar.domains.companies.names import (
+    DESCRIPTORS,
     LEGAL_FORMS,
     _tokens,
     company_key,
@@ -44,10 +44,11 @@ from leadsonar.domains.companies.names import (
 )
 
 TITLE_MATCH_THRESHOLD = 85.0
-NAMED_IN_TITLE = 100.0
-NAMED_IN_LEGAL_NOTICE = 95.0
-NAMED_IN_TEXT = 85.0
-SHORT_NAME_IN_TITLE = 75.0
+TITLE_FULL = 60.0
+TITLE_SHORT = 40.0
+TEXT = 40.0
+LEGAL_NOTICE = 45.0
+NAMED = TITLE_FULL  # a site named at least this well ends the search of company sources
 
 PARKED = re.compile(
     r"for\s+sale|parked|coming\s+soon|buy\s+this\s+domain|domain\s+(?:name\s+)?is\b"
@@ -64,6 +65,11 @@ LEGAL_LINK = re.compile(
 )
 _SEPARATORS = re.compile(r"\s[|–—:·•\-]\s|\s*[|–—·•»]\s*")
 _DOMAIN_LIKE = re.compile(r"^(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?$", re.IGNORECASE)
+# Corporate-structure words: "X Holding GmbH", "X Verwaltungs GmbH" are the same group as X.
+_SISTER_WORDS = frozenset(
+    "verwaltungs verwaltung beteiligungs management holding holdings group groupe gruppe "
+    "international global".split()
+)
 # Words a title adds around a company's name without naming another business.
 _PAGE_WORDS = frozenset(
     "home homepage welcome official site website startseite willkommen accueil bienvenue inicio "
@@ -148,7 +154,7 @@ def _squeeze(key: str) -> str:
 def _title_parts(title: str | None, site_name: str | None) -> list[str]:
     parts = [site_name or ""]
     if title:
-        parts += [title, *_SEPARATORS.split(title)]
+        parts += [*_SEPARATORS.split(title), title]
     return [p.strip() for p in parts if p and p.strip() and not _DOMAIN_LIKE.match(p.strip())]
 
 
@@ -207,13 +213,16 @@ def names_company(name: str, text: str) -> bool:
 def short_name_in_title(name: str, title: str | None, site_name: str | None) -> str | None:
     """The shorter name (:func:`core_forms`) the title or site name gives the company, if any."""
     forms = {_squeeze(form): form for form in core_forms(name)}
-    ours = core_key(split_legal_form(name)[0])
+    full = split_legal_form(name)[0]
+    ours = core_key(full)
     for part in _title_parts(title, site_name):
         words = _part_words(part)
-        found = forms.get(_squeeze("".join(words)))
-        if found:
-            return found
+        if forms.get(_squeeze("".join(words))):
+            return part
         if ours and core_key(words) == ours:
+            return part
+        # the name's first word(s): "Pinecrest" for "Pinecrest Health Inc."
+        if words and words == full[: len(words)] and len("".join(words)) >= 3:
             return part
     return None
 
@@ -233,7 +242,8 @@ def other_business(name: str, title: str | None, site_name: str | None) -> str |
         # tagline "Northwind keeps your network safe"
         if part_words[:1] == [first] and len(part_words) <= 3:
             same_core = core_key(part_words) == core_key(words)
-            if _squeeze("".join(part_words)) not in accepted and not same_core:
+            shorter = part_words == words[: len(part_words)]
+            if _squeeze("".join(part_words)) not in accepted and not same_core and not shorter:
                 return part
     return None
 
@@ -252,23 +262,41 @@ class SiteVerdict:
 
 
 def judge_home(name: str, domain: str, page: HomePage) -> SiteVerdict:
-    """Judge a home page on its own (the legal notice is :func:`judge_legal_notice`)."""
+    """Judge a home page on its own (the legal notice is :func:`judge_legal_notice`).
+
+    Returns:
+        a verdict whose ``score`` is the sum of the title and text evidence (0 when nothing
+        names the company), or ``None`` for a rejected site.
+    """
     if (page.title and PARKED.search(page.title)) or (
         len(page.text) < 3000 and PARKED.search(page.text)
     ):
         return SiteVerdict(None, f"{domain} is a parked or for-sale page")
+    named_in_text = names_company(name, page.text)
+    if not named_in_text:
+        # "Vireo | Fresh bread" whose footer says "© Vireo Bakery LLC": the title's word is
+        # another business's name
+        other = other_legal_entity(name, page.text)
+        if other:
+            return SiteVerdict(None, f"{domain} names another company ({other})")
+    score, said = 0.0, []
     if title_score(name, page.title, page.site_name) >= TITLE_MATCH_THRESHOLD:
-        where = "site name" if page.site_name else "title"
-        return SiteVerdict(NAMED_IN_TITLE, f"{domain}'s {where} names {name}")
-    if names_company(name, page.text):
-        return SiteVerdict(NAMED_IN_TEXT, f"{domain}'s home page names {name}")
-    other = other_business(name, page.title, page.site_name)
-    if other:
-        return SiteVerdict(None, f"{domain} is the site of {other!r}, another business")
-    short = short_name_in_title(name, page.title, page.site_name)
-    if short:
-        return SiteVerdict(SHORT_NAME_IN_TITLE, f"{domain}'s title names the company {short!r}")
-    return SiteVerdict(0.0, f"{domain}'s home page does not name {name}")
+        score += TITLE_FULL
+        said.append(f"its {'site name' if page.site_name else 'title'} names {name}")
+    else:
+        other = other_business(name, page.title, page.site_name)
+        if other and not named_in_text:
+            return SiteVerdict(None, f"{domain} is the site of {other!r}, another business")
+        short = short_name_in_title(name, page.title, page.site_name)
+        if short:
+            score += TITLE_SHORT
+            said.append(f"its title names the company {short!r}")
+    if named_in_text:
+        score += TEXT
+        said.append(f"its home page names {name}")
+    if not said:
+        return SiteVerdict(0.0, f"{domain}'s home page does not name {name}")
+    return SiteVerdict(score, f"{domain}: " + ", ".join(said))
 
 
 def legal_notice_links(page: HomePage, limit: int = 2) -> list[str]:
@@ -296,18 +324,26 @@ def other_legal_entity(name: str, text: str) -> str | None:
             continue
         for j in range(i + 1, min(i + 5, len(tokens))):
             if tokens[j] in LEGAL_FORMS:
-                between = tokens[i + 1 : j]
-                if any(w not in words for w in between):
+                entity = tokens[i:j]
+                extra = [w for w in entity if w not in words]
+                # "Sonnenfeld Logistik Verwaltungs GmbH" (a KG's general partner), "Northwind
+                # Holding AG" (the group) and "Notion Labs Inc." (for "Notion": the name plus
+                # descriptor words) are the company; "Vireo Bakery LLC" is not
+                same = all(w in _SISTER_WORDS for w in extra) or (
+                    all(w in DESCRIPTORS for w in extra) and set(words) <= set(entity)
+                )
+                if not same:
                     return " ".join(tokens[i : j + 1])
                 break
     return None
 
 
 def judge_legal_notice(name: str, domain: str, page: HomePage) -> SiteVerdict | None:
-    """The legal notice's verdict: it names the company (95), or it names another legal entity
-    with the company's first word and never the company (rejected); else ``None``."""
+    """The legal notice's verdict: it names the company (:data:`LEGAL_NOTICE`, to add to the
+    home page's), or it names another legal entity with the company's first word and never
+    the company (rejected); else ``None``."""
     if names_company(name, page.text) or names_company(name, page.title or ""):
-        return SiteVerdict(NAMED_IN_LEGAL_NOTICE, f"{domain}'s legal notice names {name}")
+        return SiteVerdict(LEGAL_NOTICE, f"its legal notice names {name}")
     other = other_legal_entity(name, page.text)
     if other:
         return SiteVerdict(None, f"{domain}'s legal notice names another company ({other})")

@@ -88,7 +88,11 @@ DESCRIPTORS = frozenset(
     systeme partners partner digital industries industrie studio studios
     networks network media analytics data cloud robotics enterprises enterprise associates agency
     agentur agence management innovations innovation products works werke company companies
-    corporation online interactive
+    corporation online interactive sohne soehne sons fils freres brothers bros cie health
+    healthcare medical energy ai data bio biotech pharma finance financial insurance travel
+    foods food design marketing engineering research motors mobility automation electronics
+    telecom communications retail commerce learning education games gaming sports properties
+    construction immobilien
     """.split()
 )
 _GERMAN_HINTS = frozenset(
@@ -229,6 +233,8 @@ def _bases(name: str) -> list[tuple[list[str], float]]:
         bases.append(([w[0] for w in words], 0.1))  # initials: International Business Machines
     if legal and len(legal) == 1:
         bases.append(([*words, legal[0]], 0.4))  # beispiel-gmbh.de
+    if len(legal) > 1 and legal[0] == "co":
+        bases.append(([*words, "co"], 0.4))  # "Solace & Co LLC": solaceco.com
     best: dict[tuple[str, ...], float] = {}
     for seq, weight in bases:
         key = tuple(seq)

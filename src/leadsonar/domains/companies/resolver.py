@@ -41,8 +41,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.config import Settings
 from leadsonar.domains.companies.evidence import (
-    NAMED_IN_TEXT,
-    SHORT_NAME_IN_TITLE,
+    NAMED,
+    TEXT,
+    TITLE_FULL,
+    TITLE_SHORT,
     HomePage,
     SiteVerdict,
     judge_home,
@@ -64,9 +66,9 @@ log = logging.getLogger(__name__)
 
 RESOLVED_TTL = timedelta(days=30)
 UNRESOLVED_TTL = timedelta(days=1)
-SOURCE_SILENT = 60.0  # a source's domain whose reachable site does not say who runs it
-NO_MAIL_PENALTY = 10.0  # a company domain that takes no mail (RFC 7505 null MX, or no host)
-ACCEPT = SHORT_NAME_IN_TITLE  # a guessed domain needs at least the title's short name
+SOURCE_SILENT = 30.0  # a source's domain whose reachable site does not say who runs it
+MAIL = 5.0  # the domain takes mail (MX hosts): a company's domain does; many decoys do not
+ACCEPT = min(TITLE_SHORT, TEXT)  # a guessed domain needs at least a short name in its title
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,7 @@ class CompanyResolver:
                     *(self._verify(crawl, name, d, source.name, 1.0) for d in domains)
                 )
                 checked += [c for c in found if c is not None]
-                if any(c.score >= NAMED_IN_TEXT for c in checked):
+                if any(c.score >= NAMED for c in checked):
                     return max(checked, key=lambda c: c.rank)
             checked += await self._guess(crawl, name, {c.domain for c in checked})
         usable = [
@@ -305,22 +307,27 @@ class CompanyResolver:
         verdict = judge_home(name, final, home)
         if verdict.score is None:
             return None
-        if verdict.score < NAMED_IN_TEXT:
+        score, reason = verdict.score, verdict.reason
+        if score < TITLE_FULL + TEXT:
             legal = await self._legal_notice(crawl, name, final, home)
             if legal is not None:
                 if legal.score is None:
                     return None
-                verdict = legal
-        score, reason = verdict.score, verdict.reason
-        if source != "guess" and score < SOURCE_SILENT:
-            score, reason = SOURCE_SILENT, f"{source} lists {final} as {name}'s website"
-        elif source != "guess":
-            reason = f"{source} lists {final}, and {reason}"
+                score += legal.score
+                if score == legal.score:
+                    reason = f"{final}: {legal.reason}"
+                else:
+                    reason += f", {legal.reason}"
+        if source != "guess":
+            if score < SOURCE_SILENT:
+                score, reason = SOURCE_SILENT, f"{final} (its site does not say who runs it)"
+            reason = f"{source} lists {reason}"
         if final != domain:
             reason += f" ({domain} redirects there)"
         answer = await self.resolver.mx_hosts(final)
-        if answer.no_mail:
-            score -= NO_MAIL_PENALTY
+        if answer.hosts and not answer.implicit:
+            score += MAIL
+        elif answer.no_mail:
             reason += "; it takes no mail"
         return Checked(final, score, reason, source, prior)
 
