@@ -55,6 +55,11 @@ def _page(title: str, body: str = "", site_name: str | None = None) -> str:
         ("Vireo Inc.", _page("Vireo | Copilots", "<footer>© 2026 Vireo Inc.</footer>"), 100),
         ("Northwind Bakeries", _page("Northwind", "<p>© Northwind Security Inc.</p>"), None),
         ("Notion", _page("Notion – Workspace", "<p>Notion Labs Inc., San Francisco</p>"), 60),
+        # the domain's spelling in the title, the name in the main heading (or its logo)
+        ("Northwind Security Inc.", _page("NorthwindHQ | Detection"), 40),
+        ("Vireo Inc.", _page("Copilots for field service", "<h1>Vireo</h1>"), 40),
+        ("Vireo Inc.", _page("Home", '<h1><img src="/l.svg" alt="Vireo"></h1>'), 40),
+        ("Vireo Inc.", _page("Home", "<h1>Vireo Tours</h1>"), 0),
         (
             "Vireo Inc.",
             _page("Vireo | Copilots", "<footer>Vireo Holding GmbH, Berlin</footer>"),

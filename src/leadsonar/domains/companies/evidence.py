@@ -91,6 +91,8 @@ class _HomeReader(HTMLParser):
         self._in_title = False
         self._href: str | None = None
         self._link_text: list[str] = []
+        self.headings: list[str] = []
+        self._heading: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: v or "" for k, v in attrs}
@@ -102,6 +104,10 @@ class _HomeReader(HTMLParser):
             self.site_name = values.get("content") or None
         elif tag == "a" and values.get("href"):
             self._href, self._link_text = values["href"], []
+        elif tag == "h1":
+            self._heading = []
+        elif tag == "img" and values.get("alt") and self._heading is not None:
+            self._heading.append(values["alt"])
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style", "noscript", "template") and self._skip:
@@ -111,6 +117,9 @@ class _HomeReader(HTMLParser):
         elif tag == "a" and self._href is not None:
             self.links.append((self._href, " ".join(self._link_text).strip()))
             self._href = None
+        elif tag == "h1" and self._heading is not None:
+            self.headings.append(" ".join(" ".join(self._heading).split()))
+            self._heading = None
 
     def handle_data(self, data: str) -> None:
         if self._skip:
@@ -121,6 +130,8 @@ class _HomeReader(HTMLParser):
         self.text.append(data)
         if self._href is not None:
             self._link_text.append(data.strip())
+        if self._heading is not None:
+            self._heading.append(data)
 
 
 @dataclass
@@ -131,6 +142,7 @@ class HomePage:
     site_name: str | None
     text: str
     links: list[tuple[str, str]] = field(default_factory=list)
+    headings: list[str] = field(default_factory=list)
 
 
 def read_page(html: str, url: str) -> HomePage:
@@ -144,7 +156,7 @@ def read_page(html: str, url: str) -> HomePage:
     title = " ".join(" ".join(reader.title).split()) or None
     text = " ".join(" ".join(reader.text).split())
     links = [(urljoin(url, href), label) for href, label in reader.links]
-    return HomePage(title, reader.site_name, text, links)
+    return HomePage(title, reader.site_name, text, links, [h for h in reader.headings if h][:3])
 
 
 def _squeeze(key: str) -> str:
@@ -224,6 +236,11 @@ def short_name_in_title(name: str, title: str | None, site_name: str | None) -> 
         # the name's first word(s): "Pinecrest" for "Pinecrest Health Inc."
         if words and words == full[: len(words)] and len("".join(words)) >= 3:
             return part
+        # the domain's spelling: "NorthwindHQ", "GetVireo"
+        squeezed = _squeeze("".join(words))
+        bare = re.sub(r"^(?:get|try|use)|(?:hq|app)$", "", squeezed)
+        if bare != squeezed and (bare in forms or bare == _squeeze(company_key(name))):
+            return part
     return None
 
 
@@ -288,9 +305,21 @@ def judge_home(name: str, domain: str, page: HomePage) -> SiteVerdict:
         if other and not named_in_text:
             return SiteVerdict(None, f"{domain} is the site of {other!r}, another business")
         short = short_name_in_title(name, page.title, page.site_name)
+        heading = next(
+            (
+                h
+                for h in page.headings
+                if title_score(name, h, None) >= TITLE_MATCH_THRESHOLD
+                or short_name_in_title(name, h, None)
+            ),
+            None,
+        )
         if short:
             score += TITLE_SHORT
             said.append(f"its title names the company {short!r}")
+        elif heading and not other_business(name, heading, None):
+            score += TITLE_SHORT
+            said.append(f"its main heading names the company {heading!r}")
     if named_in_text:
         score += TEXT
         said.append(f"its home page names {name}")
