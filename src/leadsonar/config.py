@@ -135,7 +135,7 @@ class Settings(BaseSettings):
         default=150, ge=1, le=1000, description="domains guessed from a company name (DNS-checked)"
     )
     company_max_sites: int = Field(
-        default=12,
+        default=20,
         ge=1,
         le=50,
         description="guessed domains that exist in DNS whose home page is checked, most likely "

@@ -102,9 +102,11 @@ def sites(port: int) -> dict[str, dict[str, str | Response]]:
         },
         "morel.fr": {"/": page("Morel Immobilier – Agence à Lyon", lang="fr")},
         "groupemorel.com": {"/": PARKED},
-        # Brightwave Holding AG: brightwave.de redirects to the group's .com site
-        "brightwave.de": {"/": redirect(f"http://brightwave-group.com:{port}/", 301)},
-        "brightwave-group.com": {
+        # Brightwave Holding AG: brightwave.de redirects to the group's .com site, served from
+        # a subdomain; the company's domain is the registrable one
+        "brightwave.de": {"/": redirect(f"http://en.brightwave-group.com:{port}/", 301)},
+        "brightwave-group.com": {"/": redirect(f"http://en.brightwave-group.com:{port}/")},
+        "en.brightwave-group.com": {
             "/": page("Brightwave Group | Energy storage", site_name="Brightwave Group"),
         },
         "brightwave.com": {"/": page("Brightwave Dental – Family dentistry")},

@@ -60,6 +60,10 @@ def _page(title: str, body: str = "", site_name: str | None = None) -> str:
         ("Vireo Inc.", _page("Copilots for field service", "<h1>Vireo</h1>"), 40),
         ("Vireo Inc.", _page("Home", '<h1><img src="/l.svg" alt="Vireo"></h1>'), 40),
         ("Vireo Inc.", _page("Home", "<h1>Vireo Tours</h1>"), 0),
+        # product words around the name
+        ("Linear", _page("Linear App | Plan and build"), 60),
+        ("Northwind Security Inc.", _page("Northwind Security Platform | Home"), 60),
+        ("Northwind Security Inc.", _page("Northwind Security Cloud Team"), 0),
         (
             "Vireo Inc.",
             _page("Vireo | Copilots", "<footer>Vireo Holding GmbH, Berlin</footer>"),

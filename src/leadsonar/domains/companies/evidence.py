@@ -73,7 +73,7 @@ _SISTER_WORDS = frozenset(
 # Words a title adds around a company's name without naming another business.
 _PAGE_WORDS = frozenset(
     "home homepage welcome official site website startseite willkommen accueil bienvenue inicio "
-    "to the at of".split()
+    "to the at of app apps platform suite hub portal hq blog shop store".split()
 )
 
 
@@ -257,6 +257,8 @@ def other_business(name: str, title: str | None, site_name: str | None) -> str |
         part_words = _part_words(part)
         # a business name is short and starts with its own word: "Northwind Bakery", not the
         # tagline "Northwind keeps your network safe"
+        if _contains_run(part_words, words) and len(words) > 1:
+            continue  # "Northwind Security Platform" names the company
         if part_words[:1] == [first] and len(part_words) <= 3:
             same_core = core_key(part_words) == core_key(words)
             shorter = part_words == words[: len(part_words)]

@@ -59,7 +59,7 @@ from leadsonar.domains.models import CompanyDomain
 from leadsonar.exceptions import InvalidDomain
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.dns import Resolver
-from leadsonar.kit.net.hostnames import domain_from_website
+from leadsonar.kit.net.hostnames import domain_from_website, registrable_domain
 from leadsonar.kit.net.safe_http import CrawlSession, FetchError, SafeHttp
 
 log = logging.getLogger(__name__)
@@ -350,10 +350,14 @@ class CompanyResolver:
         return None
 
     def _registrable(self, url: str) -> str | None:
+        """The registrable domain of ``url``'s host (``https://global.northwind.com/de`` →
+        ``northwind.com``): a company's mail domain, not the web host it redirects to."""
         host = urlsplit(url).hostname
         if not host:
             return None
         try:
-            return domain_from_website(host, allow_reserved=self._allow_reserved)
+            return registrable_domain(
+                domain_from_website(host, allow_reserved=self._allow_reserved)
+            )
         except InvalidDomain:
             return None
