@@ -132,7 +132,7 @@ class Settings(BaseSettings):
         description="seconds one company source (Wikidata, a provider's company search) may take",
     )
     company_max_guesses: int = Field(
-        default=150, ge=1, le=1000, description="domains guessed from a company name (DNS-checked)"
+        default=200, ge=1, le=1000, description="domains guessed from a company name (DNS-checked)"
     )
     company_max_sites: int = Field(
         default=20,

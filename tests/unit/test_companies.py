@@ -49,6 +49,8 @@ def _rank(name: str, domain: str) -> int:
         ("Vireo Labs, Inc.", "vireo-global.com", 80),
         ("Vireo Labs, Inc.", "vireo-group.com", 80),
         ("Kessler Technologies Ltd", "kessler.co.uk", 5),
+        ("Kessler Technologies Ltd", "kessler-tech.co.uk", 60),
+        ("Acme Payments Inc.", "acmepay.com", 40),
         ("Atelier Dubois SARL", "atelierdubois.fr", 3),
         ("Atelier Dubois SARL", "atelier-dubois.fr", 8),
         ("Lumen Payments B.V.", "lumen.nl", 6),

@@ -101,6 +101,22 @@ _GERMAN_HINTS = frozenset(
 _FRENCH_HINTS = frozenset(
     "groupe conseil conseils logistique securite agence societe et les des du la le".split()
 )
+# How descriptor words are shortened in domains (kessler-tech.co.uk, acmepay.com).
+ABBREVIATIONS = {
+    "technologies": "tech",
+    "technology": "tech",
+    "technik": "tech",
+    "payments": "pay",
+    "payment": "pay",
+    "systems": "sys",
+    "software": "soft",
+    "security": "sec",
+    "international": "intl",
+    "logistics": "log",
+    "logistik": "log",
+    "consulting": "consult",
+    "solutions": "solutions",
+}
 _LEADING_ARTICLES = frozenset({"the", "die", "der", "das", "le", "la", "les", "l"})
 
 PREFIXES = ("get", "try", "use")
@@ -233,6 +249,10 @@ def _bases(name: str) -> list[tuple[list[str], float]]:
         bases.append(([w[0] for w in words], 0.1))  # initials: International Business Machines
     if legal and len(legal) == 1:
         bases.append(([*words, legal[0]], 0.4))  # beispiel-gmbh.de
+    if len(words) > 1 and words[-1] in ABBREVIATIONS:
+        short = ABBREVIATIONS[words[-1]]
+        if short != words[-1]:
+            bases.append(([*words[:-1], short], 0.35))  # kessler-tech, acmepay
     if len(legal) > 1 and legal[0] == "co":
         bases.append(([*words, "co"], 0.4))  # "Solace & Co LLC": solaceco.com
     best: dict[tuple[str, ...], float] = {}
@@ -242,7 +262,7 @@ def _bases(name: str) -> list[tuple[list[str], float]]:
     return [(list(seq), weight) for seq, weight in best.items()]
 
 
-def ranked_guesses(name: str, limit: int = 150) -> list[Guess]:
+def ranked_guesses(name: str, limit: int = 200) -> list[Guess]:
     """Domains a company called ``name`` likely uses, highest prior first (at most ``limit``).
 
     Each base (the full name, the name without descriptor words, its first word, its first two
@@ -293,6 +313,6 @@ def ranked_guesses(name: str, limit: int = 150) -> list[Guess]:
     return [Guess(domain, round(prior, 4)) for domain, prior in ranked[:limit]]
 
 
-def domain_guesses(name: str, limit: int = 150) -> list[str]:
+def domain_guesses(name: str, limit: int = 200) -> list[str]:
     """:func:`ranked_guesses` as bare domains, most likely first."""
     return [guess.domain for guess in ranked_guesses(name, limit)]
