@@ -132,6 +132,30 @@ async def test_one_dns_query_per_guess_and_pages_only_for_names_that_exist(
     assert again.domain == NORTHWIND.domain and len(dns_zone.queries) == before
 
 
+async def test_concurrent_resolutions_of_one_name_share_one_run(
+    harness: Harness, dns_zone: LoopbackDns
+) -> None:
+    resolver = await harness.make()
+    names = [NORTHWIND.name, "Northwind Security, Inc.", "NORTHWIND SECURITY INC"]
+    results = await asyncio.gather(*(resolver.resolve(n) for n in names))
+    assert {r.domain for r in results} == {NORTHWIND.domain}
+    assert dns_zone.queries.count(("usenorthwind.io", "A")) == 1
+
+
+async def test_a_cancelled_resolution_does_not_fail_the_one_waiting_for_it(
+    harness: Harness, dns_zone: LoopbackDns
+) -> None:
+    resolver = await harness.make()
+    first = asyncio.create_task(resolver.resolve(SONNENFELD.name))
+    while not dns_zone.queries:  # the first is under way
+        await asyncio.sleep(0.005)
+    second = asyncio.create_task(resolver.resolve(SONNENFELD.name))
+    await asyncio.sleep(0.01)
+    first.cancel()
+    resolution = await second
+    assert first.cancelled() and resolution.domain == SONNENFELD.domain
+
+
 async def test_a_name_whose_every_candidate_is_a_decoy_is_unresolved(
     harness: Harness, dns_zone: LoopbackDns
 ) -> None:

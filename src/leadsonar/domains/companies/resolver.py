@@ -141,16 +141,25 @@ class CompanyResolver:
         key = company_key(name)
         if not key:
             return Resolution(None, "unresolved", f"{name!r} is not a company name.")
-        running = self._running.get(key)
-        if running is not None:
-            return await asyncio.shield(running)
+        while (running := self._running.get(key)) is not None:
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not running.cancelled() or (task is not None and task.cancelling()):
+                    raise
+                # the task resolving this name was cancelled (its request went away), not
+                # this one: resolve it here
         future: asyncio.Future[Resolution] = asyncio.get_running_loop().create_future()
         self._running[key] = future
         try:
             resolution = await self._resolve(name, key)
-        except BaseException as exc:
+        except Exception as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: waiters re-raise it, nobody logs it as unhandled
+            raise
+        except BaseException:
+            future.cancel()
             raise
         else:
             future.set_result(resolution)
