@@ -44,6 +44,11 @@ def _page(title: str, body: str = "", site_name: str | None = None) -> str:
         ("Northwind Security Inc.", _page("northwindsecurity.com - This domain is for sale"), None),
         ("Northwind Security Inc.", _page("Welcome", "<h1>Buy this domain</h1>"), None),
         ("Northwind Security Inc.", _page("Coming soon"), None),
+        (
+            "Northwind Security Inc.",
+            _page("Northwind Security", "<p>Our new SOC is coming soon. Parked cars alarm.</p>"),
+            60,
+        ),
         ("Northwind Security Inc.", _page("Northwind Bakery | Fresh bread daily"), None),
         ("Notion", _page("Notion Capital | Venture capital"), None),
         # the title is the name, the footer another business's legal name

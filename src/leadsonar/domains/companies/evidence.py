@@ -2,7 +2,7 @@
 
 A domain that resolves proves nothing: decoys resolve too (parked domains, a bakery that owns
 ``northwind.com`` while Northwind Security Inc. uses ``northwindhq.com``). Each site is judged
-on what it says about who runs it:
+on what it says about who runs it.
 
 A page is rejected when it says it is parked, for sale or coming soon (:data:`PARKED`), when
 its title or site name uses the company's first word for another business (``Northwind
@@ -36,10 +36,10 @@ from rapidfuzz import fuzz
 from leadsonar.domains.companies.names import (
     DESCRIPTORS,
     LEGAL_FORMS,
-    _tokens,
     company_key,
     core_forms,
     core_key,
+    name_tokens,
     split_legal_form,
 )
 
@@ -56,6 +56,16 @@ PARKED = re.compile(
     r"|this\s+domain\s+may\s+be|inquire\s+about\s+this\s+domain|make\s+an\s+offer"
     r"|domain\s+kaufen|domaine\s+est\s+(?:à|a)\s+vendre|sedo|afternic|hugedomains|dan\.com"
     r"|website\s+is\s+under|site\s+en\s+construction|im\s+aufbau",
+    re.IGNORECASE,
+)
+# In a page's text only what a parking or for-sale page says about the domain itself counts: a
+# real company's page may well say "coming soon" or "parked" about something else.
+PARKED_TEXT = re.compile(
+    r"domain\s+(?:name\s+)?(?:is|may\s+be)\s+for\s+sale|buy\s+this\s+domain"
+    r"|inquire\s+about\s+this\s+domain|domain\s+parking|parked\s+(?:free|domain)"
+    r"|this\s+domain\s+(?:is\s+)?parked|domain\s+kaufen|diese\s+domain\s+(?:steht|ist)"
+    r"|domaine\s+est\s+(?:à|a)\s+vendre|sedo(?:parking)?\.com|afternic|hugedomains|dan\.com"
+    r"|is\s+for\s+sale",
     re.IGNORECASE,
 )
 LEGAL_LINK = re.compile(
@@ -210,7 +220,7 @@ def names_company(name: str, text: str) -> bool:
     one-word name only followed by a legal form (``Acme GmbH``, ``Acme, Inc.``), since the word
     alone also appears on pages about other things."""
     words = split_legal_form(name)[0]
-    tokens = _tokens(text)
+    tokens = name_tokens(text)
     if len(words) > 1:
         return _contains_run(tokens, words)
     if not words:
@@ -288,7 +298,7 @@ def judge_home(name: str, domain: str, page: HomePage) -> SiteVerdict:
         names the company), or ``None`` for a rejected site.
     """
     if (page.title and PARKED.search(page.title)) or (
-        len(page.text) < 3000 and PARKED.search(page.text)
+        len(page.text) < 3000 and PARKED_TEXT.search(page.text)
     ):
         return SiteVerdict(None, f"{domain} is a parked or for-sale page")
     named_in_text = names_company(name, page.text)
@@ -349,7 +359,7 @@ def other_legal_entity(name: str, text: str) -> str | None:
     words = split_legal_form(name)[0]
     if not words:
         return None
-    tokens = _tokens(text)
+    tokens = name_tokens(text)
     for i, token in enumerate(tokens):
         if token != words[0]:
             continue

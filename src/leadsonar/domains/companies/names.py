@@ -131,7 +131,8 @@ def _fold(name: str) -> str:
     return re.sub(r"(?<=\w)\.(?=\w|\s|$)", "", folded)
 
 
-def _tokens(name: str) -> list[str]:
+def name_tokens(name: str) -> list[str]:
+    """Folded words of a name or a text (``S.A.S.``, ``S. A. S.`` → ``sas``; ``&`` dropped)."""
     words = [w for w in re.split(r"[^a-z0-9]+", _fold(name)) if w]
     # "S A S" (spaced abbreviations) → "sas"
     merged: list[str] = []
@@ -153,7 +154,7 @@ def split_legal_form(name: str) -> tuple[list[str], list[str]]:
     """``(words, legal form words)`` of ``name``: the trailing run of legal-form words is the
     legal form (``Sonnenfeld Logistik GmbH & Co. KG`` → ``(["sonnenfeld", "logistik"],
     ["gmbh", "co", "kg"])``); a name that is only a legal form keeps its words."""
-    words = _tokens(name)
+    words = name_tokens(name)
     end = len(words)
     while end > 0 and words[end - 1] in LEGAL_FORMS:
         end -= 1
