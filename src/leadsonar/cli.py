@@ -1,7 +1,7 @@
 """The ``leadsonar`` command line (Typer).
 
 Names are a contract (other tools call them): ``serve``, ``accounts create``, ``keys create``,
-``keys revoke``, ``credits grant``, ``import``, ``find-email``, ``enrich``.
+``keys revoke``, ``credits grant``, ``import``, ``find-email``, ``company``, ``enrich``.
 """
 
 from __future__ import annotations
@@ -284,6 +284,23 @@ def find_email(first: str, last: str, domain: str, database_url: DatabaseOption 
             "reason": answer_reason(result, target),
             "smtpConnections": result.probe.connections,
             "smtpRcpts": result.probe.rcpts,
+        }
+
+    console.print_json(data=_run(_settings(database_url), work))
+
+
+@app.command("company")
+def resolve_company(name: str, database_url: DatabaseOption = None) -> None:
+    """Resolve the company NAME to its domain (imports, Wikidata, providers' company searches,
+    verified guesses) and print the domain, where it came from and why, as JSON."""
+
+    async def work(services: Services) -> dict[str, Any]:
+        resolution = await services.lookup.companies.resolve(name)
+        return {
+            "company": name,
+            "domain": resolution.domain,
+            "domainSource": resolution.source,
+            "domainReason": resolution.reason,
         }
 
     console.print_json(data=_run(_settings(database_url), work))

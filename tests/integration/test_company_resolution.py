@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -467,3 +468,9 @@ async def test_cli_enrich_resolves_company_names(
     ]
     assert rows[0]["phone"] == "+1-212-555-0142"
     assert dns_zone.queries.count(("usenorthwind.io", "A")) == 1
+    # the operator's command: the stored resolution, with where it came from and why
+    shown = await asyncio.to_thread(CliRunner().invoke, cli_app, ["company", SONNENFELD.name])
+    assert shown.exit_code == 0, shown.output
+    answer = json.loads(shown.output)
+    assert (answer["domain"], answer["domainSource"]) == (SONNENFELD.domain, "guess")
+    assert answer["domainReason"].startswith("resolved from guess and verified on ")

@@ -213,7 +213,7 @@ class CompanyResolver:
                 return Resolution(
                     row.domain,
                     row.source,
-                    f"resolved and verified on {checked:%Y-%m-%d} (source {row.source})",
+                    f"resolved from {row.source} and verified on {checked:%Y-%m-%d}",
                 )
             if row.source == "unresolved" and now - checked < UNRESOLVED_TTL:
                 return Resolution(
