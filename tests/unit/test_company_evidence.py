@@ -77,6 +77,14 @@ def _page(title: str, body: str = "", site_name: str | None = None) -> str:
         # descriptor words swapped: one company's name spelt two ways
         ("Brightwave Holding AG", _page("Brightwave Group | Startseite"), 40),
         ("Brightwave Holding AG", _page("Brightwave Gruppe"), 40),
+        # another line of business under the same word is another company
+        ("Northwind Security Inc.", _page("Northwind Analytics | Dashboards"), None),
+        ("Vireo Labs", _page("Vireo AI | Copilots"), 40),
+        (
+            "Vireo Inc.",
+            _page("Vireo", "<p>This domain has been registered for a client.</p>"),
+            None,
+        ),
         ("Brightwave Holding AG", _page("Brightwave Dental – Zahnarztpraxis"), None),
     ],
 )

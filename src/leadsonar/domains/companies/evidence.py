@@ -36,6 +36,7 @@ from rapidfuzz import fuzz
 from leadsonar.domains.companies.names import (
     DESCRIPTORS,
     LEGAL_FORMS,
+    STRUCTURE_WORDS,
     company_key,
     core_forms,
     core_key,
@@ -65,7 +66,9 @@ PARKED_TEXT = re.compile(
     r"|inquire\s+about\s+this\s+domain|domain\s+parking|parked\s+(?:free|domain)"
     r"|this\s+domain\s+(?:is\s+)?parked|domain\s+kaufen|diese\s+domain\s+(?:steht|ist)"
     r"|domaine\s+est\s+(?:à|a)\s+vendre|sedo(?:parking)?\.com|afternic|hugedomains|dan\.com"
-    r"|is\s+for\s+sale",
+    r"|is\s+for\s+sale|(?:this|the)\s+domain\s+(?:name\s+)?(?:has\s+been|was|is)\s+registered"
+    r"|domain\s+(?:name\s+)?is\s+available|related\s+searches|sponsored\s+listings"
+    r"|domain\s+parked|is\s+parked|parked\s+(?:by|with|at|page)",
     re.IGNORECASE,
 )
 LEGAL_LINK = re.compile(
@@ -75,11 +78,6 @@ LEGAL_LINK = re.compile(
 )
 _SEPARATORS = re.compile(r"\s[|–—:·•\-]\s|\s*[|–—·•»]\s*")
 _DOMAIN_LIKE = re.compile(r"^(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?$", re.IGNORECASE)
-# Corporate-structure words: "X Holding GmbH", "X Verwaltungs GmbH" are the same group as X.
-_SISTER_WORDS = frozenset(
-    "verwaltungs verwaltung beteiligungs management holding holdings group groupe gruppe "
-    "international global".split()
-)
 # Words a title adds around a company's name without naming another business.
 _PAGE_WORDS = frozenset(
     "home homepage welcome official site website startseite willkommen accueil bienvenue inicio "
@@ -270,10 +268,19 @@ def other_business(name: str, title: str | None, site_name: str | None) -> str |
         if _contains_run(part_words, words) and len(words) > 1:
             continue  # "Northwind Security Platform" names the company
         if part_words[:1] == [first] and len(part_words) <= 3:
-            same_core = core_key(part_words) == core_key(words)
-            shorter = part_words == words[: len(part_words)]
-            if _squeeze("".join(part_words)) not in accepted and not same_core and not shorter:
-                return part
+            if _squeeze("".join(part_words)) in accepted or part_words == words[: len(part_words)]:
+                continue  # the name, or its first words ("Pinecrest" for "Pinecrest Health")
+            theirs = [w for w in part_words if w not in words]
+            ours = [w for w in words if w not in part_words]
+            if all(w in STRUCTURE_WORDS for w in theirs):
+                continue  # "Brightwave Group" for "Brightwave Holding AG"
+            line_of_business = {w for w in DESCRIPTORS if w not in STRUCTURE_WORDS}
+            swapped = any(w in line_of_business for w in theirs) and any(
+                w in line_of_business for w in ours
+            )
+            if core_key(part_words) == core_key(words) and not swapped:
+                continue  # "Vireo AI" for "Vireo Labs"
+            return part  # "Northwind Bakery", "Northwind Analytics" for "Northwind Security"
     return None
 
 
@@ -370,7 +377,7 @@ def other_legal_entity(name: str, text: str) -> str | None:
                 # "Sonnenfeld Logistik Verwaltungs GmbH" (a KG's general partner), "Northwind
                 # Holding AG" (the group) and "Notion Labs Inc." (for "Notion": the name plus
                 # descriptor words) are the company; "Vireo Bakery LLC" is not
-                same = all(w in _SISTER_WORDS for w in extra) or (
+                same = all(w in STRUCTURE_WORDS for w in extra) or (
                     all(w in DESCRIPTORS for w in extra) and set(words) <= set(entity)
                 )
                 if not same:

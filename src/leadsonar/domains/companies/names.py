@@ -101,6 +101,17 @@ _GERMAN_HINTS = frozenset(
 _FRENCH_HINTS = frozenset(
     "groupe conseil conseils logistique securite agence societe et les des du la le".split()
 )
+# Descriptor words that say how a company is organised, not what it does: "Brightwave Group"
+# and "Brightwave Holding AG" are one company, "Northwind Analytics" and "Northwind Security"
+# two. (The others in DESCRIPTORS name a line of business.)
+STRUCTURE_WORDS = frozenset(
+    """
+    group groupe gruppe grupo gruppo holding holdings global international worldwide labs lab
+    company companies corporation enterprises enterprise sohne soehne sons fils freres brothers
+    bros cie partner partners associates verwaltungs verwaltung beteiligungs management
+    """.split()
+)
+
 # How descriptor words are shortened in domains (kessler-tech.co.uk, acmepay.com).
 ABBREVIATIONS = {
     "technologies": "tech",

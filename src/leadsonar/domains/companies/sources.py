@@ -22,10 +22,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
-from leadsonar.domains.companies.names import company_key, core_forms
+from leadsonar.domains.companies.names import STRUCTURE_WORDS, company_key, core_forms
 
 HUMAN = "Q5"
-CORPORATE_WORDS = frozenset({"labs", "lab", "group", "holding", "holdings", "hq", "global"})
 SEARCH_LIMIT = 7
 
 
@@ -62,7 +61,7 @@ def same_company_name(wanted: str, found: str) -> bool:
     return (
         found_words[: len(wanted_words)] == wanted_words
         and bool(extra)
-        and set(extra) <= CORPORATE_WORDS
+        and set(extra) <= STRUCTURE_WORDS
     )
 
 
