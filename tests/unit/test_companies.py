@@ -63,6 +63,9 @@ def _rank(name: str, domain: str) -> int:
         ("Blue Harbor Freight Services LLC", "blueharbor.com", 6),
         ("Bäckerei Müller", "backereimuller.de", 3),
         ("Maison Lefèvre", "maisonlefevre.fr", 3),
+        ("Müller & Söhne GmbH", "mueller.de", 12),
+        ("Müller & Söhne GmbH", "muller.de", 12),
+        ("Smith and Partners LLP", "smith.co.uk", 8),
     ],
 )
 def test_domain_guesses_cover_the_field_shapes(name: str, domain: str, within: int) -> None:

@@ -92,7 +92,7 @@ DESCRIPTORS = frozenset(
     healthcare medical energy ai data bio biotech pharma finance financial insurance travel
     foods food design marketing engineering research motors mobility automation electronics
     telecom communications retail commerce learning education games gaming sports properties
-    construction immobilien
+    construction immobilien and und et
     """.split()
 )
 _GERMAN_HINTS = frozenset(
@@ -201,7 +201,12 @@ def core_forms(name: str) -> list[str]:
     ]
     full = company_key(name)
     forms.sort(key=lambda f: -len(f.split()))
-    return [f for f in dict.fromkeys(forms) if f and f != full]
+    connectors = {"and", "und", "et"}
+    return [
+        f
+        for f in dict.fromkeys(forms)
+        if f and f != full and f.split()[0] not in connectors and f.split()[-1] not in connectors
+    ]
 
 
 def core_key(words: list[str]) -> str:
@@ -242,8 +247,25 @@ class Guess:
     prior: float
 
 
+_GERMAN_SPELLING = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
+)
+
+
 def _bases(name: str) -> list[tuple[list[str], float]]:
-    """Word sequences a domain may be made of, with their weights."""
+    """Word sequences a domain may be made of, with their weights; a name with umlauts also in
+    the German ASCII spelling (``Müller`` → ``mueller`` beside ``muller``)."""
+    found = _plain_bases(name)
+    german = name.translate(_GERMAN_SPELLING)
+    if german != name:
+        found += [(seq, weight * 0.95) for seq, weight in _plain_bases(german)]
+    best: dict[tuple[str, ...], float] = {}
+    for seq, weight in found:
+        best[tuple(seq)] = max(best.get(tuple(seq), 0.0), weight)
+    return [(list(seq), weight) for seq, weight in best.items()]
+
+
+def _plain_bases(name: str) -> list[tuple[list[str], float]]:
     words, legal = split_legal_form(name)
     if not words:
         return []
