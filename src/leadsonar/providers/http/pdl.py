@@ -47,8 +47,14 @@ from typing import Any, ClassVar
 import httpx
 
 from leadsonar.domains.companies.sources import same_company_name
-from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
-from leadsonar.providers.health import spend
+from leadsonar.providers.base import (
+    Company,
+    Confidence,
+    Finding,
+    LookupContext,
+    Person,
+    Verification,
+)
 from leadsonar.providers.http.base import HttpProvider, Verdict, lookup_key
 
 _MATCH_WELL = 8  # PDL likelihood from which a match counts as one good source
@@ -102,16 +108,21 @@ class PeopleDataLabsProvider(HttpProvider):
             return None
         return super().rest_hint(response)
 
-    async def _enrich(self, person: Person, company: Company) -> tuple[dict[str, Any], str] | None:
+    async def _enrich(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> tuple[dict[str, Any], str] | None:
         """The matched record and its likelihood band, asked once per person and company: the
         email and phone lookups of one contact share one paid request."""
         where = company.domain or company.name
         if not where:
             return None
-        return await self.reuse(lookup_key(person, company), lambda: self._ask(person, where))
+        return await self.reuse(lookup_key(person, company), lambda: self._ask(person, where, ctx))
 
-    async def _ask(self, person: Person, where: str) -> tuple[dict[str, Any], str] | None:
+    async def _ask(
+        self, person: Person, where: str, ctx: LookupContext
+    ) -> tuple[dict[str, Any], str] | None:
         response = await self.request(
+            ctx,
             "GET",
             "/v5/person/enrich",
             params={
@@ -125,9 +136,9 @@ class PeopleDataLabsProvider(HttpProvider):
             return None
         spent = response.headers.get("x-call-credits-spent")
         try:
-            spend(float(spent) if spent is not None else self.cost)
+            ctx.spend(float(spent) if spent is not None else self.cost)
         except ValueError:
-            spend(self.cost)
+            ctx.spend(self.cost)
         likelihood = answer.get("likelihood")
         band = (
             "likely"
@@ -136,7 +147,7 @@ class PeopleDataLabsProvider(HttpProvider):
         )
         return answer["data"], band
 
-    async def company_domains(self, company: str) -> list[str]:
+    async def company_domains(self, company: str, ctx: LookupContext | None = None) -> list[str]:
         """The ``website`` of the company PDL's Company Enrichment matches by name
         (``GET /v5/company/enrich`` with ``name``,
         https://docs.peopledatalabs.com/docs/reference-company-enrichment-api: 200 with the
@@ -146,7 +157,8 @@ class PeopleDataLabsProvider(HttpProvider):
         Raises:
             ProviderError: mapped as in the module docstring.
         """
-        answer = await self.call("GET", "/v5/company/enrich", params={"name": company})
+        ctx = ctx or LookupContext()
+        answer = await self.call(ctx, "GET", "/v5/company/enrich", params={"name": company})
         if not isinstance(answer, dict):
             return []
         website = answer.get("website")
@@ -157,24 +169,28 @@ class PeopleDataLabsProvider(HttpProvider):
             isinstance(n, str) and same_company_name(company, n) for n in names
         ):
             return []
-        spend(self.cost)
+        ctx.spend(self.cost)
         return [website.strip()]
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The matched record's work email; ``None`` on 404 or when PDL withholds it.
 
         Raises:
             ProviderError: mapped as in the module docstring.
         """
-        matched = await self._enrich(person, company)
+        matched = await self._enrich(person, company, ctx)
         if matched is None:
             return None
         data, band = matched
         return self.email_finding(data.get("work_email"), band)
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The matched record's mobile, else its first valid phone; ``None`` if none."""
-        matched = await self._enrich(person, company)
+        matched = await self._enrich(person, company, ctx)
         if matched is None:
             return None
         data, band = matched
