@@ -73,7 +73,9 @@ def build(seed: int, companies: int = 36, queries: int = 220) -> Spec:
         records.add_a(firm.domain, firm.ip)
         sites.append(Site(firm.domain, firm.ip, _pages(firm)))
         region = REGION[firm.style]
-        lines = frozenset(k for k in (phone_key(n, region) for n in (firm.main, firm.fax, firm.support)) if k)
+        lines = frozenset(
+            k for k in (phone_key(n, region) for n in (firm.main, firm.fax, firm.support)) if k
+        )
         people = [(p, "listed") for p in firm.people]
         if firm.hidden:
             people.append((firm.hidden, "robots_disallowed"))
@@ -130,7 +132,9 @@ def build(seed: int, companies: int = 36, queries: int = 220) -> Spec:
         "find_email_rows": sum(q.ask_email for q in rows),
         "find_phone_rows": sum(q.ask_phone for q in rows),
         "mail": dict(Counter(d.behaviour for d in mail_world.domains).most_common()),
-        "email_findable": dict(Counter(str(q.email_findable) for q in rows if q.ask_email).most_common()),
+        "email_findable": dict(
+            Counter(str(q.email_findable) for q in rows if q.ask_email).most_common()
+        ),
         "published_direct_dials": sum(q.phone is not None for q in rows),
     }
     return Spec("classic", seed, records, mail, sites, rows, dead, summary)

@@ -19,12 +19,32 @@ from bench.field_world import Company, Decoy, Person
 
 LABELS = {
     "us": {"direct": "Direct", "mobile": "Mobile", "team": "Our Team", "contact": "Contact"},
-    "gb": {"direct": "Direct line", "mobile": "Mobile", "team": "Our people", "contact": "Contact us"},
-    "de": {"direct": "Durchwahl", "mobile": "Mobil", "team": "Ansprechpartner", "contact": "Impressum"},
-    "fr": {"direct": "Ligne directe", "mobile": "Portable", "team": "Notre équipe", "contact": "Mentions légales"},
+    "gb": {
+        "direct": "Direct line",
+        "mobile": "Mobile",
+        "team": "Our people",
+        "contact": "Contact us",
+    },
+    "de": {
+        "direct": "Durchwahl",
+        "mobile": "Mobil",
+        "team": "Ansprechpartner",
+        "contact": "Impressum",
+    },
+    "fr": {
+        "direct": "Ligne directe",
+        "mobile": "Portable",
+        "team": "Notre équipe",
+        "contact": "Mentions légales",
+    },
 }
 LANG = {"us": "en", "gb": "en-GB", "de": "de", "fr": "fr"}
-CONTACT_PATH = {"us": "/contact", "gb": "/contact-us", "de": "/impressum", "fr": "/mentions-legales"}
+CONTACT_PATH = {
+    "us": "/contact",
+    "gb": "/contact-us",
+    "de": "/impressum",
+    "fr": "/mentions-legales",
+}
 
 
 def e(text: str) -> str:
@@ -98,8 +118,12 @@ def _street(company: Company) -> str:
 def page(company: Company, title: str, body: str) -> str:
     labels = LABELS[company.locale]
     nav = (
-        f'<nav><a href="/">Home</a> '
-        + (f'<a href="{company.team_path}">{e(labels["team"])}</a> ' if company.layout != "none" else "")
+        '<nav><a href="/">Home</a> '
+        + (
+            f'<a href="{company.team_path}">{e(labels["team"])}</a> '
+            if company.layout != "none"
+            else ""
+        )
         + f'<a href="{CONTACT_PATH[company.locale]}">{e(labels["contact"])}</a> '
         '<a href="/careers">Careers</a></nav>'
     )
@@ -121,8 +145,11 @@ def team_body(company: Company, rng: random.Random) -> tuple[str, dict[str, Any]
     if company.layout == "cards":
         cards = []
         for p in people:
-            parts = [f'<img src="/img/{_slug(p)}.jpg" alt="">', f"<h3>{e(shown_name(company, p, rng))}</h3>",
-                     f'<p class="position">{e(p.title)}</p>']
+            parts = [
+                f'<img src="/img/{_slug(p)}.jpg" alt="">',
+                f"<h3>{e(shown_name(company, p, rng))}</h3>",
+                f'<p class="position">{e(p.title)}</p>',
+            ]
             if p.phone_written:
                 parts.append(f'<p class="phone">{phone_html(company, p, rng)}</p>')
             if p.email_shown and p.mailbox:
@@ -130,9 +157,10 @@ def team_body(company: Company, rng: random.Random) -> tuple[str, dict[str, Any]
             cards.append('<div class="team-member">' + "".join(parts) + "</div>")
         return heading + '<section class="team-grid">' + "".join(cards) + "</section>", extra
     if company.layout == "table":
-        head = {"de": ("Name", "Funktion", "Telefon", "E-Mail"), "fr": ("Nom", "Fonction", "Téléphone", "E-mail")}.get(
-            company.locale, ("Name", "Position", "Phone", "Email")
-        )
+        head = {
+            "de": ("Name", "Funktion", "Telefon", "E-Mail"),
+            "fr": ("Nom", "Fonction", "Téléphone", "E-mail"),
+        }.get(company.locale, ("Name", "Position", "Phone", "Email"))
         rows = "".join(
             f"<tr><td>{e(shown_name(company, p, rng))}</td><td>{e(p.title)}</td>"
             f"<td>{e(p.phone_written) if p.phone_written else '&ndash;'}</td>"
@@ -140,7 +168,11 @@ def team_body(company: Company, rng: random.Random) -> tuple[str, dict[str, Any]
             for p in people
         )
         header = "".join(f"<th>{h}</th>" for h in head)
-        return heading + f'<table class="staff"><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>', extra
+        return (
+            heading
+            + f'<table class="staff"><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>',
+            extra,
+        )
     if company.layout == "dl":
         items = []
         for p in people:
@@ -153,7 +185,11 @@ def team_body(company: Company, rng: random.Random) -> tuple[str, dict[str, Any]
     if company.layout == "jsonld":
         employees = []
         for p in people:
-            item: dict[str, Any] = {"@type": "Person", "name": f"{p.first} {p.last}", "jobTitle": p.title}
+            item: dict[str, Any] = {
+                "@type": "Person",
+                "name": f"{p.first} {p.last}",
+                "jobTitle": p.title,
+            }
             if p.phone_written:
                 item["telephone"] = p.phone_written
             if p.email_shown and p.mailbox:
@@ -167,9 +203,13 @@ def team_body(company: Company, rng: random.Random) -> tuple[str, dict[str, Any]
             "telephone": company.switchboard,
             "employee": employees,
         }
-        visible = "".join(f"<li>{e(shown_name(company, p, rng))} – {e(p.title)}</li>" for p in people)
-        script = f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
-        return heading + f"<ul class=\"people\">{visible}</ul>" + script, extra
+        visible = "".join(
+            f"<li>{e(shown_name(company, p, rng))} – {e(p.title)}</li>" for p in people
+        )
+        script = (
+            f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
+        )
+        return heading + f'<ul class="people">{visible}</ul>' + script, extra
     if company.layout == "vcard":
         items = []
         for p in people:
@@ -178,13 +218,18 @@ def team_body(company: Company, rng: random.Random) -> tuple[str, dict[str, Any]
                 f"<li><strong>{e(shown_name(company, p, rng))}</strong>, {e(p.title)} — "
                 f'<a href="/vcard/{slug}.vcf" download>vCard</a></li>'
             )
-            extra[f"/vcard/{slug}.vcf"] = {"body": vcard(company, p), "content_type": "text/vcard; charset=utf-8"}
+            extra[f"/vcard/{slug}.vcf"] = {
+                "body": vcard(company, p),
+                "content_type": "text/vcard; charset=utf-8",
+            }
         return heading + '<ul class="people">' + "".join(items) + "</ul>", extra
     # h-card (microformats2)
     cards = []
     for p in people:
-        parts = [f'<span class="p-name">{e(shown_name(company, p, rng))}</span>',
-                 f'<span class="p-job-title">{e(p.title)}</span>']
+        parts = [
+            f'<span class="p-name">{e(shown_name(company, p, rng))}</span>',
+            f'<span class="p-job-title">{e(p.title)}</span>',
+        ]
         if p.phone_written:
             parts.append(f'<a class="p-tel" href="{e(tel_href(p))}">{e(p.phone_written)}</a>')
         if p.email_shown and p.mailbox:
@@ -257,17 +302,29 @@ def site_pages(company: Company, base: str) -> dict[str, Any]:
         "fr": "Votre partenaire depuis 1995",
     }[company.locale]
     pages: dict[str, Any] = {
-        "/": page(company, f"{company.short} – {tagline}", f"<h1>{e(company.short)}</h1><p>{e(company.name)}: {e(tagline)}.</p>"),
-        CONTACT_PATH[company.locale]: page(company, f"{LABELS[company.locale]['contact']} – {company.short}", contact_body(company)),
-        "/careers": page(company, f"Careers – {company.short}", "<h1>Careers</h1><p>We are hiring.</p>"),
+        "/": page(
+            company,
+            f"{company.short} – {tagline}",
+            f"<h1>{e(company.short)}</h1><p>{e(company.name)}: {e(tagline)}.</p>",
+        ),
+        CONTACT_PATH[company.locale]: page(
+            company, f"{LABELS[company.locale]['contact']} – {company.short}", contact_body(company)
+        ),
+        "/careers": page(
+            company, f"Careers – {company.short}", "<h1>Careers</h1><p>We are hiring.</p>"
+        ),
         "/robots.txt": {"body": "User-agent: *\nDisallow: /admin/\n", "content_type": "text/plain"},
     }
     if company.layout != "none":
         body, extra = team_body(company, rng)
-        pages[company.team_path] = page(company, f"{LABELS[company.locale]['team']} – {company.short}", body)
+        pages[company.team_path] = page(
+            company, f"{LABELS[company.locale]['team']} – {company.short}", body
+        )
         pages.update(extra)
     if company.index % 2 == 0:
-        urls = "".join(f"<url><loc>{base}{p}</loc></url>" for p in pages if not p.endswith((".txt", ".vcf")))
+        urls = "".join(
+            f"<url><loc>{base}{p}</loc></url>" for p in pages if not p.endswith((".txt", ".vcf"))
+        )
         pages["/sitemap.xml"] = {
             "body": f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>',
             "content_type": "application/xml",
@@ -285,7 +342,9 @@ def decoy_pages(decoy: Decoy, base: str) -> dict[str, Any]:
             "Logistics Services</p></body></html>"
         )
         return {"/": body}
-    people = "".join(f"<li>{e(p.first)} {e(p.last)} – {e(p.mailbox or '')}</li>" for p in decoy.people)
+    people = "".join(
+        f"<li>{e(p.first)} {e(p.last)} – {e(p.mailbox or '')}</li>" for p in decoy.people
+    )
     home = (
         f'<!doctype html><html lang="en"><head><title>{e(decoy.owner)}</title>'
         f'<meta property="og:site_name" content="{e(decoy.owner)}"></head><body>'

@@ -23,7 +23,7 @@ Mail servers (:data:`MAIL_SHARES`)
 
 People and mailboxes
     One pattern per domain. Namesakes: the second ``Daniel Moreau`` gets the middle-initial
-    form (``daniel.j.moreau``) and appears as ``Daniel J. Moreau``; or a same-name former
+    form (``daniel.j.moreau``) and appears as ``Daniel J. Moreau``; or a same-name
     colleague keeps the plain address and the newcomer gets ``…2`` (``sarah.klein2``). Lead
     lists sometimes carry a middle initial the mailbox ignores (``Sarah K. Lee``). Umlauts fold
     to ``ae/oe/ue`` on German domains, accents are dropped, particles and hyphens are joined.
@@ -45,10 +45,11 @@ Lead-list rows
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.spec import Query, Records, Site, Spec, e164, phone_key
+from bench.spec import MailServer, Query, Records, Site, Spec, e164, phone_key
 from bench.world import fold, quota
 
 MAIL_SHARES: dict[str, float] = {
@@ -235,7 +236,7 @@ class Person:
     last: str
     middle: str = ""  # middle initial shown/sent, "" for none
     mailbox: str | None = None
-    state: str = "active"  # active, disabled, former
+    state: str = "active"  # active, disabled, outsider
     listed: bool = False
     email_shown: bool = False
     phone_written: str | None = None
@@ -328,7 +329,10 @@ def local_part(pattern: str, first: str, last: str, middle: str = "") -> str:
 
 def usual_forms(first: str, last: str, middle: str = "") -> set[str]:
     """Every usual local part for a name (the findability rule for truthful servers)."""
-    forms = {recipe.format(first=first, last=last, f=first[:1], l=last[:1]) for recipe in RECIPES.values()}
+    forms = {
+        recipe.format(first=first, last=last, f=first[:1], l=last[:1])
+        for recipe in RECIPES.values()
+    }
     if middle:
         forms |= {
             recipe.format(first=first, last=last, f=first[:1], l=last[:1], m=middle.lower())
@@ -390,16 +394,17 @@ class Numbers:
         if self.locale == "gb":
             return self._fresh(lambda: f"020 7946 0{rng.randint(100, 999)}")
         if self.locale == "de":
-            return self._fresh(lambda: f"+49 {self.city} {self.trunk}-{99 if what == 'fax' else 100}")
+            return self._fresh(
+                lambda: f"+49 {self.city} {self.trunk}-{99 if what == 'fax' else 100}"
+            )
         return self._fresh(lambda: f"0{self.city} {self.block} {rng.randint(10, 99)} 99")
 
     def direct(self, switchboard: str, style: str) -> tuple[str, str]:
         """(as written on the page, kind) of a person's own number."""
         rng = self.rng
         if style == "extension" and self.locale in ("us", "gb"):
-            ext = str(rng.randint(10, 399))
             form = rng.choice(("{s} ext. {e}", "{s} x{e}", "{s}, Ext. {e}"))
-            return self._fresh(lambda: form.format(s=switchboard, e=ext)), "direct"
+            return self._fresh(lambda: form.format(s=switchboard, e=rng.randint(10, 399))), "direct"
         if rng.random() < 0.3:
             return self.mobile(), "mobile"
         if self.locale == "us":
@@ -441,9 +446,7 @@ class Numbers:
                 lambda: form.format(p=prefix, a=rng.randint(1000, 9999), b=rng.randint(1000, 9999))
             )
         form = rng.choice(("06 {a} {b} {c} {d}", "+33 6 {a} {b} {c} {d}", "07 {a} {b} {c} {d}"))
-        return self._fresh(
-            lambda: form.format(**{k: rng.randint(10, 99) for k in "abcd"})
-        )
+        return self._fresh(lambda: form.format(**{k: rng.randint(10, 99) for k in "abcd"}))
 
 
 def number_kind(written: str, region: str) -> str:
@@ -482,7 +485,9 @@ def _legal_name(rng: random.Random, locale: str, brand: str) -> tuple[str, str, 
     return name, short, descriptor, legal
 
 
-def _domain(rng: random.Random, form: str, brand: str, descriptor: str, tld: str, german: bool) -> str:
+def _domain(
+    rng: random.Random, form: str, brand: str, descriptor: str, tld: str, german: bool
+) -> str:
     b = mail_spelling(brand, german)
     d = mail_spelling(descriptor, german) if descriptor else ""
     if form in ("brand_descriptor", "brand-descriptor") and not d:
@@ -546,7 +551,9 @@ def generate(seed: int, companies: int = 36, queries: int = 220) -> FieldWorld:
     for i in range(companies):
         locale = locales[i]
         german = locale == "de"
-        brand = brands_left[locale].pop() if brands_left[locale] else f"{rng.choice(BRANDS[locale])}{i}"
+        brand = (
+            brands_left[locale].pop() if brands_left[locale] else f"{rng.choice(BRANDS[locale])}{i}"
+        )
         name, short, descriptor, legal = _legal_name(rng, locale, brand)
         tlds = TLD_SHARES[locale]
         tld = rng.choices(list(tlds), weights=list(tlds.values()))[0]
@@ -585,7 +592,12 @@ def generate(seed: int, companies: int = 36, queries: int = 220) -> FieldWorld:
                 {
                     "us": ("/team", "/about/team", "/company/leadership", "/people"),
                     "gb": ("/our-people", "/about-us/team", "/team", "/who-we-are"),
-                    "de": ("/team", "/ueber-uns/team", "/unternehmen/ansprechpartner", "/kontakt/team"),
+                    "de": (
+                        "/team",
+                        "/ueber-uns/team",
+                        "/unternehmen/ansprechpartner",
+                        "/kontakt/team",
+                    ),
                     "fr": ("/equipe", "/notre-equipe", "/a-propos/equipe", "/qui-sommes-nous"),
                 }[locale]
             ),
@@ -622,7 +634,7 @@ def _staff(rng: random.Random, company: Company, numbers: Numbers) -> None:
     names: list[tuple[str, str]] = []
     people: list[Person] = []
     mailboxes: set[str] = set()
-    for n in range(size):
+    for _n in range(size):
         first, last = _name(rng, company.locale)
         person = Person(first, last, name_kind=_kind(first, last))
         mf, ml = mail_spelling(first, german), mail_spelling(last, german)
@@ -655,20 +667,45 @@ def _staff(rng: random.Random, company: Company, numbers: Numbers) -> None:
         if rng.random() < DISABLED_SHARE:
             person.state = "disabled"
         person.title = rng.choice(
-            ("Head of Sales", "CFO", "Account Executive", "Engineering Manager", "Office Manager",
-             "Managing Director", "Marketing Lead", "Customer Success", "Partner", "COO")
+            (
+                "Head of Sales",
+                "CFO",
+                "Account Executive",
+                "Engineering Manager",
+                "Office Manager",
+                "Managing Director",
+                "Marketing Lead",
+                "Customer Success",
+                "Partner",
+                "COO",
+            )
         )
         people.append(person)
     for person in people:  # the plain namesake of a middle-initial or numbered colleague
-        if person.name_kind in ("plain", "accent", "hyphen", "particle", "apostrophe") and any(
+        if person.name_kind in (
+            "plain",
+            "accent",
+            "hyphen",
+            "particle",
+            "apostrophe",
+            "middle_initial",
+        ) and any(
             p is not person and (p.first, p.last) == (person.first, person.last) for p in people
         ):
+            person.middle = ""  # the lead list shows nothing that tells the two apart
             person.name_kind = "namesake_plain"
     if company.layout != "none":
+        shown: set[tuple[str, str, str]] = set()
         for person in people:
-            if person.state == "former":
-                continue
-            person.listed = rng.random() < LISTED_SHARE
+            # two people the page would show under the same name: only one is listed
+            name = (
+                person.first,
+                person.middle if person.name_kind == "namesake_middle" else "",
+                person.last,
+            )
+            person.listed = rng.random() < LISTED_SHARE and name not in shown
+            if person.listed:
+                shown.add(name)
             if person.listed and company.email_display and rng.random() < 0.7:
                 person.email_shown = True
             if person.listed and rng.random() < PHONE_SHARE:
@@ -677,14 +714,23 @@ def _staff(rng: random.Random, company: Company, numbers: Numbers) -> None:
                 person.phone_e164 = e164(written, company.region)
                 person.phone_key = phone_key(written, company.region)
                 person.phone_type = number_kind(written, company.region)
-        if company.mail == "catch_all_samples":
-            shown = [p for p in people if p.email_shown and p.state == "active"]
-            for person in [p for p in people if p.state == "active"][: max(0, 2 - len(shown))]:
+        if company.mail == "catch_all_samples":  # at least two identified samples
+            samples = [p for p in people if p.email_shown and p.state == "active"]
+            plain = [
+                p
+                for p in people
+                if p.state == "active"
+                and not p.email_shown
+                and not p.name_kind.startswith(("namesake", "numbered"))
+            ]
+            for person in plain[: max(0, 2 - len(samples))]:
                 person.listed = person.email_shown = True
     company.people = people
 
 
-def _decoys(rng: random.Random, companies: list[Company], taken: set[str], web_n: int) -> list[Decoy]:
+def _decoys(
+    rng: random.Random, companies: list[Company], taken: set[str], web_n: int
+) -> list[Decoy]:
     """Same-word domains a guess may land on: parked pages and other businesses."""
     decoys: list[Decoy] = []
     for company in companies:
@@ -726,7 +772,7 @@ def _leads(
     rng: random.Random, companies: list[Company], queries: int
 ) -> list[tuple[Company, Person, str, str | None, str | None, str]]:
     outsiders = round(queries * NON_EMPLOYEE_SHARE)
-    pool = [(c, p) for c in companies for p in c.people if p.state != "former"]
+    pool = [(c, p) for c in companies for p in c.people if p.state != "outsider"]
     rng.shuffle(pool)
     chosen = pool[: queries - outsiders]
     # a same-name pair of which one is numbered is sent once: the requests would be identical
@@ -751,8 +797,17 @@ def _leads(
             if (first, last) not in there:
                 break
         same_first = any(p.first == first for p in company.people)
-        rows.append((company, Person(first, last, state="outsider",
-                                     name_kind="outsider_same_first" if same_first else "outsider")))
+        rows.append(
+            (
+                company,
+                Person(
+                    first,
+                    last,
+                    state="outsider",
+                    name_kind="outsider_same_first" if same_first else "outsider",
+                ),
+            )
+        )
     rng.shuffle(rows)
     modes = quota(MODE_SHARES, len(rows), rng)
     leads = []
@@ -801,7 +856,9 @@ def build(seed: int, companies: int = 36, queries: int = 220) -> Spec:
                 hosts.append((10, f"mx{n + 1}.{d}"))
                 records.add_a(f"mx{n + 1}.{d}", ip)
                 dead.append(ip)
-            live = f"mx{len(hosts) + 1}.{d}" if company.mail != "strict" or len(d) % 2 else f"mail.{d}"
+            live = (
+                f"mx{len(hosts) + 1}.{d}" if company.mail != "strict" or len(d) % 2 else f"mail.{d}"
+            )
             hosts.append((10 + 10 * len(hosts), live))
             records.add_a(live, company.mx_ips[0])
             records.mx[d] = hosts
@@ -823,13 +880,11 @@ def build(seed: int, companies: int = 36, queries: int = 220) -> Spec:
                 behaviour["mailboxes"] = {p.mailbox for p in decoy.people if p.mailbox} | {
                     f"info@{decoy.domain}"
                 }
-            mail.append(MailServerSpec(decoy.mx_ip, behaviour))
+            mail.append(MailServer(decoy.mx_ip, behaviour))
     if parking_needed:
         records.add_a("mx.parkmail-service.com", PARKING_MX)
-        mail.append(MailServerSpec(PARKING_MX, {"name": "mx.parkmail-service.com", "catch_all": True}))
+        mail.append(MailServer(PARKING_MX, {"name": "mx.parkmail-service.com", "catch_all": True}))
     queries_out = [_query(i, lead) for i, lead in enumerate(world.leads)]
-    from collections import Counter
-
     summary = {
         "companies": len(world.companies),
         "decoys": dict(Counter(d.kind for d in world.decoys)),
@@ -847,14 +902,11 @@ def build(seed: int, companies: int = 36, queries: int = 220) -> Spec:
     return Spec("field", seed, records, mail, sites, queries_out, dead, summary)
 
 
-from bench.spec import MailServer as MailServerSpec  # noqa: E402
-
-
 def _bind(render: Any, thing: Any) -> Any:
     return lambda base: render(thing, base)
 
 
-def _mail_server(company: Company) -> MailServerSpec:
+def _mail_server(company: Company) -> MailServer:
     live_name = "mx"
     behaviour: dict[str, Any] = {"name": f"{live_name}.{company.domain}"}
     boxes = {p.mailbox for p in company.people if p.mailbox and p.state != "disabled"}
@@ -869,7 +921,7 @@ def _mail_server(company: Company) -> MailServerSpec:
         behaviour["banner_delay"] = company.tarpit
     elif company.mail == "connection_limit":
         behaviour["max_sessions"] = CONNECTION_LIMIT
-    return MailServerSpec(company.mx_ips[0], behaviour)
+    return MailServer(company.mx_ips[0], behaviour)
 
 
 def _roles(company: Company) -> tuple[str, ...]:
@@ -884,8 +936,12 @@ def _roles(company: Company) -> tuple[str, ...]:
 def _query(index: int, lead: tuple[Company, Person, str, str | None, str | None, str]) -> Query:
     company, person, mode, website, company_cell, name_kind = lead
     german = company.locale == "de"
-    employee = person.state not in ("outsider", "former")
-    truth = person.mailbox if employee and person.state == "active" and company.mail != "null_mx" else None
+    employee = person.state != "outsider"
+    truth = (
+        person.mailbox
+        if employee and person.state == "active" and company.mail != "null_mx"
+        else None
+    )
     findable = None
     reachable = mode != "company" or company.resolvable
     if truth and reachable:
@@ -902,9 +958,16 @@ def _query(index: int, lead: tuple[Company, Person, str, str | None, str | None,
     first = f"{person.first} {person.middle}." if person.middle else person.first
     phone = person.phone_e164 if employee else None
     lines = frozenset(
-        k for k in (phone_key(n, company.region) for n in (company.switchboard, company.fax, company.support)) if k
+        k
+        for k in (
+            phone_key(n, company.region)
+            for n in (company.switchboard, company.fax, company.support)
+        )
+        if k
     )
-    layout = company.layout if person.listed else ("unlisted" if company.layout != "none" else "none")
+    layout = (
+        company.layout if person.listed else ("unlisted" if company.layout != "none" else "none")
+    )
     return Query(
         index=index,
         first=first,

@@ -357,32 +357,45 @@ def _add(into: dict[str, int], more: dict[str, int]) -> None:
         into[key] = into.get(key, 0) + value
 
 
-def examples(spec: Spec, answers: dict[int, Answer], limit: int = 12) -> list[dict[str, Any]]:
-    """Some wrong high/medium e-mails and wrong phones, for reading."""
-    out = []
+def examples(spec: Spec, answers: dict[int, Answer], limit: int = 10) -> dict[str, list[Any]]:
+    """Up to ``limit`` rows of each failure kind, for reading: wrong ``high``/``medium``
+    e-mails, wrong phones, findable e-mails missed, published direct dials missed."""
+    out: dict[str, list[Any]] = defaultdict(list)
     for row in spec.queries:
         a = answers.get(row.index) or Answer()
-        wrong_email = (
-            a.email
-            and (a.email or "").lower() != (row.email or "").lower()
-            and a.confidence in ("high", "medium")
-        )
         region = row.kinds.get("region")
-        wrong_phone = a.phone and phone_key(a.phone, region) != phone_key(row.phone, region)
-        if wrong_email or wrong_phone:
-            out.append(
-                {
-                    "row": f"{row.first} {row.last}",
-                    "website": row.website,
-                    "company": row.company,
-                    "domain": row.domain,
-                    "kinds": row.kinds,
-                    "employee": row.employee,
-                    "email": [a.email, a.confidence, row.email] if wrong_email else None,
-                    "phone": [a.phone, a.phone_type, row.phone] if wrong_phone else None,
-                }
-            )
-    return out[:limit]
+        email_right = bool(a.email) and (a.email or "").lower() == (row.email or "").lower()
+        phone_right = bool(a.phone) and phone_key(a.phone, region) == phone_key(row.phone, region)
+        found = {
+            "wrong_email_high_medium": a.email
+            and not email_right
+            and a.confidence in ("high", "medium"),
+            "wrong_phone": a.phone and not phone_right,
+            "missed_email": row.ask_email
+            and row.email_findable
+            and reachable(row)
+            and not email_right,
+            "missed_dial": row.ask_phone
+            and row.phone
+            and row.employee
+            and reachable(row)
+            and not phone_right,
+        }
+        for kind, hit in found.items():
+            if hit and len(out[kind]) < limit:
+                out[kind].append(
+                    {
+                        "row": f"{row.first} {row.last}",
+                        "website": row.website,
+                        "company": row.company,
+                        "domain": row.domain,
+                        "kinds": row.kinds,
+                        "employee": row.employee,
+                        "email": [a.email, a.confidence, a.verification, row.email],
+                        "phone": [a.phone, a.phone_type, a.company_phone, row.phone],
+                    }
+                )
+    return dict(out)
 
 
 async def run_seed(style: str, seed: int, companies: int, queries: int) -> dict[str, Any]:
@@ -396,13 +409,16 @@ async def run_seed(style: str, seed: int, companies: int, queries: int) -> dict[
             product, product_walls = await run_product(spec, zone, web)
             naive, naive_walls = await run_naive(spec, zone, web)
     result: dict[str, Any] = {"seed": seed, "world": spec.summary}
-    for name, answers, walls in (("product", product, product_walls), ("naive", naive, naive_walls)):
+    for name, answers, walls in (
+        ("product", product, product_walls),
+        ("naive", naive, naive_walls),
+    ):
         counts = tally(spec.queries, answers)
         result[name] = {
             "counts": counts,
             "walls": {k: round(v, 2) for k, v in walls.items()},
             "by_kind": by_kind(spec, answers),
-            "wrong_examples": examples(spec, answers),
+            "examples": examples(spec, answers),
             "verification": dict(
                 sorted(
                     _count(a.verification or "none" for a in answers.values() if a.email).items()
@@ -543,7 +559,9 @@ def report(result: dict[str, Any]) -> Iterable[str]:
             )
 
 
-async def run(style: str, tune_seed: int | None, seeds: list[int], companies: int, queries: int) -> dict[str, Any]:
+async def run(
+    style: str, tune_seed: int | None, seeds: list[int], companies: int, queries: int
+) -> dict[str, Any]:
     runs = []
     tune = None
     for seed in ([tune_seed] if tune_seed is not None else []) + seeds:
@@ -570,12 +588,16 @@ async def run(style: str, tune_seed: int | None, seeds: list[int], companies: in
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench generalization", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="bench generalization", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--style", choices=sorted(STYLES), default="field")
     parser.add_argument("--tune-seed", type=int, default=TUNE_SEED, help="-1 to skip it")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(HELD_OUT))
     parser.add_argument("--companies", type=int, default=None, help=f"default {COMPANIES}")
-    parser.add_argument("--queries", type=int, default=None, help=f"rows per seed; default {QUERIES}")
+    parser.add_argument(
+        "--queries", type=int, default=None, help=f"rows per seed; default {QUERIES}"
+    )
     parser.add_argument(
         "--quick",
         action="store_true",

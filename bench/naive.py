@@ -159,7 +159,7 @@ class Naive:
         paths: list[str] = []
         for href in re.findall(r'href="([^"]+)"', home):
             url = urlsplit(urljoin(f"http://{domain}/", href))
-            if url.hostname in (domain, f"www.{domain}") and url.path not in paths + ["/"]:
+            if url.hostname in (domain, f"www.{domain}") and url.path not in [*paths, "/"]:
                 paths.append(url.path)
         texts = [home]
         for path in paths[: MAX_PAGES - 1]:
