@@ -164,7 +164,7 @@ def team_body(company: Company, rng: random.Random) -> tuple[str, dict[str, Any]
         rows = "".join(
             f"<tr><td>{e(shown_name(company, p, rng))}</td><td>{e(p.title)}</td>"
             f"<td>{e(p.phone_written) if p.phone_written else '&ndash;'}</td>"
-            f"<td>{email_html(p.mailbox, display, rng) if p.email_shown and p.mailbox else ''}</td></tr>"
+            f"<td>{_email_cell(p, display, rng)}</td></tr>"
             for p in people
         )
         header = "".join(f"<th>{h}</th>" for h in head)
@@ -236,6 +236,12 @@ def team_body(company: Company, rng: random.Random) -> tuple[str, dict[str, Any]
             parts.append(f'<a class="u-email" href="mailto:{e(p.mailbox)}">{e(p.mailbox)}</a>')
         cards.append('<div class="h-card">' + " ".join(parts) + "</div>")
     return heading + "".join(cards), extra
+
+
+def _email_cell(person: Person, display: str | None, rng: random.Random) -> str:
+    if person.email_shown and person.mailbox:
+        return email_html(person.mailbox, display, rng)
+    return ""
 
 
 def vcard(company: Company, person: Person) -> str:
@@ -336,7 +342,8 @@ def decoy_pages(decoy: Decoy, base: str) -> dict[str, Any]:
     """A parked page, or the site of an unrelated business sharing the company's word."""
     if decoy.kind == "parked":
         body = (
-            f"<!doctype html><html><head><title>{decoy.domain} - This domain is for sale</title></head>"
+            f"<!doctype html><html><head><title>{decoy.domain} - This domain is for sale"
+            "</title></head>"
             f"<body><h1>{decoy.domain}</h1><p>This domain may be for sale! Buy now for $2,995 or "
             "make an offer.</p><p>Related searches: Business Software, Team Management, "
             "Logistics Services</p></body></html>"
@@ -349,7 +356,11 @@ def decoy_pages(decoy: Decoy, base: str) -> dict[str, Any]:
         f'<!doctype html><html lang="en"><head><title>{e(decoy.owner)}</title>'
         f'<meta property="og:site_name" content="{e(decoy.owner)}"></head><body>'
         f'<nav><a href="/about">About</a></nav><h1>{e(decoy.owner)}</h1>'
-        f"<p>Welcome to {e(decoy.owner)}.</p><footer>Call us: +1 (555) 010-0199</footer></body></html>"
+        f"<p>Welcome to {e(decoy.owner)}.</p><footer>Call us: +1 (555) 010-0199</footer>"
+        "</body></html>"
     )
-    about = f"<!doctype html><html><head><title>About – {e(decoy.owner)}</title></head><body><ul>{people}</ul></body></html>"
+    about = (
+        f"<!doctype html><html><head><title>About – {e(decoy.owner)}</title></head>"
+        f"<body><ul>{people}</ul></body></html>"
+    )
     return {"/": home, "/about": about}

@@ -130,6 +130,7 @@ DOMAIN_FORMS = {
 """How a company's domain comes from its name (``unrelated``: no naming habit reaches it;
 ``brand_country``: the brand on the country's TLD where the main locale TLD is ``.com``)."""
 
+DECOY_TRADES = ("Games", "Yoga Studio", "Realty", "Bakery", "Records", "Dental")
 GREYLIST_SECONDS = 20.0
 TARPIT_SECONDS = (3.0, 6.0)
 CONNECTION_LIMIT = 1
@@ -137,6 +138,7 @@ NON_EMPLOYEE_SHARE = 0.10
 LISTED_SHARE = 0.6
 PHONE_SHARE = 0.6
 DISABLED_SHARE = 0.02
+NAMESAKE_SHARE = 0.06  # far above real teams, so that every seed has some
 
 # -- names ------------------------------------------------------------------------------------
 
@@ -639,7 +641,7 @@ def _staff(rng: random.Random, company: Company, numbers: Numbers) -> None:
         person = Person(first, last, name_kind=_kind(first, last))
         mf, ml = mail_spelling(first, german), mail_spelling(last, german)
         twin = (first, last) in names
-        if not twin and names and rng.random() < 0.12:
+        if not twin and names and rng.random() < NAMESAKE_SHARE:
             first, last = rng.choice(names)  # a namesake (same name, same company)
             person = Person(first, last, name_kind=_kind(first, last))
             mf, ml = mail_spelling(first, german), mail_spelling(last, german)
@@ -752,7 +754,7 @@ def _decoys(
                 domain=domain,
                 kind=kind,
                 web_ip=address(WEB_BLOCK, web_n),
-                owner=f"{company.brand} {rng.choice(('Games', 'Yoga Studio', 'Realty', 'Bakery', 'Records', 'Dental'))}",
+                owner=f"{company.brand} {rng.choice(DECOY_TRADES)}",
                 catch_all_mx=rng.random() < 0.5,
                 for_company=company.index,
             )
