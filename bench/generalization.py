@@ -2,7 +2,7 @@
 on, better than a naive script, in the same run?
 
 ``./run bench generalization [--style field|classic] [--tune-seed N] [--seeds N N N]
-[--companies N] [--queries N] [--quick]``
+[--companies N] [--queries N] [--quick] [--tag TAG]``
 
 For each seed, a world of the chosen style (:mod:`bench.field_world`, written from the field's
 conventions; or :mod:`bench.classic_world`, the worlds written alongside the code) is served on
@@ -37,7 +37,7 @@ Measures (each for product and naive; :func:`score` has the exact rules):
   support) are counted apart;
 * *wall time* of the e-mail pass and the phone pass, and product / naive.
 
-Results: printed, and saved to ``bench/results/generalization_<style>[_quick].json``.
+Results: printed, and saved to ``bench/results/generalization_<style>[_quick][_<tag>].json``.
 """
 
 from __future__ import annotations
@@ -612,6 +612,7 @@ def main(argv: list[str]) -> None:
         help=f"smoke run: {QUICK_COMPANIES} companies, {QUICK_QUERIES} rows, "
         "first held-out seed only, no tune seed",
     )
+    parser.add_argument("--tag", default="", help="suffix of the results file name")
     args = parser.parse_args(argv)
     companies = args.companies or (QUICK_COMPANIES if args.quick else COMPANIES)
     queries = args.queries or (QUICK_QUERIES if args.quick else QUERIES)
@@ -624,5 +625,9 @@ def main(argv: list[str]) -> None:
         print(line)
     if result["tune"]:
         result["tune"] = {k: v for k, v in result["tune"].items() if k != "run"}
-    name = f"generalization_{args.style}" + ("_quick" if args.quick else "")
+    name = (
+        f"generalization_{args.style}"
+        + ("_quick" if args.quick else "")
+        + (f"_{args.tag}" if args.tag else "")
+    )
     print(f"saved {save(name, result)}")

@@ -3,13 +3,14 @@
 * *Domain*: the website cell stripped of scheme, ``www.`` and path; with only a company name,
   the first word of the name (ASCII letters) on ``.com``, ``.io``, ``.co``, ``.de``, ``.fr`` in
   that order, the first that has an MX record (for e-mail) or an A record (for phones).
-* *E-mail*: permutations of the ASCII-stripped name (:func:`bench.accuracy.naive_candidates`)
+* *E-mail*: permutations of the ASCII-stripped name, middle initial dropped
+  (:func:`bench.accuracy.naive_candidates`),
   as RCPTs in one session on the first MX host; the first ``250`` is the answer. No catch-all
   check, no retries, no fallback to a second MX or to the A record.
 * *Phone*: the home page and the same-site pages it links to (at most
   :data:`MAX_PAGES`), tags stripped; the first phone-looking run of digits within
-  :data:`NEAR` characters after the person's ``First Last`` is the answer ("take the number
-  next to the name").
+  :data:`NEAR` characters after the person's name as given (else without its middle initial)
+  is the answer ("take the number next to the name").
 
 Names are resolved on the loopback DNS server and pages fetched by IP with a ``Host`` header,
 so nothing leaves loopback.
@@ -98,7 +99,7 @@ class Naive:
         domain = await self.domain(query, "MX")
         if not domain:
             return NaiveAnswer()
-        candidates = naive_candidates(query.first, query.last)
+        candidates = naive_candidates(query.first.split()[0], query.last)
         mx = await self._records(domain, "MX")
         if not candidates or not mx or mx[0] in ("", "."):
             return NaiveAnswer(domain=domain)
@@ -166,13 +167,19 @@ class Naive:
             text = await self._get(client, domain, path)
             if text:
                 texts.append(text)
-        name = f"{query.first} {query.last}".lower()
-        for text in texts:
-            plain = re.sub(r"\s+", " ", html.unescape(TAG.sub(" ", text)))
-            at = plain.lower().find(name)
-            if at < 0:
-                continue
-            match = PHONE.search(plain[at + len(name) : at + len(name) + NEAR])
-            if match:
-                return NaiveAnswer(phone=match.group(0).strip(), domain=domain)
+        plains = [re.sub(r"\s+", " ", html.unescape(TAG.sub(" ", text))) for text in texts]
+        names = dict.fromkeys(
+            [
+                f"{query.first} {query.last}".lower(),
+                f"{query.first.split()[0]} {query.last}".lower(),
+            ]
+        )
+        for name in names:
+            for plain in plains:
+                at = plain.lower().find(name)
+                if at < 0:
+                    continue
+                match = PHONE.search(plain[at + len(name) : at + len(name) + NEAR])
+                if match:
+                    return NaiveAnswer(phone=match.group(0).strip(), domain=domain)
         return NaiveAnswer(domain=domain)

@@ -110,9 +110,7 @@ def test_dns_and_servers_are_well_formed(spec: Spec) -> None:
 
 def test_truth_addresses_exist_on_their_server(spec: Spec) -> None:
     boxes = {
-        address
-        for server in spec.mail
-        for address in server.behaviour.get("mailboxes", set())
+        address for server in spec.mail for address in server.behaviour.get("mailboxes", set())
     }
     for q in spec.queries:
         if q.email:
