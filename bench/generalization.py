@@ -543,6 +543,12 @@ def report(result: dict[str, Any]) -> Iterable[str]:
         f"{walls[0].get('phone')} s = {walls[0]['total']} s; naive {walls[1].get('email')} s + "
         f"{walls[1].get('phone')} s = {walls[1]['total']} s"
     )
+    walls_by_seed = [
+        (r["seed"], sum(r["product"]["walls"].values()), sum(r["naive"]["walls"].values()))
+        for r in result["runs"]
+    ]
+    ratios = ", ".join(f"s{seed} {p / n:.2f}" for seed, p, n in walls_by_seed if n)
+    yield f"wall product / naive per seed (the machine's load moves it): {ratios}"
     yield ""
     yield "Done-when targets (held-out, product):"
     for name, t in result["targets"].items():
