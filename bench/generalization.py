@@ -87,6 +87,8 @@ TARGETS = {
     "precision_high_or_medium": (0.97, ">="),
     "not_working_there_high_or_medium": (0, "=="),
     "wall_ratio": (1.5, "<="),
+    "wall_ratio_email": (1.5, "<="),
+    "wall_ratio_phone": (1.5, "<="),
 }
 """Issue 8's "Done when" figures."""
 
@@ -474,9 +476,18 @@ def _brief(f: dict[str, Any]) -> dict[str, Any]:
 
 
 def targets(product: dict[str, Any], naive: dict[str, Any]) -> dict[str, Any]:
-    naive_total = naive["wall_seconds"]["total"]
-    ratio = round(product["wall_seconds"]["total"] / naive_total, 2) if naive_total else None
-    values = {name: product.get(name) for name in TARGETS} | {"wall_ratio": ratio}
+    """Issue 8's targets (:data:`TARGETS`) with the product's held-out value and pass/fail
+    (``None``: the world has no rows of that kind)."""
+
+    def ratio(key: str) -> float | None:
+        mine, theirs = product["wall_seconds"].get(key), naive["wall_seconds"].get(key)
+        return round(mine / theirs, 2) if mine is not None and theirs else None
+
+    values = {name: product.get(name) for name in TARGETS} | {
+        "wall_ratio": ratio("total"),
+        "wall_ratio_email": ratio("email"),
+        "wall_ratio_phone": ratio("phone"),
+    }
     result = {}
     for name, (goal, op) in TARGETS.items():
         value = values[name]
