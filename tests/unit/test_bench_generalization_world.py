@@ -4,6 +4,7 @@ conventions. Pure data: no servers, no network."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import Counter
@@ -184,3 +185,48 @@ def test_classic_style_builds_the_same_shape() -> None:
     assert any(q.ask_email for q in classic.queries) and any(q.ask_phone for q in classic.queries)
     assert all(q.kinds["mode"] == "website" for q in classic.queries)
     assert classic_world.build(1, companies=12, queries=60).queries == classic.queries
+
+
+def test_every_layout_renders_its_people(spec: Spec) -> None:
+    world = field_world.generate(3, companies=36, queries=220)
+    for company in world.companies:
+        pages = _pages_of(company)
+        listed = [p for p in company.people if p.listed]
+        if company.layout == "none":
+            assert company.team_path not in pages and not listed
+            continue
+        team = html.unescape(str(pages[company.team_path]))
+        assert isinstance(team, str) and company.switchboard in team  # the footer
+        for person in listed:
+            assert person.last.upper() in team.upper() or person.last in team
+        if company.layout == "jsonld":
+            raw = team.split('<script type="application/ld+json">')[1].split("</script>")[0]
+            data = json.loads(raw)
+            assert data["@type"] == "Organization"
+            assert {e["name"] for e in data["employee"]} == {f"{p.first} {p.last}" for p in listed}
+        if company.layout == "vcard":
+            cards = [v for k, v in pages.items() if k.endswith(".vcf")]
+            assert len(cards) == len(listed)
+            for card in cards:
+                body = card["body"]
+                assert body.startswith("BEGIN:VCARD\r\nVERSION:3.0\r\n")
+                assert body.endswith("END:VCARD\r\n")
+
+
+def _pages_of(company: field_world.Company) -> dict[str, object]:
+    from bench.field_pages import site_pages
+
+    return site_pages(company, f"http://{company.domain}:8080")
+
+
+def test_decoys_never_name_the_company() -> None:
+    from bench.field_pages import decoy_pages
+
+    world = field_world.generate(2)
+    companies = {c.index: c for c in world.companies}
+    for decoy in world.decoys:
+        home = decoy_pages(decoy, "http://x:1")["/"]
+        company = companies[decoy.for_company]
+        assert f"<title>{company.short}</title>" not in home  # the word, not the name
+        assert f'content="{company.short}"' not in home
+        assert ("for sale" in home) == (decoy.kind == "parked")
