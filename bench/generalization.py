@@ -630,11 +630,18 @@ def main(argv: list[str]) -> None:
         "first held-out seed only, no tune seed",
     )
     parser.add_argument("--tag", default="", help="suffix of the results file name")
+    parser.add_argument(
+        "--tune-only",
+        action="store_true",
+        help="only the tune seed, for quick looks while changing the product (tag 'tune')",
+    )
     args = parser.parse_args(argv)
     companies = args.companies or (QUICK_COMPANIES if args.quick else COMPANIES)
     queries = args.queries or (QUICK_QUERIES if args.quick else QUERIES)
     seeds = args.seeds[:1] if args.quick else args.seeds
     tune_seed = None if args.quick or args.tune_seed < 0 else args.tune_seed
+    if args.tune_only:  # the tune seed scored alone, in the held-out columns
+        seeds, tune_seed, args.tag = [args.tune_seed], None, args.tag or "tune"
     if tune_seed in seeds:
         parser.error("the tune seed must not be one of the held-out seeds")
     result = asyncio.run(run(args.style, tune_seed, seeds, companies, queries))
