@@ -40,6 +40,10 @@ Lead-list rows
     55% website, 25% website + company name, 20% company name only (by quota), a tenth of them
     people who do not work there (some sharing a first name with someone who does). Website
     cells come as ``acme.com``, ``www.acme.com`` or ``https://www.acme.com/``.
+
+Knowledge base
+    A fifth of the companies, and every unrelated business sharing a brand word, are known to
+    the loopback Wikidata stand-in (label and official website, P856).
 """
 
 from __future__ import annotations
@@ -138,6 +142,7 @@ NON_EMPLOYEE_SHARE = 0.10
 LISTED_SHARE = 0.6
 PHONE_SHARE = 0.6
 DISABLED_SHARE = 0.02
+NOTABLE_SHARE = 0.2  # companies a public knowledge base knows (most B2B firms are not there)
 NAMESAKE_SHARE = 0.06  # far above real teams, so that every seed has some
 
 # -- names ------------------------------------------------------------------------------------
@@ -887,6 +892,7 @@ def build(seed: int, companies: int = 36, queries: int = 220) -> Spec:
         records.add_a("mx.parkmail-service.com", PARKING_MX)
         mail.append(MailServer(PARKING_MX, {"name": "mx.parkmail-service.com", "catch_all": True}))
     queries_out = [_query(i, lead) for i, lead in enumerate(world.leads)]
+    knowledge = _knowledge(world)
     summary = {
         "companies": len(world.companies),
         "decoys": dict(Counter(d.kind for d in world.decoys)),
@@ -901,7 +907,23 @@ def build(seed: int, companies: int = 36, queries: int = 220) -> Spec:
         "email_findable": dict(Counter(str(q.email_findable) for q in queries_out).most_common()),
         "published_direct_dials": sum(q.phone is not None for q in queries_out),
     }
-    return Spec("field", seed, records, mail, sites, queries_out, dead, summary)
+    summary["knowledge_base_items"] = len(knowledge)
+    return Spec("field", seed, records, mail, sites, queries_out, dead, summary, knowledge)
+
+
+def _knowledge(world: FieldWorld) -> list[tuple[str, str]]:
+    """What Wikidata would know: a few notable companies (:data:`NOTABLE_SHARE`, by their short
+    name) and the unrelated businesses that share their word. Its own random stream, so the
+    rest of the world does not depend on it."""
+    rng = random.Random(f"knowledge-{world.seed}")
+    items = [
+        (c.short, f"https://www.{c.domain}/")
+        for c in world.companies
+        if rng.random() < NOTABLE_SHARE
+    ]
+    items += [(d.owner, f"https://{d.domain}/") for d in world.decoys if d.kind == "other"]
+    rng.shuffle(items)
+    return items
 
 
 def _bind(render: Any, thing: Any) -> Any:

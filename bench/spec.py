@@ -108,6 +108,8 @@ class Spec:
     queries: list[Query]
     dead_ips: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    knowledge: list[tuple[str, str]] = field(default_factory=list)
+    """Organisations a public knowledge base (Wikidata) knows: ``(label, official website)``."""
 
     def smtp_hosts(self) -> list[str]:
         """Every address an SMTP server listens on or an MX points to (dead ones refuse)."""
