@@ -53,6 +53,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.field_names import (
+    BRANDS,
+    DESCRIPTORS,
+    FIRSTS,
+    LASTS,
+    LEGAL,
+    MIDDLE_INITIALS,
+)
+from bench.field_phones import Numbers, number_kind
 from bench.spec import MailServer, Query, Records, Site, Spec, e164, phone_key
 from bench.world import fold, quota
 
@@ -144,93 +153,6 @@ PHONE_SHARE = 0.6
 DISABLED_SHARE = 0.02
 NOTABLE_SHARE = 0.2  # companies a public knowledge base knows (most B2B firms are not there)
 NAMESAKE_SHARE = 0.06  # far above real teams, so that every seed has some
-
-# -- names ------------------------------------------------------------------------------------
-
-
-def _pool(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-BRANDS = {
-    "us": _pool(
-        "Northwind, Bluefin, Harborline, Keystone, Redwood, Ironbark, Clearpath, Summitry, "
-        "Lakeshore, Copperleaf, Brightwater, Granite, Tidewater, Meridian, Foxglove, Quarry, "
-        "Sagebrush, Beacon, Cobalt, Juniper, Driftwood, Larkspur, Silverpine, Tallgrass"
-    ),
-    "gb": _pool(
-        "Thamesbridge, Kestrel, Hawthorn, Ashdown, Wexford, Millbrook, Fenwick, Oakhurst, "
-        "Redbourne, Larchmont, Greystone, Whitcombe, Pemberley, Coldharbour, Marlow, Ravensworth"
-    ),
-    "de": _pool(
-        "Sonnenfeld, Rheinwerk, Alpenblick, Nordlicht, Bergquell, Lindenhof, Falkenstein, "
-        "Grünwald, Weißenburg, Elbtal, Kranich, Eichenhain, Mühlbach, Sternwarte, Tannberg, "
-        "Isartal, Hafenkante, Wiesengrund"
-    ),
-    "fr": _pool(
-        "Lumière, Bellevue, Rivage, Clairval, Beaumont, Valmont, Mistral, Étoile, Orée, "
-        "Castelmont, Sablière, Vireo, Montclair, Boréal, Cèdre, Aubépine, Loiret"
-    ),
-}
-DESCRIPTORS = {
-    "us": _pool(
-        "Security, Analytics, Labs, Payments, Software, Systems, Health, Logistics, Capital, "
-        "Robotics, Technologies, Solutions, Consulting, Energy, Networks"
-    ),
-    "gb": _pool(
-        "Consulting, Analytics, Software, Systems, Logistics, Partners, Engineering, Digital, "
-        "Payments, Security"
-    ),
-    "de": _pool("Logistik, Software, Beratung, Technik, Systeme, Maschinenbau, Medien, Energie"),
-    "fr": _pool("Conseil, Technologies, Solutions, Services, Ingénierie, Logistique, Énergie"),
-}
-LEGAL = {
-    "us": ("Inc.", "Inc.", "LLC", "Corp.", ""),
-    "gb": ("Ltd", "Ltd", "Limited", "plc", ""),
-    "de": ("GmbH", "GmbH", "GmbH & Co. KG", "AG", "SE"),
-    "fr": ("S.A.S.", "SAS", "SARL", "S.A.", ""),
-}
-FIRSTS = {
-    "us": _pool(
-        "Daniel, Sarah, Michael, Jennifer, David, Emily, Christopher, Ashley, Matthew, Jessica, "
-        "Andrew, Lauren, Joshua, Megan, Ryan, Rachel, Brandon, Nicole, Tyler, Kayla, Kevin, "
-        "Amanda, Justin, Stephanie, Li, Priya, Carlos, Mei"
-    ),
-    "gb": _pool(
-        "Oliver, Amelia, Harry, Isla, George, Poppy, Alfie, Imogen, Freddie, Hannah, Rhys, "
-        "Siobhan, Callum, Niamh, Edward, Charlotte, Hamish, Eleanor, Rory, Philippa, Li"
-    ),
-    "de": _pool(
-        "Jörg, Jürgen, Sören, Lena, Lukas, Katrin, Matthias, Sabine, Stefan, Anja, Hans-Peter, "
-        "Ulrike, Tobias, Miriam, Jan, Frauke, Maximilian, Annika, Florian, Bärbel, Dominik, "
-        "Franziska, Björn, Li"
-    ),
-    "fr": _pool(
-        "Élodie, Hélène, François, Jérôme, Chloé, Amélie, Benoît, Gaëlle, Loïc, Clémence, "
-        "Jean-Luc, Marie-Claire, Camille, Mathieu, Léa, Thibault, Margaux, Aurélien, Océane, "
-        "Julien, Pauline, Guillaume"
-    ),
-}
-LASTS = {
-    "us": _pool(
-        "Moreau, Klein, Johnson, Nguyen, Patel, Rodriguez, Thompson, Whitaker, O'Neill, "
-        "Kowalczyk, Chen, Sullivan, Delgado, Hartman, Brooks, Fitzgerald, Okafor, Lindgren, "
-        "Wagner, Ramirez"
-    ),
-    "gb": _pool(
-        "Ashworth, Pemberton, O'Sullivan, Davies, Llewellyn, Fairbairn, Hughes, Cartwright, "
-        "MacLeod, Winterbottom, Whitfield, Smith-Hughes, Okonkwo, Kaur, Wagner"
-    ),
-    "de": _pool(
-        "Großmann, Müller, Schröder, Weiß, Köhler, Hoffmann, Schäfer, Krüger, Wagner, Fischer, "
-        "Zimmermann, Hübner, Jäger, von Falkenberg, Becker, Neumann, Kowalczyk, Özdemir"
-    ),
-    "fr": _pool(
-        "Marchand, Lefèvre, Dupont, Bélanger, Rousseau, Gauthier, Mercier, Faure, Lemaître, "
-        "Girard, Chevalier, de la Fontaine, Le Goff, Dubois, N'Diaye, Moreau"
-    ),
-}
-MIDDLE_INITIALS = "ABCDEFGHJKLMPRSTW"
 
 # -- data -------------------------------------------------------------------------------------
 
@@ -346,127 +268,6 @@ def usual_forms(first: str, last: str, middle: str = "") -> set[str]:
             for recipe in MIDDLE_RECIPES.values()
         }
     return forms
-
-
-# -- phones -----------------------------------------------------------------------------------
-
-
-class Numbers:
-    """Numbers of one company in its country's formats (fictional ranges where they exist)."""
-
-    def __init__(self, rng: random.Random, locale: str, index: int) -> None:
-        self.rng, self.locale, self.index = rng, locale, index
-        self.used: set[str] = set()
-        if locale == "us":
-            self.area = rng.choice(("212", "415", "646", "312", "617", "303", "512"))
-            self.base = None
-        elif locale == "gb":
-            self.base = None
-        elif locale == "de":
-            self.city = rng.choice(("30", "89", "40", "69", "221"))
-            digits = 7 if self.city in ("30", "89", "40", "69") else 6
-            self.trunk = "".join(rng.choice("23456789") for _ in range(digits))
-        else:
-            self.city = rng.choice(("1", "4", "5"))
-            self.block = f"{rng.randint(40, 79)} {rng.randint(10, 99)}"
-
-    def _fresh(self, make: Any) -> str:
-        for _ in range(200):
-            text = make()
-            key = phone_key(text, self.region)
-            if key not in self.used:
-                self.used.add(key or text)
-                return text
-        raise RuntimeError("no free number")
-
-    @property
-    def region(self) -> str:
-        return {"us": "US", "gb": "GB", "de": "DE", "fr": "FR"}[self.locale]
-
-    def switchboard(self) -> str:
-        rng = self.rng
-        if self.locale == "us":
-            return self._fresh(lambda: f"({self.area}) 555-01{rng.randint(0, 9)}0")
-        if self.locale == "gb":
-            return self._fresh(lambda: f"020 7946 0{rng.randint(0, 9)}00")
-        if self.locale == "de":
-            return self._fresh(lambda: f"+49 {self.city} {self.trunk}-0")
-        return self._fresh(lambda: f"0{self.city} {self.block} {rng.randint(10, 99)} 00")
-
-    def line(self, what: str) -> str:
-        """A fax or support line."""
-        rng = self.rng
-        if self.locale == "us":
-            return self._fresh(lambda: f"({self.area}) 555-01{rng.randint(10, 99)}")
-        if self.locale == "gb":
-            return self._fresh(lambda: f"020 7946 0{rng.randint(100, 999)}")
-        if self.locale == "de":
-            return self._fresh(
-                lambda: f"+49 {self.city} {self.trunk}-{99 if what == 'fax' else 100}"
-            )
-        return self._fresh(lambda: f"0{self.city} {self.block} {rng.randint(10, 99)} 99")
-
-    def direct(self, switchboard: str, style: str) -> tuple[str, str]:
-        """(as written on the page, kind) of a person's own number."""
-        rng = self.rng
-        if style == "extension" and self.locale in ("us", "gb"):
-            form = rng.choice(("{s} ext. {e}", "{s} x{e}", "{s}, Ext. {e}"))
-            return self._fresh(lambda: form.format(s=switchboard, e=rng.randint(10, 399))), "direct"
-        if rng.random() < 0.3:
-            return self.mobile(), "mobile"
-        if self.locale == "us":
-            form = rng.choice(("({a}) 555-{n}", "{a}.555.{n}", "+1 {a} 555 {n}", "{a}-555-{n}"))
-            return self._fresh(
-                lambda: form.format(a=self.area, n=f"01{rng.randint(10, 99)}")
-            ), "direct"
-        if self.locale == "gb":
-            form = rng.choice(("020 7946 {n}", "+44 20 7946 {n}", "+44 (0)20 7946 {n}"))
-            return self._fresh(lambda: form.format(n=f"0{rng.randint(100, 999)}")), "direct"
-        if self.locale == "de":
-            form = rng.choice(("+49 {c} {t}-{e}", "0{c} {t}-{e}", "+49 ({c}) {t}-{e}"))
-            return self._fresh(
-                lambda: form.format(c=self.city, t=self.trunk, e=rng.randint(11, 399))
-            ), "direct"
-        form = rng.choice(("0{c} {b} {n}", "+33 {c} {b} {n}", "0{c}.{bd}.{n}"))
-        return self._fresh(
-            lambda: form.format(
-                c=self.city,
-                b=self.block,
-                bd=self.block.replace(" ", "."),
-                n=f"{rng.randint(10, 98):02d}"
-                + (" " if "." not in form else ".")
-                + f"{rng.randint(10, 98):02d}",
-            )
-        ), "direct"
-
-    def mobile(self) -> str:
-        rng = self.rng
-        if self.locale == "us":
-            return self._fresh(lambda: f"({self.area}) 555-01{rng.randint(10, 99)}")
-        if self.locale == "gb":
-            form = rng.choice(("07700 900{n}", "+44 7700 900{n}", "+44 (0)7700 900{n}"))
-            return self._fresh(lambda: form.format(n=f"{rng.randint(0, 999):03d}"))
-        if self.locale == "de":
-            prefix = rng.choice(("151", "160", "171", "176"))
-            form = rng.choice(("0{p} {a} {b}", "+49 {p} {a} {b}", "0{p}/{a}{b}"))
-            return self._fresh(
-                lambda: form.format(p=prefix, a=rng.randint(1000, 9999), b=rng.randint(1000, 9999))
-            )
-        form = rng.choice(("06 {a} {b} {c} {d}", "+33 6 {a} {b} {c} {d}", "07 {a} {b} {c} {d}"))
-        return self._fresh(lambda: form.format(**{k: rng.randint(10, 99) for k in "abcd"}))
-
-
-def number_kind(written: str, region: str) -> str:
-    """``mobile`` when the number's own range is mobile (phonenumbers; the UK ``07`` ranges
-    Ofcom keeps for drama count as mobile too), else ``direct``."""
-    import phonenumbers
-
-    number = phonenumbers.parse(written, region)
-    if phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE:
-        return "mobile"
-    if number.country_code == 44 and str(number.national_number).startswith("7"):
-        return "mobile"
-    return "direct"
 
 
 # -- generation -------------------------------------------------------------------------------
