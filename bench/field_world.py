@@ -151,6 +151,7 @@ NON_EMPLOYEE_SHARE = 0.10
 LISTED_SHARE = 0.6
 PHONE_SHARE = 0.6
 DISABLED_SHARE = 0.02
+REDIRECT_SHARE = 0.3  # sites whose bare domain answers 301 to www.
 NOTABLE_SHARE = 0.2  # companies a public knowledge base knows (most B2B firms are not there)
 NAMESAKE_SHARE = 0.06  # far above real teams, so that every seed has some
 
@@ -650,11 +651,13 @@ def build(seed: int, companies: int = 36, queries: int = 220) -> Spec:
     sites: list[Site] = []
     dead: list[str] = []
     parking_needed = False
+    redirects = random.Random(f"redirects-{seed}")  # its own stream: the rest stays the same
     for company in world.companies:
         d = company.domain
         records.add_a(d, company.web_ip)
         records.add_a(f"www.{d}", company.web_ip)
-        sites.append(Site(d, company.web_ip, _bind(site_pages, company)))
+        to_www = redirects.random() < REDIRECT_SHARE
+        sites.append(Site(d, company.web_ip, _bind(site_pages, company), to_www))
         if company.mail == "null_mx":
             records.null_mx.add(d)
             continue

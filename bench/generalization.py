@@ -63,7 +63,7 @@ from leadsonar.config import Settings
 from leadsonar.testing.dnsserver import LoopbackDns
 from leadsonar.testing.live import LiveServer
 from leadsonar.testing.smtpserver import SmtpWorld
-from leadsonar.testing.webserver import LoopbackWeb, Response
+from leadsonar.testing.webserver import LoopbackWeb, Response, redirect
 
 try:  # the company-resolution waterfall's free source (issue 8); absent before it
     from leadsonar.testing.wikidata import WikidataStandIn
@@ -81,7 +81,7 @@ STYLES: dict[str, Callable[[int, int, int], Spec]] = {
     "field": field_world.build,
     "classic": classic_world.build,
 }
-KIND_AXES = ("mail", "mode", "name", "layout", "tld")
+KIND_AXES = ("mail", "mode", "name", "layout", "tld", "region")
 
 TARGETS = {
     "company_only_coverage": (0.95, ">="),
@@ -127,8 +127,15 @@ async def serve_web(spec: Spec, stack: AsyncExitStack) -> LoopbackWeb:
     for ip in spec.web_hosts():
         await web.listen(ip)
     for site in spec.sites:
-        pages = site.pages(f"http://{site.host}:{web.port}")
+        www = f"www.{site.host}"
+        pages = site.pages(f"http://{www if site.to_www else site.host}:{web.port}")
         web.site(site.host, {path: _response(page) for path, page in pages.items()})
+        if site.to_www:
+            web.site(www, {path: _response(page) for path, page in pages.items()})
+            web.site(
+                site.host,
+                {path: redirect(f"http://{www}:{web.port}{path}", 301) for path in pages},
+            )
     return web
 
 
@@ -532,8 +539,10 @@ ROWS = (
     ("company-only: domain right", "company_only_domain_right", None),
     ("direct-dial coverage (published)", "direct_dial_coverage", "direct_dial_coverage_n"),
     ("phone precision", "phone_precision", "phone_precision_n"),
+    ("type right (of right numbers)", "phone_type_right", None),
     ("switchboard returned as phone", "switchboard_as_phone", None),
     ("fax/support returned as phone", "other_company_line_as_phone", None),
+    ("companyPhone is the switchboard", "company_phone_right", None),
 )
 
 

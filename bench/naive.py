@@ -139,16 +139,23 @@ class Naive:
         return NaiveAnswer(email=found, domain=domain)
 
     async def _get(self, client: httpx.AsyncClient, host: str, path: str) -> str | None:
-        ips = await self._records(host, "A")
-        if not ips:
-            return None
-        try:
-            response = await client.get(
-                f"http://{ips[0]}:{self.web_port}{path}", headers={"Host": host}
-            )
-        except httpx.HTTPError:
-            return None
-        return response.text if response.status_code == 200 else None
+        """The page's text, following up to three redirects (resolved on the loopback DNS)."""
+        for _ in range(4):
+            ips = await self._records(host, "A")
+            if not ips:
+                return None
+            try:
+                response = await client.get(
+                    f"http://{ips[0]}:{self.web_port}{path}", headers={"Host": host}
+                )
+            except httpx.HTTPError:
+                return None
+            if response.status_code in (301, 302, 307, 308) and "location" in response.headers:
+                target = urlsplit(urljoin(f"http://{host}{path}", response.headers["location"]))
+                host, path = target.hostname or host, target.path or "/"
+                continue
+            return response.text if response.status_code == 200 else None
+        return None
 
     async def phone(self, query: Query, client: httpx.AsyncClient) -> NaiveAnswer:
         domain = await self.domain(query, "A")
@@ -161,7 +168,7 @@ class Naive:
         for href in re.findall(r'href="([^"]+)"', home):
             url = urlsplit(urljoin(f"http://{domain}/", href))
             if url.hostname in (domain, f"www.{domain}") and url.path not in [*paths, "/"]:
-                paths.append(url.path)
+                paths.append(url.path)  # fetched on the bare domain; redirects are followed
         texts = [home]
         for path in paths[: MAX_PAGES - 1]:
             text = await self._get(client, domain, path)

@@ -30,11 +30,13 @@ class MailServer:
 
 @dataclass
 class Site:
-    """A website served for ``host`` (and ``www.host``) on ``ip``."""
+    """A website served for ``host`` (and ``www.host``) on ``ip``; with ``to_www``, the bare
+    host answers every path with a ``301`` to the same path on ``www.host``."""
 
     host: str
     ip: str
     pages: Pages
+    to_www: bool = False
 
 
 @dataclass
