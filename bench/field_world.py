@@ -29,7 +29,8 @@ People and mailboxes
     to ``ae/oe/ue`` on German domains, accents are dropped, particles and hyphens are joined.
 
 Sites (:mod:`bench.field_pages`)
-    A home page naming the company (title, ``og:site_name``), a team page in one of
+    A third answer the bare domain with a ``301`` to ``www.`` (:data:`REDIRECT_SHARE`). A
+    home page naming the company (title, ``og:site_name``), a team page in one of
     :data:`LAYOUTS` (cards, table, definition list, JSON-LD ``Person``, vCard downloads,
     h-card) or none, a contact page or legal notice with the switchboard, fax and support line,
     the switchboard in every footer, personal numbers in national or international forms with
