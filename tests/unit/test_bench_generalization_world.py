@@ -230,3 +230,12 @@ def test_decoys_never_name_the_company() -> None:
         assert f"<title>{company.short}</title>" not in home  # the word, not the name
         assert f'content="{company.short}"' not in home
         assert ("for sale" in home) == (decoy.kind == "parked")
+
+
+def test_some_sites_redirect_to_www_and_decoys_do_not(spec: Spec) -> None:
+    companies = {q.domain for q in spec.queries}
+    redirecting = [s for s in spec.sites if s.to_www]
+    assert 0 < len(redirecting) < len(spec.sites)
+    assert all(s.host in companies for s in redirecting)
+    for site in spec.sites:
+        assert f"www.{site.host}" in spec.records.a
