@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import tempfile
 import time
 from collections import defaultdict
@@ -613,6 +614,83 @@ def report(result: dict[str, Any]) -> Iterable[str]:
             )
 
 
+KIND_ROWS = (
+    ("mail", "strict", "strict"),
+    ("mail", "catch_all_samples", "catch-all, samples on the site"),
+    ("mail", "catch_all_bare", "catch-all, no samples"),
+    ("mail", "greylist", "greylisting"),
+    ("mail", "tarpit", "tarpit"),
+    ("mail", "connection_limit", "one session at a time"),
+    ("mail", "implicit_mx", "implicit MX"),
+    ("mail", "dead_primary_mx", "dead primary MX"),
+    ("mail", "null_mx", "null MX"),
+    ("mode", "website", "website rows"),
+    ("mode", "website+company", "website + company rows"),
+    ("mode", "company", "company-name-only rows"),
+    ("name", "namesake_middle", "namesake with middle initial (`daniel.j.moreau`)"),
+    ("name", "numbered", "numbered address (`first.last2`)"),
+    ("name", "namesake_plain", "the plain namesake of one of those"),
+    ("name", "middle_initial", "middle initial the mailbox ignores"),
+    ("name", "outsider_same_first", "not working there, same first name as staff"),
+    ("layout", "cards", "layout: cards"),
+    ("layout", "table", "layout: table"),
+    ("layout", "dl", "layout: definition list"),
+    ("layout", "jsonld", "layout: JSON-LD `Person`"),
+    ("layout", "vcard", "layout: vCard downloads"),
+    ("layout", "hcard", "layout: h-card"),
+    ("layout", "unlisted", "person not on the site"),
+    ("layout", "none", "site without a team page"),
+)
+"""Rows of the docs' per-kind table: (axis, value, label)."""
+
+
+def _pair(p: dict[str, Any], n: dict[str, Any], key: str) -> str:
+    if p[key] in ("0/0", 0) and n[key] in ("0/0", 0):
+        return "–"
+    return f"{p[key]} \\| {n[key]}"
+
+
+def markdown(result: dict[str, Any]) -> Iterable[str]:
+    """The docs' tables for a saved result: the measures (held-out product and naive, the
+    tune seed) and the per-kind breakdown (held-out, product | naive)."""
+    held = result["held_out"]
+    product, naive = held["product"], held["naive"]
+    tune = (result.get("tune") or {}).get("product")
+    yield "| measure | product | naive | product, tune seed |"
+    yield "|---|---|---|---|"
+    for label, key, count in ROWS:
+        cells = [_cell(product, key, count), _cell(naive, key, count)]
+        cells.append(_cell(tune, key, count) if tune else "–")
+        yield f"| {label} | " + " | ".join(cells) + " |"
+    pw, nw = product["wall_seconds"], naive["wall_seconds"]
+    t = result["targets"]
+    yield (
+        f"| wall time, e-mail + phone passes | {pw.get('email')} s + {pw.get('phone')} s | "
+        f"{nw.get('email')} s + {nw.get('phone')} s | – |"
+    )
+    yield (
+        f"| product / naive wall time (both; e-mail; phone) | {t['wall_ratio']['value']}; "
+        f"{t['wall_ratio_email']['value']}; {t['wall_ratio_phone']['value']} | – | – |"
+    )
+    yield ""
+    yield (
+        "| kind | email found / findable | precision (all) | `high` right | direct dials found "
+        "| switchboard as `phone` |"
+    )
+    yield "|---|---|---|---|---|---|"
+    for axis, value, label in KIND_ROWS:
+        p = product["by_kind"].get(axis, {}).get(value)
+        n = naive["by_kind"].get(axis, {}).get(value)
+        if not p or not n:
+            continue
+        high = p["precision_high_n"] if p["precision_high_n"] != "0/0" else "–"
+        yield (
+            f"| {label} | {_pair(p, n, 'email_coverage_n')} | {_pair(p, n, 'precision_n')} | "
+            f"{high} | {_pair(p, n, 'direct_dial_coverage_n')} | "
+            f"{_pair(p, n, 'switchboard_as_phone')} |"
+        )
+
+
 async def run(
     style: str, tune_seed: int | None, seeds: list[int], companies: int, queries: int
 ) -> dict[str, Any]:
@@ -660,11 +738,18 @@ def main(argv: list[str]) -> None:
     )
     parser.add_argument("--tag", default="", help="suffix of the results file name")
     parser.add_argument(
+        "--markdown", metavar="JSON", help="print the docs' tables for a saved result and stop"
+    )
+    parser.add_argument(
         "--tune-only",
         action="store_true",
         help="only the tune seed, for quick looks while changing the product (tag 'tune')",
     )
     args = parser.parse_args(argv)
+    if args.markdown:
+        for line in markdown(json.loads(Path(args.markdown).read_text())):
+            print(line)
+        return
     companies = args.companies or (QUICK_COMPANIES if args.quick else COMPANIES)
     queries = args.queries or (QUICK_QUERIES if args.quick else QUERIES)
     seeds = args.seeds[:1] if args.quick else args.seeds
