@@ -454,9 +454,22 @@ async def run_seed(style: str, seed: int, companies: int, queries: int) -> dict[
                     _count(a.verification or "none" for a in answers.values() if a.email).items()
                 )
             ),
+            "verification_by_mail": verification_by_mail(spec, answers),
         }
     result["seconds"] = round(time.perf_counter() - began, 1)
     return result
+
+
+def verification_by_mail(spec: Spec, answers: dict[int, Answer]) -> dict[str, dict[str, int]]:
+    """``{mail kind: {"<verification>/<confidence or none>": rows}}`` over find-email rows,
+    answered or not (a greylisted lookup may answer no address and say why)."""
+    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in spec.queries:
+        if not row.ask_email:
+            continue
+        a = answers.get(row.index) or Answer()
+        out[row.kinds["mail"]][f"{a.verification or 'none'}/{a.confidence or 'none'}"] += 1
+    return {kind: dict(sorted(counts.items())) for kind, counts in sorted(out.items())}
 
 
 def _count(values: Iterable[str]) -> dict[str, int]:
