@@ -13,7 +13,7 @@ import phonenumbers
 import pytest
 from bench import classic_world, field_world
 from bench.field_pages import cloudflare
-from bench.generalization import Answer, figures, tally
+from bench.scoring import Answer, figures, tally
 from bench.spec import Spec, phone_key
 
 LOCAL_PART = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
