@@ -239,3 +239,28 @@ def test_some_sites_redirect_to_www_and_decoys_do_not(spec: Spec) -> None:
     assert all(s.host in companies for s in redirecting)
     for site in spec.sites:
         assert f"www.{site.host}" in spec.records.a
+
+
+@pytest.mark.parametrize("style", ["field", "classic"])
+def test_an_oracle_scores_full_marks_and_silence_scores_none(style: str) -> None:
+    world = (field_world.build if style == "field" else classic_world.build)(5, 16, 120)
+    oracle = {
+        q.index: Answer(
+            email=q.email,
+            confidence="high" if q.email else None,
+            email_domain=q.domain,
+            phone=q.phone,
+            phone_type=q.phone_type,
+        )
+        for q in world.queries
+    }
+    f = figures(tally(world.queries, oracle))
+    assert f["email_coverage"] == 1.0 and f["precision"] == 1.0
+    assert f["precision_high"] == 1.0 and f["not_working_there_high_or_medium"] == 0
+    assert f["direct_dial_coverage"] == 1.0 and f["phone_precision"] == 1.0
+    assert f["phone_type_right"] == 1.0 and f["switchboard_as_phone"] == 0
+    if style == "field":
+        assert f["company_only_coverage"] == 1.0 and f["company_only_domain_right"] == 1.0
+    silent = figures(tally(world.queries, {}))
+    assert silent["email_coverage"] == 0.0 and silent["precision"] is None
+    assert silent["direct_dial_coverage"] == 0.0 and silent["phone_precision"] is None
