@@ -72,12 +72,22 @@ def email_html(address: str, display: str | None, rng: random.Random) -> str:
 
 
 def shown_name(company: Company, person: Person, rng: random.Random) -> str:
-    middle = f" {person.middle}." if person.middle and person.name_kind == "namesake_middle" else ""
+    middle = f" {_middle(person)}" if _middle(person) else ""
     if company.locale == "fr" and rng.random() < 0.5:
         return f"{person.first}{middle} {person.last.upper()}"
     prefix = "Dr. " if company.locale == "de" and rng.random() < 0.12 else ""
     suffix = ", MBA" if company.locale == "us" and rng.random() < 0.08 else ""
     return f"{prefix}{person.first}{middle} {person.last}{suffix}"
+
+
+def _middle(person: Person) -> str:
+    return f"{person.middle}." if person.middle and person.name_kind == "namesake_middle" else ""
+
+
+def full_name(person: Person) -> str:
+    """The name as structured data carries it: with the middle initial that tells a namesake
+    apart (``Daniel J. Moreau``), without honorifics."""
+    return " ".join(part for part in (person.first, _middle(person), person.last) if part)
 
 
 def tel_href(person: Person) -> str:
@@ -187,7 +197,7 @@ def team_body(company: Company, rng: random.Random) -> tuple[str, dict[str, Any]
         for p in people:
             item: dict[str, Any] = {
                 "@type": "Person",
-                "name": f"{p.first} {p.last}",
+                "name": full_name(p),
                 "jobTitle": p.title,
             }
             if p.phone_written:
@@ -249,8 +259,8 @@ def vcard(company: Company, person: Person) -> str:
     lines = [
         "BEGIN:VCARD",
         "VERSION:3.0",
-        f"FN:{person.first} {person.last}",
-        f"N:{person.last};{person.first};;;",
+        f"FN:{full_name(person)}",
+        f"N:{person.last};{person.first};{_middle(person)};;",
         f"ORG:{company.name}",
         f"TITLE:{person.title}",
     ]

@@ -12,7 +12,7 @@ from collections import Counter
 import phonenumbers
 import pytest
 from bench import classic_world, field_world
-from bench.field_pages import cloudflare
+from bench.field_pages import cloudflare, full_name
 from bench.scoring import Answer, figures, tally
 from bench.spec import Spec, phone_key
 
@@ -203,7 +203,8 @@ def test_every_layout_renders_its_people(spec: Spec) -> None:
             raw = team.split('<script type="application/ld+json">')[1].split("</script>")[0]
             data = json.loads(raw)
             assert data["@type"] == "Organization"
-            assert {e["name"] for e in data["employee"]} == {f"{p.first} {p.last}" for p in listed}
+            assert {e["name"] for e in data["employee"]} == {full_name(p) for p in listed}
+            assert len(data["employee"]) == len({full_name(p) for p in listed})  # none alike
         if company.layout == "vcard":
             cards = [v for k, v in pages.items() if k.endswith(".vcf")]
             assert len(cards) == len(listed)
