@@ -61,7 +61,7 @@ def build(seed: int, companies: int = 36, queries: int = 220) -> Spec:
                     "name": next(iter(lookup.tags), "plain") if lookup.employee else "outsider",
                     "layout": "none",
                     "tld": "test",
-                    "region": "US",
+                    "region": "-",  # no phone asked
                 },
             )
         )
