@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cachetools import TLRUCache
+from sqlalchemy import select
 
 from leadsonar.domains.mailhosts import mail_provider
 from leadsonar.domains.models import DomainFacts
@@ -92,9 +93,22 @@ class DomainKnowledge:
         return answer
 
     async def known(self, domain: str) -> KnownFacts:
-        """Stored facts still in force for ``domain``."""
+        """Stored facts still in force for ``domain``.
+
+        Only the catch-all and block columns are read: the row also holds the website crawl
+        (JSON, often kilobytes), which the prober asks about on every check and never needs.
+        """
         async with self.db.session() as session:
-            row = await session.get(DomainFacts, domain)
+            row = (
+                await session.execute(
+                    select(
+                        DomainFacts.catch_all,
+                        DomainFacts.catch_all_checked_at,
+                        DomainFacts.blocked_until,
+                        DomainFacts.blocked_reason,
+                    ).where(DomainFacts.domain == domain)
+                )
+            ).first()
         if row is None:
             return KnownFacts()
         now = datetime.now(UTC)
