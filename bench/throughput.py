@@ -352,13 +352,16 @@ def enrich_rows_per_second(env: dict[str, str], tmp: Path) -> dict[str, float]:
         for i in range(ENRICH_ROWS):
             writer.writerow([f"Sam{i}", f"Ray{i}", f"void{i % DOMAINS}.test"])
     began = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [str(Path(PYTHON).parent / "leadsonar"), "enrich", str(source), "-o", str(tmp / "out.csv")],
         env=env,
         cwd=tmp,
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        print(f"enrich failed (exit {done.returncode}):\n{done.stderr[-3000:]}", file=sys.stderr)
+        return {"rows": ENRICH_ROWS, "failed": done.returncode, "rows_per_s": 0.0}
     seconds = time.perf_counter() - began
     return {
         "rows": ENRICH_ROWS,
