@@ -190,9 +190,9 @@ class LeadTable:
             if self._text is not None:
                 self._text.close()
 
-    def records(self) -> Iterator[tuple[int, dict[str, str]]]:
-        """``(line number, {canonical column: stripped cell})``; a full name is split into
-        ``firstname`` and ``lastname`` (first word, rest) when those columns are missing."""
+    def records(self) -> Iterator[tuple[int, list[str], dict[str, str]]]:
+        """``(line number, cells, {canonical column: stripped cell})``; a full name is split
+        into ``firstname`` and ``lastname`` (first word, rest) when those columns are missing."""
         split_name = "fullname" in self.columns and not (
             {"firstname", "lastname"} <= self.columns.keys()
         )
@@ -202,7 +202,7 @@ class LeadTable:
                 first, _, last = record.get("fullname", "").partition(" ")
                 record["firstname"] = record.get("firstname") or first.strip()
                 record["lastname"] = record.get("lastname") or last.strip()
-            yield line, record
+            yield line, cells, record
 
 
 def _delimiter_name(delimiter: str) -> str:

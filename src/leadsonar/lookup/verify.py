@@ -144,6 +144,26 @@ class VerifyService:
         self.allow_reserved = allow_reserved
         self.second_opinion = second_opinion
 
+    async def check(self, address: str) -> tuple[CheckOutcome, tuple[str, str | None], str]:
+        """Judge one normalised address, uncharged (``verify`` and bulk verification jobs).
+
+        Returns:
+            ``(outcome, (status, reason), source)``: ``status`` ``valid``/``invalid``/
+            ``accept_all``/``unknown``, ``source`` ``smtp`` or ``hunter``.
+        """
+        domain = address.rpartition("@")[2]
+        token = RETRY_WAIT_UNTIL.set(time.monotonic() + self.settings.lookup_deadline)
+        try:
+            outcome = await self.checker.check(domain, [address])
+        finally:
+            RETRY_WAIT_UNTIL.reset(token)
+        verdict = judge(address, outcome)
+        if verdict[0] == "unknown" and self.second_opinion is not None:
+            opinion = await ask_second_opinion(self.second_opinion, address)
+            if opinion is not None:
+                return outcome, opinion, "hunter"
+        return outcome, verdict, "smtp"
+
     async def verify(self, account_id: int, body: VerifyRequest) -> VerifyAnswer:
         """Check one address; costs 1 credit.
 
@@ -155,17 +175,7 @@ class VerifyService:
         domain = address.rpartition("@")[2]
 
         async def check() -> tuple[CheckOutcome, tuple[str, str | None], str]:
-            token = RETRY_WAIT_UNTIL.set(time.monotonic() + self.settings.lookup_deadline)
-            try:
-                outcome = await self.checker.check(domain, [address])
-            finally:
-                RETRY_WAIT_UNTIL.reset(token)
-            verdict = judge(address, outcome)
-            if verdict[0] == "unknown" and self.second_opinion is not None:
-                opinion = await ask_second_opinion(self.second_opinion, address)
-                if opinion is not None:
-                    return outcome, opinion, "hunter"
-            return outcome, verdict, "smtp"
+            return await self.check(address)
 
         (outcome, (status, reason), source), used = await run_charged(
             self.db,

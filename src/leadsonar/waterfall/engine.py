@@ -83,6 +83,7 @@ class WaterfallResult:
         probe: SMTP connections and RCPT commands spent.
         notes: why providers found nothing, in their words (``providers.base.note``).
         cached: the answer came from the lookup cache (no provider was called).
+        company_phone: the company's switchboard in E.164, when a provider saw one.
     """
 
     finding: Finding | None
@@ -91,6 +92,7 @@ class WaterfallResult:
     probe: ProbeStats = field(default_factory=ProbeStats)
     notes: list[str] = field(default_factory=list)
     cached: bool = False
+    company_phone: str | None = None
 
     @property
     def confidence(self) -> Confidence | None:
