@@ -20,9 +20,9 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from leadsonar.accounts.routes import router as keys_router
 from leadsonar.accounts.service import load_or_create_secret
 from leadsonar.config import Settings, get_settings
-from leadsonar.accounts.routes import router as keys_router
 from leadsonar.enrichment.routes import MAX_UPLOAD_BYTES
 from leadsonar.enrichment.routes import router as enrichment_router
 from leadsonar.enrichment.runner import JobRunner

@@ -23,12 +23,9 @@ for it.
 from __future__ import annotations
 
 import asyncio
-import csv
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from anyascii import anyascii
@@ -186,28 +183,6 @@ def title_score(name: str, title: str | None, site_name: str | None) -> float:
         for part in parts
     ]
     return max(scores, default=0.0)
-
-
-def read_companies_csv(path: Path) -> Iterator[tuple[int, str, str]]:
-    """Yield ``(line number, company name, website)`` from a companies CSV: the name from a
-    ``company``, ``companyName`` or ``name`` column, the website from ``website`` or ``domain``
-    (headers case-insensitive)."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = [re.sub(r"[^a-z]", "", h.lower()) for h in next(reader, [])]
-
-        def column(*names: str) -> int:
-            return next((header.index(n) for n in names if n in header), -1)
-
-        name_at, site_at = column("company", "companyname", "name"), column("website", "domain")
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-
-            def cell(index: int, row: list[str] = row) -> str:
-                return row[index].strip() if 0 <= index < len(row) else ""
-
-            yield reader.line_num, cell(name_at), cell(site_at)
 
 
 async def import_companies(

@@ -138,6 +138,11 @@ class LeadTable:
     _text: io.TextIOBase | None = None
     _reader: Iterator[list[str]] | None = None
 
+    def close(self) -> None:
+        """Close the file when its rows are not read (:meth:`rows` closes it at the end)."""
+        if self._text is not None:
+            self._text.close()
+
     def mapping(self) -> dict[str, str]:
         """Canonical column → the header it was read from (``{"company": "Company Name"}``)."""
         return {key: self.header[index] for key, index in self.columns.items()}
