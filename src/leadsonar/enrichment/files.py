@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from anyascii import anyascii
+
 from leadsonar.exceptions import BadRequest
 
 SAMPLE_BYTES = 64 * 1024
@@ -67,8 +69,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 
 def fold_header(header: str) -> str:
-    """A header folded for matching: ``\\ufeffFirst Name`` → ``firstname``."""
-    return re.sub(r"[^a-z0-9]", "", header.strip().lower())
+    """A header folded for matching: ``First Name`` → ``firstname``, ``Prénom`` → ``prenom``."""
+    return re.sub(r"[^a-z0-9]", "", anyascii(header).strip().lower())
 
 
 def detect_encoding(sample: bytes, *, complete: bool) -> str:
