@@ -39,7 +39,16 @@ DELIMITERS = (",", ";", "\t")
 # Canonical column → the folded header names lead lists use for it (first match wins).
 ALIASES: dict[str, tuple[str, ...]] = {
     "firstname": ("firstname", "first", "givenname", "fname", "prenom", "vorname"),
-    "lastname": ("lastname", "last", "surname", "familyname", "lname", "nachname"),
+    "lastname": (
+        "lastname",
+        "last",
+        "surname",
+        "familyname",
+        "lname",
+        "nom",
+        "nomdefamille",
+        "nachname",
+    ),
     "fullname": ("fullname", "name", "contactname", "personname"),
     "company": (
         "company",
@@ -50,6 +59,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "accountname",
         "account",
         "employer",
+        "entreprise",
+        "societe",
+        "firma",
+        "unternehmen",
     ),
     "website": (
         "website",
@@ -61,6 +74,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "url",
         "web",
         "site",
+        "siteweb",
+        "siteinternet",
         "emaildomain",
     ),
     "email": ("email", "emailaddress", "workemail", "businessemail", "mail", "email1"),

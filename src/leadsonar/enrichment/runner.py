@@ -24,7 +24,7 @@ from leadsonar.enrichment.service import answer_repeats
 from leadsonar.exceptions import LeadSonarError
 from leadsonar.kit.db import Database
 from leadsonar.ledger import service as ledger
-from leadsonar.lookup.service import LookupService, answer_reason
+from leadsonar.lookup.service import LookupService, Target, answer_reason
 from leadsonar.lookup.verify import VerifyService
 from leadsonar.providers.base import Confidence
 from leadsonar.waterfall.engine import WaterfallResult
@@ -35,6 +35,17 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # tries of one item when its mail server asks to retry later
 SEEN_DOMAINS = 10_000
+
+
+def row_reason(fld: str, result: WaterfallResult, target: Target) -> str | None:
+    """Why a job row's ``fld`` (``email``/``phone``) is missing or weak: the lookup's own
+    reason, or for a miss nobody explained, which providers were asked."""
+    reason = answer_reason(result, target)
+    if reason or result.finding is not None:
+        return reason
+    what = "email address" if fld == "email" else "phone number"
+    asked = ", ".join(result.tried)
+    return f"No {what} found; asked: {asked}." if asked else f"No provider could look for a {what}."
 
 
 def _retry_after(result: WaterfallResult) -> float | None:
@@ -244,9 +255,14 @@ class JobRunner:
                     return
             if job.find_phone:
                 phone = await self.lookup.run("phone", target, wait=False)
-            reason = answer_reason(email or phone, target) if (email or phone) else None
-            if job.find_email and job.find_phone and email and email.finding and phone:
-                reason = answer_reason(phone, target)  # the email was found: say why no phone
+            email_reason = row_reason("email", email, target) if email else None
+            phone_reason = row_reason("phone", phone, target) if phone else None
+            if email is not None and email.finding is None:
+                reason = email_reason
+            elif phone is not None and phone.finding is None:
+                reason = phone_reason  # the email was found: say why there is no phone
+            else:
+                reason = email_reason or phone_reason
         except asyncio.CancelledError:
             raise
         except LeadSonarError as exc:
