@@ -71,7 +71,7 @@ async def live(
 async def test_rows_carry_the_single_lookup_fields_and_a_repeat_is_charged_once(
     live: tuple[LiveServer, httpx.AsyncClient],
 ) -> None:
-    server, client = live
+    _, client = live
     accepted = await client.post(
         "/api/v1/enrich",
         json={"contacts": [SARAH, MIKE, dict(SARAH), NOBODY], "findPhone": True},
