@@ -165,11 +165,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         content_type = request.headers.get("content-type", "")
-        if (
-            request.method == "POST"
-            and "json" not in content_type.lower()
-            and "multipart/form-data" not in content_type.lower()
-        ):
+        if request.url.path == f"{API_PREFIX}/enrich/file":
+            if "multipart/form-data" not in content_type.lower():
+                return _error(
+                    400, "Send the file as multipart/form-data, the CSV in the field 'file'."
+                )
+            return _error(400, describe_validation_error(exc.errors()))
+        if request.method == "POST" and "json" not in content_type.lower():
             return _error(
                 400,
                 "Send the body as JSON with the header 'Content-Type: application/json'"

@@ -110,9 +110,15 @@ async def test_jobs_are_listed_newest_first_with_a_cursor(
     assert [j["jobId"] for j in first["jobs"]] == [ids[2], ids[1]]
     assert first["jobs"][1]["source"] == "dashboard"
     for job in first["jobs"]:
-        assert {"jobId", "status", "total", "completed", "createdAt", "finishedAt", "source"} <= set(
-            job
-        )
+        assert {
+            "jobId",
+            "status",
+            "total",
+            "completed",
+            "createdAt",
+            "finishedAt",
+            "source",
+        } <= set(job)
     second = (
         await client.get("/api/v1/enrich", params={"limit": 2, "cursor": first["nextCursor"]})
     ).json()
