@@ -157,15 +157,17 @@ class WebhookDispatcher:
 
     async def _attempt(self, delivery_id: int) -> None:
         """One POST of one delivery, then its log row and its next state."""
-        async with self.db.write_session() as session:
+        async with self.db.session() as session:
             delivery = await session.get(WebhookDelivery, delivery_id)
             if delivery is None:
                 return
             job = await session.get(EnrichmentJob, delivery.job_id)
             assert job is not None
-            secret = await secret_for(session, job.account_id)
-            body = (await job_status(session, job.account_id, job.id)).model_dump_json().encode()
+            status = await job_status(session, job.account_id, job.id)
             url, created = delivery.url, _as_utc(delivery.created_at)
+        body = status.model_dump_json().encode()
+        async with self.db.write_session() as session:  # may create the secret
+            secret = await secret_for(session, job.account_id)
         started = datetime.now(UTC)
         clock = time.monotonic()
         status_code: int | None = None
@@ -194,7 +196,7 @@ class WebhookDispatcher:
         except httpx.HTTPError as exc:
             error = f"The connection failed ({type(exc).__name__})."
         seconds = time.monotonic() - clock
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:  # read-then-write: BEGIN IMMEDIATE
             delivery = await session.get(WebhookDelivery, delivery_id)
             if delivery is None:
                 return
