@@ -26,6 +26,7 @@ from leadsonar.enrichment.schemas import (
 from leadsonar.exceptions import BadRequest, LeadSonarError
 from leadsonar.kit.openapi import errors
 from leadsonar.ledger.service import balance_of
+from leadsonar.webhooks.schemas import DeliveryLog
 from leadsonar.webhooks.service import check_webhook_url, delivery_log
 
 router = APIRouter(tags=["enrichment"])
@@ -198,10 +199,10 @@ async def results_csv(
     )
 
 
-@router.get("/enrich/{job_id}/deliveries", responses=errors(404))
+@router.get("/enrich/{job_id}/deliveries", response_model=DeliveryLog, responses=errors(404))
 async def deliveries(
     job_id: str, request: Request, principal: Principal = Depends(current_principal)
-) -> dict[str, Any]:
+) -> DeliveryLog:
     """The job's webhook delivery: its state and every attempt (time, HTTP status or error)."""
     async with request.app.state.services.db.session() as session:
         await service.load_job(session, principal.account_id, job_id)

@@ -3,7 +3,8 @@
 FastAPI documents a ``422`` validation answer on every route with a body or parameters; LeadSonar
 never sends one (validation failures are ``400 {"error": …}``, DESIGN.md §1), so it is removed,
 and each route lists the statuses it really returns (:func:`errors`), all with the ``Error``
-schema. Authenticated routes also get ``401`` and ``429``, every route ``500``. The security
+schema. Authenticated routes also get ``401`` and ``429``, routes with a body ``400`` and
+``413``, every route ``500``. The security
 schemes (``Authorization: Bearer`` and ``X-API-Key``) come from the auth dependency
 (:mod:`leadsonar.accounts.dependencies`), so Swagger UI's Authorize and "Try it out" work.
 """
@@ -71,6 +72,8 @@ def install_openapi(app: FastAPI) -> None:
                 codes = [500]
                 if operation.get("security"):
                     codes += [401, 429]
+                if "requestBody" in operation:
+                    codes += [400, 413]  # any body can be malformed or over the size limit
                 for code in codes:
                     responses.setdefault(str(code), _error_response(code))
         app.openapi_schema = schema

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from leadsonar.accounts.dependencies import current_principal
 from leadsonar.accounts.service import Principal
+from leadsonar.kit.openapi import errors
 from leadsonar.ledger.service import balance_of
 from leadsonar.ledger.usage import usage_by_day
 
@@ -44,7 +45,7 @@ class CreditsUsage(BaseModel):
     days: list[DayUsage]
 
 
-@router.get("/credits/usage", response_model=CreditsUsage)
+@router.get("/credits/usage", response_model=CreditsUsage, responses=errors(400))
 async def credits_usage(
     request: Request,
     days: Annotated[int, Query(ge=1, le=366, description="Days back, today included.")] = 30,

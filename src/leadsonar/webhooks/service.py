@@ -22,6 +22,7 @@ from leadsonar.exceptions import AddressNotAllowed, BadRequest, InvalidDomain
 from leadsonar.kit.net.addresses import ensure_allowed
 from leadsonar.kit.net.hostnames import domain_from_website
 from leadsonar.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSecret
+from leadsonar.webhooks.schemas import DeliveryAttempt, DeliveryLog, DeliveryState
 from leadsonar.webhooks.signing import new_secret
 
 MAX_URL_LENGTH = 2000
@@ -100,12 +101,18 @@ async def schedule_delivery(session: AsyncSession, job_id: str, url: str | None)
         await session.flush()
 
 
-async def delivery_log(session: AsyncSession, job_id: str) -> dict[str, object]:
-    """``{"deliveries": [...]}`` for ``GET /enrich/{jobId}/deliveries`` (the caller checked
-    the job belongs to the account): the delivery's state and every attempt, oldest first."""
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+async def delivery_log(session: AsyncSession, job_id: str) -> DeliveryLog:
+    """The answer of ``GET /enrich/{jobId}/deliveries`` (the caller checked the job belongs to
+    the account): the delivery's state and every attempt, oldest first."""
     delivery = await session.scalar(select(WebhookDelivery).where(WebhookDelivery.job_id == job_id))
     if delivery is None:
-        return {"jobId": job_id, "webhook": None, "attempts": []}
+        return DeliveryLog(jobId=job_id, webhook=None, attempts=[])
     attempts = (
         await session.scalars(
             select(WebhookAttempt)
@@ -113,22 +120,22 @@ async def delivery_log(session: AsyncSession, job_id: str) -> dict[str, object]:
             .order_by(WebhookAttempt.id)
         )
     ).all()
-    return {
-        "jobId": job_id,
-        "webhook": {
-            "url": delivery.url,
-            "status": delivery.status,
-            "attempts": delivery.attempts,
-            "nextAttemptAt": delivery.next_attempt_at if delivery.status == "pending" else None,
-            "finishedAt": delivery.finished_at,
-        },
-        "attempts": [
-            {
-                "at": a.attempted_at,
-                "statusCode": a.status_code,
-                "error": a.error,
-                "seconds": round(a.seconds, 3),
-            }
+    return DeliveryLog(
+        jobId=job_id,
+        webhook=DeliveryState(
+            url=delivery.url,
+            status=delivery.status,
+            attempts=delivery.attempts,
+            nextAttemptAt=_utc(delivery.next_attempt_at) if delivery.status == "pending" else None,
+            finishedAt=_utc(delivery.finished_at),
+        ),
+        attempts=[
+            DeliveryAttempt(
+                at=_utc(a.attempted_at) or a.attempted_at,
+                statusCode=a.status_code,
+                error=a.error,
+                seconds=round(a.seconds, 3),
+            )
             for a in attempts
         ],
-    }
+    )
