@@ -248,13 +248,17 @@ class JobRunner:
                 item.first_name, item.last_name, item.website or None, item.company_name
             )
             if job.find_email:
-                email = await self.lookup.run("email", target, wait=False)
+                email = await self.lookup.run(
+                    "email", target, wait=False, account_id=job.account_id
+                )
                 retry_after = _retry_after(email)
                 if retry_after is not None and item.attempts < MAX_ATTEMPTS:
                     await self._defer(item_id, retry_after, email)
                     return
             if job.find_phone:
-                phone = await self.lookup.run("phone", target, wait=False)
+                phone = await self.lookup.run(
+                    "phone", target, wait=False, account_id=job.account_id
+                )
             email_reason = row_reason("email", email, target) if email else None
             phone_reason = row_reason("phone", phone, target) if phone else None
             if email is not None and email.finding is None:
@@ -385,7 +389,7 @@ class JobRunner:
         try:
             if self.verify is None:
                 raise RuntimeError("no verifier configured")
-            outcome, verdict, source = await self.verify.check(address)
+            outcome, verdict, source = await self.verify.check(address, job.account_id)
             if outcome.probe is not None:
                 connections, rcpts = outcome.probe.connections, outcome.probe.rcpts
         except asyncio.CancelledError:
