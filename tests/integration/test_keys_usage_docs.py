@@ -32,6 +32,8 @@ async def test_keys_are_listed_by_prefix_created_once_and_revoked(
 ) -> None:
     server, first = live
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        me = (await client.get("/api/v1/account", headers=_auth(first))).json()
+        assert (me["name"], me["keyPrefix"]) == ("keys", first[:16])
         listed = await client.get("/api/v1/keys", headers=_auth(first))
         assert listed.status_code == 200
         assert first not in listed.text  # never the full key

@@ -1,4 +1,5 @@
-"""The account's API keys: ``GET /keys``, ``POST /keys``, ``DELETE /keys/{prefix}``.
+"""The account and its API keys: ``GET /account``, ``GET /keys``, ``POST /keys``,
+``DELETE /keys/{prefix}``.
 
 A key is shown in full once, in the answer that creates it; afterwards only its display prefix
 (``ls_live_`` and 8 characters) exists anywhere but in the holder's hands.
@@ -28,6 +29,12 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
+class AccountInfo(BaseModel):
+    name: str
+    keyPrefix: str
+    createdAt: datetime | None
+
+
 class KeyInfo(BaseModel):
     prefix: str
     createdAt: datetime | None
@@ -49,6 +56,20 @@ class KeyCreated(BaseModel):
 class KeysRevoked(BaseModel):
     prefix: str
     revoked: int
+
+
+@router.get("/account", response_model=AccountInfo, tags=["account"])
+async def account(
+    request: Request, principal: Principal = Depends(current_principal)
+) -> AccountInfo:
+    """Who the key belongs to: the account's name and the key's display prefix (what the
+    dashboard shows after signing in)."""
+    async with request.app.state.services.db.session() as session:
+        row = await session.get(Account, principal.account_id)
+        assert row is not None
+    return AccountInfo(
+        name=row.name, keyPrefix=principal.key_prefix, createdAt=_utc(row.created_at)
+    )
 
 
 @router.get("/keys", response_model=KeyList)
