@@ -330,6 +330,10 @@ class JobRunner:
                         # may be either one's (issue 3: never the same address as high twice).
                         finding.confidence = Confidence.MEDIUM
                         finding.evidence["ambiguous"] = f"{namesakes} contacts share this name"
+                        item.reason = item.reason or (
+                            f"{namesakes} rows of this job have this name at this domain; the "
+                            "address may be any of theirs."
+                        )
                 item.email = finding.value if finding else None
                 item.email_verification = finding.verification.value if finding else None
                 item.detail = _detail(email)
