@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from leadsonar.accounts.dependencies import current_principal
 from leadsonar.accounts.service import Principal
 from leadsonar.enrichment import service
+from leadsonar.enrichment.drafts import JobDraft, draft_from_table
 from leadsonar.enrichment.export import stream_results
 from leadsonar.enrichment.files import LeadTable, read_bytes
 from leadsonar.enrichment.schemas import (
@@ -96,9 +97,9 @@ async def enrich_file(
         )
     webhook = _webhook(request, webhookUrl)
 
-    def read() -> tuple[LeadTable, service.JobDraft]:
+    def read() -> tuple[LeadTable, JobDraft]:
         table = read_bytes(data, file.filename or "The file")
-        return table, service.draft_from_table(
+        return table, draft_from_table(
             table,
             kind=mode,
             find_email=findEmail,
