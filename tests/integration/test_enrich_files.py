@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from leadsonar.config import Settings
 from leadsonar.domains.contacts import ImportReport, import_rows
-from leadsonar.enrichment.models import EnrichmentJob
+from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
 from leadsonar.testing.dnsserver import LoopbackDns
 from leadsonar.testing.live import LiveServer
 from leadsonar.testing.smtpserver import SmtpWorld
@@ -237,3 +237,41 @@ async def test_a_verification_file_without_an_email_column_is_400(
     _, client = live
     response = await client.post("/api/v1/enrich/file", **_upload(LATIN1_FILE, mode="verify"))
     assert response.status_code == 400 and "email column" in response.json()["error"]
+
+
+async def test_a_greylisted_address_in_a_verification_job_is_asked_again_later(
+    dns_zone: LoopbackDns, smtp_world: SmtpWorld, tmp_path: Path
+) -> None:
+    """FC-22 in bulk: the row goes back to the queue until the server's delay has passed,
+    instead of a worker waiting it out; the second ask gets the real answer."""
+    dns_zone.add_mx("grey.test", [(10, "mx.grey.test")])
+    dns_zone.add_a("mx.grey.test", "127.0.0.12")
+    server = await smtp_world.serve(
+        "127.0.0.12", mailboxes={"ana@grey.test"}, greylist=True, greylist_delay=0.3
+    )
+    settings = make_net_settings(
+        dns_zone,
+        smtp_world,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'grey.db'}",
+        rate_limit="1000/second",
+        job_poll_interval=0.1,
+        smtp_greylist_delay=0.4,
+    )
+    async with LiveServer(settings) as live:
+        key = await live.create_account("grey", credits=5)
+        async with httpx.AsyncClient(
+            base_url=live.url, headers={"X-API-Key": key}, timeout=60
+        ) as client:
+            accepted = await client.post(
+                "/api/v1/enrich/file", **_upload(b"Email\nana@grey.test\n", mode="verify")
+            )
+            done = await wait_done(client, accepted.json()["jobId"], seconds=60)
+        async with live.services.db.session() as session:
+            attempts = await session.scalar(
+                select(EnrichmentItem.attempts).where(EnrichmentItem.job_id == done["jobId"])
+            )
+    assert done["status"] == "completed"
+    assert done["results"][0]["verification"] == "valid", done["results"][0]
+    assert attempts == 1  # deferred once, not waited out by a worker
+    assert "ana@grey.test" in {t[2] for t in server.greylisted}
+    assert done["smtpRcpts"] >= 2

@@ -241,7 +241,7 @@ class JobRunner:
         error: str | None = None
         reason: str | None = None
         if job.kind == "verify":
-            await self._verify_item(item_id, job, item.email or "")
+            await self._verify_item(item_id, job, item.email or "", item.attempts)
             return
         try:
             target = await self.lookup.target(
@@ -384,18 +384,40 @@ class JobRunner:
             db_job.finished_at = datetime.now(UTC)
             await schedule_delivery(session, job_id, db_job.webhook_url)
 
-    async def _verify_item(self, item_id: int, job: EnrichmentJob, address: str) -> None:
+    async def _verify_item(
+        self, item_id: int, job: EnrichmentJob, address: str, attempts: int
+    ) -> None:
         """Judge one address of a verification job and finish the item (1 credit, refunded
-        when the check crashed, or said ``unknown`` where not-found is refunded)."""
+        when the check crashed, or said ``unknown`` where not-found is refunded). A greylisted
+        address goes back to ``pending`` until the server's delay has passed, like a greylisted
+        enrichment (at most :data:`MAX_ATTEMPTS` times), instead of holding a worker."""
         verdict: tuple[str, str | None] | None = None
         source = "smtp"
         connections = rcpts = 0
         try:
             if self.verify is None:
                 raise RuntimeError("no verifier configured")
-            outcome, verdict, source = await self.verify.check(address, job.account_id)
+            outcome, verdict, source = await self.verify.check(address, job.account_id, wait=False)
             if outcome.probe is not None:
                 connections, rcpts = outcome.probe.connections, outcome.probe.rcpts
+            if (
+                outcome.retry_after is not None
+                and verdict[0] == "unknown"
+                and attempts < MAX_ATTEMPTS
+            ):
+                async with self.db.session() as session:
+                    await session.execute(
+                        update(EnrichmentItem)
+                        .where(EnrichmentItem.id == item_id, EnrichmentItem.status == "running")
+                        .values(
+                            status="pending",
+                            attempts=EnrichmentItem.attempts + 1,
+                            not_before=datetime.now(UTC) + timedelta(seconds=outcome.retry_after),
+                            smtp_connections=EnrichmentItem.smtp_connections + connections,
+                            smtp_rcpts=EnrichmentItem.smtp_rcpts + rcpts,
+                        )
+                    )
+                return
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -145,10 +145,12 @@ class VerifyService:
         self.second_opinion = second_opinion
 
     async def check(
-        self, address: str, account_id: int | None = None
+        self, address: str, account_id: int | None = None, *, wait: bool = True
     ) -> tuple[CheckOutcome, tuple[str, str | None], str]:
         """Judge one normalised address for ``account_id``, uncharged (``verify`` and bulk
-        verification jobs), waiting for greylisting retries within ``LEADSONAR_LOOKUP_DEADLINE``.
+        verification jobs). With ``wait`` a greylisted probe is retried within
+        ``LEADSONAR_LOOKUP_DEADLINE``; without it (bulk jobs) the answer is ``unknown`` at once
+        and ``outcome.retry_after`` says when to ask again.
 
         Returns:
             ``(outcome, (status, reason), source)``: ``status`` ``valid``/``invalid``/
@@ -157,7 +159,7 @@ class VerifyService:
         domain = address.rpartition("@")[2]
         ctx = LookupContext(
             account_id=account_id,
-            retry_wait_until=time.monotonic() + self.settings.lookup_deadline,
+            retry_wait_until=time.monotonic() + self.settings.lookup_deadline if wait else None,
         )
         outcome = await self.checker.check(domain, [address], ctx)
         verdict = judge(address, outcome)
