@@ -95,6 +95,10 @@ async def test_rows_carry_the_single_lookup_fields_and_a_repeat_is_charged_once(
     assert mike["phone"] is None and mike["reason"]  # found an email, says why no phone
     assert nobody["email"] is None and nobody["reason"]
     assert (await client.get("/api/v1/credits")).json()["totalSpent"] == 6
+    job_id = accepted.json()["jobId"]
+    page = (await client.get(f"/api/v1/enrich/{job_id}", params={"after": 0, "limit": 2})).json()
+    assert [r["position"] for r in page["results"]] == [1, 2] and page["completed"] == 4
+    assert page["results"] == done["results"][1:3]
 
 
 async def test_jobs_are_listed_newest_first_with_a_cursor(

@@ -162,13 +162,24 @@ async def list_jobs(
         return await service.list_jobs(session, principal.account_id, limit, cursor)
 
 
-@router.get("/enrich/{job_id}", response_model=JobStatus, responses=errors(404))
+@router.get("/enrich/{job_id}", response_model=JobStatus, responses=errors(400, 404))
 async def enrich_status(
-    job_id: str, request: Request, principal: Principal = Depends(current_principal)
+    job_id: str,
+    request: Request,
+    after: Annotated[
+        int, Query(ge=-1, description="Only results with a greater position (paging).")
+    ] = -1,
+    limit: Annotated[
+        int | None, Query(ge=1, le=10_000, description="At most this many results.")
+    ] = None,
+    principal: Principal = Depends(current_principal),
 ) -> JobStatus:
-    """A job's status, ``completed`` count and finished results in input order."""
+    """A job's status, ``completed`` count and finished results in input order (all of them,
+    or a page with ``after``/``limit``)."""
     async with request.app.state.services.db.session() as session:
-        return await service.job_status(session, principal.account_id, job_id)
+        return await service.job_status(
+            session, principal.account_id, job_id, after=after, limit=limit
+        )
 
 
 @router.post("/enrich/{job_id}/cancel", response_model=JobCancelled, responses=errors(400, 404))

@@ -178,21 +178,46 @@ def result_of(item: EnrichmentItem) -> JobResult:
     )
 
 
-async def job_status(session: AsyncSession, account_id: int, job_id: str) -> JobStatus:
+async def job_status(
+    session: AsyncSession,
+    account_id: int,
+    job_id: str,
+    *,
+    after: int = -1,
+    limit: int | None = None,
+) -> JobStatus:
     """The job's progress and its finished results in input order (``GET /enrich/{jobId}``,
     also the webhook's body).
+
+    Args:
+        after: only results whose ``position`` is greater (``-1``: from the first).
+        limit: at most this many results (``None``: all), so a client can page through a
+            50,000-row job instead of polling all of it; ``completed`` always counts them all.
 
     Raises:
         JobNotFound: no such job for this account (another account's job included).
     """
     job = await load_job(session, account_id, job_id)
-    items = (
-        await session.scalars(
-            select(EnrichmentItem)
-            .where(EnrichmentItem.job_id == job_id, EnrichmentItem.status == "done")
-            .order_by(EnrichmentItem.position)
+    query = (
+        select(EnrichmentItem)
+        .where(
+            EnrichmentItem.job_id == job_id,
+            EnrichmentItem.status == "done",
+            EnrichmentItem.position > after,
         )
-    ).all()
+        .order_by(EnrichmentItem.position)
+    )
+    items = (await session.scalars(query if limit is None else query.limit(limit))).all()
+    completed = len(items)
+    if limit is not None or after >= 0:
+        completed = int(
+            await session.scalar(
+                select(func.count())
+                .select_from(EnrichmentItem)
+                .where(EnrichmentItem.job_id == job_id, EnrichmentItem.status == "done")
+            )
+            or 0
+        )
     connections, rcpts = (
         await session.execute(
             select(
@@ -205,7 +230,7 @@ async def job_status(session: AsyncSession, account_id: int, job_id: str) -> Job
         jobId=job.id,
         status=job.status,
         total=job.total,
-        completed=len(items),
+        completed=completed,
         results=[result_of(item) for item in items],
         smtpConnections=int(connections),
         smtpRcpts=int(rcpts),
