@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from leadsonar.accounts.service import load_or_create_secret
 from leadsonar.config import Settings, get_settings
+from leadsonar.dashboard.routes import install_dashboard
 from leadsonar.enrichment.routes import router as enrichment_router
 from leadsonar.enrichment.runner import JobRunner
 from leadsonar.exceptions import LeadSonarError
@@ -213,6 +214,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
 
     for router in (lookup_router, enrichment_router, ledger_router, providers_router):
         app.include_router(router, prefix=API_PREFIX)
+
+    install_dashboard(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
