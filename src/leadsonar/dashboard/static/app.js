@@ -382,12 +382,13 @@ function chooseFile(file) {
 
 function health(provider) {
   const stats = provider.stats || {};
-  const parts = [];
-  if (stats.calls !== undefined) parts.push(`${stats.calls} calls`);
-  if (stats.hits !== undefined) parts.push(`${stats.hits} hits`);
-  if (stats.errors !== undefined) parts.push(`${stats.errors} errors`);
-  if (stats.p50_ms !== undefined) parts.push(`p50 ${stats.p50_ms} ms`);
-  return parts.join(", ") || "–";
+  const parts = [`${stats.calls ?? 0} calls`, `${stats.hits ?? 0} hits`];
+  if (stats.errors) parts.push(`${stats.errors} errors`);
+  if (stats.timeouts) parts.push(`${stats.timeouts} timeouts`);
+  if (stats.latencyP50Ms !== null && stats.latencyP50Ms !== undefined) parts.push(`p50 ${stats.latencyP50Ms} ms`);
+  if (provider.breaker && provider.breaker !== "closed") parts.push(`breaker ${provider.breaker}`);
+  if (stats.lastErrorClass) parts.push(`last error: ${stats.lastErrorClass}`);
+  return parts.join(", ");
 }
 
 async function loadProviders() {
@@ -403,7 +404,7 @@ async function loadProviders() {
         el("td", {}, (provider.fields || []).join(", ")),
         el("td", {}, badge(provider.status)),
         el("td", {}, health(provider)),
-        el("td", {}, provider.reason ?? provider.statusDetail ?? provider.detail ?? "–")
+        el("td", {}, provider.reason ?? "–")
       )
     )
   );
