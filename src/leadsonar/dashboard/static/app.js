@@ -152,13 +152,14 @@ async function loadCredits() {
   let days = [];
   try {
     const usage = await api("/credits/usage?days=30");
-    days = usage.days || [];
+    // days with activity, newest first
+    days = (usage.days || []).filter((day) => day.spent || day.refunded || day.granted).reverse();
   } catch (error) {
     if (error.status !== 404) throw error;
   }
   rows(
     $("#usage-table tbody"),
-    days.map((day) => el("tr", {}, el("td", {}, day.day), el("td", {}, day.spent), el("td", {}, day.refunded ?? 0)))
+    days.map((day) => el("tr", {}, el("td", {}, day.date), el("td", {}, day.spent), el("td", {}, day.refunded), el("td", {}, day.granted)))
   );
   $("#usage-empty").hidden = days.length > 0;
 }
@@ -238,21 +239,17 @@ async function lookup(event) {
 
 // ---- bulk ------------------------------------------------------------------------------------
 
-function bulkQuery(dryRun) {
-  const mode = document.querySelector("input[name=mode]:checked").value;
-  const params = new URLSearchParams({ source: "dashboard" });
-  if (mode === "verify") params.set("mode", "verify");
-  else {
-    params.set("findEmail", $("#bulk-email").checked ? "true" : "false");
-    params.set("findPhone", $("#bulk-phone").checked ? "true" : "false");
-  }
-  if (dryRun) params.set("dryRun", "true");
-  return params.toString();
-}
-
 function fileBody() {
+  // The options travel as form fields beside the file (POST /enrich/file, multipart).
   const data = new FormData();
+  const mode = document.querySelector("input[name=mode]:checked").value;
   data.append("file", chosenFile, chosenFile.name);
+  data.append("mode", mode);
+  data.append("source", "dashboard");
+  if (mode === "enrich") {
+    data.append("findEmail", $("#bulk-email").checked ? "true" : "false");
+    data.append("findPhone", $("#bulk-phone").checked ? "true" : "false");
+  }
   return data;
 }
 
@@ -264,7 +261,7 @@ async function preview() {
   if (!chosenFile) return;
   say("Reading the file…");
   try {
-    const quote = await api(`/enrich/file?${bulkQuery(true)}`, { method: "POST", body: fileBody() });
+    const quote = await api("/enrich/file?dryRun=true", { method: "POST", body: fileBody() });
     const mapping = el("tbody");
     for (const [field, column] of Object.entries(quote.columns || {})) {
       mapping.append(el("tr", {}, el("td", {}, field), el("td", {}, column ?? "–")));
@@ -274,7 +271,7 @@ async function preview() {
         "dl",
         { class: "figures", id: "bulk-quote" },
         el("div", {}, el("dt", {}, "Rows"), el("dd", { id: "quote-rows" }, quote.rows)),
-        el("div", {}, el("dt", {}, "Credits needed"), el("dd", { id: "quote-credits" }, quote.credits)),
+        el("div", {}, el("dt", {}, "Credits needed"), el("dd", { id: "quote-credits" }, quote.credits_needed)),
         el("div", {}, el("dt", {}, "Your balance"), el("dd", { id: "quote-balance" }, quote.balance))
       ),
       el(
@@ -285,7 +282,13 @@ async function preview() {
         mapping
       )
     );
-    const affordable = quote.balance === undefined || quote.credits <= quote.balance;
+    if (quote.duplicates || quote.skipped) {
+      const notes = [];
+      if (quote.duplicates) notes.push(`${quote.duplicates} repeated rows are looked up once and charged once`);
+      if (quote.skipped) notes.push(`${quote.skipped} rows cannot be used (${quote.skippedReasons.join("; ")})`);
+      box.append(el("p", { class: "hint" }, `${notes.join("; ")}.`));
+    }
+    const affordable = quote.enough !== false;
     $("#bulk-start").disabled = !affordable;
     if (!affordable) $("#bulk-error").textContent = "Not enough credits for this file.";
     say("");
@@ -300,7 +303,7 @@ async function startJob(event) {
   if (!chosenFile) return;
   $("#bulk-start").disabled = true;
   try {
-    const job = await api(`/enrich/file?${bulkQuery(false)}`, { method: "POST", body: fileBody() });
+    const job = await api("/enrich/file", { method: "POST", body: fileBody() });
     say(`Job ${job.jobId} started: ${job.total} rows.`);
     chosenFile = null;
     $("#bulk-file").value = "";
@@ -415,14 +418,11 @@ async function loadProviders() {
 async function loadKeys() {
   const data = await api("/keys");
   const keys = data.keys || [];
-  const mine = apiKey() || "";
   rows(
     $("#keys-table tbody"),
     keys.map((key) => {
-      const revoked = Boolean(key.revokedAt || key.revoked);
-      const current = mine.startsWith(key.prefix);
       const actions = el("td");
-      if (!revoked) {
+      if (key.active) {
         actions.append(
           el(
             "button",
@@ -430,7 +430,7 @@ async function loadKeys() {
               type: "button",
               class: "secondary",
               "aria-label": `Revoke key ${key.prefix}`,
-              onclick: () => revoke(key.prefix, current).catch((error) => say(error.message)),
+              onclick: () => revoke(key.prefix, key.current).catch((error) => say(error.message)),
             },
             "Revoke"
           )
@@ -439,11 +439,10 @@ async function loadKeys() {
       return el(
         "tr",
         { "data-prefix": key.prefix },
-        el("td", {}, el("code", {}, key.prefix), current ? " (this session)" : ""),
-        el("td", {}, key.name ?? "–"),
+        el("td", {}, el("code", {}, key.prefix), key.current ? " (this session)" : ""),
         el("td", {}, when(key.createdAt)),
-        el("td", {}, when(key.lastUsedAt)),
-        el("td", {}, revoked ? badge("revoked") : badge("active")),
+        el("td", {}, key.active ? badge("active") : badge("revoked")),
+        el("td", {}, when(key.revokedAt)),
         actions
       );
     })
@@ -453,12 +452,11 @@ async function loadKeys() {
 async function createKey(event) {
   event.preventDefault();
   $("#key-error").textContent = "";
-  const name = $("#key-name").value.trim();
   try {
-    const created = await api("/keys", { method: "POST", json: name ? { name } : {} });
+    const created = await api("/keys", { method: "POST" });
     $("#new-key-value").textContent = created.key;
+    $("#new-key-value").dataset.prefix = created.prefix;
     $("#new-key").hidden = false;
-    $("#key-name").value = "";
     await loadKeys();
   } catch (error) {
     $("#key-error").textContent = error.message;
