@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from leadsonar.accounts.routes import router as keys_router
 from leadsonar.accounts.service import load_or_create_secret
 from leadsonar.config import Settings, get_settings
+from leadsonar.dashboard.routes import install_dashboard
 from leadsonar.enrichment.routes import MAX_UPLOAD_BYTES
 from leadsonar.enrichment.routes import router as enrichment_router
 from leadsonar.enrichment.runner import JobRunner
@@ -242,6 +243,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     ):
         app.include_router(router, prefix=API_PREFIX)
     install_openapi(app)
+
+    install_dashboard(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
