@@ -79,7 +79,9 @@ async def test_sign_in_refuses_a_wrong_key_and_shows_credits(
     assert await page.locator("#credits-earned").inner_text() == "500"
     assert await page.locator("#credits-spent").inner_text() == "0"
     # The key lives in this tab's session storage only, never in local storage or a cookie.
-    stored = await page.evaluate("() => [sessionStorage.length, localStorage.length, document.cookie]")
+    stored = await page.evaluate(
+        "() => [sessionStorage.length, localStorage.length, document.cookie]"
+    )
     assert stored == [1, 0, ""]
     await _shot(page, screenshots, "credits")
 

@@ -299,8 +299,6 @@ class _Noting(ScriptedProvider):
 async def test_concurrent_free_providers_leave_their_notes_in_chain_order() -> None:
     """The free providers run at once; the first in the chain ends last, yet the notes (and so
     the answer's reason, the last note) follow the chain's order, not the finishing order."""
-    result = await waterfall(_Noting("slow", 0.2), _Noting("fast", 0.0)).run(
-        "email", ALEX, NOTION
-    )
+    result = await waterfall(_Noting("slow", 0.2), _Noting("fast", 0.0)).run("email", ALEX, NOTION)
     assert result.finding is None
     assert result.notes == ["slow says no", "fast says no"]
