@@ -8,10 +8,10 @@ from leadsonar.domains.companies.evidence import (
     judge_home,
     judge_legal_notice,
     legal_notice_links,
-    site_pages,
     names_company,
     other_business,
     read_page,
+    site_pages,
 )
 from leadsonar.domains.companies.sources import same_company_name
 
