@@ -101,6 +101,13 @@ def test_legal_forms_and_ampersands_never_become_words() -> None:
     assert domain_guesses("AB")[0] == "ab.com"
 
 
+def test_a_name_written_as_a_domain() -> None:
+    assert domain_guesses("Acme.io")[:2] == ["acme.io", "acme.com"]
+    assert company_key("Acme.io") == "acme"
+    assert domain_guesses("Acme Labs")[0] == "acmelabs.com"
+    assert company_key("Dr.Oetker") == "droetker"
+
+
 def test_leading_article_and_descriptors() -> None:
     assert "browser.com" in domain_guesses("The Browser Company")[:3]
     assert core_forms("Groupe Morel Conseil") == ["groupe morel", "morel conseil", "morel"]
