@@ -385,12 +385,14 @@ async def _wait_for_job(client: httpx.AsyncClient, job_id: str) -> dict[str, Any
 
 
 async def test_enrich_accepts_company_names_and_resolves_each_company_once(
-    dns_zone: LoopbackDns, world: LoopbackWeb, tmp_path: Path
+    dns_zone: LoopbackDns, world: LoopbackWeb, tmp_path: Path, database_url: str
 ) -> None:
+    """On SQLite and PostgreSQL."""
     settings = web_settings(
         dns_zone,
         world,
         tmp_path,
+        database_url=database_url,
         providers="email=known,website;phone=known,website",
         rate_limit="1000/second",
         job_poll_interval=0.1,
