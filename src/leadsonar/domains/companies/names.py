@@ -323,8 +323,12 @@ def ranked_guesses(name: str, limit: int = 200) -> list[Guess]:
     are returned, each domain once.
     """
     countries = country_tlds(name)
+    # A GmbH or a SARL more often uses its country's TLD than .com; a language hint, or a
+    # Ltd's .co.uk, is weaker.
+    legal_country = split_legal_form(name)[1] and countries[:1] not in (["co.uk"], ["com.au"])
+    first = 1.05 if legal_country else 0.9
     tlds: list[tuple[str, float]] = [("com", 1.0)]
-    tlds += [(tld, 0.9 if i == 0 else 0.45) for i, tld in enumerate(countries)]
+    tlds += [(tld, first if i == 0 else 0.45) for i, tld in enumerate(countries)]
     tlds += list(STARTUP_TLDS) + list(OTHER_TLDS)
     for tld in ("de", "fr"):
         if tld not in countries:
