@@ -352,6 +352,7 @@ def enrich(
                 "provider",
                 "phone",
                 "phone_type",
+                "company_phone",
                 "domain",
                 "domain_source",
                 "reason",
@@ -385,7 +386,10 @@ def enrich(
                                 "provider": mail.finding.provider,
                             }
                         if phone:
-                            found = (await services.lookup.run("phone", target)).finding
+                            dialled = await services.lookup.run("phone", target)
+                            found = dialled.finding
+                            if dialled.company_phone:
+                                out["company_phone"] = display_from_e164(dialled.company_phone)
                             if found:
                                 out |= {
                                     "phone": display_from_e164(found.value),

@@ -25,10 +25,10 @@ from leadsonar.kit.db import Database
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.hostnames import display_domain, domain_from_website
 from leadsonar.kit.net.safe_http import SafeHttp
-from leadsonar.kit.phones import display_from_e164
+from leadsonar.kit.phones import display_from_e164, parse_phone
 from leadsonar.ledger import service as ledger
 from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer, WaterfallSummary
-from leadsonar.providers.base import Company, Confidence, LookupContext, Person
+from leadsonar.providers.base import Company, Confidence, Finding, LookupContext, Person
 from leadsonar.waterfall.engine import Waterfall, WaterfallResult
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,15 @@ async def run_charged(
             await ledger.refund(session, account_id, LOOKUP_COST, "refund:not-found", reference)
         return result, 0
     return result, LOOKUP_COST
+
+
+def phone_type(finding: Finding) -> str:
+    """``direct`` or ``mobile`` for a person's number: the source's word when it is one of
+    those, else the number's own range (libphonenumber: a mobile range is ``mobile``)."""
+    if finding.kind in ("direct", "mobile"):
+        return finding.kind
+    parsed = parse_phone(finding.value)
+    return "mobile" if parsed is not None and parsed.mobile else "direct"
 
 
 def answer_reason(result: WaterfallResult, target: Target) -> str | None:
@@ -274,8 +283,9 @@ class LookupService:
         finding = result.finding
         return PhoneAnswer(
             phone=display_from_e164(finding.value) if finding else None,
-            type=finding.kind if finding else None,
+            type=phone_type(finding) if finding else None,
             credits_used=used,
+            companyPhone=display_from_e164(result.company_phone) if result.company_phone else None,
             e164=finding.value.split(";")[0] if finding else None,
             domain=display_domain(target.company.domain) if target.company.domain else None,
             domainSource=target.domain_source,
