@@ -12,6 +12,7 @@ from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
 from leadsonar.kit.db import Base
 from leadsonar.ledger.models import AccountBalance, LedgerEntry
 from leadsonar.waterfall.models import LookupCache, ProviderUsage
+from leadsonar.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSecret
 
 __all__ = [
     "Account",
@@ -29,4 +30,7 @@ __all__ = [
     "LedgerEntry",
     "LookupCache",
     "ProviderUsage",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSecret",
 ]

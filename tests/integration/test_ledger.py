@@ -133,7 +133,7 @@ async def test_the_hot_path_never_sums_the_entries(
 
 
 async def test_migration_backfills_balances_and_assigns_contacts(database_url: str) -> None:
-    """A database made before balance rows and tenancy: 0002 sums each account's entries into
+    """A database made before balance rows and tenancy: 0003 sums each account's entries into
     its balance row, gives existing imports to ``default`` and drops double imports."""
     db = Database(database_url)
     try:

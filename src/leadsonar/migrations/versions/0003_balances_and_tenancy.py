@@ -1,7 +1,7 @@
 """ledger balance rows; imported contacts belong to an account; addresses teach patterns once
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002_h_jobs_webhooks
 Create Date: 2026-12-01 02:12:24
 
 - ``account_balances``: one row per account, backfilled from ``ledger_entries`` (balance = sum of
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002_h_jobs_webhooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
