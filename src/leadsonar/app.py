@@ -20,20 +20,23 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from leadsonar.accounts.edge import AuthFirstMiddleware
 from leadsonar.accounts.service import load_or_create_secret
 from leadsonar.config import Settings, get_settings
 from leadsonar.enrichment.routes import router as enrichment_router
 from leadsonar.enrichment.runner import JobRunner
 from leadsonar.exceptions import LeadSonarError
 from leadsonar.kit.db import Database
+from leadsonar.kit.http_edge import BodyGuardMiddleware, RequestContextMiddleware
 from leadsonar.kit.migrate import upgrade_to_head
 from leadsonar.kit.net.safe_http import USER_AGENT
-from leadsonar.kit.ratelimit import KeyRateLimiter
+from leadsonar.kit.ratelimit import FailureThrottle, KeyRateLimiter
 from leadsonar.kit.validation import describe_validation_error
 from leadsonar.ledger.routes import router as ledger_router
 from leadsonar.lookup.routes import router as lookup_router
 from leadsonar.lookup.service import LookupService
 from leadsonar.lookup.verify import VerifyService
+from leadsonar.operations.routes import router as operations_router
 from leadsonar.providers.catalog import build_registry
 from leadsonar.providers.registry import ProviderRegistry
 from leadsonar.providers.routes import router as providers_router
@@ -58,6 +61,7 @@ class Services:
     runner: JobRunner
     rate_limiter: KeyRateLimiter
     http: httpx.AsyncClient | None = None
+    auth_throttle: FailureThrottle | None = None
 
 
 def provider_http_client(settings: Settings) -> httpx.AsyncClient:
@@ -123,6 +127,7 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
         runner=runner,
         rate_limiter=KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage),
         http=http,
+        auth_throttle=FailureThrottle(settings.auth_failure_limit, settings.rate_limit_storage),
     )
 
 
@@ -166,8 +171,13 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             return _error(404, f"Not found: {request.method} {request.url.path} is not a route.")
         if exc.status_code == 405:
-            return _error(405, f"Method {request.method} is not allowed on {request.url.path}.")
-        return _error(exc.status_code, str(exc.detail))
+            # RFC 9110 §15.5.6: a 405 names the methods the route does support in Allow.
+            return _error(
+                405,
+                f"Method {request.method} is not allowed on {request.url.path}.",
+                dict(exc.headers or {}),
+            )
+        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}) or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -202,20 +212,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     )
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def _limit_body(request: Request, call_next: Any) -> Any:
-        """Refuse bodies over :data:`MAX_BODY_BYTES` before reading them (a 100-contact job is
-        a few kilobytes)."""
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return _error(413, f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
-        return await call_next(request)
+    # Pure ASGI, outermost last: request id/access log/metrics → key (before the body) → body
+    # limit and control characters → routes.
+    app.add_middleware(BodyGuardMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(AuthFirstMiddleware, prefix=API_PREFIX)
+    app.add_middleware(RequestContextMiddleware)
 
     for router in (lookup_router, enrichment_router, ledger_router, providers_router):
         app.include_router(router, prefix=API_PREFIX)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    app.include_router(operations_router)
 
     return app

@@ -203,6 +203,14 @@ class Settings(BaseSettings):
     )
 
     rate_limit: str = Field(default="10/second", description="requests per API key (limits syntax)")
+    auth_failure_limit: str = Field(
+        default="20/minute",
+        description="failed authentications allowed per client address (limits syntax); "
+        "over it, every request from that address gets 429 until the window frees",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="server log lines: text, or json (one object per line)"
+    )
     rate_limit_storage: str = Field(
         default="memory://",
         description="memory:// for one process, redis://host:6379 when processes share limits",
