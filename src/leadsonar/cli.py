@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from itertools import islice
@@ -104,7 +103,10 @@ def serve(
     host: Annotated[
         str, typer.Option(envvar="LEADSONAR_HOST", help="Address to listen on.")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(envvar="LEADSONAR_PORT", help="Port to listen on.")] = 8000,
+    port: Annotated[
+        int,
+        typer.Option(envvar="LEADSONAR_PORT", min=1, max=65535, help="Port to listen on (1-65535)."),
+    ] = 8000,
     database_url: DatabaseOption = None,
 ) -> None:
     """Start the API server (migrations applied; first start creates an account and prints its
@@ -112,6 +114,7 @@ def serve(
     import uvicorn
 
     from leadsonar.app import create_app
+    from leadsonar.kit.http_edge import configure_logging, uvicorn_log_config
 
     settings = _settings(database_url)
     key = _run(settings, ensure_first_account)
@@ -129,8 +132,17 @@ def serve(
             style="yellow",
         )
     console.print(f"LeadSonar listening on http://{host}:{port}  (API docs: /docs)")
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # One access line per request comes from leadsonar.access (redacted, with a request id);
+    # uvicorn's own access log, which writes the raw URL, stays off.
+    configure_logging(settings.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=uvicorn_log_config(),
+        access_log=False,
+    )
 
 
 @accounts_app.command("create")

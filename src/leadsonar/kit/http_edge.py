@@ -127,10 +127,13 @@ class RedactingFilter(logging.Filter):
             if len(args) >= 3 and isinstance(args[2], str):
                 args[2] = redact_target(args[2])
             record.args = tuple(args)
-        if isinstance(record.msg, str):
-            record.msg = redact_text(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact_text(a) if isinstance(a, str) else a for a in record.args)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True  # a malformed record: logging reports it itself
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
         return True
 
 
@@ -201,11 +204,24 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's path template (``/api/v1/enrich/{job_id}``), or ``unmatched``: a
-    bounded label for metrics and logs."""
+    """The matched route's full path template (``/api/v1/enrich/{job_id}``), or ``unmatched``:
+    a bounded label for metrics and logs.
+
+    The route object may know only its path inside an included router (``/enrich/{job_id}``);
+    the prefix is what the real path has before that template filled with the path parameters.
+    """
     route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    template = getattr(route, "path", None)
+    if not isinstance(template, str):
+        return "unmatched"
+    params = scope.get("path_params") or {}
+    concrete = re.sub(
+        r"\{([^}:]+)(?::[^}]*)?\}", lambda m: str(params.get(m.group(1), m.group(0))), template
+    )
+    path = scope.get("path", "")
+    if concrete and path.endswith(concrete):
+        return path[: len(path) - len(concrete)] + template
+    return template
 
 
 async def send_json_error(send: Send, status: int, message: str, **headers: str) -> None:
