@@ -105,7 +105,7 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[
         int,
-        typer.Option(envvar="LEADSONAR_PORT", min=1, max=65535, help="Port to listen on (1-65535)."),
+        typer.Option(envvar="LEADSONAR_PORT", min=1, max=65535, help="Port to listen on."),
     ] = 8000,
     database_url: DatabaseOption = None,
 ) -> None:

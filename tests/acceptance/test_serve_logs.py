@@ -57,9 +57,7 @@ def _serve(tmp_path: Path, dns: LoopbackDns, **settings: object) -> tuple[Server
     return ServerProcess(env, tmp_path, "serve").start(), key
 
 
-def test_access_logs_never_contain_keys_sent_any_way(
-    tmp_path: Path, dns: LoopbackDns
-) -> None:
+def test_access_logs_never_contain_keys_sent_any_way(tmp_path: Path, dns: LoopbackDns) -> None:
     server, key = _serve(tmp_path, dns)
     try:
         ids = _send_keys_every_way(server.url, key)
