@@ -119,3 +119,37 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
 def render() -> tuple[bytes, str]:
     """The exposition text of :data:`REGISTRY` and its content type."""
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def record_lookup(field: str, result: object) -> None:
+    """Count one finished waterfall (a ``waterfall.engine.WaterfallResult``): the lookup by
+    field, answering provider and outcome, and every provider call that failed by its class."""
+    finding = getattr(result, "finding", None)
+    cached = bool(getattr(result, "cached", False))
+    provider = getattr(finding, "provider", None) or "none"
+    if cached:
+        outcome = "cached"
+    else:
+        outcome = "found" if finding is not None else "not_found"
+    LOOKUPS.labels(field=field, provider=provider, outcome=outcome).inc()
+    for attempt in getattr(result, "attempts", ()):
+        if attempt.outcome in ("error", "timeout"):
+            PROVIDER_ERRORS.labels(
+                provider=attempt.provider,
+                error_class=_error_class(attempt.error_class or attempt.outcome),
+            ).inc()
+
+
+_ERROR_CLASSES = {
+    "throttled": "throttled",
+    "out of credits": "quota",
+    "bad key": "auth",
+    "timeout": "timeout",
+    "deadline": "timeout",
+    "server error": "unavailable",
+    "circuit open": "unavailable",
+}
+
+
+def _error_class(text: str) -> str:
+    return _ERROR_CLASSES.get(text, "error")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.accounts.models import Account
 from leadsonar.exceptions import BadRequest, InsufficientCredits
+from leadsonar.kit import metrics
 from leadsonar.ledger.models import LedgerEntry
 
 
@@ -74,6 +75,7 @@ async def charge(
         raise InsufficientCredits(needed=credits, balance=current.balance)
     entry = LedgerEntry(account_id=account_id, amount=-credits, reason=reason, reference=reference)
     session.add(entry)
+    metrics.CREDITS_CHARGED.inc(credits)
     await session.flush()
     return entry
 
@@ -84,5 +86,6 @@ async def refund(
     """Give back ``credits`` (> 0) for work that was charged and not delivered."""
     entry = LedgerEntry(account_id=account_id, amount=credits, reason=reason, reference=reference)
     session.add(entry)
+    metrics.CREDITS_REFUNDED.inc(credits)
     await session.flush()
     return entry

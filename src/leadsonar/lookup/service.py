@@ -19,6 +19,7 @@ from leadsonar.domains.candidates import is_role_local_part
 from leadsonar.domains.companies import CompanyResolver
 from leadsonar.domains.contacts import count_namesakes
 from leadsonar.exceptions import BadRequest, InvalidDomain
+from leadsonar.kit import metrics
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.hostnames import display_domain, domain_from_website
@@ -155,6 +156,7 @@ class LookupService:
             result = await self.waterfall.run(fld, target.person, target.company)
         finally:
             RETRY_WAIT_UNTIL.reset(token)
+        metrics.record_lookup(fld, result)
         finding = result.finding
         if fld != "email" or finding is None:
             return result

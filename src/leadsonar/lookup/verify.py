@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from leadsonar.config import Settings
 from leadsonar.domains.candidates import is_role_local_part
 from leadsonar.domains.mailhosts import is_disposable
+from leadsonar.kit import metrics
 from leadsonar.kit.db import Database
 from leadsonar.kit.emails import normalise_email
 from leadsonar.kit.net.hostnames import display_domain
@@ -175,6 +176,7 @@ class VerifyService:
             check,
             lambda answer: answer[1][0] != "unknown",
         )
+        metrics.LOOKUPS.labels(field="verify", provider=source, outcome=status).inc()
         probe = outcome.probe
         return VerifyAnswer(
             email=address,

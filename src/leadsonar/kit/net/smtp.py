@@ -28,6 +28,7 @@ from enum import StrEnum
 
 from leadsonar.config import Settings
 from leadsonar.exceptions import AddressNotAllowed, InvalidDomain
+from leadsonar.kit import metrics
 from leadsonar.kit.net.addresses import ensure_allowed
 from leadsonar.kit.net.dns import DnsError, MxAnswer, Resolver
 from leadsonar.kit.net.smtp_pool import PooledSession, SmtpPool
@@ -281,6 +282,7 @@ async def _rcpts(
         if reply.code == 421:  # the server is closing the session (RFC 5321 §3.8)
             raise NextHost(f"RCPT was answered {reply}", reply)
         outcome = RcptResult.from_reply(reply)
+        metrics.SMTP_RCPTS.labels(reply_class=outcome.verdict.value).inc()
         if (
             outcome.verdict is RcptVerdict.TEMPORARY
             and leased.rejected_seen
@@ -321,6 +323,7 @@ async def _rcpts(
         result.catch_all_address = random_address
         reply = await session.command(f"RCPT TO:<{random_address}>")
         result.catch_all_reply = RcptResult.from_reply(reply)
+        metrics.SMTP_RCPTS.labels(reply_class=result.catch_all_reply.verdict.value).inc()
         if result.catch_all_reply.verdict is RcptVerdict.ACCEPTED:
             result.catch_all = True
         elif result.catch_all_reply.verdict is RcptVerdict.REJECTED:

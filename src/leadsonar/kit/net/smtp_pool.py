@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from leadsonar.config import Settings
+from leadsonar.kit import metrics
 from leadsonar.kit.net.smtp_session import (
     MAX_LINE_BYTES,
     NextHost,
@@ -174,11 +175,14 @@ class SmtpPool:
                     ip, settings.smtp_port, limit=MAX_LINE_BYTES
                 )
         except TimeoutError as error:
+            metrics.SMTP_CONNECTIONS.labels(outcome="timeout").inc()
             raise NextHost(
                 f"connecting timed out after {settings.smtp_connect_timeout:g} s"
             ) from error
         except OSError as error:
+            metrics.SMTP_CONNECTIONS.labels(outcome="refused").inc()
             raise NextHost(f"the connection failed: {error.strerror or error}") from error
+        metrics.SMTP_CONNECTIONS.labels(outcome="ok").inc()
         session = Session(reader, writer, settings)
         try:
             await greet(session, settings)
