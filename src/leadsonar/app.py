@@ -29,6 +29,8 @@ from leadsonar.exceptions import LeadSonarError
 from leadsonar.kit.db import Database
 from leadsonar.kit.http_edge import BodyGuardMiddleware, RequestContextMiddleware
 from leadsonar.kit.migrate import upgrade_to_head
+from leadsonar.kit.net.dns import Resolver
+from leadsonar.kit.net.resolver_check import ResolverCheck
 from leadsonar.kit.net.safe_http import USER_AGENT
 from leadsonar.kit.ratelimit import FailureThrottle, KeyRateLimiter
 from leadsonar.kit.validation import describe_validation_error
@@ -62,6 +64,7 @@ class Services:
     rate_limiter: KeyRateLimiter
     http: httpx.AsyncClient | None = None
     auth_throttle: FailureThrottle | None = None
+    dns_check: ResolverCheck | None = None
 
 
 def provider_http_client(settings: Settings) -> httpx.AsyncClient:
@@ -109,9 +112,13 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
         settings.job_poll_interval,
         settings.refund_not_found,
     )
+    dns_check = None
+    if settings.dns_check_name:
+        dns_check = ResolverCheck(Resolver.from_settings(settings), settings.dns_check_name)
+        lookup.dns_check = dns_check
     if start_runner:
         await runner.start()
-    return Services(
+    services = Services(
         settings=settings,
         db=db,
         secret=secret,
@@ -128,7 +135,25 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
         rate_limiter=KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage),
         http=http,
         auth_throttle=FailureThrottle(settings.auth_failure_limit, settings.rate_limit_storage),
+        dns_check=dns_check,
     )
+    services.verify.dns_check = dns_check
+    return services
+
+
+async def warn_when_dns_is_broken(services: Services) -> None:
+    """The start-up resolver self-check: a loud warning when DNS does not work (the server
+    still starts; lookups then answer unknown, see :mod:`leadsonar.kit.net.resolver_check`)."""
+    if services.dns_check is None:
+        return
+    status = await services.dns_check.check(force=True)
+    if not status.ok:
+        log.warning(
+            "DNS IS NOT WORKING: %s. Every lookup will answer 'unknown' until it does; "
+            "set LEADSONAR_DNS_SERVERS to a working resolver (or LEADSONAR_DNS_CHECK_NAME to a "
+            "name your resolver must know). /readyz answers 503 meanwhile.",
+            status.reason,
+        )
 
 
 async def close_services(services: Services) -> None:
@@ -193,6 +218,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await open_services(settings)
         app.state.services = services
+        await warn_when_dns_is_broken(services)
         try:
             yield
         finally:

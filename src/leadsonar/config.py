@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         default_factory=list, description="comma-separated ip[:port]; empty = system resolver"
     )
     dns_timeout: float = Field(default=5.0, description="seconds for one DNS query, all tries")
+    dns_check_name: str = Field(
+        default=".",
+        description="a name that must exist: the resolver self-check asks for it at start, in "
+        "/readyz and before trusting a 'does not exist' answer ('.' is the root zone; empty "
+        "turns the check off)",
+    )
     allowed_private_networks: Annotated[list[IPNetwork], NoDecode] = Field(
         default_factory=list,
         description="comma-separated CIDRs the prober and crawler may reach although private or "

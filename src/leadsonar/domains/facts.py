@@ -56,8 +56,12 @@ class DomainKnowledge:
         if cached and cached[0] > time.monotonic():
             return cached[1]
         answer = await self.resolver.mx_hosts(domain)
+        # NXDOMAIN is not kept here: the resolver caches negative answers itself (RFC 2308),
+        # and one from a resolver that was broken for a while must not outlive the outage
+        # (kit/net/resolver_check.py).
         ttl = MX_ERROR_TTL if answer.error else MX_TTL
-        self._mx[domain] = (time.monotonic() + ttl, answer)
+        if not answer.nxdomain:
+            self._mx[domain] = (time.monotonic() + ttl, answer)
         if not answer.error:
             hosts = [[h.preference, h.host] for h in answer.hosts]
             async with self.db.session() as session:

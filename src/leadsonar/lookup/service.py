@@ -23,6 +23,7 @@ from leadsonar.kit import metrics
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.hostnames import display_domain, domain_from_website
+from leadsonar.kit.net.resolver_check import ResolverCheck, broken_dns_note
 from leadsonar.kit.net.safe_http import SafeHttp
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
@@ -92,6 +93,8 @@ def answer_reason(result: WaterfallResult, target: Target) -> str | None:
 class LookupService:
     """Runs single lookups for the API, the CLI and the job runner."""
 
+    dns_check: ResolverCheck | None = None  # the resolver self-check, set by the app
+
     def __init__(
         self,
         db: Database,
@@ -151,12 +154,19 @@ class LookupService:
         ``medium``.
         """
         deadline = time.monotonic() + self.settings.lookup_deadline if wait else None
+        # While the resolver is broken every domain looks nonexistent: keep "not found" out of
+        # the cache and say why nothing was found (kit/net/resolver_check.py).
+        dns = await self.dns_check.check() if self.dns_check is not None else None
         token = RETRY_WAIT_UNTIL.set(deadline)
         try:
-            result = await self.waterfall.run(fld, target.person, target.company)
+            result = await self.waterfall.run(
+                fld, target.person, target.company, cache_not_found=dns is None or dns.ok
+            )
         finally:
             RETRY_WAIT_UNTIL.reset(token)
         metrics.record_lookup(fld, result)
+        if dns is not None and not dns.ok and result.finding is None:
+            result.notes.append(broken_dns_note(dns))
         finding = result.finding
         if fld != "email" or finding is None:
             return result

@@ -33,6 +33,7 @@ from leadsonar.kit import metrics
 from leadsonar.kit.db import Database
 from leadsonar.kit.emails import normalise_email
 from leadsonar.kit.net.hostnames import display_domain
+from leadsonar.kit.net.resolver_check import ResolverCheck, broken_dns_note
 from leadsonar.kit.net.smtp import RcptVerdict
 from leadsonar.lookup.service import run_charged
 from leadsonar.providers.base import RETRY_WAIT_UNTIL, Finding, ProviderError, Verification
@@ -122,6 +123,9 @@ async def ask_second_opinion(opinion: SecondOpinion, address: str) -> tuple[str,
 class VerifyService:
     """Answers ``POST /verify-email``.
 
+    ``dns_check`` (set by the app) is the resolver self-check: a "no mail" verdict from a broken
+    resolver is ``unknown``, never ``invalid``.
+
     Args:
         db: the database (ledger).
         settings: deadline and refund policy.
@@ -144,6 +148,7 @@ class VerifyService:
         self.checker = checker
         self.allow_reserved = allow_reserved
         self.second_opinion = second_opinion
+        self.dns_check: ResolverCheck | None = None
 
     async def verify(self, account_id: int, body: VerifyRequest) -> VerifyAnswer:
         """Check one address; costs 1 credit.
@@ -162,6 +167,11 @@ class VerifyService:
             finally:
                 RETRY_WAIT_UNTIL.reset(token)
             verdict = judge(address, outcome)
+            if verdict[0] == "invalid" and outcome.skipped == "no mail" and self.dns_check:
+                # "This domain does not exist" is only believed from a working resolver.
+                dns = await self.dns_check.check()
+                if not dns.ok:
+                    return outcome, ("unknown", broken_dns_note(dns)), "smtp"
             if verdict[0] == "unknown" and self.second_opinion is not None:
                 opinion = await ask_second_opinion(self.second_opinion, address)
                 if opinion is not None:

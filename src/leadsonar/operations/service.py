@@ -3,7 +3,8 @@
 Each check answers ``(ok, detail)``; a check never raises. Readiness is the AND of: the database
 answers ``SELECT 1``; Redis answers when a ``redis://`` storage is configured
 (``LEADSONAR_RATE_LIMIT_STORAGE``); the DNS resolver answers for the self-check name
-(:mod:`leadsonar.kit.net.resolver_check`) when that check is on.
+(:mod:`leadsonar.kit.net.resolver_check`) when that check is on
+(``LEADSONAR_DNS_CHECK_NAME``).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ async def readiness(services: Any) -> tuple[bool, dict[str, str]]:
     if redis is not None:
         checks["redis"] = redis[1]
         ready &= redis[0]
-    dns_check = getattr(services, "resolver_check", None)
+    dns_check = getattr(services, "dns_check", None)
     if dns_check is not None:
         status = await dns_check.check()
         checks["dns"] = "ok" if status.ok else status.reason

@@ -250,12 +250,20 @@ class Waterfall:
         return chain
 
     async def run(
-        self, fld: str, person: Person, company: Company, *, bar: Confidence | None = None
+        self,
+        fld: str,
+        person: Person,
+        company: Company,
+        *,
+        bar: Confidence | None = None,
+        cache_not_found: bool = True,
     ) -> WaterfallResult:
         """Find ``fld`` (``email`` or ``phone``) for ``person`` at ``company``.
 
         Args:
             bar: stop at the first answer at least this sure (default: the waterfall's).
+            cache_not_found: ``False`` keeps a "not found" out of the lookup cache (while DNS
+                is broken, kit/net/resolver_check.py).
 
         Never raises for a provider's failure; only cancellation propagates.
         """
@@ -310,7 +318,8 @@ class Waterfall:
         if result.attempts:
             log.info("waterfall %s: %s", fld, result.summary())
         if key is not None and self.cache is not None:
-            await self.cache.put(key, fld, result)
+            if cache_not_found or result.finding is not None:
+                await self.cache.put(key, fld, result)
         if self.usage is not None:
             await self.usage.maybe_flush()
         return result
