@@ -32,6 +32,7 @@ from leadsonar.kit.migrate import upgrade_to_head
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.resolver_check import ResolverCheck
 from leadsonar.kit.net.safe_http import USER_AGENT
+from leadsonar.kit.net.socks import check_proxy, parse_proxy_url
 from leadsonar.kit.ratelimit import FailureThrottle, KeyRateLimiter
 from leadsonar.kit.validation import describe_validation_error
 from leadsonar.ledger.routes import router as ledger_router
@@ -142,8 +143,23 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
 
 
 async def warn_when_dns_is_broken(services: Services) -> None:
-    """The start-up resolver self-check: a loud warning when DNS does not work (the server
-    still starts; lookups then answer unknown, see :mod:`leadsonar.kit.net.resolver_check`)."""
+    """The start-up checks: a loud warning when DNS does not work (the server still starts;
+    lookups then answer unknown, see :mod:`leadsonar.kit.net.resolver_check`) or when the SMTP
+    proxy (``LEADSONAR_SMTP_PROXY``) cannot be reached."""
+    settings = services.settings
+    if settings.smtp_proxy is not None:
+        proxy = parse_proxy_url(settings.smtp_proxy.get_secret_value())
+        problem = await check_proxy(
+            proxy,
+            timeout=settings.smtp_connect_timeout,
+            allowed=settings.allowed_private_networks,
+        )
+        if problem:
+            log.warning(
+                "SMTP PROXY UNREACHABLE: %s. Every mailbox check will answer 'unknown' with this "
+                "reason until it can be reached.",
+                problem,
+            )
     if services.dns_check is None:
         return
     status = await services.dns_check.check(force=True)

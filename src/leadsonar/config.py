@@ -41,6 +41,8 @@ class Settings(BaseSettings):
         env_prefix="LEADSONAR_",
         toml_file="leadsonar.toml",
         extra="ignore",
+        # Errors name the setting and the rule, never the value (keys, proxy passwords).
+        hide_input_in_errors=True,
     )
 
     database_url: str = Field(
@@ -83,7 +85,11 @@ class Settings(BaseSettings):
         default=10.0, description="seconds to open a TCP connection"
     )
     smtp_banner_timeout: float = Field(default=20.0, description="seconds to wait for the 220")
-    smtp_proxy: str | None = Field(default=None, description="socks5:// proxy (not supported yet)")
+    smtp_proxy: SecretStr | None = Field(
+        default=None,
+        description="socks5://[user:pass@]host:port: every prober connection goes through this "
+        "SOCKS5 proxy (for hosts whose outbound port 25 is blocked; docs/prober.md)",
+    )
     smtp_max_connections_per_host: int = Field(
         default=2, ge=1, le=20, description="open SMTP connections per mail server, process-wide"
     )
@@ -261,11 +267,12 @@ class Settings(BaseSettings):
 
     @field_validator("smtp_proxy")
     @classmethod
-    def _proxy(cls, value: str | None) -> str | None:
-        if value:
-            raise ValueError(
-                "LEADSONAR_SMTP_PROXY is not supported yet; unset it to probe directly."
-            )
+    def _proxy(cls, value: SecretStr | None) -> SecretStr | None:
+        from leadsonar.kit.net.socks import parse_proxy_url
+
+        if value is None or not value.get_secret_value().strip():
+            return None
+        parse_proxy_url(value.get_secret_value())  # ValueError: a sentence without the password
         return value
 
     @cached_property
