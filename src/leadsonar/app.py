@@ -26,6 +26,7 @@ from leadsonar.config import Settings, get_settings
 from leadsonar.enrichment.routes import router as enrichment_router
 from leadsonar.enrichment.runner import JobRunner
 from leadsonar.exceptions import LeadSonarError
+from leadsonar.idempotency.middleware import IdempotencyMiddleware
 from leadsonar.kit.db import Database
 from leadsonar.kit.http_edge import BodyGuardMiddleware, RequestContextMiddleware
 from leadsonar.kit.migrate import upgrade_to_head
@@ -255,7 +256,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     install_error_handlers(app)
 
     # Pure ASGI, outermost last: request id/access log/metrics → key (before the body) → body
-    # limit and control characters → routes.
+    # limit and control characters → Idempotency-Key → routes.
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyGuardMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(AuthFirstMiddleware, prefix=API_PREFIX)
     app.add_middleware(RequestContextMiddleware)

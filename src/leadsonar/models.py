@@ -3,8 +3,10 @@
 from leadsonar.accounts.models import Account, ApiKey, AppMeta
 from leadsonar.domains.models import CompanyDomain, DomainFacts, DomainPattern, KnownContact
 from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
+from leadsonar.idempotency.models import IdempotencyKey
 from leadsonar.kit.db import Base
 from leadsonar.ledger.models import LedgerEntry
+from leadsonar.suppressions.models import Suppression
 from leadsonar.waterfall.models import LookupCache, ProviderUsage
 
 __all__ = [
@@ -17,8 +19,10 @@ __all__ = [
     "DomainPattern",
     "EnrichmentItem",
     "EnrichmentJob",
+    "IdempotencyKey",
     "KnownContact",
     "LedgerEntry",
     "LookupCache",
     "ProviderUsage",
+    "Suppression",
 ]
