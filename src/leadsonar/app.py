@@ -44,6 +44,8 @@ from leadsonar.operations.routes import router as operations_router
 from leadsonar.providers.catalog import build_registry
 from leadsonar.providers.registry import ProviderRegistry
 from leadsonar.providers.routes import router as providers_router
+from leadsonar.suppressions.routes import router as suppressions_router
+from leadsonar.suppressions.service import SuppressionList
 from leadsonar.waterfall.engine import Waterfall
 
 log = logging.getLogger(__name__)
@@ -140,6 +142,10 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
         dns_check=dns_check,
     )
     services.verify.dns_check = dns_check
+    suppressions = SuppressionList(db)
+    lookup.suppressions = suppressions
+    services.verify.suppressions = suppressions
+    services.verify.checker.suppressions = suppressions
     return services
 
 
@@ -262,7 +268,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.add_middleware(AuthFirstMiddleware, prefix=API_PREFIX)
     app.add_middleware(RequestContextMiddleware)
 
-    for router in (lookup_router, enrichment_router, ledger_router, providers_router):
+    for router in (
+        lookup_router,
+        enrichment_router,
+        ledger_router,
+        providers_router,
+        suppressions_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations_router)
 

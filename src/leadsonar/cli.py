@@ -267,6 +267,51 @@ def import_contacts(
     )
 
 
+@app.command()
+def suppress(
+    target: Annotated[str, typer.Argument(help="An email address or a domain.")],
+    reason: Annotated[str | None, typer.Option(help="A note for yourself.")] = None,
+    lift: Annotated[bool, typer.Option("--lift", help="Remove the suppression instead.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Suppress EMAIL or DOMAIN in every account: never returned, never probed (docs/privacy.md)."""
+    from leadsonar.suppressions import service as suppressions
+    from leadsonar.suppressions.models import EVERYONE
+
+    email, domain = (target, None) if "@" in target else (None, target)
+
+    async def work(services: Services) -> str:
+        kind, value = suppressions.parse_target(email, domain)
+        async with services.db.write_session() as session:
+            if lift:
+                if not await suppressions.remove(session, EVERYONE, kind, value):
+                    raise LeadSonarError(f"No operator suppression of {value!r}.")
+                return f"Lifted the suppression of {value}."
+            await suppressions.add(session, EVERYONE, kind, value, reason)
+            return f"Suppressed {kind} {value}."
+
+    console.print(_run(_settings(database_url), work))
+
+
+@app.command()
+def erase(email: str, database_url: DatabaseOption = None) -> None:
+    """Erase EMAIL (GDPR Art. 17): remove it from imported contacts, caches and stored job
+    results, and suppress it for good."""
+    from leadsonar.kit.emails import normalise_email
+    from leadsonar.suppressions import service as suppressions
+
+    async def work(services: Services) -> tuple[str, suppressions.ErasureReport]:
+        address = normalise_email(email, allow_reserved=True)
+        return address, await suppressions.erase(services.db, address)
+
+    address, report = _run(_settings(database_url), work)
+    console.print(
+        f"Erased {address}: {report.contacts} imported contacts, {report.cache_entries} cached "
+        f"answers, {report.crawls} cached crawls, {report.job_results} job results; the address "
+        "is now suppressed."
+    )
+
+
 @app.command("settings")
 def show_settings(
     defaults: Annotated[

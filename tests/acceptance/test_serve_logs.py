@@ -105,3 +105,30 @@ def test_serve_refuses_a_port_out_of_range(tmp_path: Path, dns: LoopbackDns, por
     result = run_cli(env, tmp_path, "serve", "--port", port)
     assert result.returncode == 2, result.describe()
     assert "Invalid value for '--port'" in result.stderr, result.describe()
+
+
+def test_suppress_and_erase_from_the_command_line(tmp_path: Path, dns: LoopbackDns) -> None:
+    """Issue 12 §5: ``leadsonar suppress`` and ``leadsonar erase`` (operator commands)."""
+    env = cli_env(f"sqlite+aiosqlite:///{tmp_path / 'privacy.db'}", dns)
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(
+        "firstName,lastName,company,website,email,phone\n"
+        "Ada,Lovelace,Acme,acme.test,ada@acme.test,\n",
+        encoding="utf-8",
+    )
+    assert run_cli(env, tmp_path, "import", str(contacts)).returncode == 0
+    suppressed = run_cli(env, tmp_path, "suppress", "Spam.Example", "--reason", "asked")
+    assert suppressed.returncode == 0 and "Suppressed domain spam.example" in suppressed.stdout
+    bad = run_cli(env, tmp_path, "suppress", "not a domain")
+    assert bad.returncode == 1 and "not a domain name" in bad.stderr
+    lifted = run_cli(env, tmp_path, "suppress", "spam.example", "--lift")
+    assert lifted.returncode == 0 and "Lifted" in lifted.stdout
+    erased = run_cli(env, tmp_path, "erase", "ADA@acme.test")
+    assert erased.returncode == 0, erased.describe()
+    assert "Erased ada@acme.test: 1 imported contacts" in erased.stdout
+    found = run_cli(env, tmp_path, "find-email", "Ada", "Lovelace", "acme.test")
+    assert found.returncode == 0, found.describe()
+    assert '"email": null' in found.stdout and "ada@acme.test" not in found.stdout
+    assert run_cli(env, tmp_path, "suppress", "acme.test").returncode == 0
+    withheld = run_cli(env, tmp_path, "find-email", "Ada", "Lovelace", "acme.test")
+    assert '"reason": "suppressed"' in withheld.stdout, withheld.describe()

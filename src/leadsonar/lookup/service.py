@@ -29,6 +29,7 @@ from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
 from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer, WaterfallSummary
 from leadsonar.providers.base import RETRY_WAIT_UNTIL, Company, Confidence, Person
+from leadsonar.suppressions.service import SUPPRESSED, SuppressionList
 from leadsonar.waterfall.engine import Waterfall, WaterfallResult
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class LookupService:
     """Runs single lookups for the API, the CLI and the job runner."""
 
     dns_check: ResolverCheck | None = None  # the resolver self-check, set by the app
+    suppressions: SuppressionList | None = None  # the suppression list, set by the app
 
     def __init__(
         self,
@@ -153,6 +155,11 @@ class LookupService:
         shared by namesakes (two imported people with this name at the domain) is only
         ``medium``.
         """
+        domain = target.company.domain
+        if self.suppressions is not None and domain:
+            if await self.suppressions.suppressed(domain=domain):
+                # Nothing is asked about a suppressed domain: no DNS, SMTP or HTTP request.
+                return WaterfallResult(finding=None, notes=[SUPPRESSED])
         deadline = time.monotonic() + self.settings.lookup_deadline if wait else None
         # While the resolver is broken every domain looks nonexistent: keep "not found" out of
         # the cache and say why nothing was found (kit/net/resolver_check.py).
@@ -167,6 +174,14 @@ class LookupService:
         metrics.record_lookup(fld, result)
         if dns is not None and not dns.ok and result.finding is None:
             result.notes.append(broken_dns_note(dns))
+        if (
+            fld == "email"
+            and result.finding is not None
+            and self.suppressions is not None
+            and await self.suppressions.suppressed(email=result.finding.value)
+        ):
+            result.finding, result.sources = None, 0
+            result.notes.append(SUPPRESSED)
         finding = result.finding
         if fld != "email" or finding is None:
             return result

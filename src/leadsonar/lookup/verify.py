@@ -38,6 +38,7 @@ from leadsonar.kit.net.smtp import RcptVerdict
 from leadsonar.lookup.service import run_charged
 from leadsonar.providers.base import RETRY_WAIT_UNTIL, Finding, ProviderError, Verification
 from leadsonar.providers.builtin.mailbox import CheckOutcome, MailboxChecker
+from leadsonar.suppressions.service import SUPPRESSED, SuppressionList
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,7 @@ class VerifyService:
         self.allow_reserved = allow_reserved
         self.second_opinion = second_opinion
         self.dns_check: ResolverCheck | None = None
+        self.suppressions: SuppressionList | None = None
 
     async def verify(self, account_id: int, body: VerifyRequest) -> VerifyAnswer:
         """Check one address; costs 1 credit.
@@ -159,6 +161,20 @@ class VerifyService:
         """
         address = normalise_email(body.email, allow_reserved=self.allow_reserved)
         domain = address.rpartition("@")[2]
+        if self.suppressions is not None and await self.suppressions.suppressed(email=address):
+            # Never probed, never charged: the person asked not to be processed.
+            return VerifyAnswer(
+                email=address,
+                status="unknown",
+                reason=SUPPRESSED,
+                domain=display_domain(domain),
+                mx=[],
+                mxProvider=None,
+                catchAll=None,
+                disposable=is_disposable(domain),
+                role=is_role_local_part(address.partition("@")[0]),
+                credits_used=0,
+            )
 
         async def check() -> tuple[CheckOutcome, tuple[str, str | None], str]:
             token = RETRY_WAIT_UNTIL.set(time.monotonic() + self.settings.lookup_deadline)
