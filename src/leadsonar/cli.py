@@ -142,6 +142,9 @@ def serve(
         log_level="info",
         log_config=uvicorn_log_config(),
         access_log=False,
+        # Idle connections outlive clients' and proxies' own idle expiry (httpx 5 s, AWS ALB
+        # 60 s): otherwise the server may close one just as it is reused (a reset request).
+        timeout_keep_alive=75,
     )
 
 

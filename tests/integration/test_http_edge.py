@@ -255,3 +255,19 @@ async def test_ordinary_unicode_and_whitespace_between_words_still_pass(
             json={"firstName": "José", "lastName": "Ødegård", "company": "Zürich Ré AG"},
         )
     assert response.status_code == 200, response.text
+
+
+async def test_an_idle_connection_outlives_the_clients_keepalive_expiry(server: LiveServer) -> None:
+    """Issue 12: the flaky ``httpx.ReadError`` of the 200-request race test. uvicorn closed idle
+    connections after 5 s, exactly httpx's own pool expiry, so a connection reused at that
+    moment was reset under the request. The server now keeps idle connections longer than the
+    client does: a connection idle past 5 s is still the same, open connection."""
+    limits = httpx.Limits(keepalive_expiry=30)
+    async with httpx.AsyncClient(base_url=server.url, limits=limits) as client:
+        first = await client.get("/healthz")
+        port = first.extensions["network_stream"].get_extra_info("client_addr")[1]
+        await asyncio.sleep(6)  # past uvicorn's default timeout_keep_alive of 5 s
+        second = await client.get("/healthz")
+        again = second.extensions["network_stream"].get_extra_info("client_addr")[1]
+    assert first.status_code == second.status_code == 200
+    assert again == port  # the same connection: the server did not drop it

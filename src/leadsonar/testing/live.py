@@ -22,6 +22,9 @@ from leadsonar.config import Settings
 from leadsonar.ledger import service as ledger
 from leadsonar.testing.ports import free_port
 
+SERVER_KEEP_ALIVE = 75.0
+"""Seconds the server keeps an idle connection (``leadsonar serve`` uses the same)."""
+
 
 class UvicornInLoop:
     """Runs ``self.server`` (a :class:`uvicorn.Server`) as a task of the running event loop;
@@ -73,6 +76,10 @@ class LiveServer(UvicornInLoop):
             log_level="warning",
             lifespan="on",
             backlog=2048,
+            # Longer than any client's idle-connection expiry (httpx: 5 s): with equal timeouts
+            # the server closes an idle connection just as the client reuses it, and the
+            # client's request dies with httpx.ReadError (the flaky 200-request race test).
+            timeout_keep_alive=SERVER_KEEP_ALIVE,
         )
         self.server = uvicorn.Server(config)
 
