@@ -31,6 +31,7 @@ from leadsonar.kit.db import Database
 from leadsonar.kit.http_edge import BodyGuardMiddleware, RequestContextMiddleware
 from leadsonar.kit.migrate import upgrade_to_head
 from leadsonar.kit.net.dns import Resolver
+from leadsonar.kit.openapi import install_error_responses
 from leadsonar.kit.net.resolver_check import ResolverCheck
 from leadsonar.kit.net.safe_http import USER_AGENT
 from leadsonar.kit.net.socks import check_proxy, parse_proxy_url
@@ -277,5 +278,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations_router)
+    install_error_responses(app, API_PREFIX)
 
     return app
