@@ -31,10 +31,10 @@ from leadsonar.kit.db import Database
 from leadsonar.kit.http_edge import BodyGuardMiddleware, RequestContextMiddleware
 from leadsonar.kit.migrate import upgrade_to_head
 from leadsonar.kit.net.dns import Resolver
-from leadsonar.kit.openapi import install_error_responses
 from leadsonar.kit.net.resolver_check import ResolverCheck
 from leadsonar.kit.net.safe_http import USER_AGENT
 from leadsonar.kit.net.socks import check_proxy, parse_proxy_url
+from leadsonar.kit.openapi import install_error_responses
 from leadsonar.kit.ratelimit import FailureThrottle, KeyRateLimiter
 from leadsonar.kit.validation import describe_validation_error
 from leadsonar.ledger.routes import router as ledger_router

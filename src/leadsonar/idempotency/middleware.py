@@ -177,7 +177,8 @@ class IdempotencyMiddleware:
                 .on_conflict_do_nothing(index_elements=["account_id", "key"])
                 .returning(IdempotencyKey.id)
             )
-            return (await session.execute(statement)).scalar_one_or_none()
+            claimed = (await session.execute(statement)).scalar_one_or_none()
+            return None if claimed is None else int(claimed)
 
     async def _release(self, db: Any, row_id: int) -> None:
         async with db.session() as session:

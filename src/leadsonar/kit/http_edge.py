@@ -218,8 +218,8 @@ def route_template(scope: Scope) -> str:
     concrete = re.sub(
         r"\{([^}:]+)(?::[^}]*)?\}", lambda m: str(params.get(m.group(1), m.group(0))), template
     )
-    path = scope.get("path", "")
-    if concrete and path.endswith(concrete):
+    path = str(scope.get("path", ""))
+    if concrete and isinstance(path, str) and path.endswith(concrete):
         return path[: len(path) - len(concrete)] + template
     return template
 

@@ -22,7 +22,7 @@ from leadsonar.config import Settings
 from leadsonar.ledger import service as ledger
 from leadsonar.testing.ports import free_port
 
-SERVER_KEEP_ALIVE = 75.0
+SERVER_KEEP_ALIVE = 75
 """Seconds the server keeps an idle connection (``leadsonar serve`` uses the same)."""
 
 
@@ -85,7 +85,8 @@ class LiveServer(UvicornInLoop):
 
     @property
     def services(self) -> Services:
-        return self.app.state.services
+        services: Services = self.app.state.services
+        return services
 
     async def create_account(self, name: str, credits: int = 0) -> str:
         """Create an account with ``credits`` and return its new API key."""
