@@ -360,7 +360,8 @@ def enrich(
     output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")],
     phone: Annotated[bool, typer.Option("--phone/--no-phone", help="Also find phones.")] = False,
     concurrency: Annotated[
-        int, typer.Option(envvar="LEADSONAR_JOB_CONCURRENCY", min=1, max=64, help="Lookups at once.")
+        int,
+        typer.Option(envvar="LEADSONAR_JOB_CONCURRENCY", min=1, max=64, help="Lookups at once."),
     ] = Settings.model_fields["job_concurrency"].default,
     database_url: DatabaseOption = None,
 ) -> None:
