@@ -28,7 +28,7 @@ from leadsonar.kit.net.safe_http import SafeHttp
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
 from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer, WaterfallSummary
-from leadsonar.providers.base import RETRY_WAIT_UNTIL, Company, Confidence, Person
+from leadsonar.providers.base import Company, Confidence, LookupContext, Person
 from leadsonar.suppressions.service import SUPPRESSED, SuppressionList
 from leadsonar.waterfall.engine import Waterfall, WaterfallResult
 
@@ -142,7 +142,9 @@ class LookupService:
             person, Company(domain=resolution.domain, name=company), reason=resolution.reason
         )
 
-    async def run(self, fld: str, target: Target, *, wait: bool = True) -> WaterfallResult:
+    async def run(
+        self, fld: str, target: Target, *, wait: bool = True, account_id: int | None = None
+    ) -> WaterfallResult:
         """The waterfall for one field, uncharged (jobs charge on their own).
 
         Args:
@@ -150,6 +152,7 @@ class LookupService:
             target: from :meth:`target`.
             wait: providers may wait within the lookup's deadline to retry (greylisting); bulk
                 jobs pass ``False`` and schedule the retry instead.
+            account_id: the account the lookup is for (carried in the :class:`LookupContext`).
 
         Role addresses (``info@``, ``sales@``) are never a person's answer; a ``high`` email
         shared by namesakes (two imported people with this name at the domain) is only
@@ -164,13 +167,10 @@ class LookupService:
         # While the resolver is broken every domain looks nonexistent: keep "not found" out of
         # the cache and say why nothing was found (kit/net/resolver_check.py).
         dns = await self.dns_check.check() if self.dns_check is not None else None
-        token = RETRY_WAIT_UNTIL.set(deadline)
-        try:
-            result = await self.waterfall.run(
-                fld, target.person, target.company, cache_not_found=dns is None or dns.ok
-            )
-        finally:
-            RETRY_WAIT_UNTIL.reset(token)
+        ctx = LookupContext(account_id=account_id, retry_wait_until=deadline)
+        result = await self.waterfall.run(
+            fld, target.person, target.company, ctx, cache_not_found=dns is None or dns.ok
+        )
         metrics.record_lookup(fld, result)
         if dns is not None and not dns.ok and result.finding is None:
             result.notes.append(broken_dns_note(dns))
@@ -220,7 +220,7 @@ class LookupService:
             target = early or await self.target(
                 body.firstName, body.lastName, body.website, body.company
             )
-            return target, await self.run(fld, target)
+            return target, await self.run(fld, target, account_id=account_id)
 
         return await run_charged(
             self.db,

@@ -36,7 +36,7 @@ from leadsonar.kit.net.hostnames import display_domain
 from leadsonar.kit.net.resolver_check import ResolverCheck, broken_dns_note
 from leadsonar.kit.net.smtp import RcptVerdict
 from leadsonar.lookup.service import run_charged
-from leadsonar.providers.base import RETRY_WAIT_UNTIL, Finding, ProviderError, Verification
+from leadsonar.providers.base import Finding, LookupContext, ProviderError, Verification
 from leadsonar.providers.builtin.mailbox import CheckOutcome, MailboxChecker
 from leadsonar.suppressions.service import SUPPRESSED, SuppressionList
 
@@ -177,11 +177,11 @@ class VerifyService:
             )
 
         async def check() -> tuple[CheckOutcome, tuple[str, str | None], str]:
-            token = RETRY_WAIT_UNTIL.set(time.monotonic() + self.settings.lookup_deadline)
-            try:
-                outcome = await self.checker.check(domain, [address])
-            finally:
-                RETRY_WAIT_UNTIL.reset(token)
+            ctx = LookupContext(
+                account_id=account_id,
+                retry_wait_until=time.monotonic() + self.settings.lookup_deadline,
+            )
+            outcome = await self.checker.check(domain, [address], ctx)
             verdict = judge(address, outcome)
             if verdict[0] == "invalid" and outcome.skipped == "no mail" and self.dns_check:
                 # "This domain does not exist" is only believed from a working resolver.
