@@ -60,7 +60,30 @@ async def _chunked_post(port: int, headers: dict[str, str], megabytes: int) -> d
     return {"status": status, "seconds": round(time.perf_counter() - started, 3)}
 
 
-async def run() -> dict[str, Any]:
+async def measure(port: int, key: str, pid: int) -> dict[str, Any]:
+    """The two requests against the server on ``port`` (process ``pid``)."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        for _ in range(300):
+            try:
+                await client.get("/healthz")
+                break
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+        figures: dict[str, Any] = {"rss_mb_at_start": _rss_mb(pid)}
+        figures["invalid_key_200mb"] = await _chunked_post(
+            port, {"X-API-Key": "ls_live_invalid"}, 200
+        )
+        figures["rss_mb_after_invalid_key"] = _rss_mb(pid)
+        figures["valid_key_100mb"] = await _chunked_post(port, {"X-API-Key": key}, 100)
+        figures["rss_mb_after_valid_key"] = _rss_mb(pid)
+        balance = await client.get("/api/v1/credits", headers={"X-API-Key": key})
+        figures["balance_before"] = 5
+        figures["balance_after"] = balance.json()["balance"]
+    return figures
+
+
+def run() -> dict[str, Any]:
+    """Start ``leadsonar serve`` on a fresh database and loopback DNS, then :func:`measure`."""
     folder = tempfile.mkdtemp(prefix="leadsonar-edge-")
     leadsonar = str(Path(sys.executable).with_name("leadsonar"))
     with LoopbackDns() as dns:
@@ -89,31 +112,14 @@ async def run() -> dict[str, Any]:
             stderr=subprocess.DEVNULL,
         )
         try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-                for _ in range(300):
-                    try:
-                        await client.get("/healthz")
-                        break
-                    except httpx.TransportError:
-                        await asyncio.sleep(0.1)
-                figures: dict[str, Any] = {"rss_mb_at_start": _rss_mb(server.pid)}
-                invalid = await _chunked_post(port, {"X-API-Key": "ls_live_invalid"}, 200)
-                figures["invalid_key_200mb"] = invalid
-                figures["rss_mb_after_invalid_key"] = _rss_mb(server.pid)
-                valid = await _chunked_post(port, {"X-API-Key": key}, 100)
-                figures["valid_key_100mb"] = valid
-                figures["rss_mb_after_valid_key"] = _rss_mb(server.pid)
-                balance = await client.get("/api/v1/credits", headers={"X-API-Key": key})
-                figures["balance_after"] = balance.json()["balance"]
-                figures["balance_before"] = 5
+            return asyncio.run(measure(port, key, server.pid))
         finally:
             server.terminate()
             server.wait(timeout=10)
-    return figures
 
 
 def main(argv: list[str]) -> None:
-    figures = asyncio.run(run())
+    figures = run()
     path = save("edge", figures)
     for key, value in figures.items():
         print(f"{key:28} {value}")
