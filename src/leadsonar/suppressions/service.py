@@ -223,7 +223,13 @@ async def erase(db: Database, email: str) -> ErasureReport:
         result = await session.execute(
             update(EnrichmentItem)
             .where(EnrichmentItem.email == email)
-            .values(email=None, confidence=None, email_provider=None, email_verification=None)
+            .values(
+                email=None,
+                confidence=None,
+                email_provider=None,
+                email_verification=None,
+                detail=None,  # the evidence kept for operators may quote the address
+            )
         )
         report.job_results = int(result.rowcount or 0)  # type: ignore[attr-defined]
         await add(session, EVERYONE, "email", email, "erased")
