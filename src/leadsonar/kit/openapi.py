@@ -3,7 +3,8 @@
 FastAPI documents a ``422`` that LeadSonar never sends (bad input is ``400``) and none of the
 errors it does send. :func:`install_error_responses` rewrites the generated document once:
 each operation under the API prefix lists ``400``, ``401``, ``402``, ``404``, ``405``, ``409``,
-``413``, ``429`` and ``500`` with the ``Error`` schema, and no ``422``. The fuzzing test
+``413``, ``429`` and ``500`` with the ``Error`` schema, and no ``422``; every POST lists the
+optional ``Idempotency-Key`` header. The fuzzing test
 (schemathesis) checks every answer against this document.
 """
 
@@ -24,6 +25,14 @@ ERRORS = {
     "413": "Request body over 1 MiB.",
     "429": "Rate limited, or too many failed authentications; see `Retry-After`.",
     "500": "Internal error; the request was not completed and its credit refunded.",
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes retries safe: the same key and request within 24 h return the kept "
+    "answer without running or charging again (docs/api.md).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~][ -~]*$"},
 }
 ERROR_SCHEMA = {
     "title": "Error",
@@ -55,7 +64,9 @@ def install_error_responses(app: FastAPI, prefix: str) -> None:
         for path, operations in schema.get("paths", {}).items():
             if not path.startswith(prefix):
                 continue
-            for operation in operations.values():
+            for method, operation in operations.items():
+                if method == "post":
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
                 responses = operation.setdefault("responses", {})
                 responses.pop("422", None)
                 for status, description in ERRORS.items():
