@@ -21,8 +21,11 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from leadsonar.accounts.edge import AuthFirstMiddleware
+from leadsonar.accounts.routes import router as keys_router
 from leadsonar.accounts.service import load_or_create_secret
 from leadsonar.config import Settings, get_settings
+from leadsonar.dashboard.routes import install_dashboard
+from leadsonar.enrichment.routes import MAX_UPLOAD_BYTES
 from leadsonar.enrichment.routes import router as enrichment_router
 from leadsonar.enrichment.runner import JobRunner
 from leadsonar.exceptions import LeadSonarError
@@ -34,7 +37,8 @@ from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.resolver_check import ResolverCheck
 from leadsonar.kit.net.safe_http import USER_AGENT
 from leadsonar.kit.net.socks import check_proxy, parse_proxy_url
-from leadsonar.kit.openapi import install_error_responses
+from leadsonar.kit.openapi import install_openapi
+from leadsonar.kit.openapi_errors import install_error_responses
 from leadsonar.kit.ratelimit import FailureThrottle, KeyRateLimiter
 from leadsonar.kit.validation import describe_validation_error
 from leadsonar.ledger.routes import router as ledger_router
@@ -48,6 +52,7 @@ from leadsonar.providers.routes import router as providers_router
 from leadsonar.suppressions.routes import router as suppressions_router
 from leadsonar.suppressions.service import SuppressionList
 from leadsonar.waterfall.engine import Waterfall
+from leadsonar.webhooks.delivery import WebhookDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +73,7 @@ class Services:
     runner: JobRunner
     rate_limiter: KeyRateLimiter
     http: httpx.AsyncClient | None = None
+    webhooks: WebhookDispatcher | None = None
     auth_throttle: FailureThrottle | None = None
     dns_check: ResolverCheck | None = None
 
@@ -110,35 +116,40 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
     await waterfall.open()
     website = registry.providers.get("website")
     lookup = LookupService(db, waterfall, settings, web=getattr(website, "http", None), api=http)
+    verify = VerifyService(
+        db,
+        settings,
+        registry.providers["smtp"].checker,  # type: ignore[attr-defined]
+        lookup.allow_reserved,
+        second_opinion=_hunter_verifier(registry),
+    )
     runner = JobRunner(
         db,
         lookup,
         settings.job_concurrency,
         settings.job_poll_interval,
         settings.refund_not_found,
+        verify=verify,
     )
     dns_check = None
     if settings.dns_check_name:
         dns_check = ResolverCheck(Resolver.from_settings(settings), settings.dns_check_name)
         lookup.dns_check = dns_check
+    webhooks = WebhookDispatcher(db, settings, lookup.companies.resolver)
     if start_runner:
         await runner.start()
+        await webhooks.start()
     services = Services(
         settings=settings,
         db=db,
         secret=secret,
         registry=registry,
         lookup=lookup,
-        verify=VerifyService(
-            db,
-            settings,
-            registry.providers["smtp"].checker,  # type: ignore[attr-defined]
-            lookup.allow_reserved,
-            second_opinion=_hunter_verifier(registry),
-        ),
+        verify=verify,
         runner=runner,
         rate_limiter=KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage),
         http=http,
+        webhooks=webhooks,
         auth_throttle=FailureThrottle(settings.auth_failure_limit, settings.rate_limit_storage),
         dns_check=dns_check,
     )
@@ -182,6 +193,8 @@ async def warn_when_dns_is_broken(services: Services) -> None:
 
 async def close_services(services: Services) -> None:
     await services.runner.stop()
+    if services.webhooks is not None:
+        await services.webhooks.stop()
     for provider in services.registry.providers.values():
         aclose = getattr(provider, "aclose", None)
         if aclose is not None:
@@ -207,6 +220,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         content_type = request.headers.get("content-type", "")
+        if request.url.path == f"{API_PREFIX}/enrich/file":
+            if "multipart/form-data" not in content_type.lower():
+                return _error(
+                    400, "Send the file as multipart/form-data, the CSV in the field 'file'."
+                )
+            return _error(400, describe_validation_error(exc.errors()))
         if request.method == "POST" and "json" not in content_type.lower():
             return _error(
                 400,
@@ -263,9 +282,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     install_error_handlers(app)
 
     # Pure ASGI, outermost last: request id/access log/metrics → key (before the body) → body
-    # limit and control characters → Idempotency-Key → routes.
+    # limit and control characters → Idempotency-Key → routes. The CSV upload route takes up to
+    # MAX_UPLOAD_BYTES plus the form's other fields.
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(BodyGuardMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_bytes=MAX_BODY_BYTES,
+        path_limits={f"{API_PREFIX}/enrich/file": MAX_UPLOAD_BYTES + 64 * 1024},
+    )
     app.add_middleware(AuthFirstMiddleware, prefix=API_PREFIX)
     app.add_middleware(RequestContextMiddleware)
 
@@ -274,10 +298,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         enrichment_router,
         ledger_router,
         providers_router,
+        keys_router,
         suppressions_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations_router)
+    install_openapi(app)
     install_error_responses(app, API_PREFIX)
+
+    install_dashboard(app)
 
     return app

@@ -8,6 +8,7 @@ from leadsonar.kit.db import Base
 from leadsonar.ledger.models import LedgerEntry
 from leadsonar.suppressions.models import Suppression
 from leadsonar.waterfall.models import LookupCache, ProviderUsage
+from leadsonar.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSecret
 
 __all__ = [
     "Account",
@@ -25,4 +26,7 @@ __all__ = [
     "LookupCache",
     "ProviderUsage",
     "Suppression",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSecret",
 ]

@@ -364,20 +364,26 @@ class BodyGuardMiddleware:
     :func:`control_character_error`).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, path_limits: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = path_limits or {}
 
-    def _too_large(self) -> str:
-        return f"The request body is over {self.max_bytes // 1024} KiB."
+    def _too_large(self, limit: int) -> str:
+        if limit >= 2 * 1024 * 1024:
+            return f"The request body is over {limit // (1024 * 1024)} MiB."
+        return f"The request body is over {limit // 1024} KiB."
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope.get("path", ""), self.max_bytes)
         length = _header(scope, b"content-length")
-        if length is not None and (not length.strip().isdigit() or int(length) > self.max_bytes):
-            await send_json_error(send, 413, self._too_large())
+        if length is not None and (not length.strip().isdigit() or int(length) > limit):
+            await send_json_error(send, 413, self._too_large(limit))
             return
         chunks: list[bytes] = []
         received = 0
@@ -388,9 +394,9 @@ class BodyGuardMiddleware:
                 return
             chunk = bytes(message.get("body", b""))
             received += len(chunk)
-            if received > self.max_bytes:
+            if received > limit:
                 metrics.REJECTED_REQUESTS.labels(reason="body_too_large").inc()
-                await send_json_error(send, 413, self._too_large())
+                await send_json_error(send, 413, self._too_large(limit))
                 return
             chunks.append(chunk)
             more = bool(message.get("more_body", False))

@@ -1,11 +1,12 @@
-"""The OpenAPI document as the API really answers: every error is ``{"error": "<sentence>"}``.
+"""The OpenAPI document behind ``/docs``: real error statuses, one error schema, Authorize.
 
-FastAPI documents a ``422`` that LeadSonar never sends (bad input is ``400``) and none of the
-errors it does send. :func:`install_error_responses` rewrites the generated document once:
-each operation under the API prefix lists ``400``, ``401``, ``402``, ``404``, ``405``, ``409``,
-``413``, ``429`` and ``500`` with the ``Error`` schema, and no ``422``; every POST lists the
-optional ``Idempotency-Key`` header. The fuzzing test
-(schemathesis) checks every answer against this document.
+FastAPI documents a ``422`` validation answer on every route with a body or parameters; LeadSonar
+never sends one (validation failures are ``400 {"error": …}``, DESIGN.md §1), so it is removed,
+and each route lists the statuses it really returns (:func:`errors`), all with the ``Error``
+schema. Authenticated routes also get ``401`` and ``429``, routes with a body ``400`` and
+``413``, every route ``500``. The security
+schemes (``Authorization: Bearer`` and ``X-API-Key``) come from the auth dependency
+(:mod:`leadsonar.accounts.dependencies`), so Swagger UI's Authorize and "Try it out" work.
 """
 
 from __future__ import annotations
@@ -14,37 +15,40 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 
-ERRORS = {
-    "400": "Bad input (one sentence names the first bad field); nothing was charged.",
-    "401": "Missing, unknown or revoked API key.",
-    "402": "Not enough credits; nothing was charged.",
-    "404": "No such route or resource (or it belongs to another account).",
-    "405": "Method not allowed; `Allow` lists the methods.",
-    "409": "Idempotency-Key conflict: used with another request, or still running.",
-    "413": "Request body over 1 MiB.",
-    "429": "Rate limited, or too many failed authentications; see `Retry-After`.",
-    "500": "Internal error; the request was not completed and its credit refunded.",
-}
-IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": "Makes retries safe: the same key and request within 24 h return the kept "
-    "answer without running or charging again (docs/api.md).",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~][ -~]*$"},
-}
-ERROR_SCHEMA = {
-    "title": "Error",
-    "type": "object",
-    "properties": {"error": {"type": "string", "minLength": 1}},
-    "required": ["error"],
-    "additionalProperties": False,
+_MEANINGS = {
+    400: "Bad request: the sentence says which field or value and why; nothing was changed.",
+    401: "Missing, unknown or revoked API key.",
+    402: "Insufficient credits: nothing was charged and nothing was started.",
+    404: "No such resource for this account.",
+    405: "Method not allowed on this path.",
+    413: "The request body is too large.",
+    429: "Rate limit exceeded; the Retry-After header says when to retry.",
+    500: "Server error; the request was not completed.",
 }
 
 
-def install_error_responses(app: FastAPI, prefix: str) -> None:
-    """Make ``app.openapi()`` document LeadSonar's error answers for routes under ``prefix``."""
+class ErrorBody(BaseModel):
+    """Every non-2xx answer: one human sentence."""
+
+    error: str
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: each status with its meaning and the ``Error`` schema."""
+    return {code: {"model": ErrorBody, "description": _MEANINGS[code]} for code in codes}
+
+
+def _error_response(code: int) -> dict[str, Any]:
+    return {
+        "description": _MEANINGS[code],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Replace ``app.openapi`` with the post-processed document (built once, then cached)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -56,27 +60,22 @@ def install_error_responses(app: FastAPI, prefix: str) -> None:
             description=app.description,
             routes=app.routes,
         )
-        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-        schemas["Error"] = ERROR_SCHEMA
+        components = schema.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
-        reference = {"$ref": "#/components/schemas/Error"}
-        for path, operations in schema.get("paths", {}).items():
-            if not path.startswith(prefix):
-                continue
-            for method, operation in operations.items():
-                if method == "post":
-                    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+        schemas["ErrorBody"] = ErrorBody.model_json_schema()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
                 responses = operation.setdefault("responses", {})
                 responses.pop("422", None)
-                for status, description in ERRORS.items():
-                    responses.setdefault(
-                        status,
-                        {
-                            "description": description,
-                            "content": {"application/json": {"schema": reference}},
-                        },
-                    )
+                codes = [500]
+                if operation.get("security"):
+                    codes += [401, 429]
+                if "requestBody" in operation:
+                    codes += [400, 413]  # any body can be malformed or over the size limit
+                for code in codes:
+                    responses.setdefault(str(code), _error_response(code))
         app.openapi_schema = schema
         return schema
 

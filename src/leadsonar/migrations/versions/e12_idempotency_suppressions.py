@@ -1,7 +1,7 @@
 """idempotency keys and suppressions (issue 12)
 
 Revision ID: e12_idempotency_suppressions
-Revises: 0001
+Revises: 0002_h_jobs_webhooks
 Create Date: 2026-12-01 02:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e12_idempotency_suppressions"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002_h_jobs_webhooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
