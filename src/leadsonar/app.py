@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from leadsonar.accounts.edge import AuthFirstMiddleware
 from leadsonar.accounts.routes import router as keys_router
 from leadsonar.accounts.service import load_or_create_secret
 from leadsonar.config import Settings, get_settings
@@ -28,19 +29,28 @@ from leadsonar.enrichment.routes import MAX_UPLOAD_BYTES
 from leadsonar.enrichment.routes import router as enrichment_router
 from leadsonar.enrichment.runner import JobRunner
 from leadsonar.exceptions import LeadSonarError
+from leadsonar.idempotency.middleware import IdempotencyMiddleware
 from leadsonar.kit.db import Database
+from leadsonar.kit.http_edge import BodyGuardMiddleware, RequestContextMiddleware
 from leadsonar.kit.migrate import upgrade_to_head
+from leadsonar.kit.net.dns import Resolver
+from leadsonar.kit.net.resolver_check import ResolverCheck
 from leadsonar.kit.net.safe_http import USER_AGENT
+from leadsonar.kit.net.socks import check_proxy, parse_proxy_url
 from leadsonar.kit.openapi import install_openapi
-from leadsonar.kit.ratelimit import KeyRateLimiter
+from leadsonar.kit.openapi_errors import install_error_responses
+from leadsonar.kit.ratelimit import FailureThrottle, KeyRateLimiter
 from leadsonar.kit.validation import describe_validation_error
 from leadsonar.ledger.routes import router as ledger_router
 from leadsonar.lookup.routes import router as lookup_router
 from leadsonar.lookup.service import LookupService
 from leadsonar.lookup.verify import VerifyService
+from leadsonar.operations.routes import router as operations_router
 from leadsonar.providers.catalog import build_registry
 from leadsonar.providers.registry import ProviderRegistry
 from leadsonar.providers.routes import router as providers_router
+from leadsonar.suppressions.routes import router as suppressions_router
+from leadsonar.suppressions.service import SuppressionList
 from leadsonar.waterfall.engine import Waterfall
 from leadsonar.webhooks.delivery import WebhookDispatcher
 
@@ -64,6 +74,8 @@ class Services:
     rate_limiter: KeyRateLimiter
     http: httpx.AsyncClient | None = None
     webhooks: WebhookDispatcher | None = None
+    auth_throttle: FailureThrottle | None = None
+    dns_check: ResolverCheck | None = None
 
 
 def provider_http_client(settings: Settings) -> httpx.AsyncClient:
@@ -119,11 +131,15 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
         settings.refund_not_found,
         verify=verify,
     )
+    dns_check = None
+    if settings.dns_check_name:
+        dns_check = ResolverCheck(Resolver.from_settings(settings), settings.dns_check_name)
+        lookup.dns_check = dns_check
     webhooks = WebhookDispatcher(db, settings, lookup.companies.resolver)
     if start_runner:
         await runner.start()
         await webhooks.start()
-    return Services(
+    services = Services(
         settings=settings,
         db=db,
         secret=secret,
@@ -134,7 +150,45 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
         rate_limiter=KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage),
         http=http,
         webhooks=webhooks,
+        auth_throttle=FailureThrottle(settings.auth_failure_limit, settings.rate_limit_storage),
+        dns_check=dns_check,
     )
+    services.verify.dns_check = dns_check
+    suppressions = SuppressionList(db)
+    lookup.suppressions = suppressions
+    services.verify.suppressions = suppressions
+    services.verify.checker.suppressions = suppressions
+    return services
+
+
+async def warn_when_dns_is_broken(services: Services) -> None:
+    """The start-up checks: a loud warning when DNS does not work (the server still starts;
+    lookups then answer unknown, see :mod:`leadsonar.kit.net.resolver_check`) or when the SMTP
+    proxy (``LEADSONAR_SMTP_PROXY``) cannot be reached."""
+    settings = services.settings
+    if settings.smtp_proxy is not None:
+        proxy = parse_proxy_url(settings.smtp_proxy.get_secret_value())
+        problem = await check_proxy(
+            proxy,
+            timeout=settings.smtp_connect_timeout,
+            allowed=settings.allowed_private_networks,
+        )
+        if problem:
+            log.warning(
+                "SMTP PROXY UNREACHABLE: %s. Every mailbox check will answer 'unknown' with this "
+                "reason until it can be reached.",
+                problem,
+            )
+    if services.dns_check is None:
+        return
+    status = await services.dns_check.check(force=True)
+    if not status.ok:
+        log.warning(
+            "DNS IS NOT WORKING: %s. Every lookup will answer 'unknown' until it does; "
+            "set LEADSONAR_DNS_SERVERS to a working resolver (or LEADSONAR_DNS_CHECK_NAME to a "
+            "name your resolver must know). /readyz answers 503 meanwhile.",
+            status.reason,
+        )
 
 
 async def close_services(services: Services) -> None:
@@ -185,41 +239,18 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             return _error(404, f"Not found: {request.method} {request.url.path} is not a route.")
         if exc.status_code == 405:
-            return _error(405, f"Method {request.method} is not allowed on {request.url.path}.")
-        return _error(exc.status_code, str(exc.detail))
+            # RFC 9110 §15.5.6: a 405 names the methods the route does support in Allow.
+            return _error(
+                405,
+                f"Method {request.method} is not allowed on {request.url.path}.",
+                dict(exc.headers or {}),
+            )
+        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}) or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
         return _error(500, "Internal server error; the request was not completed.")
-
-
-class BodyLimit:
-    """Refuse bodies over :data:`MAX_BODY_BYTES` before reading them (a 100-contact job is a few
-    kilobytes). A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would add a task and
-    a response stream to every request."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            limit = MAX_BODY_BYTES
-            if scope["path"] == f"{API_PREFIX}/enrich/file":
-                limit = MAX_UPLOAD_BYTES + 64 * 1024  # the file plus the form's other fields
-            for name, value in scope["headers"]:
-                if name == b"content-length":
-                    if not value.isdigit() or int(value) > limit:
-                        size = (
-                            f"{limit // (1024 * 1024)} MiB"
-                            if limit > MAX_BODY_BYTES
-                            else "1024 KiB"
-                        )
-                        response = _error(413, f"The request body is over {size}.")
-                        await response(scope, receive, send)
-                        return
-                    break
-        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
@@ -230,6 +261,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await open_services(settings)
         app.state.services = services
+        await warn_when_dns_is_broken(services)
         try:
             yield
         finally:
@@ -249,7 +281,17 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     )
     install_error_handlers(app)
 
-    app.add_middleware(BodyLimit)
+    # Pure ASGI, outermost last: request id/access log/metrics → key (before the body) → body
+    # limit and control characters → Idempotency-Key → routes. The CSV upload route takes up to
+    # MAX_UPLOAD_BYTES plus the form's other fields.
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_bytes=MAX_BODY_BYTES,
+        path_limits={f"{API_PREFIX}/enrich/file": MAX_UPLOAD_BYTES + 64 * 1024},
+    )
+    app.add_middleware(AuthFirstMiddleware, prefix=API_PREFIX)
+    app.add_middleware(RequestContextMiddleware)
 
     for router in (
         lookup_router,
@@ -257,14 +299,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         ledger_router,
         providers_router,
         keys_router,
+        suppressions_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(operations_router)
     install_openapi(app)
+    install_error_responses(app, API_PREFIX)
 
     install_dashboard(app)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app

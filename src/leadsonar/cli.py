@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from itertools import islice
@@ -136,7 +135,10 @@ def serve(
     host: Annotated[
         str, typer.Option(envvar="LEADSONAR_HOST", help="Address to listen on.")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(envvar="LEADSONAR_PORT", help="Port to listen on.")] = 8000,
+    port: Annotated[
+        int,
+        typer.Option(envvar="LEADSONAR_PORT", min=1, max=65535, help="Port to listen on."),
+    ] = 8000,
     database_url: DatabaseOption = None,
 ) -> None:
     """Start the API server (migrations applied; first start creates an account and prints its
@@ -144,6 +146,7 @@ def serve(
     import uvicorn
 
     from leadsonar.app import create_app
+    from leadsonar.kit.http_edge import configure_logging, uvicorn_log_config
 
     settings = _settings(database_url)
     key = _run(settings, ensure_first_account)
@@ -161,8 +164,20 @@ def serve(
             style="yellow",
         )
     console.print(f"LeadSonar listening on http://{host}:{port}  (API docs: /docs)")
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # One access line per request comes from leadsonar.access (redacted, with a request id);
+    # uvicorn's own access log, which writes the raw URL, stays off.
+    configure_logging(settings.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=uvicorn_log_config(),
+        access_log=False,
+        # Idle connections outlive clients' and proxies' own idle expiry (httpx 5 s, AWS ALB
+        # 60 s): otherwise the server may close one just as it is reused (a reset request).
+        timeout_keep_alive=75,
+    )
 
 
 @accounts_app.command("create")
@@ -350,6 +365,51 @@ def import_contacts(
     )
 
 
+@app.command()
+def suppress(
+    target: Annotated[str, typer.Argument(help="An email address or a domain.")],
+    reason: Annotated[str | None, typer.Option(help="A note for yourself.")] = None,
+    lift: Annotated[bool, typer.Option("--lift", help="Remove the suppression instead.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Suppress EMAIL or DOMAIN in every account: never returned, never probed (docs/privacy.md)."""
+    from leadsonar.suppressions import service as suppressions
+    from leadsonar.suppressions.models import EVERYONE
+
+    email, domain = (target, None) if "@" in target else (None, target)
+
+    async def work(services: Services) -> str:
+        kind, value = suppressions.parse_target(email, domain)
+        async with services.db.write_session() as session:
+            if lift:
+                if not await suppressions.remove(session, EVERYONE, kind, value):
+                    raise LeadSonarError(f"No operator suppression of {value!r}.")
+                return f"Lifted the suppression of {value}."
+            await suppressions.add(session, EVERYONE, kind, value, reason)
+            return f"Suppressed {kind} {value}."
+
+    console.print(_run(_settings(database_url), work))
+
+
+@app.command()
+def erase(email: str, database_url: DatabaseOption = None) -> None:
+    """Erase EMAIL (GDPR Art. 17): remove it from imported contacts, caches and stored job
+    results, and suppress it for good."""
+    from leadsonar.kit.emails import normalise_email
+    from leadsonar.suppressions import service as suppressions
+
+    async def work(services: Services) -> tuple[str, suppressions.ErasureReport]:
+        address = normalise_email(email, allow_reserved=True)
+        return address, await suppressions.erase(services.db, address)
+
+    address, report = _run(_settings(database_url), work)
+    console.print(
+        f"Erased {address}: {report.contacts} imported contacts, {report.cache_entries} cached "
+        f"answers, {report.crawls} cached crawls, {report.job_results} job results; the address "
+        "is now suppressed."
+    )
+
+
 @app.command("settings")
 def show_settings(
     defaults: Annotated[
@@ -434,7 +494,8 @@ def enrich(
     output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")],
     phone: Annotated[bool, typer.Option("--phone/--no-phone", help="Also find phones.")] = False,
     concurrency: Annotated[
-        int, typer.Option(envvar="LEADSONAR_JOB_CONCURRENCY", min=1, help="Lookups at once.")
+        int,
+        typer.Option(envvar="LEADSONAR_JOB_CONCURRENCY", min=1, max=64, help="Lookups at once."),
     ] = Settings.model_fields["job_concurrency"].default,
     account: AccountOption = "default",
     database_url: DatabaseOption = None,

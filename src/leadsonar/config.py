@@ -41,6 +41,8 @@ class Settings(BaseSettings):
         env_prefix="LEADSONAR_",
         toml_file="leadsonar.toml",
         extra="ignore",
+        # Errors name the setting and the rule, never the value (keys, proxy passwords).
+        hide_input_in_errors=True,
     )
 
     database_url: str = Field(
@@ -57,6 +59,12 @@ class Settings(BaseSettings):
         default_factory=list, description="comma-separated ip[:port]; empty = system resolver"
     )
     dns_timeout: float = Field(default=5.0, description="seconds for one DNS query, all tries")
+    dns_check_name: str = Field(
+        default=".",
+        description="a name that must exist: the resolver self-check asks for it at start, in "
+        "/readyz and before trusting a 'does not exist' answer ('.' is the root zone; empty "
+        "turns the check off)",
+    )
     allowed_private_networks: Annotated[list[IPNetwork], NoDecode] = Field(
         default_factory=list,
         description="comma-separated CIDRs the prober and crawler may reach although private or "
@@ -77,7 +85,11 @@ class Settings(BaseSettings):
         default=10.0, description="seconds to open a TCP connection"
     )
     smtp_banner_timeout: float = Field(default=20.0, description="seconds to wait for the 220")
-    smtp_proxy: str | None = Field(default=None, description="socks5:// proxy (not supported yet)")
+    smtp_proxy: SecretStr | None = Field(
+        default=None,
+        description="socks5://[user:pass@]host:port: every prober connection goes through this "
+        "SOCKS5 proxy (for hosts whose outbound port 25 is blocked; docs/prober.md)",
+    )
     smtp_max_connections_per_host: int = Field(
         default=2, ge=1, le=20, description="open SMTP connections per mail server, process-wide"
     )
@@ -231,6 +243,14 @@ class Settings(BaseSettings):
     )
 
     rate_limit: str = Field(default="10/second", description="requests per API key (limits syntax)")
+    auth_failure_limit: str = Field(
+        default="20/minute",
+        description="failed authentications allowed per client address (limits syntax); "
+        "over it, every request from that address gets 429 until the window frees",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="server log lines: text, or json (one object per line)"
+    )
     rate_limit_storage: str = Field(
         default="memory://",
         description="memory:// for one process, redis://host:6379 when processes share limits",
@@ -284,11 +304,12 @@ class Settings(BaseSettings):
 
     @field_validator("smtp_proxy")
     @classmethod
-    def _proxy(cls, value: str | None) -> str | None:
-        if value:
-            raise ValueError(
-                "LEADSONAR_SMTP_PROXY is not supported yet; unset it to probe directly."
-            )
+    def _proxy(cls, value: SecretStr | None) -> SecretStr | None:
+        from leadsonar.kit.net.socks import parse_proxy_url
+
+        if value is None or not value.get_secret_value().strip():
+            return None
+        parse_proxy_url(value.get_secret_value())  # ValueError: a sentence without the password
         return value
 
     @cached_property

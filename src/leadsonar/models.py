@@ -9,8 +9,10 @@ from leadsonar.domains.models import (
     LearnedAddress,
 )
 from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
+from leadsonar.idempotency.models import IdempotencyKey
 from leadsonar.kit.db import Base
 from leadsonar.ledger.models import AccountBalance, LedgerEntry
+from leadsonar.suppressions.models import Suppression
 from leadsonar.waterfall.models import LookupCache, ProviderUsage
 from leadsonar.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSecret
 
@@ -25,11 +27,13 @@ __all__ = [
     "DomainPattern",
     "EnrichmentItem",
     "EnrichmentJob",
+    "IdempotencyKey",
     "KnownContact",
     "LearnedAddress",
     "LedgerEntry",
     "LookupCache",
     "ProviderUsage",
+    "Suppression",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSecret",

@@ -257,7 +257,8 @@ async def test_a_json_body_without_the_json_content_type_says_so(server: LiveSer
 
 
 async def test_an_oversized_body_is_refused_before_it_is_read(server: LiveServer) -> None:
-    async with await _client(server) as client:
+    key = await server.create_account("oversized", credits=1)
+    async with await _client(server, key) as client:
         response = await client.post(
             "/api/v1/find-email",
             content=b"x" * (1024 * 1024 + 1),

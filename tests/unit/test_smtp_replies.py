@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import tomllib
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,6 +210,46 @@ def test_classify_rcpt(lines: list[str], verdict: RcptVerdict) -> None:
 def test_fc21_a_block_is_never_rejected_even_with_550_in_the_url() -> None:
     r = reply("553 5.7.1 refused; see http://postmaster.example.net/550-5.1.1-bl23.html")
     assert classify_rcpt(r) is V.BLOCKED
+
+
+# -- real replies from providers' documentation (tests/fixtures/rcpt_replies.toml) ------------
+
+_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "rcpt_replies.toml"
+_REAL = tomllib.loads(_FIXTURE.read_text(encoding="utf-8"))["reply"]
+
+
+@pytest.mark.parametrize("case", _REAL, ids=[f"{c['sender']}: {c['source']}"[:70] for c in _REAL])
+def test_real_replies_are_read_by_kind(case: dict[str, Any]) -> None:
+    """Issue 12 §9: blocked senders and full mailboxes are never ``rejected``; replies with no
+    clue are ``unknown``."""
+    verdict = classify_rcpt(parse_reply(case["lines"]))
+    assert verdict.value == case["verdict"], case
+
+
+def test_the_fixture_covers_the_providers_the_issue_names() -> None:
+    senders = " ".join(c["sender"] for c in _REAL)
+    for name in (
+        "Microsoft 365",
+        "Google",
+        "Yahoo",
+        "Proofpoint",
+        "Mimecast",
+        "Barracuda",
+        "Spamhaus",
+        "Spamcop",
+        "Postfix",
+        "Exim",
+        "Exchange",
+    ):
+        assert name in senders, name
+    assert {c["verdict"] for c in _REAL} >= {
+        "rejected",
+        "blocked",
+        "full",
+        "disabled",
+        "temporary",
+        "unknown",
+    }
 
 
 @pytest.mark.parametrize(

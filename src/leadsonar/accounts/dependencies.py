@@ -1,6 +1,11 @@
 """The auth dependency: API key from ``Authorization: Bearer`` or ``X-API-Key``, then the
 per-key rate limit.
 
+Under the app, :class:`leadsonar.accounts.edge.AuthFirstMiddleware` has already done both from the
+headers (before the body was read) and left the principal in ``request.state.principal``; the
+dependency then just returns it. It still authenticates by itself when mounted without the
+middleware.
+
 The two security schemes are declared as FastAPI security dependencies so the OpenAPI document
 carries them and ``/docs`` offers Authorize; the key itself is read from the headers below.
 """
@@ -10,6 +15,7 @@ from __future__ import annotations
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from leadsonar.accounts.edge import MISSING_KEY, presented_key
 from leadsonar.accounts.service import Principal, authenticate
 from leadsonar.exceptions import InvalidApiKey
 
@@ -28,13 +34,7 @@ api_key_scheme = APIKeyHeader(
 
 
 def _presented_key(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-    key = request.headers.get("x-api-key")
-    return key.strip() if key and key.strip() else None
+    return presented_key({k.lower(): v for k, v in request.headers.items()})
 
 
 async def current_principal(
@@ -48,11 +48,12 @@ async def current_principal(
         InvalidApiKey: no key, an unknown key or a revoked key (401).
         RateLimited: the key is over ``LEADSONAR_RATE_LIMIT`` (429 with ``Retry-After``).
     """
+    principal = getattr(request.state, "principal", None)
+    if isinstance(principal, Principal):
+        return principal
     key = _presented_key(request)
     if key is None:
-        raise InvalidApiKey(
-            "Missing API key: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
-        )
+        raise InvalidApiKey(MISSING_KEY)
     services = request.app.state.services
     async with services.db.read_session() as session:  # a read: nothing to commit
         principal = await authenticate(session, key, services.secret)

@@ -74,7 +74,11 @@ class DomainKnowledge:
         if cached is not None:
             return cached
         answer = await self.resolver.mx_hosts(domain)
-        self._mx[domain] = answer
+        # NXDOMAIN is not kept here: the resolver caches negative answers itself (RFC 2308),
+        # and one from a resolver that was broken for a while must not outlive the outage
+        # (kit/net/resolver_check.py).
+        if not answer.nxdomain:
+            self._mx[domain] = answer
         if not answer.error:
             hosts = [[h.preference, h.host] for h in answer.hosts]
             async with self.db.session() as session:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.exceptions import BadRequest, InsufficientCredits
+from leadsonar.kit import metrics
 from leadsonar.ledger import repository
 
 
@@ -66,6 +67,7 @@ async def charge(
         balance, _, _ = await repository.balance_row(session, account_id)
         raise InsufficientCredits(needed=credits, balance=balance)
     await repository.append_entry(session, account_id, -credits, reason, reference)
+    metrics.CREDITS_CHARGED.inc(credits)
     return left
 
 
@@ -76,6 +78,7 @@ async def refund(
     earned, like a grant: ``total_spent`` keeps every charge)."""
     await repository.credit(session, account_id, credits)
     await repository.append_entry(session, account_id, credits, reason, reference)
+    metrics.CREDITS_REFUNDED.inc(credits)
 
 
 async def check(session: AsyncSession) -> list[repository.Mismatch]:

@@ -22,15 +22,18 @@ from leadsonar.domains.candidates import is_role_local_part
 from leadsonar.domains.companies import CompanyResolver, CompanySearch, Resolution, WikidataSource
 from leadsonar.domains.contacts import count_namesakes
 from leadsonar.exceptions import BadRequest, InvalidDomain
+from leadsonar.kit import metrics
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.hostnames import display_domain, domain_from_website
+from leadsonar.kit.net.resolver_check import ResolverCheck, broken_dns_note
 from leadsonar.kit.net.safe_http import SafeHttp
 from leadsonar.kit.phones import display_from_e164, parse_phone
 from leadsonar.ledger import service as ledger
 from leadsonar.ledger.reservations import reservations_for
 from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer, WaterfallSummary
 from leadsonar.providers.base import Company, Confidence, Finding, LookupContext, Person
+from leadsonar.suppressions.service import SUPPRESSED, SuppressionList
 from leadsonar.waterfall.engine import Waterfall, WaterfallResult
 
 log = logging.getLogger(__name__)
@@ -133,6 +136,9 @@ def company_sources(
 class LookupService:
     """Runs single lookups for the API, the CLI and the job runner."""
 
+    dns_check: ResolverCheck | None = None  # the resolver self-check, set by the app
+    suppressions: SuppressionList | None = None  # the suppression list, set by the app
+
     def __init__(
         self,
         db: Database,
@@ -202,9 +208,30 @@ class LookupService:
         shared by namesakes (two imported people with this name at the domain) is only
         ``medium``.
         """
+        domain = target.company.domain
+        if self.suppressions is not None and domain:
+            if await self.suppressions.suppressed(domain=domain):
+                # Nothing is asked about a suppressed domain: no DNS, SMTP or HTTP request.
+                return WaterfallResult(finding=None, notes=[SUPPRESSED])
         deadline = time.monotonic() + self.settings.lookup_deadline if wait else None
+        # While the resolver is broken every domain looks nonexistent: keep "not found" out of
+        # the cache and say why nothing was found (kit/net/resolver_check.py).
+        dns = await self.dns_check.check() if self.dns_check is not None else None
         ctx = LookupContext(account_id=account_id, retry_wait_until=deadline)
-        result = await self.waterfall.run(fld, target.person, target.company, ctx)
+        result = await self.waterfall.run(
+            fld, target.person, target.company, ctx, cache_not_found=dns is None or dns.ok
+        )
+        metrics.record_lookup(fld, result)
+        if dns is not None and not dns.ok and result.finding is None:
+            result.notes.append(broken_dns_note(dns))
+        if (
+            fld == "email"
+            and result.finding is not None
+            and self.suppressions is not None
+            and await self.suppressions.suppressed(email=result.finding.value)
+        ):
+            result.finding, result.sources = None, 0
+            result.notes.append(SUPPRESSED)
         finding = result.finding
         if fld != "email" or finding is None:
             return result

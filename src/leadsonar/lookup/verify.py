@@ -29,13 +29,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from leadsonar.config import Settings
 from leadsonar.domains.candidates import is_role_local_part
 from leadsonar.domains.mailhosts import is_disposable
+from leadsonar.kit import metrics
 from leadsonar.kit.db import Database
 from leadsonar.kit.emails import normalise_email
 from leadsonar.kit.net.hostnames import display_domain
+from leadsonar.kit.net.resolver_check import ResolverCheck, broken_dns_note
 from leadsonar.kit.net.smtp import RcptVerdict
 from leadsonar.lookup.service import run_charged
 from leadsonar.providers.base import Finding, LookupContext, ProviderError, Verification
 from leadsonar.providers.builtin.mailbox import CheckOutcome, MailboxChecker
+from leadsonar.suppressions.service import SUPPRESSED, SuppressionList
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +124,9 @@ async def ask_second_opinion(opinion: SecondOpinion, address: str) -> tuple[str,
 class VerifyService:
     """Answers ``POST /verify-email``.
 
+    ``dns_check`` (set by the app) is the resolver self-check: a "no mail" verdict from a broken
+    resolver is ``unknown``, never ``invalid``.
+
     Args:
         db: the database (ledger).
         settings: deadline and refund policy.
@@ -143,6 +149,8 @@ class VerifyService:
         self.checker = checker
         self.allow_reserved = allow_reserved
         self.second_opinion = second_opinion
+        self.dns_check: ResolverCheck | None = None
+        self.suppressions: SuppressionList | None = None
 
     async def check(
         self, address: str, account_id: int | None = None, *, wait: bool = True
@@ -163,6 +171,11 @@ class VerifyService:
         )
         outcome = await self.checker.check(domain, [address], ctx)
         verdict = judge(address, outcome)
+        if verdict[0] == "invalid" and outcome.skipped == "no mail" and self.dns_check:
+            # "This domain does not exist" is only believed from a working resolver.
+            dns = await self.dns_check.check()
+            if not dns.ok:
+                return outcome, ("unknown", broken_dns_note(dns)), "smtp"
         if verdict[0] == "unknown" and self.second_opinion is not None:
             opinion = await ask_second_opinion(self.second_opinion, address)
             if opinion is not None:
@@ -178,6 +191,20 @@ class VerifyService:
         """
         address = normalise_email(body.email, allow_reserved=self.allow_reserved)
         domain = address.rpartition("@")[2]
+        if self.suppressions is not None and await self.suppressions.suppressed(email=address):
+            # Never probed, never charged: the person asked not to be processed.
+            return VerifyAnswer(
+                email=address,
+                status="unknown",
+                reason=SUPPRESSED,
+                domain=display_domain(domain),
+                mx=[],
+                mxProvider=None,
+                catchAll=None,
+                disposable=is_disposable(domain),
+                role=is_role_local_part(address.partition("@")[0]),
+                credits_used=0,
+            )
 
         async def check() -> tuple[CheckOutcome, tuple[str, str | None], str]:
             return await self.check(address, account_id)
@@ -190,6 +217,7 @@ class VerifyService:
             check,
             lambda answer: answer[1][0] != "unknown",
         )
+        metrics.LOOKUPS.labels(field="verify", provider=source, outcome=status).inc()
         probe = outcome.probe
         return VerifyAnswer(
             email=address,

@@ -45,6 +45,7 @@ class _ZoneResolver:
         self.failures: dict[str, Failure] = {}
         self.queries: list[tuple[str, str]] = []
         self.lock = threading.Lock()
+        self.broken = False
 
     def resolve(self, request: Any, handler: Any) -> Any:
         from dnslib import QTYPE, RCODE, DNSError
@@ -54,7 +55,7 @@ class _ZoneResolver:
         with self.lock:
             self.queries.append((name, qtype))
             failure = self.failures.get(name)
-            known = name in self.records
+            known = name in self.records and not self.broken
             answers = list(self.records[name].get(qtype, ())) if known else []
         if failure == "timeout":
             raise DNSError("dropped on purpose")  # dnslib's handler then sends nothing
@@ -78,17 +79,29 @@ class _QuietLogger:
 class LoopbackDns:
     """A loopback DNS server with a mutable zone.
 
+    Like a working resolver it knows the root zone ``.`` (the resolver self-check's default
+    name, ``LEADSONAR_DNS_CHECK_NAME``); ``broken=True`` makes it answer NXDOMAIN for every
+    name, root included, as a resolver without upstream does.
+
     Args:
         host: the loopback address to listen on.
         ttl: TTL in seconds of every record.
+        broken: answer NXDOMAIN for everything (records added later are still ignored).
     """
 
-    def __init__(self, host: str = "127.0.0.1", *, ttl: int = 60) -> None:
+    def __init__(self, host: str = "127.0.0.1", *, ttl: int = 60, broken: bool = False) -> None:
         self.host = host
         self.ttl = ttl
         self.port: int | None = None
         self._zone = _ZoneResolver()
+        self._zone.broken = broken
         self._servers: list[Any] = []
+        self.add_name(".")
+
+    def break_resolver(self, broken: bool = True) -> None:
+        """Answer NXDOMAIN for every name from now on (``False``: answer normally again)."""
+        with self._zone.lock:
+            self._zone.broken = broken
 
     # -- zone --------------------------------------------------------------------------------
 

@@ -22,6 +22,9 @@ from leadsonar.config import Settings
 from leadsonar.ledger import service as ledger
 from leadsonar.testing.ports import free_port
 
+SERVER_KEEP_ALIVE = 75
+"""Seconds the server keeps an idle connection (``leadsonar serve`` uses the same)."""
+
 
 class UvicornInLoop:
     """Runs ``self.server`` (a :class:`uvicorn.Server`) as a task of the running event loop;
@@ -73,12 +76,17 @@ class LiveServer(UvicornInLoop):
             log_level="warning",
             lifespan="on",
             backlog=2048,
+            # Longer than any client's idle-connection expiry (httpx: 5 s): with equal timeouts
+            # the server closes an idle connection just as the client reuses it, and the
+            # client's request dies with httpx.ReadError (the flaky 200-request race test).
+            timeout_keep_alive=SERVER_KEEP_ALIVE,
         )
         self.server = uvicorn.Server(config)
 
     @property
     def services(self) -> Services:
-        return self.app.state.services
+        services: Services = self.app.state.services
+        return services
 
     async def account_id(self, name: str) -> int:
         """The id of the account named ``name`` (for seeding its imported contacts)."""

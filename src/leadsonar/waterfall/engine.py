@@ -300,6 +300,7 @@ class Waterfall:
         ctx: LookupContext | None = None,
         *,
         bar: Confidence | None = None,
+        cache_not_found: bool = True,
     ) -> WaterfallResult:
         """Find ``fld`` (``email`` or ``phone``) for ``person`` at ``company``.
 
@@ -308,6 +309,8 @@ class Waterfall:
                 (tools, tests). Each provider call gets its own :meth:`LookupContext.for_call`
                 view; the notes and SMTP work they leave become the result's.
             bar: stop at the first answer at least this sure (default: the waterfall's).
+            cache_not_found: ``False`` keeps a "not found" out of the lookup cache (while DNS
+                is broken, kit/net/resolver_check.py).
 
         Never raises for a provider's failure; only cancellation propagates.
         """
@@ -395,7 +398,8 @@ class Waterfall:
         if result.attempts:
             log.info("waterfall %s: %s", fld, result.summary())
         if key is not None and self.cache is not None:
-            await self.cache.put(key, fld, result)
+            if cache_not_found or result.finding is not None:
+                await self.cache.put(key, fld, result)
         return result
 
     def _budget(self, provider: Provider, started: float, result: WaterfallResult) -> float | None:

@@ -149,6 +149,17 @@ class Resolver:
             return f"no DNS server answered the {rdtype} lookup for {name} (SERVFAIL or refused)"
         return f"the {rdtype} lookup for {name} failed: {error}"
 
+    async def query_exists(self, name: str) -> None:
+        """Ask for ``name``'s NS records; return when the resolver answered (records or an empty
+        NOERROR answer). Used by the resolver self-check (:mod:`.resolver_check`).
+
+        Raises:
+            dns.resolver.NXDOMAIN: the resolver says the name does not exist.
+            dns.exception.DNSException: timeout, SERVFAIL or refusal.
+        """
+        name = name if name == "." else to_a_label(name)
+        await self._query(name, "NS")
+
     async def mx_hosts(self, domain: str) -> MxAnswer:
         """The mail hosts of ``domain`` (RFC 5321 §5.1, RFC 7505).
 

@@ -54,6 +54,7 @@ from protego import Protego
 
 from leadsonar.config import Settings
 from leadsonar.exceptions import AddressNotAllowed, InvalidDomain
+from leadsonar.kit import metrics
 from leadsonar.kit.net.addresses import IPNetwork, ensure_allowed, is_allowed
 from leadsonar.kit.net.dns import DnsError, Resolver
 from leadsonar.kit.net.hostnames import domain_from_website
@@ -478,10 +479,19 @@ class CrawlSession:
         await self._ensure_robots_allow(url)
         self.pages_fetched += 1
         try:
-            return await self._get(url, self.settings.crawl_max_bytes, obey_robots=True)
+            page = await self._get(url, self.settings.crawl_max_bytes, obey_robots=True)
         except Unreachable:
             self.pages_fetched -= 1  # nothing was read: the attempt costs no page
+            metrics.CRAWLER_PAGES.labels(outcome="unreachable").inc()
             raise
+        except FetchRefused:
+            metrics.CRAWLER_PAGES.labels(outcome="refused").inc()
+            raise
+        except FetchFailed:
+            metrics.CRAWLER_PAGES.labels(outcome="error").inc()
+            raise
+        metrics.CRAWLER_PAGES.labels(outcome="ok" if page.ok else "http_error").inc()
+        return page
 
     async def robots(self, url: str) -> Robots:
         """The parsed robots.txt of ``url``'s origin (fetched once per crawl).

@@ -28,6 +28,7 @@ from enum import StrEnum
 
 from leadsonar.config import Settings
 from leadsonar.exceptions import AddressNotAllowed, InvalidDomain
+from leadsonar.kit import metrics
 from leadsonar.kit.net.addresses import ensure_allowed
 from leadsonar.kit.net.dns import DnsError, MxAnswer, Resolver
 from leadsonar.kit.net.smtp_pool import PooledSession, SmtpPool
@@ -85,17 +86,32 @@ class RcptVerdict(StrEnum):
 
 
 _URL = re.compile(r"\b(?:https?|ftp)://\S+", re.IGNORECASE)
-# Words that name a sender block even inside a URL (e.g. .../spamhaus.org/query/...).
+# A block of the *sender* (IP, HELO or domain) by a blocklist or a reputation system, named in
+# any form: singular and plural (DNSBL/DNSBLs, RBL, blocklist(s), blacklisted, denylist), scores
+# (Cisco's SBRS/SenderBase), and the named lists and filters whose replies say so (Spamhaus,
+# Spamcop, Barracuda, SORBS, UCEPROTECT, PSBL, Mailspike, Cloudmark, Abuseat/CBL, Invaluement,
+# Proofpoint's ipcheck). Matched in URLs too (…/spamhaus.org/query/…).
 _BLOCKLIST_WORDS = re.compile(
-    r"blocked|blocking|black\s?list|block\s?list|spamhaus|spamcop|\blisted (?:by|at|on|in)\b"
-    r"|reputation|\b(?:dns)?rbl\b|\bdnsbl\b"
+    r"blocked|blocking|\b(?:black|block|deny|ban)\s?list(?:s|ed|ing)?\b|\bbanned\b"
+    r"|\b(?:dns)?[rb]bls?\b|\bdnsbls?\b|\bdnsrbls?\b|\brbl[\w.-]*"
+    r"|spamhaus|spamcop|barracuda|\bsorbs\b|uceprotect|\bpsbl\b|mailspike|cloudmark"
+    r"|abuseat|\bcbl\b|invaluement|senderbase|\bsbrs\b|ipcheck\.proofpoint"
+    r"|\blisted (?:by|at|on|in)\b|\bon (?:one or more|a|our|the) \S*\s?(?:black|block)?lists?\b"
+    r"|reputation|\bsender score\b"
 )
 # Policy words, matched outside URLs only (a user-unknown reply may link a "policy" page).
-_POLICY_WORDS = re.compile(r"\bspam\b|not permitted|denied|\bpolicy\b|prohibited")
+_POLICY_WORDS = re.compile(
+    r"\bspam\b|not permitted|denied|\bpolicy\b|policies|prohibit|\brelay(?:ing)?\b"
+    r"|not allowed|unauthori[sz]ed"
+)
 _GREYLIST_WORDS = re.compile(r"gr[ae]y\s?list|try (?:again )?later|try again|retry")
+# The mailbox exists but cannot take more mail (FC-23): quota, full, too many messages. Not the
+# *server's* storage ("insufficient system storage", x.3.1), which is temporary.
 _FULL_WORDS = re.compile(
-    r"quota|mailbox (?:is )?full|inbox (?:is )?full|mail\s?folder (?:is )?full"
-    r"|exceeded storage allocation"
+    r"quota|(?:mail\s?box|inbox|mail\s?folder|account) (?:is )?(?:full|over)"
+    r"|exceeded storage allocation|too many messages|mailbox size limit|over (?:its|the|their) "
+    r"(?:storage|size) limit|storage (?:limit|allocation) (?:exceeded|reached)"
+    r"|out of (?:mailbox )?space for (?:this|the) (?:mailbox|user|account)"
 )
 _GREYLISTED = re.compile(r"gr[ae]y\s?list")
 # "retry in 300 s", "try again in 5 minutes", "please retry after 60 seconds", "wait 2 min",
@@ -106,9 +122,32 @@ _RETRY_HINT = re.compile(
     r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)\b"
 )
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0}
-_DISABLED_WORDS = re.compile(r"disabled|inactive|deactivated|suspended")
+_DISABLED_WORDS = re.compile(r"disabled|inactive|deactivated|suspended|\bexpired\b")
 _SENDER_WORDS = re.compile(r"sender address rejected|sender verify failed|sender domain")
-_REJECT_CODES = frozenset({550, 551, 553, 554})
+# Text that says this mailbox does not exist (used when no x.1.x enhanced code says it): the
+# wordings of Postfix, Exim, Exchange, qmail, Sendmail and the large providers, and RFC 5321's
+# own "mailbox unavailable" / "user not local".
+_NO_MAILBOX_WORDS = re.compile(
+    r"no such (?:user|mailbox|recipient|address|account|person)|user(?:name)? unknown"
+    r"|unknown (?:user|recipient|mailbox|address)|recipient (?:unknown|not found|invalid)"
+    r"|invalid (?:recipient|mailbox|address|user)|(?:user|mailbox|recipient|address|account)"
+    r" (?:does not|doesn't|do not) exist|does not exist"
+    r"|(?:doesn't|does not) have an? (?:[\w.-]+ )?account"
+    r"|(?:user|mailbox|recipient|account) not found|not a valid (?:mailbox|user|recipient)"
+    r"|mailbox unavailable|unrouteable address|unroutable address|addressee unknown"
+    r"|bad recipient|undeliverable address|no mailbox|user not local"
+    r"|not in my list of allowed rcpthosts|isn't in my list of allowed rcpthosts"
+)
+
+
+def _enhanced_parts(enhanced: str | None) -> tuple[str, str] | None:
+    """``(subject, detail)`` of an RFC 3463 code, or ``None`` when absent or ``x.0.0``."""
+    if not enhanced:
+        return None
+    _, subject, detail = enhanced.split(".", 2)
+    if subject == "0" and detail == "0":
+        return None
+    return subject, detail
 
 
 def retry_hint(text: str) -> float | None:
@@ -127,39 +166,42 @@ def retry_hint(text: str) -> float | None:
 def classify_rcpt(reply: SmtpReply) -> RcptVerdict:
     """What a reply to ``RCPT TO`` says about the mailbox.
 
-    Enhanced status codes are read per RFC 3463 (class.subject.detail): subject 1 is addressing
-    (``x.1.1`` bad mailbox), 2 is mailbox status (``x.2.1`` disabled, ``x.2.2`` full), 7 is
-    security or policy (``x.7.1`` delivery not authorized: the *sender* was refused). The rules,
-    first match wins:
+    A reply is read by kind, never by example: first whether it names a block of the sender,
+    then its RFC 3463 enhanced code (class.subject.detail), then its text. Only a reply that
+    says the *mailbox* does not exist is ``rejected``; a reply whose code and text give no clue
+    (a bare ``554``, "Transaction failed") is ``unknown``, because RFC 5321 does not define 554
+    for RCPT and servers use 550/554 for policy blocks as well (§4.2.2: "mailbox unavailable
+    … or command rejected for policy reasons"). The rules, first match wins:
 
     1. ``250`` / ``251`` → ``accepted``; any other 2xx or 3xx → ``unknown``.
-    2. A blocklist mention (``blocked``, ``blacklist``, ``blocklist``, ``spamhaus``,
-       ``listed by``, ``reputation``, …; also inside a URL) → ``blocked``, except a 4xx that
-       asks to retry (greylisting) → ``temporary``. A block is never a bad address (FC-21).
-    3. Enhanced ``x.7.x`` → ``blocked`` for 5xx, ``temporary`` for 4xx (greylisting answers
-       ``450 4.7.1``, FC-22).
-    4. Enhanced ``x.2.2`` or quota / mailbox-full words → ``full``: the mailbox exists (FC-23).
-    5. Any other 4xx → ``temporary`` (a ``450 4.2.1`` rate limit or suspension passes).
-    6. ``5.2.1`` or ``disabled`` / ``inactive`` words → ``disabled``.
-    6a. ``x.1.7`` / ``x.1.8`` or "Sender address rejected" → ``blocked``: the server refused
-        the prober's MAIL FROM domain, not the recipient (Postfix answers it at RCPT).
-    7. ``5.4.1 Recipient address rejected`` → ``rejected`` (Microsoft 365's answer for unknown
-       recipients, which adds "Access denied").
-    8. 5xx with enhanced ``5.1.x`` → ``rejected``.
-    9. Policy words outside URLs (``spam``, ``not permitted``, ``denied``, ``policy``) →
-       ``blocked``.
-    10. ``550`` / ``551`` / ``553`` / ``554`` with no enhanced code (or ``5.0.0``) → ``rejected``.
-    11. Anything else → ``unknown``.
+    2. A blocklist or reputation wording, anywhere, URLs included (``blocked``, ``DNSBLs``,
+       ``RBL``, ``blacklisted``, ``Spamhaus``, ``Spamcop``, ``Barracuda``, ``SBRS score``,
+       ``senderbase``, ``reputation``, ``listed in``, …) → ``blocked``, except a 4xx that asks to
+       retry → ``temporary``. A block says nothing about the mailbox (FC-21).
+    3. Enhanced code (``x.0.0`` counts as none):
+       ``x.7.x`` security/policy → ``blocked`` (5xx) or ``temporary`` (4xx, greylisting, FC-22);
+       ``x.2.2`` mailbox full → ``full`` (FC-23); any other 4xx → ``temporary``;
+       ``5.2.1`` → ``disabled``; ``5.1.7`` / ``5.1.8`` (bad *sender*) → ``blocked``;
+       other ``5.1.x`` (bad destination mailbox, system, syntax; ``5.1.10`` null MX) →
+       ``rejected``; ``5.4.1`` "Recipient address rejected" (Microsoft 365) → ``rejected``.
+    4. Text: mailbox-full wordings ("quota", "mailbox full", "too many messages") → ``full``;
+       any 4xx → ``temporary``; "disabled", "inactive" → ``disabled``; "Sender address
+       rejected" → ``blocked``; policy words outside URLs ("spam", "denied", "policy", "relay",
+       "not permitted") → ``blocked``; no-such-mailbox wordings ("user unknown", "no such user",
+       "does not exist", "mailbox unavailable", …) or ``551`` → ``rejected``.
+    5. Anything else → ``unknown``.
 
     Args:
         reply: the complete reply (only its code, enhanced code and text are read).
 
     Returns:
-        The :class:`RcptVerdict`.
+        The :class:`RcptVerdict`. tests/fixtures/rcpt_replies.toml holds real replies of mail
+        providers (Microsoft 365, Google, Yahoo, Proofpoint, Mimecast, Barracuda, Spamhaus,
+        Spamcop, Postfix, Exim, Exchange) with the verdict each must get.
     """
-    code, enhanced = reply.code, reply.enhanced
+    code = reply.code
     text = reply.text.lower()
-    subject = enhanced.split(".", 2)[1] if enhanced else None
+    words = _URL.sub(" ", text)
     temporary = 400 <= code < 500
 
     if code in (250, 251):
@@ -170,23 +212,36 @@ def classify_rcpt(reply: SmtpReply) -> RcptVerdict:
         if temporary and _GREYLIST_WORDS.search(text):
             return RcptVerdict.TEMPORARY
         return RcptVerdict.BLOCKED
-    if subject == "7":
-        return RcptVerdict.TEMPORARY if temporary else RcptVerdict.BLOCKED
-    if enhanced in ("4.2.2", "5.2.2") or _FULL_WORDS.search(text):
+
+    parts = _enhanced_parts(reply.enhanced)
+    if parts is not None:
+        subject, detail = parts
+        if subject == "7":
+            return RcptVerdict.TEMPORARY if temporary else RcptVerdict.BLOCKED
+        if (subject, detail) == ("2", "2"):
+            return RcptVerdict.FULL
+        if temporary:  # a mailbox "suspended for now" (4.2.1) may take mail later
+            return RcptVerdict.TEMPORARY
+        if (subject, detail) == ("2", "1"):
+            return RcptVerdict.DISABLED
+        if subject == "1" and detail in ("7", "8"):
+            return RcptVerdict.BLOCKED  # the prober's own sender was refused
+        if subject == "1" and not _SENDER_WORDS.search(text):
+            return RcptVerdict.REJECTED
+        if (subject, detail) == ("4", "1") and "recipient address rejected" in text:
+            return RcptVerdict.REJECTED
+
+    if _FULL_WORDS.search(words):
         return RcptVerdict.FULL
-    if temporary:  # a mailbox "suspended for now" (4.2.1) may take mail later: not disabled
+    if temporary:
         return RcptVerdict.TEMPORARY
-    if enhanced == "5.2.1" or _DISABLED_WORDS.search(text):
+    if _DISABLED_WORDS.search(words):
         return RcptVerdict.DISABLED
-    if enhanced in ("5.1.7", "5.1.8") or _SENDER_WORDS.search(text):
-        return RcptVerdict.BLOCKED  # the prober's own sender was refused (RFC 3463 x.1.7/x.1.8)
-    if enhanced == "5.4.1" and "recipient address rejected" in text:
-        return RcptVerdict.REJECTED
-    if subject == "1":
-        return RcptVerdict.REJECTED
-    if _POLICY_WORDS.search(_URL.sub(" ", text)):
+    if _SENDER_WORDS.search(text):
         return RcptVerdict.BLOCKED
-    if code in _REJECT_CODES and enhanced in (None, "5.0.0"):
+    if _POLICY_WORDS.search(words):
+        return RcptVerdict.BLOCKED
+    if _NO_MAILBOX_WORDS.search(words) or code == 551:
         return RcptVerdict.REJECTED
     return RcptVerdict.UNKNOWN
 
@@ -303,6 +358,7 @@ async def _rcpts(
         if reply.code == 421:  # the server is closing the session (RFC 5321 §3.8)
             raise NextHost(f"RCPT was answered {reply}", reply)
         outcome = RcptResult.from_reply(reply)
+        metrics.SMTP_RCPTS.labels(reply_class=outcome.verdict.value).inc()
         if (
             outcome.verdict is RcptVerdict.TEMPORARY
             and leased.rejected_seen
@@ -343,6 +399,7 @@ async def _rcpts(
         result.catch_all_address = random_address
         reply = await session.command(f"RCPT TO:<{random_address}>")
         result.catch_all_reply = RcptResult.from_reply(reply)
+        metrics.SMTP_RCPTS.labels(reply_class=result.catch_all_reply.verdict.value).inc()
         if result.catch_all_reply.verdict is RcptVerdict.ACCEPTED:
             result.catch_all = True
         elif result.catch_all_reply.verdict is RcptVerdict.REJECTED:

@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from leadsonar.config import Settings
+from leadsonar.kit import metrics
 from leadsonar.kit.net.smtp_session import (
     MAX_LINE_BYTES,
     NextHost,
@@ -26,6 +27,7 @@ from leadsonar.kit.net.smtp_session import (
     expect_250,
     greet,
 )
+from leadsonar.kit.net.socks import ProxyUnavailable, open_through_proxy, parse_proxy_url
 
 MAX_RCPTS_PER_SESSION = 100  # RFC 5321 §4.5.3.1.8: servers must take at least 100 recipients
 BACKOFF_FIRST = 5.0  # seconds of back-off after a first 421
@@ -82,6 +84,10 @@ class SmtpPool:
         self.idle_seconds = settings.smtp_idle_seconds if idle_seconds is None else idle_seconds
         self._hosts: dict[str, _Host] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        # LEADSONAR_SMTP_PROXY: every connection through this SOCKS5 proxy (kit/net/socks.py).
+        self.proxy = (
+            parse_proxy_url(settings.smtp_proxy.get_secret_value()) if settings.smtp_proxy else None
+        )
 
     def _host(self, ip: str) -> _Host:
         host = self._hosts.get(ip)
@@ -170,15 +176,31 @@ class SmtpPool:
         settings = self.settings
         try:
             async with asyncio.timeout(settings.smtp_connect_timeout):
-                reader, writer = await asyncio.open_connection(
-                    ip, settings.smtp_port, limit=MAX_LINE_BYTES
-                )
+                if self.proxy is not None:
+                    reader, writer = await open_through_proxy(
+                        self.proxy,
+                        ip,
+                        settings.smtp_port,
+                        timeout=settings.smtp_connect_timeout,
+                        allowed=settings.allowed_private_networks,
+                        limit=MAX_LINE_BYTES,
+                    )
+                else:
+                    reader, writer = await asyncio.open_connection(
+                        ip, settings.smtp_port, limit=MAX_LINE_BYTES
+                    )
+        except ProxyUnavailable as error:
+            metrics.SMTP_CONNECTIONS.labels(outcome="proxy_error").inc()
+            raise NextHost(str(error)) from error
         except TimeoutError as error:
+            metrics.SMTP_CONNECTIONS.labels(outcome="timeout").inc()
             raise NextHost(
                 f"connecting timed out after {settings.smtp_connect_timeout:g} s"
             ) from error
         except OSError as error:
+            metrics.SMTP_CONNECTIONS.labels(outcome="refused").inc()
             raise NextHost(f"the connection failed: {error.strerror or error}") from error
+        metrics.SMTP_CONNECTIONS.labels(outcome="ok").inc()
         session = Session(reader, writer, settings)
         try:
             await greet(session, settings)

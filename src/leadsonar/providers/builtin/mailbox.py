@@ -24,6 +24,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from leadsonar.config import Settings
 from leadsonar.domains.facts import DomainKnowledge, KnownFacts
@@ -86,6 +87,9 @@ class MailboxChecker:
         self.pool = pool
         self._last_reap = time.monotonic()
         self._salt = secrets.token_bytes(16)
+        # The suppression list (set by the app): suppressed addresses and domains are never
+        # probed (suppressions/service.py).
+        self.suppressions: Any = None
 
     def catch_all_address(self, domain: str) -> str:
         """The random-looking address this process uses for ``domain``'s catch-all probe.
@@ -110,6 +114,16 @@ class MailboxChecker:
         Stops at the first accepted address. Never raises for what a server says; DNS and
         connection trouble end up in ``reason``.
         """
+        if self.suppressions is not None:
+            kept = await self.suppressions.filter_addresses(domain, addresses)
+            if not kept:
+                return CheckOutcome(
+                    mx=MxAnswer(domain),
+                    mx_provider=None,
+                    skipped="suppressed",
+                    reason="suppressed",
+                )
+            addresses = kept
         mx = await self.knowledge.mx(domain)
         outcome = CheckOutcome(mx=mx, mx_provider=self.knowledge.provider_of(mx))
         if mx.no_mail:

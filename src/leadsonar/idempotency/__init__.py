@@ -1,0 +1,1 @@
+"""Idempotency-Key on every POST (Stripe; draft-ietf-httpapi-idempotency-key-header)."""

@@ -1,0 +1,1 @@
+"""Suppression and erasure: addresses and domains never returned nor probed (docs/privacy.md)."""
