@@ -25,17 +25,24 @@ async def server(
     async with LiveServer(
         make_settings(database_url=database_url, providers="email=known;phone=known")
     ) as live:
-        async with live.services.db.write_session() as session:
-            row = {
-                "firstname": "Ada",
-                "lastname": "Lovelace",
-                "company": "",
-                "website": "acme.test",
-                "email": "ada@acme.test",
-                "phone": "",
-            }
-            await import_rows(session, [(2, row)], ImportReport())
         yield live
+
+
+async def _account(server: LiveServer, name: str, credits: int) -> str:
+    """A new account whose imported contacts hold Ada Lovelace (imports belong to one account);
+    its API key."""
+    key = await server.create_account(name, credits=credits)
+    async with server.services.db.write_session() as session:
+        row = {
+            "firstname": "Ada",
+            "lastname": "Lovelace",
+            "company": "",
+            "website": "acme.test",
+            "email": "ada@acme.test",
+            "phone": "",
+        }
+        await import_rows(session, [(2, row)], ImportReport(), await server.account_id(name))
+    return key
 
 
 async def _balance(client: httpx.AsyncClient) -> int:
@@ -43,7 +50,7 @@ async def _balance(client: httpx.AsyncClient) -> int:
 
 
 async def test_concurrent_retries_run_once_and_charge_once(server: LiveServer) -> None:
-    key = await server.create_account("idem", credits=10)
+    key = await _account(server, "idem", 10)
     async with httpx.AsyncClient(
         base_url=server.url, headers={"X-API-Key": key}, timeout=30
     ) as client:
@@ -79,7 +86,7 @@ async def test_concurrent_retries_run_once_and_charge_once(server: LiveServer) -
 
 
 async def test_a_bulk_job_is_created_once(server: LiveServer) -> None:
-    key = await server.create_account("idem-job", credits=10)
+    key = await _account(server, "idem-job", 10)
     body = {"contacts": [PERSON, {**PERSON, "firstName": "Bo"}]}
     async with httpx.AsyncClient(
         base_url=server.url, headers={"X-API-Key": key, "Idempotency-Key": "job-1"}, timeout=30
@@ -97,8 +104,8 @@ async def test_a_bulk_job_is_created_once(server: LiveServer) -> None:
 
 
 async def test_failures_are_not_kept_and_keys_belong_to_their_account(server: LiveServer) -> None:
-    alice = await server.create_account("alice", credits=5)
-    bob = await server.create_account("bob", credits=5)
+    alice = await _account(server, "alice", 5)
+    bob = await _account(server, "bob", 5)
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         headers = {"X-API-Key": alice, "Idempotency-Key": "k-1"}
         bad = await client.post("/api/v1/find-email", json={"firstName": "A"}, headers=headers)

@@ -126,7 +126,7 @@ async def test_erasure_removes_every_copy_and_suppresses(
             "email": "bo.z@acme.test",
             "phone": "",
         }
-        await import_rows(session, [(2, row)], ImportReport())
+        await import_rows(session, [(2, row)], ImportReport(), await server.account_id("alice"))
     job = await alice.post(
         "/api/v1/enrich",
         json={"contacts": [{"firstName": "Bo", "lastName": "Z", "website": "acme.test"}]},

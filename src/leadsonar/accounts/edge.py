@@ -80,7 +80,7 @@ class AuthFirstMiddleware:
                 query = bytes(scope.get("query_string", b"")).decode("latin-1")
                 in_url = any(is_key_like(name) for name, _ in parse_qsl(query))
                 raise InvalidApiKey(KEY_IN_URL if in_url else MISSING_KEY)
-            async with services.db.session() as session:
+            async with services.db.read_session() as session:  # a read: nothing to commit
                 principal = await authenticate(session, key, services.secret)
         except InvalidApiKey as exc:
             metrics.REJECTED_REQUESTS.labels(

@@ -158,7 +158,7 @@ class SuppressionList:
             conditions.append((Suppression.kind == "domain") & Suppression.value.in_(covering))
         if not conditions:
             return False
-        async with self.db.session() as session:
+        async with self.db.read_session() as session:  # a read on the hot path: no commit
             found = await session.scalar(select(Suppression.id).where(or_(*conditions)).limit(1))
         return found is not None
 
@@ -168,7 +168,7 @@ class SuppressionList:
             return []
         if not addresses:
             return addresses
-        async with self.db.session() as session:
+        async with self.db.read_session() as session:
             taken = set(
                 await session.scalars(
                     select(Suppression.value).where(
