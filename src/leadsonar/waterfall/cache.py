@@ -7,8 +7,9 @@ Only answers that would not change on a second ask are stored:
 
 - a finding of at least ``medium`` that does not ask to be retried (``retryAfter`` evidence, e.g.
   greylisting), or
-- "not found" when every provider tried answered cleanly ("miss"): a timeout, an error, a
-  throttled or resting provider means the question was not fully asked, so nothing is stored.
+- "not found" when every provider tried answered cleanly ("miss", or for phones only the
+  company's line, kept as ``company_phone``): a timeout, an error, a throttled or resting
+  provider means the question was not fully asked, so nothing is stored.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ def cacheable(result: WaterfallResult) -> bool:
         return finding.confidence.rank >= Confidence.MEDIUM.rank and (
             "retryAfter" not in finding.evidence
         )
-    return bool(result.attempts) and all(a.outcome == "miss" for a in result.attempts)
+    # a provider that answered only the company's line ("hit" without a finding) asked the
+    # question fully too: "no number of the person, this switchboard" is a clean answer
+    return bool(result.attempts) and all(a.outcome in ("miss", "hit") for a in result.attempts)
 
 
 def _plain(value: Any) -> Any:
