@@ -215,3 +215,21 @@ def test_the_switchboard_in_one_card_and_again_on_its_own_is_the_companys(people
     found = owners(html, "acme.de")
     assert found["+493012345670"] == (None, "main")
     assert found["+49301234567214"][0] == "Nia Lam"
+
+
+def test_the_line_after_a_series_of_cards_is_not_the_last_cards() -> None:
+    """The last card has no number; "Call us" follows the series, and a block stating the
+    company with its address is the company's; microdata Persons are cards too."""
+    cards = """<div class="person"><p>01 42 68 53 12</p><h4>Jörg Ng</h4><p>Engineer</p></div>
+    <div class="person"><h4>Zoe M. Smith</h4><p>Account Executive</p></div>"""
+    assert owners(f'<html lang="fr">{cards}<p>Appelez-nous : 01 42 68 53 00</p>', "acme.fr") == {
+        "+33142685312": ("Jörg Ng", None),
+        "+33142685300": (None, None),
+    }
+    microdata = """<div itemscope itemtype="https://schema.org/Person"><span itemprop="name">Ray Cole
+    </span> <span itemprop="telephone">020 7946 0010</span></div>
+    <div itemscope itemtype="https://schema.org/Person"><span itemprop="name">Amelia Pratt</span>
+    </div><div><p>Acme Ltd, 1 Mill Lane, Leeds</p><p>020 7946 0000</p></div>"""
+    found = owners(f'<html lang="en-GB">{microdata}', "acme.co.uk")
+    assert found["+442079460010"][0] == "Ray Cole"
+    assert found["+442079460000"][0] is None

@@ -57,6 +57,13 @@ def merge_phones(occurrences: list[PhoneFinding]) -> list[PhoneFinding]:
         visible_cards = sum(1 for f in stated if f.source in _VISIBLE_STRUCTURED)
         owned_prints = sum(1 for f in printed if f.owner)
         declared = any(f.source not in _VISIBLE_STRUCTURED for f in stated)  # JSON-LD, vCard
+        if stated and company is None and len(printed) > visible_cards:
+            # printed once more than the cards stating it: a switchboard or fax label there
+            # (a footer's "Zentrale") counts; a job title inside the card does not
+            company = next(
+                (f.label for f in printed if f.owner is None and f.label in ("main", "fax")),
+                None,
+            )
         loose = (
             not declared
             and any(f.owner is None for f in printed)

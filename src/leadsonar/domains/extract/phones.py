@@ -39,7 +39,7 @@ _LABELS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 _NEW_FIELD = re.compile(
-    r"[·|,;•–—/]\s*(?:tel|tél|telefon|telephone|téléphone|phone|ph|fon|call|t)\b\.?\s*[:.]?",
+    r"[·|,;•–—/\t]\s*(?:tel|tél|telefon|telephone|téléphone|phone|ph|fon|call|t)\b\.?\s*[:.]?",
     re.IGNORECASE,
 )
 COMPANY_LABELS = frozenset({"fax", "support", "main"})  # never a person's, whatever stands near
