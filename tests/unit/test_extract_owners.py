@@ -233,3 +233,20 @@ def test_the_line_after_a_series_of_cards_is_not_the_last_cards() -> None:
     found = owners(f'<html lang="en-GB">{microdata}', "acme.co.uk")
     assert found["+442079460010"][0] == "Ray Cole"
     assert found["+442079460000"][0] is None
+
+
+def test_job_titles_in_their_own_element_or_before_a_separator_are_no_labels() -> None:
+    html = """<html lang="en"><div class="grid">
+    <div class="tile"><a href="/team/0"><h3>Emma White</h3></a><span>Reception</span>
+      <a href="tel:415.555.0110">415.555.0110</a></div>
+    <div class="tile"><a href="/team/1"><h3>Dana Pratt</h3></a><span>Customer Support</span>
+      <a href="tel:415.555.0111">415.555.0111</a></div></div>
+    <p>Jane Roth, Support Engineer – 415 555 0113</p><p>Omar Haddad, Reception – T: 415 555 0112</p>
+    <div class="site-footer"><p>Support: <a href="tel:+14155550199">415 555 0199</a></p></div>"""
+    assert owners(html) == {
+        "+14155550110": ("Emma White", None),
+        "+14155550111": ("Dana Pratt", None),
+        "+14155550113": ("Jane Roth", None),
+        "+14155550112": ("Omar Haddad", None),
+        "+14155550199": (None, "support"),
+    }

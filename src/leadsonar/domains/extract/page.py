@@ -16,6 +16,7 @@ from leadsonar.domains.extract.owners import owner_of
 from leadsonar.domains.extract.phones import (
     COMPANY_LABELS,
     find_phones,
+    label_start,
     phone_label,
     phone_value,
     region_for,
@@ -193,6 +194,18 @@ def extract_page(
         if not _label_line(document, above, previous_line_start):
             above = ""  # a job title above the number in a card ("Support") is no label
         label = phone_label(before, text[end : end + 30], above)
+        if label in ("support", "office", "main") and phone_label(before) == label:
+            # a department word in another element without a colon ("<span>Customer
+            # Support</span> <a href=tel:…>", "<span>Reception</span>") is a job title beside
+            # the number, not its label
+            at = label_start(before, label)
+            if at is not None and ":" not in before[at:]:
+                holder: Element | None = item.element
+                label_element = document.element_at(since + at)
+                while holder is not None and holder is not label_element:
+                    holder = holder.parent
+                if holder is None:
+                    label = None
         if label in COMPANY_LABELS:
             owner = None  # a switchboard, support or fax line is the company's
         elif owner is None and label in (None, "office") and item.element.in_sectioning:
