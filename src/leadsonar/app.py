@@ -97,7 +97,7 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
     waterfall = Waterfall.from_settings(registry, settings, db)
     await waterfall.open()
     website = registry.providers.get("website")
-    lookup = LookupService(db, waterfall, settings, web=getattr(website, "http", None))
+    lookup = LookupService(db, waterfall, settings, web=getattr(website, "http", None), api=http)
     runner = JobRunner(
         db,
         lookup,

@@ -174,6 +174,8 @@ async def test_company_name_alone_resolves_to_the_domain(
 async def test_guessed_domain_whose_site_names_another_company_is_not_used(
     live: tuple[LiveServer, httpx.AsyncClient], dns_zone: LoopbackDns, web: LoopbackWeb
 ) -> None:
+    """exemple.com serves nothing, exemple.io is another business, exemple.fr names Exemple:
+    the French site is Exemple's although .fr ranks below both."""
     dns_zone.add_a("exemple.com", "127.0.0.21")  # serves nothing for that name: 404
     dns_zone.add_a("exemple.io", NOTION_IP)
     web.site("exemple.io", {"/": "<title>Totally Different Ltd</title>"})
@@ -181,8 +183,17 @@ async def test_guessed_domain_whose_site_names_another_company_is_not_used(
     body = await _post(
         client, "find-phone", {"firstName": "Marie", "lastName": "Dupont", "company": "Exemple"}
     )
-    assert body["phone"] is None and body["domain"] is None
-    assert "could not be resolved" in body["reason"]
+    assert (body["phone"], body["domain"], body["domainSource"]) == (
+        "+33-1-42-68-53-01",
+        "exemple.fr",
+        "guess",
+    )
+    assert "exemple.fr" in body["domainReason"]
+    web.site("exemple.fr", {"/": "<title>Totally Different Ltd</title>"})
+    other = await _post(
+        client, "find-phone", {"firstName": "Marie", "lastName": "Dupont", "company": "Exempel"}
+    )
+    assert other["domain"] is None and "could not be resolved" in other["reason"]
 
 
 async def test_unresolvable_company_is_a_200_with_a_reason(

@@ -51,6 +51,8 @@ class EmailAnswer(BaseModel):
     sources: int
     credits_used: int
     domain: str | None = None
+    domainSource: str | None = None
+    domainReason: str | None = None
     provider: str | None = None
     verification: str | None = None
     reason: str | None = None
@@ -72,6 +74,8 @@ class PhoneAnswer(BaseModel):
     companyPhone: str | None = None
     e164: str | None = None
     domain: str | None = None
+    domainSource: str | None = None
+    domainReason: str | None = None
     provider: str | None = None
     confidence: str | None = None
     reason: str | None = None

@@ -6,7 +6,9 @@ the provider chain (so changing ``LEADSONAR_PROVIDERS`` starts afresh) and the c
 Only answers that would not change on a second ask are stored:
 
 - a finding of at least ``medium`` that does not ask to be retried (``retryAfter`` evidence, e.g.
-  greylisting), or
+  greylisting), from a lookup where no provider asked to be retried (a greylisted prober beside
+  a website's ``medium``: the background re-probe may soon verify the address, and the next
+  lookup must get that rather than the stale answer), or
 - "not found" when every provider tried answered cleanly ("miss", or for phones only the
   company's line, kept as ``company_phone``): a timeout, an error, a throttled or resting
   provider means the question was not fully asked, so nothing is stored.
@@ -56,6 +58,8 @@ def cache_key(fld: str, person: Person, company: Company, chain: list[str], bar:
 def cacheable(result: WaterfallResult) -> bool:
     """Whether ``result`` may be served again (see the module docstring)."""
     finding = result.finding
+    if result.provisional:
+        return False
     if finding is not None:
         return finding.confidence.rank >= Confidence.MEDIUM.rank and (
             "retryAfter" not in finding.evidence

@@ -8,6 +8,11 @@ Rules (DESIGN.md §2–3, issue 5 §5):
 - **Budgets.** Each provider gets at most ``provider_timeout`` seconds and the whole lookup at
   most ``lookup_deadline`` seconds. A provider that times out is a *timeout*, never "not found";
   time spent queueing for our own rate-limit slot is not held against the provider.
+- **Free providers at once.** Consecutive free providers (``known``, ``website``, ``smtp``) do
+  not depend on each other's answers, so they are called concurrently (the prober probes while
+  the crawl runs) and merged in chain order; once the findings in hand meet the bar, the calls
+  still running are cancelled (a crawl goes on in the background for later lookups). Paid
+  providers are asked one at a time after them, under the rules below.
 - **Stop rule.** The cascade stops at the first merged answer that meets the request's bar
   (default ``high``, ``LEADSONAR_CONFIDENCE_BAR``). Once a ``medium`` answer is in hand it is kept
   and only providers that are free, or cheaper than the one that answered, are still asked — so
@@ -89,6 +94,8 @@ class WaterfallResult:
         company_phone: for phones, the company's main line in E.164 (``+14155550100``) when a
             provider published one, else ``None``; never the same as ``finding`` (a
             switchboard is never a person's direct dial, issue 8 §2).
+        provisional: a provider asked to be asked again later (greylisting: ``retryAfter``
+            evidence); the answer may change and is not cached.
     """
 
     finding: Finding | None
@@ -98,6 +105,7 @@ class WaterfallResult:
     notes: list[str] = field(default_factory=list)
     cached: bool = False
     company_phone: str | None = None
+    provisional: bool = False
 
     @property
     def confidence(self) -> Confidence | None:
@@ -164,6 +172,12 @@ def merge(fld: str, findings: list[Finding]) -> tuple[Finding | None, int]:
     if best is None:
         return None, 0
     return best[1], best[2]
+
+
+def _company_line(fld: str, finding: Finding) -> bool:
+    """A phone finding that is the company's main line (``kind == "office"``): it goes to
+    ``companyPhone``, never into the person's answer (issue 8 §2)."""
+    return fld == "phone" and finding.kind == "office"
 
 
 def pick_company_phone(
@@ -317,10 +331,33 @@ class Waterfall:
         paid_for: dict[str, float] = {}  # provider → cost of the findings in hand
         started = time.monotonic()
         try:
-            for provider in chain:
+            index = 0
+            while index < len(chain):
                 merged, _ = merge(fld, findings)
                 if merged is not None and merged.confidence.rank >= bar.rank:
                     break
+                if cost_of(chain[index], fld) <= 0:
+                    # A run of free providers: their answers do not depend on each other (the
+                    # prober does not wait for the crawl, nor the crawl for the prober), so
+                    # they run at once and are merged in chain order.
+                    end = index
+                    while end < len(chain) and cost_of(chain[end], fld) <= 0:
+                        end += 1
+                    await self._run_free(
+                        chain[index:end],
+                        fld,
+                        person,
+                        company,
+                        bar,
+                        started,
+                        (findings, company_lines),
+                        result,
+                        ctx,
+                    )
+                    index = end
+                    continue
+                provider = chain[index]
+                index += 1
                 cost = cost_of(provider, fld)
                 if merged is not None and merged.confidence.rank >= Confidence.MEDIUM.rank:
                     answer_cost = min(
@@ -331,20 +368,14 @@ class Waterfall:
                         ),
                         default=0.0,
                     )
-                    if cost > 0 and cost >= answer_cost:
+                    if cost >= answer_cost:
                         result.attempts.append(Attempt(provider.name, "skipped", 0.0, "answered"))
                         continue
-                remaining = self.deadline - (time.monotonic() - started)
-                if remaining <= 0:
-                    result.attempts.append(Attempt(provider.name, "skipped", 0.0, "deadline"))
+                budget = self._budget(provider, started, result)
+                if budget is None:
                     continue
-                closed = self.registry.health.gate(provider.name)
-                if closed is not None:
-                    result.attempts.append(Attempt(provider.name, "skipped", 0.0, closed))
-                    continue
-                budget = min(remaining, self.provider_timeout)
                 finding = await self._call(provider, fld, person, company, budget, result, ctx)
-                if finding is not None and fld == "phone" and finding.kind == "office":
+                if finding is not None and _company_line(fld, finding):
                     company_lines.append(finding)
                 elif finding is not None:
                     findings.append(finding)
@@ -355,6 +386,7 @@ class Waterfall:
             # a source that calls the company's known switchboard someone's direct dial is wrong
             switchboards = {f.value.split(";", 1)[0] for f in company_lines}
             findings = [f for f in findings if f.value not in switchboards]
+        result.provisional = any("retryAfter" in f.evidence for f in findings)
         result.finding, result.sources = merge(fld, findings)
         if fld == "phone":
             result.company_phone = pick_company_phone(result.finding, findings, company_lines)
@@ -365,6 +397,88 @@ class Waterfall:
         if self.usage is not None:
             await self.usage.maybe_flush()
         return result
+
+    def _budget(self, provider: Provider, started: float, result: WaterfallResult) -> float | None:
+        """Seconds ``provider`` may take now, or ``None`` (recorded as skipped) when the
+        lookup's deadline has passed or the provider is resting or its circuit is open."""
+        remaining = self.deadline - (time.monotonic() - started)
+        if remaining <= 0:
+            result.attempts.append(Attempt(provider.name, "skipped", 0.0, "deadline"))
+            return None
+        closed = self.registry.health.gate(provider.name)
+        if closed is not None:
+            result.attempts.append(Attempt(provider.name, "skipped", 0.0, closed))
+            return None
+        return min(remaining, self.provider_timeout)
+
+    async def _run_free(
+        self,
+        providers: list[Provider],
+        fld: str,
+        person: Person,
+        company: Company,
+        bar: Confidence,
+        started: float,
+        into: tuple[list[Finding], list[Finding]],
+        result: WaterfallResult,
+        ctx: LookupContext,
+    ) -> None:
+        """Call free ``providers`` concurrently; add their findings to ``into`` (the person's
+        findings, and for phones the company's main lines, which never answer) in chain order.
+
+        As soon as the findings in hand (earlier ones and those of the calls already back)
+        meet ``bar``, the calls still running are cancelled and recorded as skipped
+        (``answered``), as the sequential stop rule would have skipped them; a crawl they
+        started goes on in the background and serves later lookups. Attempts are recorded in
+        chain order whatever order the calls end in.
+        """
+        slots: list[tuple[Provider, WaterfallResult, asyncio.Task[Finding | None]] | None] = []
+        for provider in providers:
+            budget = self._budget(provider, started, result)
+            if budget is None:
+                slots.append(None)
+                continue
+            scratch = WaterfallResult(finding=None)  # this call's attempt, kept for chain order
+            task = asyncio.create_task(
+                self._call(provider, fld, person, company, budget, scratch, ctx)
+            )
+            slots.append((provider, scratch, task))
+        findings, company_lines = into
+        running = {slot[2] for slot in slots if slot is not None}
+        try:
+            while running:
+                _, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                back = [
+                    f
+                    for slot in slots
+                    if slot is not None and slot[2].done() and not slot[2].cancelled()
+                    for f in [slot[2].result()]
+                    if f is not None and not _company_line(fld, f)
+                ]
+                merged, _ = merge(fld, findings + back)
+                if merged is not None and merged.confidence.rank >= bar.rank and running:
+                    for task in running:
+                        task.cancel()
+                    await asyncio.gather(*running, return_exceptions=True)
+                    running = set()
+        finally:
+            for task in running:  # the lookup itself was cancelled
+                task.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+        for slot in slots:
+            if slot is None:
+                continue
+            provider, scratch, task = slot
+            if task.cancelled():
+                result.attempts.append(Attempt(provider.name, "skipped", 0.0, "answered"))
+                continue
+            result.attempts.extend(scratch.attempts)
+            finding = task.result()
+            if finding is not None and _company_line(fld, finding):
+                company_lines.append(finding)
+            elif finding is not None:
+                findings.append(finding)
 
     async def _call(
         self,
