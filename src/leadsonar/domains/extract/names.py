@@ -82,6 +82,8 @@ def _name_token(word: str) -> str | None:
         return None
     if bare.lower() in _PARTICLES and bare.islower():
         return "particle"
+    if len(bare) == 1 and bare.isupper() and word.endswith("."):
+        return "initial"  # "L." in "Dominik L. Großmann" (before the word list: "l", "a" are in it)
     if _fold(bare).strip("'’-") in _NOT_NAME_WORDS or bare.lower() in _NOT_NAME_WORDS:
         return None
     if len(bare) == 1 and bare.isupper():
