@@ -83,15 +83,16 @@ async def test_the_switchboard_is_company_phone_never_phone(
     live: tuple[LiveServer, httpx.AsyncClient],
 ) -> None:
     """Issue 8 §2: Sam Lee publishes no number; the company's main line is ``companyPhone``
-    with ``phone`` and ``type`` null, asked twice (the second from the lookup cache or not, the
-    same answer)."""
+    with ``phone`` and ``type`` null, asked twice (the second from the lookup cache, with the
+    company's line kept)."""
     _, client = live
-    for _ in range(2):
+    for cached in (False, True):
         body = await _post(
             client, "find-phone", {"firstName": "Sam", "lastName": "Lee", "website": "notion.so"}
         )
         assert (body["phone"], body["type"], body["confidence"]) == (None, None, None)
         assert body["companyPhone"] == "+1-415-555-0100" and body["credits_used"] == 1
+        assert body["waterfall"]["cached"] is cached
     alex = await _post(
         client, "find-phone", {"firstName": "Alex", "lastName": "Johnson", "website": "notion.so"}
     )

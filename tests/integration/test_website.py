@@ -405,8 +405,8 @@ async def test_a_profile_page_left_unread_by_the_crawl_is_read_for_its_person(
 async def test_namesakes_numbers_are_told_apart_by_a_middle_initial_or_not_given(
     provider: WebsiteProvider, dns_zone: LoopbackDns, web: LoopbackWeb
 ) -> None:
-    """Two listed Daniel Moreaus: "Daniel J." gets his own line; a plain "Daniel Moreau"
-    cannot be told apart and gets no direct dial (the switchboard stays the company's)."""
+    """Two listed Daniel Moreaus: "Daniel J." gets his own line, a plain "Daniel Moreau" the
+    plain one's, never the other's; a Daniel K. Moreau (not listed) gets neither."""
     team = """<html lang="en"><div class="team">
     <div class="card"><h3>Daniel J. Moreau</h3><p>Sales</p><p>+1 415 555 0161</p></div>
     <div class="card"><h3>Daniel Moreau</h3><p>Finance</p><p>+1 415 555 0162</p></div>
@@ -417,7 +417,9 @@ async def test_namesakes_numbers_are_told_apart_by_a_middle_initial_or_not_given
     daniel_j = await _phone(provider, "Daniel J.", "Moreau", "moreau.test")
     assert daniel_j is not None and (daniel_j.value, daniel_j.kind) == ("+14155550161", "direct")
     plain = await _phone(provider, "Daniel", "Moreau", "moreau.test")
-    assert plain is not None and (plain.value, plain.kind) == ("+14155550100", "office")
+    assert plain is not None and (plain.value, plain.kind) == ("+14155550162", "direct")
+    other = await _phone(provider, "Daniel K.", "Moreau", "moreau.test")
+    assert other is not None and (other.value, other.kind) == ("+14155550100", "office")
     sarah = await _phone(provider, "Sarah", "Lin", "moreau.test")
     assert sarah is not None and sarah.value == "+14155550163"  # one Sarah Lin: hers
 
@@ -434,9 +436,24 @@ async def test_namesakes_published_addresses_follow_the_same_rule(
         Person("Daniel J.", "Moreau"), Company("moreau2.test"), LookupContext()
     )
     assert found is not None and found.value == "daniel.j.moreau@moreau2.test"
-    assert (
-        await provider.find_email(
-            Person("Daniel", "Moreau"), Company("moreau2.test"), LookupContext()
-        )
-        is None
+    plain = await provider.find_email(
+        Person("Daniel", "Moreau"), Company("moreau2.test"), LookupContext()
     )
+    assert plain is not None and plain.value == "daniel.moreau@moreau2.test"
+
+
+async def test_a_plain_query_never_gets_the_middle_initial_namesakes_number(
+    provider: WebsiteProvider, dns_zone: LoopbackDns, web: LoopbackWeb
+) -> None:
+    """The site lists Daniel L. Thompson (with a number) and Daniel Thompson (without): a
+    query for "Daniel Thompson" gets no direct dial, "Daniel L. Thompson" gets his."""
+    team = """<html lang="en"><div class="team">
+    <div class="card"><h3>Daniel L. Thompson</h3><p>Sales</p><p>+1 303 555 0174</p></div>
+    <div class="card"><h3>Daniel Thompson</h3><p>Finance</p></div></div>
+    <footer>+1 303 555 0140</footer>"""
+    dns_zone.add_a("harbor.test", "127.0.0.20")
+    web.site("harbor.test", {"/": '<a href="/team">Team</a>', "/team": team})
+    plain = await _phone(provider, "Daniel", "Thompson", "harbor.test")
+    assert plain is not None and (plain.value, plain.kind) == ("+13035550140", "office")
+    middle = await _phone(provider, "Daniel L.", "Thompson", "harbor.test")
+    assert middle is not None and middle.value == "+13035550174"

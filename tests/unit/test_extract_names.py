@@ -65,3 +65,11 @@ def test_a_middle_initial_is_not_a_given_name() -> None:
     assert name_score("Karl", "Silva", "Sue K. Silva") == 0.0
     assert name_score("Sue", "Silva", "Sue K. Silva") == 100.0
     assert name_score("Jörg", "Großmann", "J. Großmann") > 0
+
+
+@pytest.mark.parametrize("initial", list("ALJ"))
+def test_every_middle_initial_is_read(initial: str) -> None:
+    """ "L." and "A." are initials, although "l" and "a" are words that are never names."""
+    assert [n for n, _, _ in find_names(f"Dominik {initial}. Großmann")] == [
+        f"Dominik {initial}. Großmann"
+    ]

@@ -215,3 +215,38 @@ def test_the_switchboard_in_one_card_and_again_on_its_own_is_the_companys(people
     found = owners(html, "acme.de")
     assert found["+493012345670"] == (None, "main")
     assert found["+49301234567214"][0] == "Nia Lam"
+
+
+def test_the_line_after_a_series_of_cards_is_not_the_last_cards() -> None:
+    """The last card has no number; "Call us" follows the series, and a block stating the
+    company with its address is the company's; microdata Persons are cards too."""
+    cards = """<div class="person"><p>01 42 68 53 12</p><h4>Jörg Ng</h4><p>Engineer</p></div>
+    <div class="person"><h4>Zoe M. Smith</h4><p>Account Executive</p></div>"""
+    assert owners(f'<html lang="fr">{cards}<p>Appelez-nous : 01 42 68 53 00</p>', "acme.fr") == {
+        "+33142685312": ("Jörg Ng", None),
+        "+33142685300": (None, None),
+    }
+    microdata = """<div itemscope itemtype="https://schema.org/Person"><span itemprop="name">Ray Cole
+    </span> <span itemprop="telephone">020 7946 0010</span></div>
+    <div itemscope itemtype="https://schema.org/Person"><span itemprop="name">Amelia Pratt</span>
+    </div><div><p>Acme Ltd, 1 Mill Lane, Leeds</p><p>020 7946 0000</p></div>"""
+    found = owners(f'<html lang="en-GB">{microdata}', "acme.co.uk")
+    assert found["+442079460010"][0] == "Ray Cole"
+    assert found["+442079460000"][0] is None
+
+
+def test_job_titles_in_their_own_element_or_before_a_separator_are_no_labels() -> None:
+    html = """<html lang="en"><div class="grid">
+    <div class="tile"><a href="/team/0"><h3>Emma White</h3></a><span>Reception</span>
+      <a href="tel:415.555.0110">415.555.0110</a></div>
+    <div class="tile"><a href="/team/1"><h3>Dana Pratt</h3></a><span>Customer Support</span>
+      <a href="tel:415.555.0111">415.555.0111</a></div></div>
+    <p>Jane Roth, Support Engineer – 415 555 0113</p><p>Omar Haddad, Reception – T: 415 555 0112</p>
+    <div class="site-footer"><p>Support: <a href="tel:+14155550199">415 555 0199</a></p></div>"""
+    assert owners(html) == {
+        "+14155550110": ("Emma White", None),
+        "+14155550111": ("Dana Pratt", None),
+        "+14155550113": ("Jane Roth", None),
+        "+14155550112": ("Omar Haddad", None),
+        "+14155550199": (None, "support"),
+    }

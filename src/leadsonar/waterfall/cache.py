@@ -11,8 +11,9 @@ Only answers that would not change on a second ask are stored:
   greylisting), from a lookup where no provider asked to be retried (a greylisted prober beside
   a website's ``medium``: the background re-probe may soon verify the address, and the next
   lookup must get that rather than the stale answer), or
-- "not found" when every provider tried answered cleanly ("miss"): a timeout, an error, a
-  throttled or resting provider means the question was not fully asked, so nothing is stored.
+- "not found" when every provider tried answered cleanly ("miss", or for phones only the
+  company's line, kept as ``company_phone``): a timeout, an error, a throttled or resting
+  provider means the question was not fully asked, so nothing is stored.
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ def cacheable(result: WaterfallResult) -> bool:
         return finding.confidence.rank >= Confidence.MEDIUM.rank and (
             "retryAfter" not in finding.evidence
         )
-    return bool(result.attempts) and all(a.outcome == "miss" for a in result.attempts)
+    # a provider that answered only the company's line ("hit" without a finding) asked the
+    # question fully too: "no number of the person, this switchboard" is a clean answer
+    return bool(result.attempts) and all(a.outcome in ("miss", "hit") for a in result.attempts)
 
 
 def _plain(value: Any) -> Any:

@@ -198,6 +198,8 @@ class _Builder:
                     self.brk(element)
                 continue
             marks = " ".join(attributes.get(a, "") for a in ("class", "id", "role")).lower()
+            if attributes.get("itemtype", "").rstrip("/").lower().endswith("/person"):
+                marks += " schema-person"  # a microdata Person: one person's card
             child = Element(tag, self.length, element, marks=frozenset(marks.split()))
             if tag == "a":
                 self.link(attributes.get("href", "").strip(), child)

@@ -82,6 +82,8 @@ def _name_token(word: str) -> str | None:
         return None
     if bare.lower() in _PARTICLES and bare.islower():
         return "particle"
+    if len(bare) == 1 and bare.isupper() and word.endswith("."):
+        return "initial"  # "L." in "Dominik L. Großmann" (before the word list: "l", "a" are in it)
     if _fold(bare).strip("'’-") in _NOT_NAME_WORDS or bare.lower() in _NOT_NAME_WORDS:
         return None
     if len(bare) == 1 and bare.isupper():
@@ -113,7 +115,8 @@ def find_names(text: str) -> list[tuple[str, int, int]]:
 
     A name is 2–4 words: capitalised words, initials (``J.``), lower-case particles inside
     (``Ludwig van Beethoven``) and all-caps surnames (``Marie DUPONT``), with at least one
-    capitalised word (or, alone on its line, 2–3 words in capitals: ``ANNA ROTH``) and not
+    capitalised word (or, alone on its line or first on it before a separator, 2–3 words in
+    capitals: ``ANNA ROTH``) and not
     ending on an initial or particle; job titles, section words,
     legal forms and the like (:data:`_NOT_NAME_WORDS`) never belong to a name.
 
@@ -132,7 +135,7 @@ def find_names(text: str) -> list[tuple[str, int, int]]:
         start, end = (run[0][0].start(), run[-1][0].end()) if run else (0, 0)
         if 2 <= len(words) <= 4 and "cap" in words:
             names.append((text[start:end].rstrip("."), start, end))
-        elif 2 <= len(words) <= 3 and set(words) == {"caps"} and _alone_on_line(text, start, end):
+        elif 2 <= len(words) <= 3 and set(words) == {"caps"} and _name_position(text, start, end):
             names.append((text[start:end], start, end))  # a heading in capitals: "ANNA ROTH"
         run.clear()
 
@@ -155,13 +158,15 @@ def find_names(text: str) -> list[tuple[str, int, int]]:
     return names
 
 
-def _alone_on_line(text: str, start: int, end: int) -> bool:
+def _name_position(text: str, start: int, end: int) -> bool:
+    """Words in capitals are a name only where a name stands: alone on their line, or first on
+    it before a separator (``ANNA ROTH, Vertrieb``; ``ANNA ROTH – Sales``)."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
-    return (
-        not text[line_start:start].strip()
-        and not text[end : line_end if line_end >= 0 else None].strip()
-    )
+    rest = text[end : line_end if line_end >= 0 else None]
+    if text[line_start:start].strip():
+        return False
+    return not rest.strip() or bool(re.match(r"\s*[,–—|·•\t(]|\s+-\s", rest))
 
 
 def _name_parts(name: str) -> list[str]:
@@ -286,6 +291,26 @@ _HOUSE_NUMBER_STREET = re.compile(
     r"walk|green|hill|park|gardens|grove)\b",
     re.IGNORECASE,
 )
+
+
+_COMPANY_NAME = re.compile(
+    r"\b[A-Z][\w&'’.-]*(?:\s+[A-Z&][\w&'’.-]*){0,3}\s*,?\s+(?:inc|gmbh|ag|ltd|llc|plc|sarl|"
+    r"sas|s\.a\.s\.|sa|bv|nv|kg|ohg|ug|corp|limited|oy|ab|spa|srl|sl|pty)\b\.?"
+)
+
+
+def is_company_block(text: str) -> bool:
+    """Whether a block of page text (holding no person's name) is the company's: it states a
+    company with its legal form (``Acme Ltd``) or a postal address (``1 Mill Lane``,
+    ``Musterstraße 1``); a number in it is the company's line, not the nearest person's."""
+    for line in text.split("\n"):
+        if _COMPANY_NAME.search(line):
+            return True
+        if _HOUSE_NUMBER_STREET.search(line):
+            return True
+        if _POSTAL_LINE.search(line) and re.search(r"\b\d{1,5}\b", line) and len(line) <= 120:
+            return True
+    return False
 
 
 def people_in(text: str, names: list[tuple[str, int, int]]) -> list[PageName]:

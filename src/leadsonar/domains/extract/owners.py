@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from leadsonar.domains.extract.html import BLOCKS, CELLS, Element
-from leadsonar.domains.extract.names import PageName
+from leadsonar.domains.extract.names import PageName, is_company_block
 
 MAX_OWNER_DISTANCE = 300  # characters between a name and an item it owns, at most
 MAX_FOLLOWING_DISTANCE = 120  # … when the name comes after the item
 MAX_CLIMB = 6  # element levels searched above an item for its owner's name
 CARD_MAX_CHARS = 600  # a block this short holding one person's name is that person's card
-_CARD_MARKS = frozenset({"h-card", "vcard"})
+_CARD_MARKS = frozenset({"h-card", "vcard", "schema-person"})
 _PAGE_LEVEL = frozenset({"#root", "html", "body", "main"})
 
 
@@ -45,15 +45,20 @@ def owner_of(
     for _ in range(MAX_CLIMB):
         if node is None:
             return None
+        if node.tag not in _PAGE_LEVEL and is_company_block(text[node.start : node.end]):
+            return None  # a block with the company's name or address and no person: its line
         inside = [
             n
             for n in names
             if node.start <= n.start < max(node.end, node.start + 1) and n.start not in excluded
         ]
         if child is not None and name_elements is not None:
+            series = _repeated_blocks(text, node, [name_elements.get(n.start) for n in inside])
             for n in inside:
-                if _in_sibling_card(
-                    text, node, child, name_elements.get(n.start), offset, item_offsets or []
+                name_element = name_elements.get(n.start)
+                block = _child_of(node, name_element) if name_element is not None else None
+                if (block is not None and block is not child and _kind(block) in series) or (
+                    _in_sibling_card(text, node, child, name_element, offset, item_offsets or [])
                 ):
                     excluded.add(n.start)
             inside = [n for n in inside if n.start not in excluded]
@@ -67,6 +72,29 @@ def owner_of(
             return None
         child, node = node, node.parent
     return None
+
+
+def _kind(block: Element) -> tuple[str, frozenset[str]]:
+    return block.tag, block.marks
+
+
+def _repeated_blocks(
+    text: str, node: Element, name_elements: list[Element | None]
+) -> set[tuple[str, frozenset[str]]]:
+    """Kinds (tag and classes) of the multi-line blocks under ``node`` that hold names and
+    repeat: a series of cards (``div.person`` × n, ``li`` × n). A name in one of them is that card's
+    alone, whatever follows the series ("Call us" after the last card)."""
+    counts: dict[tuple[str, frozenset[str]], int] = {}
+    seen: set[int] = set()
+    for element in name_elements:
+        block = _child_of(node, element) if element is not None else None
+        if block is None or id(block) in seen or block.tag not in BLOCKS:
+            continue
+        if "\n" not in text[block.start : block.end].strip("\n"):
+            continue  # a heading or a term (h3, dt): a label for what follows, not a card
+        seen.add(id(block))
+        counts[_kind(block)] = counts.get(_kind(block), 0) + 1
+    return {kind for kind, count in counts.items() if count >= 2}
 
 
 def _in_sibling_card(

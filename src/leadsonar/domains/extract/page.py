@@ -16,6 +16,7 @@ from leadsonar.domains.extract.owners import owner_of
 from leadsonar.domains.extract.phones import (
     COMPANY_LABELS,
     find_phones,
+    label_start,
     phone_label,
     phone_value,
     region_for,
@@ -57,6 +58,13 @@ def merge_phones(occurrences: list[PhoneFinding]) -> list[PhoneFinding]:
         visible_cards = sum(1 for f in stated if f.source in _VISIBLE_STRUCTURED)
         owned_prints = sum(1 for f in printed if f.owner)
         declared = any(f.source not in _VISIBLE_STRUCTURED for f in stated)  # JSON-LD, vCard
+        if stated and company is None and len(printed) > visible_cards:
+            # printed once more than the cards stating it: a switchboard or fax label there
+            # (a footer's "Zentrale") counts; a job title inside the card does not
+            company = next(
+                (f.label for f in printed if f.owner is None and f.label in ("main", "fax")),
+                None,
+            )
         loose = (
             not declared
             and any(f.owner is None for f in printed)
@@ -186,6 +194,18 @@ def extract_page(
         if not _label_line(document, above, previous_line_start):
             above = ""  # a job title above the number in a card ("Support") is no label
         label = phone_label(before, text[end : end + 30], above)
+        if label in ("support", "office", "main") and phone_label(before) == label:
+            # a department word in another element without a colon ("<span>Customer
+            # Support</span> <a href=tel:…>", "<span>Reception</span>") is a job title beside
+            # the number, not its label
+            at = label_start(before, label)
+            if at is not None and ":" not in before[at:]:
+                holder: Element | None = item.element
+                label_element = document.element_at(since + at)
+                while holder is not None and holder is not label_element:
+                    holder = holder.parent
+                if holder is None:
+                    label = None
         if label in COMPANY_LABELS:
             owner = None  # a switchboard, support or fax line is the company's
         elif owner is None and label in (None, "office") and item.element.in_sectioning:

@@ -38,10 +38,8 @@ _LABELS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("office", r"\boffice\b|\bb[üu]ro\b|\bbureau\b|\bfestnetz\b|\bfixe\b"),
     )
 )
-_NEW_FIELD = re.compile(
-    r"[·|,;•–—/]\s*(?:tel|tél|telefon|telephone|téléphone|phone|ph|fon|call|t)\b\.?\s*[:.]?",
-    re.IGNORECASE,
-)
+_TITLE_WORDS = frozenset({"reception", "empfang", "accueil"})  # main-line words that are jobs too
+_NEW_FIELD = re.compile(r"[·|,;•–—/\t]|\s-\s")  # a separator: the number starts a new field
 COMPANY_LABELS = frozenset({"fax", "support", "main"})  # never a person's, whatever stands near
 _DATE_LIKE = re.compile(
     r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"  # 12.03.2015, 3/12/15
@@ -113,14 +111,18 @@ def phone_label(before: str, after: str = "", above: str = "") -> str | None:
 
     def nearest(text: str) -> str | None:
         best: tuple[int, str] | None = None
+        word = ""
         for label, pattern in _LABELS:
             for match in pattern.finditer(text):
                 if best is None or match.end() > best[0]:
                     best = (match.end(), label)
+                    word = match.group().lower()
         if best is None:
             return None
-        # "Head of Support · Tel. …": a plain phone cue after a separator starts a new field;
-        # a department word before it was a job title, not the number's label
+        if best[1] == "main" and word in _TITLE_WORDS and _NEW_FIELD.search(text[best[0] :]):
+            return None  # "Reception – T: …": a receptionist's job title, then their number
+        # "Head of Support · Tel. …", "Support Engineer – 030 …": after a separator the number
+        # is a new field; a department word before it was a job title, not the number's label
         if best[1] in ("support", "office") and _NEW_FIELD.search(text[best[0] :]):
             return None
         return best[1]
@@ -137,6 +139,17 @@ def phone_label(before: str, after: str = "", above: str = "") -> str | None:
     if not re.search(r"\w", window) and above and len(above.strip()) <= 30:
         return nearest(above)
     return None
+
+
+def label_start(before: str, label: str) -> int | None:
+    """Where in ``before`` the nearest word giving ``label`` starts (see :func:`phone_label`),
+    or ``None``."""
+    window_start = max(0, len(before) - LABEL_WINDOW)
+    pattern = dict(_LABELS)[label]
+    last = None
+    for match in pattern.finditer(before, window_start):
+        last = match
+    return last.start() if last is not None else None
 
 
 def _starts_inside_token(line: str, start: int) -> bool:

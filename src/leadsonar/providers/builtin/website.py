@@ -609,7 +609,7 @@ class WebsiteProvider:
             if any("last" in p and p != "last" for p in spelled):
                 spelled_only.append((90.0, email))
         # two listed namesakes: only a middle initial tells whose address is whose
-        candidates = _one_person(person, owned, ctx) if owned else spelled_only
+        candidates = _one_person(person, owned, ctx, site.people) if owned else spelled_only
         best = max(candidates, key=lambda se: se[0], default=None)
         if best is None:
             if site.pages:
@@ -639,7 +639,7 @@ class WebsiteProvider:
             if phone.get("owner") and phone.get("label") not in _COMPANY_LINES
         ]
         own = [(score, phone) for score, phone in own if score >= NAME_MATCH_THRESHOLD]
-        own = _one_person(person, own, ctx)
+        own = _one_person(person, own, ctx, site.people)
         main = _main_line(site)
         if own:
             # the best name match first (the full name before an initial), then an explicitly
@@ -714,24 +714,42 @@ def _people_count(owners: list[str]) -> int:
 
 
 def _one_person(
-    person: Person, own: list[tuple[float, dict[str, Any]]], ctx: LookupContext
+    person: Person,
+    own: list[tuple[float, dict[str, Any]]],
+    ctx: LookupContext,
+    listed: list[str] = (),  # type: ignore[assignment]
 ) -> list[tuple[float, dict[str, Any]]]:
-    """The numbers of the one listed person the query names. When several people match
-    (``Daniel Moreau`` and ``Daniel J. Moreau``), a middle name or initial in the query picks
-    the one with it; if they cannot be told apart, nobody's number is answered (a namesake's
-    direct dial is a wrong answer)."""
-    if _people_count([str(phone["owner"]) for _, phone in own]) <= 1:
+    """The numbers (or addresses) of the one listed person the query names.
+
+    When the site lists namesakes (``Daniel Moreau`` and ``Daniel J. Moreau``, in ``own`` or in
+    ``listed``, the site's people), the middle name or initial decides: a query with one gets
+    only the owner with the same; a query without one never gets the owner who has one. If
+    they still cannot be told apart, nothing is answered (a namesake's number is a wrong
+    answer, issue 8 §3).
+    """
+    if not own:
+        return own
+    owners = [str(phone["owner"]) for _, phone in own]
+    same_name = [
+        name
+        for name in listed
+        if name_score(person.first_name.split()[0], person.last_name, name) >= NAME_MATCH_THRESHOLD
+    ]
+    namesakes = _people_count(owners + same_name) > 1
+    if not namesakes:
         return own
     middles = [w.strip(".").lower()[:1] for w in person.first_name.split()[1:] if w.strip(".")]
-    if middles:
 
-        def has_middle(owner: str) -> bool:
-            words = [anyascii(w).strip(".").lower() for w in owner.split()][1:-1]
-            return any(w[:1] == middles[0] for w in words)
+    def middle_of(owner: str) -> str | None:
+        words = [anyascii(w).strip(".,").lower() for w in owner.split()]
+        words = [w for w in words if w and w not in _HONORIFIC_WORDS][1:-1]
+        return words[0][:1] if words else None
 
-        picked = [sp for sp in own if has_middle(str(sp[1]["owner"]))]
-        if picked and _people_count([str(p["owner"]) for _, p in picked]) == 1:
-            return picked
+    picked = [
+        sp for sp in own if middle_of(str(sp[1]["owner"])) == (middles[0] if middles else None)
+    ]
+    if picked and _people_count([str(p["owner"]) for _, p in picked]) == 1:
+        return picked
     ctx.note(
         f"Several people named {person.first_name} {person.last_name} are listed; "
         "their numbers cannot be told apart."
