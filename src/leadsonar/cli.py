@@ -338,6 +338,7 @@ def import_contacts(
                 async with services.db.write_session() as session:
                     await import_companies(session, chunk, report)
         else:
+            assert owner is not None  # contacts always belong to an account (checked above)
             rows = read_contacts_csv(file)
             while batch := list(islice(rows, 500)):
                 async with services.db.write_session() as session:

@@ -35,7 +35,7 @@ class _Charge:
     credits: int
     reason: str
     reference: str | None
-    done: asyncio.Future[None] = field(repr=False, default=None)  # type: ignore[assignment]
+    done: asyncio.Future[None] = field(repr=False)
 
 
 class Reservations:
