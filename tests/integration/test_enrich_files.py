@@ -275,3 +275,48 @@ async def test_a_greylisted_address_in_a_verification_job_is_asked_again_later(
     assert attempts == 1  # deferred once, not waited out by a worker
     assert "ana@grey.test" in {t[2] for t in server.greylisted}
     assert done["smtpRcpts"] >= 2
+
+
+async def test_results_csv_never_hands_a_spreadsheet_a_formula_from_an_uploaded_file(
+    live: tuple[LiveServer, httpx.AsyncClient],
+) -> None:
+    """OWASP CSV Injection: an uploaded list's cells (names, notes, even a header) come back
+    quoted when a spreadsheet would run them; the phone numbers found stay dialable."""
+    _, client = live
+    data = (
+        b"First Name,Last Name,Website,=cmd|' /C calc'!A0\r\n"
+        b'Sarah,Chen,figma.com,"=HYPERLINK(""http://evil.example/"",""x"")"\r\n'
+        b"@SUM(1),-2+3+cmd|' /C calc'!A0,linear.app,+1-415-555-0192\r\n"
+    )
+    response = await client.post("/api/v1/enrich/file", **_upload(data, findPhone="true"))
+    assert response.status_code == 202, response.text
+    job_id = response.json()["jobId"]
+    await wait_done(client, job_id)
+    exported = await client.get(f"/api/v1/enrich/{job_id}/results.csv")
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8"))))
+    assert rows[0][3] == "'=cmd|' /C calc'!A0"
+    assert rows[1][3] == '\'=HYPERLINK("http://evil.example/","x")'
+    assert rows[1][4] == "sarah@figma.com" and rows[1][6] == "+1-415-555-0301"
+    assert rows[2][:2] == ["'@SUM(1)", "'-2+3+cmd|' /C calc'!A0"]
+    assert rows[2][3] == "+1-415-555-0192"
+    formula_start = ("=", "+", "-", "@", "\t", "\r")
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(formula_start) or cell.startswith("+1-415-555-"), cell
+
+
+async def test_an_upload_with_nul_bytes_or_a_broken_utf16_body_is_never_a_500(
+    live: tuple[LiveServer, httpx.AsyncClient],
+) -> None:
+    """PostgreSQL text and JSONB cannot hold NUL; a BOM-less UTF-16 file can end mid-character."""
+    server, client = live
+    with_nul = b"First Name,Last Name,Website,Notes\nSa\x00rah,Chen,figma.com,a\x00b\n"
+    accepted = await client.post("/api/v1/enrich/file", **_upload(with_nul))
+    assert accepted.status_code == 202, accepted.text
+    done = await wait_done(client, accepted.json()["jobId"])
+    assert done["results"][0]["firstName"] == "Sarah"
+    assert done["results"][0]["email"] == "sarah@figma.com"
+    broken = "First Name\tLast Name\tWebsite\nA\tB\tc.com\n".encode("utf-16-le") + b"\x00\xd8A\x00"
+    refused = await client.post("/api/v1/enrich/file", **_upload(broken))
+    assert refused.status_code == 400 and "utf-16-le" in refused.json()["error"]
+    assert await _jobs(server) == 1

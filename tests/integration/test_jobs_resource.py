@@ -216,3 +216,32 @@ async def test_results_csv_has_the_input_columns_then_the_results(
     assert rows[1][4] == "" and rows[1][10] == done["results"][1]["reason"]
     other = await client.get("/api/v1/enrich/enr_doesnotexist/results.csv")
     assert other.status_code == 404 and set(other.json()) == {"error"}
+
+
+async def test_another_account_cannot_see_cancel_or_download_a_job(
+    live: tuple[LiveServer, httpx.AsyncClient],
+) -> None:
+    server, client = live
+    job_id = (await client.post("/api/v1/enrich", json={"contacts": [SARAH, MIKE, NOBODY]})).json()[
+        "jobId"
+    ]
+    other = await server.create_account("intruder", credits=5)
+    theirs = {"Authorization": f"Bearer {other}"}
+    for method, path in [
+        ("GET", f"/api/v1/enrich/{job_id}"),
+        ("POST", f"/api/v1/enrich/{job_id}/cancel"),
+        ("GET", f"/api/v1/enrich/{job_id}/results.csv"),
+        ("GET", f"/api/v1/enrich/{job_id}/deliveries"),
+    ]:
+        answer = await client.request(method, path, headers=theirs)
+        assert answer.status_code == 404, (path, answer.text)
+        assert set(answer.json()) == {"error"} and "Sarah" not in answer.text
+    done = await wait_done(client, job_id)
+    assert done["status"] == "completed"  # the intruder's cancel changed nothing
+    mine = (await client.get("/api/v1/enrich", params={"limit": 1})).json()
+    assert mine["nextCursor"] is None or mine["jobs"][0]["jobId"] == job_id
+    # A cursor taken from this account's list pages nothing of it for another account.
+    own = await client.get("/api/v1/enrich", params={"limit": 1})
+    cursor = own.json()["nextCursor"] or "MjAzMC0wMS0wMVQwMDowMDowMHxlbnJfeA"
+    peek = await client.get("/api/v1/enrich", params={"cursor": cursor}, headers=theirs)
+    assert peek.status_code == 200 and peek.json()["jobs"] == []
