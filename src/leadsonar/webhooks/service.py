@@ -44,13 +44,14 @@ def check_webhook_url(url: str, settings: Settings) -> str:
         raise BadRequest(f"webhookUrl is too long (at most {MAX_URL_LENGTH} characters).")
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        raise BadRequest(f"webhookUrl {url!r} is not a URL.") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+        host = parsed.host  # decodes IDNA: a malformed A-label ("xn--") raises here
+    except (httpx.InvalidURL, TypeError, ValueError):  # idna.IDNAError is a ValueError
+        raise BadRequest(f"webhookUrl {url[:200]!r} is not a URL.") from None
+    if parsed.scheme not in ("http", "https") or not host:
         raise BadRequest("webhookUrl must be an absolute http:// or https:// URL.")
     if parsed.userinfo:
         raise BadRequest("webhookUrl must not carry a user name or password.")
-    host = parsed.host.strip("[]")
+    host = host.strip("[]")
     try:
         ipaddress.ip_address(host)
     except ValueError:
