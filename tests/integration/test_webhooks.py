@@ -192,3 +192,26 @@ async def test_a_name_that_resolves_to_loopback_is_never_connected(
     assert hook.calls == []
     assert log["webhook"]["attempts"] == 1  # type: ignore[index]
     assert "not public" in log["attempts"][0]["error"]  # type: ignore[index]
+
+
+async def test_the_secret_made_on_first_use_is_one_even_when_many_deliveries_ask_at_once(
+    make_settings: Callable[..., Settings], database_url: str
+) -> None:
+    """Up to 20 deliveries are attempted at once; an account's first ones all ask for its secret.
+    On PostgreSQL two inserts of the same account's secret collided (IntegrityError), the
+    attempt's task died and its delivery stayed ``sending`` until the next restart."""
+    settings = make_settings(database_url=database_url, providers="email=known")
+    async with LiveServer(settings) as server:
+        await server.create_account("many-hooks", credits=1)
+        async with server.services.db.session() as session:
+            account = await get_account_by_name(session, "many-hooks")
+        assert account is not None
+
+        async def ask(rotate: bool = False) -> str:
+            async with server.services.db.write_session() as session:
+                return await secret_for(session, account.id, rotate=rotate)
+
+        first = await asyncio.gather(*(ask() for _ in range(10)))
+        assert len(set(first)) == 1
+        rotated = await ask(rotate=True)
+        assert rotated != first[0] and await ask() == rotated
