@@ -316,7 +316,9 @@ async def test_an_upload_with_nul_bytes_or_a_broken_utf16_body_is_never_a_500(
     done = await wait_done(client, accepted.json()["jobId"])
     assert done["results"][0]["firstName"] == "Sarah"
     assert done["results"][0]["email"] == "sarah@figma.com"
-    broken = "First Name\tLast Name\tWebsite\nA\tB\tc.com\n".encode("utf-16-le") + b"\x00\xd8A\x00"
+    broken = ("First Name\tLast Name\tWebsite\n" + "Ann\tBell\tcorp.com\n" * 300).encode(
+        "utf-16-le"
+    ) + b"\x00\xd8A\x00"
     refused = await client.post("/api/v1/enrich/file", **_upload(broken))
     assert refused.status_code == 400 and "utf-16-le" in refused.json()["error"]
     assert await _jobs(server) == 1

@@ -115,10 +115,25 @@ def test_read_path_finds_latin1_after_a_utf8_looking_start(tmp_path: Path) -> No
 
 
 def test_a_bom_less_utf16_file_that_does_not_decode_is_a_400_not_a_crash() -> None:
-    data = "First Name\tLast Name\tWebsite\nA\tB\tc.com\n".encode("utf-16-le") + b"\x00\xd8A\x00"
-    with pytest.raises(BadRequest, match="is not utf-16-le text"):
+    rows = "First Name\tLast Name\tWebsite\n" + "Ann\tBell\tcorp.com\n" * 300
+    data = rows.encode("utf-16-le") + b"\x00\xd8A\x00"  # a lone surrogate after 4 KiB
+    with pytest.raises(BadRequest, match="is not utf-16-le text after line"):
         table = read_bytes(data, "leads.csv")
         list(table.records())
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_a_bom_less_utf16_list_of_cyrillic_or_cjk_names_is_recognised(codec: str) -> None:
+    """Few NUL bytes (only the ASCII characters carry them), yet clearly UTF-16."""
+    text = "Имя,Фамилия,Company,Website\n" + "".join(
+        f"Александр,Иванович-Петров,Яндекс,пример{n}.рф\n陈,伟,华为,例子{n}.中国\n"
+        for n in range(100)
+    )
+    table = read_bytes(text.encode(codec))
+    assert table.encoding == codec
+    assert table.header == ["Имя", "Фамилия", "Company", "Website"]
+    first = next(table.records())[2]
+    assert (first["company"], first["website"]) == ("Яндекс", "пример0.рф")
 
 
 def test_an_xlsx_or_zip_uploaded_by_mistake_is_named_as_such() -> None:

@@ -104,8 +104,9 @@ def detect_encoding(sample: bytes, *, complete: bool) -> str:
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     head = sample[:4096]
-    if len(head) >= 4 and head.count(0) * 3 >= len(head):
-        return "utf-16-le" if head[1] == 0 else "utf-16-be"
+    utf16 = _bomless_utf16(head)
+    if utf16:
+        return utf16
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         decoder.decode(sample, final=complete)
@@ -117,6 +118,30 @@ def detect_encoding(sample: bytes, *, complete: bool) -> str:
         return "cp1252"
     except UnicodeDecodeError:
         return "latin-1"
+
+
+def _bomless_utf16(head: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when ``head`` reads as UTF-16 without a byte-order mark.
+
+    Text never holds NUL bytes, UTF-16 holds one in every ASCII character (the header's
+    letters, the commas, the line ends), on odd offsets in little-endian and even ones in
+    big-endian. So: at least 5% NUL bytes, 90% of them on one side, and the bytes decode.
+    A share rule (rather than "a third of the bytes are NUL") keeps a list whose rows are
+    mostly Cyrillic, Greek or CJK names, whose characters hold no NUL, recognised.
+    """
+    nul = head.count(0)
+    if len(head) < 4 or nul * 20 < len(head):
+        return None
+    odd = head[1::2].count(0)
+    even = nul - odd
+    codec = "utf-16-le" if odd >= 9 * even else "utf-16-be" if even >= 9 * odd else None
+    if codec is None:
+        return None
+    try:
+        codecs.getincrementaldecoder(codec)().decode(head[: len(head) // 2 * 2], final=False)
+    except UnicodeDecodeError:
+        return None
+    return codec
 
 
 def _is_utf8(stream: BinaryIO) -> bool:
@@ -218,7 +243,7 @@ class LeadTable:
             raise BadRequest(f"{self.name} line {line + 1} is not valid CSV: {exc}.") from None
         except UnicodeDecodeError:
             raise BadRequest(
-                f"{self.name} line {line + 1} is not {self.encoding} text: {NOT_TEXT}"
+                f"{self.name} is not {self.encoding} text after line {line}: {NOT_TEXT}"
             ) from None
         finally:
             if self._text is not None:
