@@ -215,3 +215,31 @@ async def test_the_secret_made_on_first_use_is_one_even_when_many_deliveries_ask
         assert len(set(first)) == 1
         rotated = await ask(rotate=True)
         assert rotated != first[0] and await ask() == rotated
+
+
+async def test_an_attempt_that_crashes_inside_leadsonar_is_retried_not_stuck_sending(
+    live: tuple[LiveServer, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: the first signing raises (standing in for a database error or a bug
+    mid-attempt). The delivery used to stay ``sending`` until the next restart."""
+    from leadsonar.webhooks import delivery as delivery_module
+
+    real_sign = delivery_module.sign
+    failures = [RuntimeError("injected")]
+
+    def flaky_sign(secret: str, body: bytes) -> str:
+        if failures:
+            raise failures.pop()
+        return real_sign(secret, body)
+
+    monkeypatch.setattr(delivery_module, "sign", flaky_sign)
+    _, client = live
+    async with HookReceiver() as hook:
+        job_id = (
+            await client.post("/api/v1/enrich", json={"contacts": [MIKE], "webhookUrl": hook.url})
+        ).json()["jobId"]
+        log = await _deliveries(client, job_id, "delivered")
+        assert len(hook.calls) == 1
+    assert [a["statusCode"] for a in log["attempts"]] == [None, 200]  # type: ignore[union-attr]
+    assert "internal error" in log["attempts"][0]["error"]  # type: ignore[index]
+    assert "injected" not in str(log)
