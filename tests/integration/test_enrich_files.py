@@ -322,3 +322,31 @@ async def test_an_upload_with_nul_bytes_or_a_broken_utf16_body_is_never_a_500(
     refused = await client.post("/api/v1/enrich/file", **_upload(broken))
     assert refused.status_code == 400 and "utf-16-le" in refused.json()["error"]
     assert await _jobs(server) == 1
+
+
+async def test_very_long_cells_and_file_names_fit_the_columns_on_postgresql(
+    live: tuple[LiveServer, httpx.AsyncClient],
+) -> None:
+    """A 300-character file name, a 5,000-character website (its skip reason quotes it) and a
+    5,000-character address to verify: PostgreSQL refuses strings longer than their column
+    (a 500) where SQLite silently stores them."""
+    server, client = live
+    long_site = "w" * 5000 + ".com"
+    enrich = f"First Name,Last Name,Website\nSarah,Chen,figma.com\nAda,Byron,{long_site}\n"
+    name = "l" * 300 + ".csv"
+    accepted = await client.post("/api/v1/enrich/file", **_upload(enrich.encode(), name=name))
+    assert accepted.status_code == 202, accepted.text
+    done = await wait_done(client, accepted.json()["jobId"])
+    assert done["results"][0]["email"] == "sarah@figma.com"
+    assert (
+        done["results"][1]["reason"].startswith("Skipped")
+        and len(done["results"][1]["reason"]) <= 300
+    )
+    verify = f"Email\nsarah@figma.com\n{'x' * 5000}@@figma.com\n"
+    checked = await client.post("/api/v1/enrich/file", **_upload(verify.encode(), mode="verify"))
+    assert checked.status_code == 202, checked.text
+    done = await wait_done(client, checked.json()["jobId"])
+    assert done["results"][1]["verification"] == "invalid"
+    listed = (await client.get("/api/v1/enrich")).json()["jobs"]
+    assert all(len(job["fileName"] or "") <= 255 for job in listed)
+    assert await _jobs(server) == 2
