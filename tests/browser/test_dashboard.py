@@ -208,3 +208,44 @@ async def test_providers_page_and_phone_width_and_keyboard(
     assert overflow <= 0
     await _shot(page, screenshots, "providers-phone")
     await context.close()
+
+
+async def test_markup_in_file_names_headers_names_and_reasons_is_shown_as_text(
+    world: tuple[LiveServer, str], browser: Any, tmp_path: Path
+) -> None:
+    """XSS: everything an uploaded file or a lookup brings back is untrusted; the dashboard must
+    show it as text (and the CSP forbids inline script even if it did not)."""
+    server, key = world
+    payload = '<img src=x onerror="window.__xss=1">'
+    lead_list = tmp_path / f"{payload}.csv"
+    with lead_list.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["First Name", "Last Name", "Website"])
+        writer.writerow([payload, "<script>window.__xss=2</script>", "acme.test"])
+        writer.writerow(["Ada", "Lovelace", f"{payload}.com"])  # skipped: its reason quotes it
+    page = await browser.new_page()
+    await _sign_in(page, server.url, key)
+    await page.get_by_role("link", name="Bulk").click()
+    await page.get_by_label("Lead list (CSV)").set_input_files(str(lead_list))
+    await page.locator("#quote-rows", has_text="2").wait_for()
+    caption = page.locator("caption", has_text="Column mapping for")
+    assert payload in await caption.inner_text()
+    await page.get_by_role("button", name="Start job").click()
+    row = page.locator("#jobs-table tbody tr").first
+    await row.locator(".job-status", has_text="completed").wait_for(timeout=60_000)
+    await page.get_by_role("link", name="Lookup").click()
+    await page.get_by_label("First name").fill(payload)
+    await page.get_by_label("Last name").fill("<b>bold</b>")
+    await page.get_by_label("Website").fill("acme.test")
+    await page.get_by_role("button", name="Look up").click()
+    await page.wait_for_function(
+        "() => document.querySelector('#lookup-error').textContent"
+        " || document.querySelector('main article')"
+    )
+    injected = await page.evaluate(
+        "() => [window.__xss ?? null, document.querySelectorAll('main img, main script, main b')"
+        ".length]"
+    )
+    assert injected == [None, 0]
+    policy = (await page.request.get(f"{server.url}/app/")).headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy

@@ -276,3 +276,78 @@ async def test_a_greylisted_address_in_a_verification_job_is_asked_again_later(
     assert attempts == 1  # deferred once, not waited out by a worker
     assert "ana@grey.test" in {t[2] for t in server.greylisted}
     assert done["smtpRcpts"] >= 2
+
+
+async def test_results_csv_never_hands_a_spreadsheet_a_formula_from_an_uploaded_file(
+    live: tuple[LiveServer, httpx.AsyncClient],
+) -> None:
+    """OWASP CSV Injection: an uploaded list's cells (names, notes, even a header) come back
+    quoted when a spreadsheet would run them; the phone numbers found stay dialable."""
+    _, client = live
+    data = (
+        b"First Name,Last Name,Website,=cmd|' /C calc'!A0\r\n"
+        b'Sarah,Chen,figma.com,"=HYPERLINK(""http://evil.example/"",""x"")"\r\n'
+        b"@SUM(1),-2+3+cmd|' /C calc'!A0,linear.app,+1-415-555-0192\r\n"
+    )
+    response = await client.post("/api/v1/enrich/file", **_upload(data, findPhone="true"))
+    assert response.status_code == 202, response.text
+    job_id = response.json()["jobId"]
+    await wait_done(client, job_id)
+    exported = await client.get(f"/api/v1/enrich/{job_id}/results.csv")
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8"))))
+    assert rows[0][3] == "'=cmd|' /C calc'!A0"
+    assert rows[1][3] == '\'=HYPERLINK("http://evil.example/","x")'
+    assert rows[1][4] == "sarah@figma.com" and rows[1][6] == "+1-415-555-0301"
+    assert rows[2][:2] == ["'@SUM(1)", "'-2+3+cmd|' /C calc'!A0"]
+    assert rows[2][3] == "+1-415-555-0192"
+    formula_start = ("=", "+", "-", "@", "\t", "\r")
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(formula_start) or cell.startswith("+1-415-555-"), cell
+
+
+async def test_an_upload_with_nul_bytes_or_a_broken_utf16_body_is_never_a_500(
+    live: tuple[LiveServer, httpx.AsyncClient],
+) -> None:
+    """PostgreSQL text and JSONB cannot hold NUL; a BOM-less UTF-16 file can end mid-character."""
+    server, client = live
+    with_nul = b"First Name,Last Name,Website,Notes\nSa\x00rah,Chen,figma.com,a\x00b\n"
+    accepted = await client.post("/api/v1/enrich/file", **_upload(with_nul))
+    assert accepted.status_code == 202, accepted.text
+    done = await wait_done(client, accepted.json()["jobId"])
+    assert done["results"][0]["firstName"] == "Sarah"
+    assert done["results"][0]["email"] == "sarah@figma.com"
+    broken = ("First Name\tLast Name\tWebsite\n" + "Ann\tBell\tcorp.com\n" * 300).encode(
+        "utf-16-le"
+    ) + b"\x00\xd8A\x00"
+    refused = await client.post("/api/v1/enrich/file", **_upload(broken))
+    assert refused.status_code == 400 and "utf-16-le" in refused.json()["error"]
+    assert await _jobs(server) == 1
+
+
+async def test_very_long_cells_and_file_names_fit_the_columns_on_postgresql(
+    live: tuple[LiveServer, httpx.AsyncClient],
+) -> None:
+    """A 300-character file name, a 5,000-character website (its skip reason quotes it) and a
+    5,000-character address to verify: PostgreSQL refuses strings longer than their column
+    (a 500) where SQLite silently stores them."""
+    server, client = live
+    long_site = "w" * 5000 + ".com"
+    enrich = f"First Name,Last Name,Website\nSarah,Chen,figma.com\nAda,Byron,{long_site}\n"
+    name = "l" * 300 + ".csv"
+    accepted = await client.post("/api/v1/enrich/file", **_upload(enrich.encode(), name=name))
+    assert accepted.status_code == 202, accepted.text
+    done = await wait_done(client, accepted.json()["jobId"])
+    assert done["results"][0]["email"] == "sarah@figma.com"
+    assert (
+        done["results"][1]["reason"].startswith("Skipped")
+        and len(done["results"][1]["reason"]) <= 300
+    )
+    verify = f"Email\nsarah@figma.com\n{'x' * 5000}@@figma.com\n"
+    checked = await client.post("/api/v1/enrich/file", **_upload(verify.encode(), mode="verify"))
+    assert checked.status_code == 202, checked.text
+    done = await wait_done(client, checked.json()["jobId"])
+    assert done["results"][1]["verification"] == "invalid"
+    listed = (await client.get("/api/v1/enrich")).json()["jobs"]
+    assert all(len(job["fileName"] or "") <= 255 for job in listed)
+    assert await _jobs(server) == 2

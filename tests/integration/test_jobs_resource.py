@@ -217,3 +217,71 @@ async def test_results_csv_has_the_input_columns_then_the_results(
     assert rows[1][4] == "" and rows[1][10] == done["results"][1]["reason"]
     other = await client.get("/api/v1/enrich/enr_doesnotexist/results.csv")
     assert other.status_code == 404 and set(other.json()) == {"error"}
+
+
+async def test_another_account_cannot_see_cancel_or_download_a_job(
+    live: tuple[LiveServer, httpx.AsyncClient],
+) -> None:
+    server, client = live
+    job_id = (await client.post("/api/v1/enrich", json={"contacts": [SARAH, MIKE, NOBODY]})).json()[
+        "jobId"
+    ]
+    other = await server.create_account("intruder", credits=5)
+    theirs = {"Authorization": f"Bearer {other}"}
+    for method, path in [
+        ("GET", f"/api/v1/enrich/{job_id}"),
+        ("POST", f"/api/v1/enrich/{job_id}/cancel"),
+        ("GET", f"/api/v1/enrich/{job_id}/results.csv"),
+        ("GET", f"/api/v1/enrich/{job_id}/deliveries"),
+    ]:
+        answer = await client.request(method, path, headers=theirs)
+        assert answer.status_code == 404, (path, answer.text)
+        assert set(answer.json()) == {"error"} and "Sarah" not in answer.text
+    done = await wait_done(client, job_id)
+    assert done["status"] == "completed"  # the intruder's cancel changed nothing
+    mine = (await client.get("/api/v1/enrich", params={"limit": 1})).json()
+    assert mine["nextCursor"] is None or mine["jobs"][0]["jobId"] == job_id
+    # A cursor taken from this account's list pages nothing of it for another account.
+    own = await client.get("/api/v1/enrich", params={"limit": 1})
+    cursor = own.json()["nextCursor"] or "MjAzMC0wMS0wMVQwMDowMDowMHxlbnJfeA"
+    peek = await client.get("/api/v1/enrich", params={"cursor": cursor}, headers=theirs)
+    assert peek.status_code == 200 and peek.json()["jobs"] == []
+
+
+async def test_cancels_racing_each_other_and_the_runner_refund_exactly_once(
+    live: tuple[LiveServer, httpx.AsyncClient],
+) -> None:
+    """Five cancels at once while rows are being worked: one wins (or the job completed
+    first and all are refused), one refund entry of exactly the rows that were never worked."""
+    server, client = live
+    contacts = [
+        {"firstName": f"Person{n}", "lastName": "Racer", "website": "linear.app"} for n in range(30)
+    ]
+    job_id = (await client.post("/api/v1/enrich", json={"contacts": contacts})).json()["jobId"]
+    answers = await asyncio.gather(
+        *(client.post(f"/api/v1/enrich/{job_id}/cancel") for _ in range(5))
+    )
+    codes = sorted(a.status_code for a in answers)
+    assert codes in ([200, 400, 400, 400, 400], [400] * 5), [a.text for a in answers]
+    await asyncio.sleep(0.5)  # rows running at the cancel finish normally
+    status = (await client.get(f"/api/v1/enrich/{job_id}")).json()
+    async with server.services.db.session() as session:
+        rows = (
+            await session.scalars(select(EnrichmentItem).where(EnrichmentItem.job_id == job_id))
+        ).all()
+        refunds = (
+            await session.scalars(
+                select(LedgerEntry).where(
+                    LedgerEntry.reference == job_id, LedgerEntry.reason == "refund:cancel"
+                )
+            )
+        ).all()
+    cancelled = sum(1 for row in rows if row.status == "cancelled")
+    if 200 in codes:
+        won = next(a.json() for a in answers if a.status_code == 200)
+        assert status["status"] == "cancelled"
+        assert won["credits_refunded"] == cancelled
+        assert [entry.amount for entry in refunds] == ([cancelled] if cancelled else [])
+    else:
+        assert status["status"] == "completed" and refunds == [] and cancelled == 0
+    assert all(row.status in ("done", "cancelled") for row in rows)

@@ -3,6 +3,7 @@ console: security schemes, real statuses, never 422)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
@@ -127,3 +128,26 @@ async def test_openapi_has_both_security_schemes_and_only_real_statuses(
     assert {"200", "202", "400", "402", "413"} <= set(upload["responses"])
     assert "404" in document["paths"]["/api/v1/enrich/{job_id}"]["get"]["responses"]
     assert docs.status_code == 200 and "/openapi.json" in docs.text
+
+
+async def test_revoking_two_keys_at_once_never_locks_the_account_out(
+    live: tuple[LiveServer, str],
+) -> None:
+    """Two DELETEs at the same moment, each of one of the account's two keys: one must be
+    refused as the last active key (on PostgreSQL both read "2 active" unless rows are locked)."""
+    server, first = live
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        for _ in range(30):
+            second = (await client.post("/api/v1/keys", headers=_auth(first))).json()["key"]
+            answers = await asyncio.gather(
+                client.delete(f"/api/v1/keys/{first[:16]}", headers=_auth(second)),
+                client.delete(f"/api/v1/keys/{second[:16]}", headers=_auth(first)),
+            )
+            assert sorted(a.status_code for a in answers) in ([200, 400], [200, 401]), [
+                a.text for a in answers
+            ]
+            keys = (await client.get("/api/v1/keys", headers=_auth(first))).json()
+            if "keys" not in keys:  # the first key was the one revoked
+                first = second
+                keys = (await client.get("/api/v1/keys", headers=_auth(first))).json()
+            assert sum(k["active"] for k in keys["keys"]) == 1

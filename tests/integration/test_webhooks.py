@@ -194,3 +194,54 @@ async def test_a_name_that_resolves_to_loopback_is_never_connected(
     assert hook.calls == []
     assert log["webhook"]["attempts"] == 1  # type: ignore[index]
     assert "not public" in log["attempts"][0]["error"]  # type: ignore[index]
+
+
+async def test_the_secret_made_on_first_use_is_one_even_when_many_deliveries_ask_at_once(
+    make_settings: Callable[..., Settings], database_url: str
+) -> None:
+    """Up to 20 deliveries are attempted at once; an account's first ones all ask for its secret.
+    On PostgreSQL two inserts of the same account's secret collided (IntegrityError), the
+    attempt's task died and its delivery stayed ``sending`` until the next restart."""
+    settings = make_settings(database_url=database_url, providers="email=known")
+    async with LiveServer(settings) as server:
+        await server.create_account("many-hooks", credits=1)
+        async with server.services.db.session() as session:
+            account = await get_account_by_name(session, "many-hooks")
+        assert account is not None
+
+        async def ask(rotate: bool = False) -> str:
+            async with server.services.db.write_session() as session:
+                return await secret_for(session, account.id, rotate=rotate)
+
+        first = await asyncio.gather(*(ask() for _ in range(10)))
+        assert len(set(first)) == 1
+        rotated = await ask(rotate=True)
+        assert rotated != first[0] and await ask() == rotated
+
+
+async def test_an_attempt_that_crashes_inside_leadsonar_is_retried_not_stuck_sending(
+    live: tuple[LiveServer, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: the first signing raises (standing in for a database error or a bug
+    mid-attempt). The delivery used to stay ``sending`` until the next restart."""
+    from leadsonar.webhooks import delivery as delivery_module
+
+    real_sign = delivery_module.sign
+    failures = [RuntimeError("injected")]
+
+    def flaky_sign(secret: str, body: bytes) -> str:
+        if failures:
+            raise failures.pop()
+        return real_sign(secret, body)
+
+    monkeypatch.setattr(delivery_module, "sign", flaky_sign)
+    _, client = live
+    async with HookReceiver() as hook:
+        job_id = (
+            await client.post("/api/v1/enrich", json={"contacts": [MIKE], "webhookUrl": hook.url})
+        ).json()["jobId"]
+        log = await _deliveries(client, job_id, "delivered")
+        assert len(hook.calls) == 1
+    assert [a["statusCode"] for a in log["attempts"]] == [None, 200]  # type: ignore[union-attr]
+    assert "internal error" in log["attempts"][0]["error"]  # type: ignore[index]
+    assert "injected" not in str(log)

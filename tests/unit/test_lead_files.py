@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,56 @@ def test_read_path_finds_latin1_after_a_utf8_looking_start(tmp_path: Path) -> No
     table = read_path(path)
     assert table.encoding == "cp1252"
     assert [r for _, _, r in table.records()][-1]["firstname"] == "José"
+
+
+# -- what careless users upload (review of issue 11) ---------------------------------------------
+
+
+def test_a_bom_less_utf16_file_that_does_not_decode_is_a_400_not_a_crash() -> None:
+    rows = "First Name\tLast Name\tWebsite\n" + "Ann\tBell\tcorp.com\n" * 300
+    data = rows.encode("utf-16-le") + b"\x00\xd8A\x00"  # a lone surrogate after 4 KiB
+    with pytest.raises(BadRequest, match="is not utf-16-le text after line"):
+        table = read_bytes(data, "leads.csv")
+        list(table.records())
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_a_bom_less_utf16_list_of_cyrillic_or_cjk_names_is_recognised(codec: str) -> None:
+    """Few NUL bytes (only the ASCII characters carry them), yet clearly UTF-16."""
+    text = "Имя,Фамилия,Company,Website\n" + "".join(
+        f"Александр,Иванович-Петров,Яндекс,пример{n}.рф\n陈,伟,华为,例子{n}.中国\n"
+        for n in range(100)
+    )
+    table = read_bytes(text.encode(codec))
+    assert table.encoding == codec
+    assert table.header == ["Имя", "Фамилия", "Company", "Website"]
+    first = next(table.records())[2]
+    assert (first["company"], first["website"]) == ("Яндекс", "пример0.рф")
+
+
+def test_an_xlsx_or_zip_uploaded_by_mistake_is_named_as_such() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", "<sheet/>" * 100)
+    with pytest.raises(BadRequest, match="Excel workbook or a zip archive") as caught:
+        read_bytes(buffer.getvalue(), "leads.xlsx")
+    assert "save the list as CSV" in caught.value.message
+
+
+def test_random_bytes_are_refused_in_one_short_sentence() -> None:
+    data = bytes(range(256)) * 800
+    with pytest.raises(BadRequest, match="binary data") as caught:
+        read_bytes(data, "leads.csv")
+    assert len(caught.value.message) < 400
+
+
+def test_nul_bytes_are_dropped_from_cells() -> None:
+    """PostgreSQL text (and JSONB) cannot hold NUL: a stray one must not become a 500."""
+    (record,) = _records(b"First Name,Last Name,Website\nA\x00nna,B\x00,c.com\n")
+    assert (record["firstname"], record["lastname"]) == ("Anna", "B")
+
+
+def test_a_latin1_file_is_not_mistaken_for_binary() -> None:
+    data = "Prénom;Nom;Website\nÉlodie;Marchand;creme.fr\n".encode("latin-1") + b"\x81\x8d"
+    table = read_bytes(data)
+    assert table.columns.keys() >= {"firstname", "lastname", "website"}

@@ -169,9 +169,14 @@ async def revoke_account_key(session: AsyncSession, account_id: int, prefix: str
         BadRequest: it would revoke the account's last active key (the account would be
             locked out; create another key first).
     """
+    # Lock the account's active keys (PostgreSQL; SQLite's write session is BEGIN IMMEDIATE):
+    # two revocations at once would otherwise both count "2 active" and revoke both.
     active = (
         await session.scalars(
-            select(ApiKey).where(ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None))
+            select(ApiKey)
+            .where(ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None))
+            .order_by(ApiKey.id)
+            .with_for_update()
         )
     ).all()
     matching = [row for row in active if row.prefix == prefix[:DISPLAY_PREFIX_LENGTH]]

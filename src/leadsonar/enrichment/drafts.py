@@ -23,6 +23,17 @@ from leadsonar.kit.net.hostnames import domain_from_website
 MAX_FILE_ROWS = 50_000
 MAX_NAME = 100
 MAX_COMPANY = 300
+# The columns' lengths (enrichment/models.py): PostgreSQL refuses a longer string (SQLite keeps
+# it), and a skip reason quotes the cell it is about, which may be thousands of characters.
+MAX_REASON = 300
+MAX_EMAIL = 320
+MAX_FILE_NAME = 255
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 API_COLUMNS = ["firstName", "lastName", "website", "companyName"]
 
 
@@ -211,7 +222,7 @@ def draft_from_table(
         find_email=find_email if kind == "enrich" else True,
         find_phone=find_phone if kind == "enrich" else False,
         source=source,
-        file_name=table.name,
+        file_name=_clip(table.name, MAX_FILE_NAME),
         input_columns=list(table.header),
         webhook_url=webhook_url,
     )
@@ -223,6 +234,10 @@ def draft_from_table(
                 f"{table.name} has more than {MAX_FILE_ROWS:,} rows; split it into several files."
             )
         item = row_of(record, domains)
+        if item.skipped:
+            item.skipped = _clip(item.skipped, MAX_REASON)
+        if item.email:
+            item.email = _clip(item.email, MAX_EMAIL)
         item.input_cells = cells[: len(table.header)]
         draft.items.append(item)
     if not draft.items:

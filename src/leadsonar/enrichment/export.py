@@ -7,12 +7,21 @@ input order, every row included: a row not worked yet or cancelled has empty res
 ``reason`` saying so. UTF-8, ``\\r\\n`` line ends (RFC 4180), with a header; memory stays flat
 whatever the job's size because rows are read :data:`PAGE` at a time, each page in its own short
 read transaction.
+
+**Formula injection** (OWASP "CSV Injection"). Names, companies and reasons come from uploaded
+files and crawled pages, and a spreadsheet runs a cell that starts with ``=``, ``+``, ``-`` or
+``@`` (or a tab or carriage return) as a formula (``=HYPERLINK(...)``, ``-2+3+cmd|' /C calc'!A0``).
+Every cell, input or result, goes through :func:`spreadsheet_safe`: such a cell gets a leading
+``'`` so it is shown as text, EXCEPT a cell that starts with ``+`` or ``-`` and holds only digits,
+spaces and ``( ) . - /`` (a phone number such as ``+1 415-555-0192``, a negative number), which
+stays as it is so phone numbers remain usable.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 
 from sqlalchemy import select
@@ -34,6 +43,21 @@ RESULT_COLUMNS = (
 )
 PAGE = 1000
 NOT_YET = "Not looked up yet: the job is still running."
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_LIKE = re.compile(r"[+-][0-9 ().\-/]*[0-9][0-9 ().\-/]*")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """``cell`` as a spreadsheet will show it as text, never run it as a formula.
+
+    A cell starting with ``=``, ``@``, a tab or a carriage return, or with ``+``/``-`` not
+    followed by only a phone number's or a number's characters, gets a leading ``'``
+    (OWASP CSV Injection); anything else is returned unchanged (``+1 415-555-0192`` stays).
+    """
+    if not cell.startswith(_FORMULA_START) or _NUMBER_LIKE.fullmatch(cell):
+        return cell
+    return "'" + cell
 
 
 def header_of(job: EnrichmentJob) -> tuple[list[str], list[str]]:
@@ -72,7 +96,7 @@ async def stream_results(db: Database, job: EnrichmentJob) -> AsyncIterator[str]
     inputs, results = header_of(job)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(inputs + results)
+    writer.writerow([spreadsheet_safe(name) for name in inputs + results])
     yield buffer.getvalue()
     after = -1
     while True:
@@ -90,6 +114,7 @@ async def stream_results(db: Database, job: EnrichmentJob) -> AsyncIterator[str]
         buffer.seek(0)
         buffer.truncate()
         for item in items:
-            writer.writerow(_input_cells(item, len(inputs)) + _result_cells(item))
+            cells = _input_cells(item, len(inputs)) + _result_cells(item)
+            writer.writerow([spreadsheet_safe(cell) for cell in cells])
         yield buffer.getvalue()
         after = items[-1].position

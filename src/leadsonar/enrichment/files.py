@@ -34,6 +34,10 @@ from anyascii import anyascii
 from leadsonar.exceptions import BadRequest
 
 SAMPLE_BYTES = 64 * 1024
+NOT_TEXT = "save the list as CSV (UTF-8, or Excel's 'CSV' or 'Unicode text') and upload that."
+# Control characters no header line of a text CSV holds (tab, CR and LF excepted): a workbook,
+# a zip archive or a PDF uploaded by mistake.
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 DELIMITERS = (",", ";", "\t")
 
 # Canonical column → the folded header names lead lists use for it (first match wins).
@@ -100,8 +104,9 @@ def detect_encoding(sample: bytes, *, complete: bool) -> str:
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     head = sample[:4096]
-    if len(head) >= 4 and head.count(0) * 3 >= len(head):
-        return "utf-16-le" if head[1] == 0 else "utf-16-be"
+    utf16 = _bomless_utf16(head)
+    if utf16:
+        return utf16
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         decoder.decode(sample, final=complete)
@@ -113,6 +118,30 @@ def detect_encoding(sample: bytes, *, complete: bool) -> str:
         return "cp1252"
     except UnicodeDecodeError:
         return "latin-1"
+
+
+def _bomless_utf16(head: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when ``head`` reads as UTF-16 without a byte-order mark.
+
+    Text never holds NUL bytes, UTF-16 holds one in every ASCII character (the header's
+    letters, the commas, the line ends), on odd offsets in little-endian and even ones in
+    big-endian. So: at least 5% NUL bytes, 90% of them on one side, and the bytes decode.
+    A share rule (rather than "a third of the bytes are NUL") keeps a list whose rows are
+    mostly Cyrillic, Greek or CJK names, whose characters hold no NUL, recognised.
+    """
+    nul = head.count(0)
+    if len(head) < 4 or nul * 20 < len(head):
+        return None
+    odd = head[1::2].count(0)
+    even = nul - odd
+    codec = "utf-16-le" if odd >= 9 * even else "utf-16-be" if even >= 9 * odd else None
+    if codec is None:
+        return None
+    try:
+        codecs.getincrementaldecoder(codec)().decode(head[: len(head) // 2 * 2], final=False)
+    except UnicodeDecodeError:
+        return None
+    return codec
 
 
 def _is_utf8(stream: BinaryIO) -> bool:
@@ -179,6 +208,8 @@ class LeadTable:
             BadRequest: one sentence naming the missing column and the columns found.
         """
         found = ", ".join(repr(h) for h in self.header if h) or "none"
+        if len(found) > 300:
+            found = found[:300] + "…"
         missing = None
         if use == "verify" and "email" not in self.columns:
             missing = "an email column (such as 'Email')"
@@ -205,9 +236,15 @@ class LeadTable:
                 line += 1
                 if not any(cell.strip() for cell in cells):
                     continue
+                # NUL is no character of any lead list, and PostgreSQL text cannot hold it.
+                cells = [cell.replace("\x00", "") for cell in cells]
                 yield line, cells + [""] * (width - len(cells))
         except csv.Error as exc:
             raise BadRequest(f"{self.name} line {line + 1} is not valid CSV: {exc}.") from None
+        except UnicodeDecodeError:
+            raise BadRequest(
+                f"{self.name} is not {self.encoding} text after line {line}: {NOT_TEXT}"
+            ) from None
         finally:
             if self._text is not None:
                 self._text.close()
@@ -243,10 +280,22 @@ def _map_columns(header: list[str]) -> dict[str, int]:
 
 
 def _table(name: str, text: io.TextIOBase, encoding: str) -> LeadTable:
-    first_line = text.readline()
+    try:
+        first_line = text.readline(SAMPLE_BYTES)
+    except UnicodeDecodeError:
+        text.close()
+        raise BadRequest(f"{name} is not {encoding} text: {NOT_TEXT}") from None
     if not first_line.strip():
         text.close()
         raise BadRequest(f"{name} is empty: a header line naming its columns is needed.")
+    if _BINARY.search(first_line):
+        text.close()
+        looks = (
+            "it looks like an Excel workbook or a zip archive"
+            if first_line.startswith("PK")
+            else "it holds binary data"
+        )
+        raise BadRequest(f"{name} is not a CSV text file ({looks}): {NOT_TEXT}")
     delimiter = sniff_delimiter(first_line)
     text.seek(0)
     reader = csv.reader(text, delimiter=delimiter)

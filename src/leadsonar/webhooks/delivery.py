@@ -12,7 +12,8 @@
   ``LEADSONAR_ALLOWED_PRIVATE_NETWORKS``) fails at once: nothing is connected, ever.
 - **One in flight per job.** A job has one delivery row; an attempt claims it (``pending`` →
   ``sending``) and only the attempt's end puts it back, so two attempts for one job never
-  overlap. A process killed mid-attempt leaves ``sending`` rows, set back to ``pending`` on start.
+  overlap. A process killed mid-attempt leaves ``sending`` rows, set back to ``pending`` on start;
+  an attempt that crashes inside LeadSonar is logged and retried like a failed one.
 """
 
 from __future__ import annotations
@@ -156,6 +157,44 @@ class WebhookDispatcher:
         return ids
 
     async def _attempt(self, delivery_id: int) -> None:
+        """One attempt; if it crashes before its end was written (a database error, a bug),
+        the delivery goes back to ``pending`` with a retry delay and a log row instead of
+        staying ``sending`` (which no later attempt would touch) until the next restart."""
+        try:
+            await self._post(delivery_id)
+        except Exception:
+            log.exception("webhook delivery %s attempt crashed", delivery_id)
+            try:
+                await self._release(delivery_id)
+            except Exception:
+                log.exception("webhook delivery %s stays 'sending' until restart", delivery_id)
+
+    async def _release(self, delivery_id: int) -> None:
+        now = datetime.now(UTC)
+        async with self.db.write_session() as session:
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            if delivery is None or delivery.status != "sending":
+                return  # the attempt's end was written before the crash
+            delivery.attempts += 1
+            session.add(
+                WebhookAttempt(
+                    delivery_id=delivery_id,
+                    attempted_at=now,
+                    status_code=None,
+                    error="LeadSonar could not make this attempt (an internal error); "
+                    "it will be retried.",
+                    seconds=0.0,
+                )
+            )
+            retry_at = now + timedelta(
+                seconds=retry_delay(self.settings.webhook_retry_delay, delivery.attempts)
+            )
+            if retry_at > _as_utc(delivery.created_at) + GIVE_UP_AFTER:
+                delivery.status, delivery.finished_at = "failed", now
+            else:
+                delivery.status, delivery.next_attempt_at = "pending", retry_at
+
+    async def _post(self, delivery_id: int) -> None:
         """One POST of one delivery, then its log row and its next state."""
         async with self.db.session() as session:
             delivery = await session.get(WebhookDelivery, delivery_id)

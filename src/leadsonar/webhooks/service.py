@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.config import Settings
 from leadsonar.exceptions import AddressNotAllowed, BadRequest, InvalidDomain
+from leadsonar.kit.db import upsert
 from leadsonar.kit.net.addresses import ensure_allowed
 from leadsonar.kit.net.hostnames import domain_from_website
 from leadsonar.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSecret
@@ -44,13 +45,14 @@ def check_webhook_url(url: str, settings: Settings) -> str:
         raise BadRequest(f"webhookUrl is too long (at most {MAX_URL_LENGTH} characters).")
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        raise BadRequest(f"webhookUrl {url!r} is not a URL.") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+        host = parsed.host  # decodes IDNA: a malformed A-label ("xn--") raises here
+    except (httpx.InvalidURL, TypeError, ValueError):  # idna.IDNAError is a ValueError
+        raise BadRequest(f"webhookUrl {url[:200]!r} is not a URL.") from None
+    if parsed.scheme not in ("http", "https") or not host:
         raise BadRequest("webhookUrl must be an absolute http:// or https:// URL.")
     if parsed.userinfo:
         raise BadRequest("webhookUrl must not carry a user name or password.")
-    host = parsed.host.strip("[]")
+    host = host.strip("[]")
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -72,16 +74,27 @@ def check_webhook_url(url: str, settings: Settings) -> str:
 
 async def secret_for(session: AsyncSession, account_id: int, *, rotate: bool = False) -> str:
     """The account's webhook secret, made on first use; ``rotate`` replaces it (signatures
-    made with the old one stop verifying at once). Run in a write session."""
-    row = await session.get(WebhookSecret, account_id)
-    if row is None:
-        row = WebhookSecret(account_id=account_id, secret=new_secret())
-        session.add(row)
-    elif rotate:
-        row.secret = new_secret()
-        row.created_at = datetime.now(UTC)
-    await session.flush()
-    return row.secret
+    made with the old one stop verifying at once). Run in a write session.
+
+    Made by ``INSERT … ON CONFLICT DO NOTHING`` so that deliveries asking at the same moment
+    (the dispatcher attempts up to :data:`~leadsonar.webhooks.delivery.BATCH` at once) all get
+    the one secret instead of colliding on the primary key.
+    """
+    now = datetime.now(UTC)
+    await upsert(
+        session,
+        WebhookSecret,
+        {"account_id": account_id, "secret": new_secret(), "created_at": now},
+        ["account_id"],
+        update={"secret": new_secret(), "created_at": now} if rotate else {},
+    )
+    secret = await session.scalar(
+        select(WebhookSecret.secret)
+        .where(WebhookSecret.account_id == account_id)
+        .execution_options(populate_existing=True)
+    )
+    assert secret is not None
+    return secret
 
 
 async def schedule_delivery(session: AsyncSession, job_id: str, url: str | None) -> None:
