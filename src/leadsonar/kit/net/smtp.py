@@ -567,7 +567,10 @@ async def _probe_hosts(
                     break
                 except NextHost as failure:
                     if failure.reply is not None and failure.reply.code == 421:
-                        pool.back_off(ip)
+                        # 0.0: the server allows only the sessions already open; the next
+                        # lease waits for one of them instead of knocking again
+                        if pool.back_off(ip) == 0.0 and sessions < MAX_SESSIONS_PER_HOST:
+                            continue
                     result.host_errors[where] = failure.reason
                     retry_helps = True
                     last_reply = failure.reply or last_reply

@@ -65,6 +65,7 @@ class _Host:
     backoff_until: float = 0.0
     backoff: float = 0.0
     throttles_until: float = 0.0
+    cap: int | None = None  # sessions this server allows us at once, learnt from a 421
 
 
 class SmtpPool:
@@ -98,9 +99,18 @@ class SmtpPool:
         self._host(ip).throttles_until = time.monotonic() + THROTTLE_MEMORY
 
     def back_off(self, ip: str) -> float:
-        """Stop using ``ip`` for a while after a ``421``; returns the seconds (doubling up to
-        :data:`BACKOFF_MAX`)."""
+        """Stop opening connections to ``ip`` for a while after a ``421``; returns the seconds
+        (doubling up to :data:`BACKOFF_MAX`).
+
+        A ``421`` while other sessions to the server are open says it allows no more at once
+        (Postfix's ``smtpd_client_connection_count_limit``, Exim's
+        ``smtp_accept_max_per_host``): the number open becomes this server's cap, and leases
+        wait for one of those sessions instead of failing (returns ``0.0``).
+        """
         host = self._host(ip)
+        if host.open > 0:
+            host.cap = max(1, min(host.open, host.cap or host.open))
+            return 0.0
         host.backoff = min(BACKOFF_MAX, host.backoff * 2 if host.backoff else BACKOFF_FIRST)
         host.backoff_until = time.monotonic() + host.backoff
         return host.backoff
@@ -136,14 +146,18 @@ class SmtpPool:
                     host.open -= 1
                     self._close_soon(candidate)
                 wait = host.backoff_until - time.monotonic()
-                if (
-                    wait > 0
-                ):  # open sessions may be reused; new connections wait (RFC 5321 §4.5.4.1)
+                limit = min(self.per_host, host.cap or self.per_host)
+                if wait > 0 and host.open == 0:
+                    # open sessions may be reused; new connections wait (RFC 5321 §4.5.4.1)
                     raise NextHost(f"backing off for {wait:.0f} s after 421 from this server")
-                if host.open < self.per_host:
+                if wait <= 0 and host.open < limit:
                     host.open += 1
                     break
-                await host.condition.wait()
+                try:  # a session in use comes back to the pool (or closes) soon
+                    async with asyncio.timeout(self.settings.smtp_timeout):
+                        await host.condition.wait()
+                except TimeoutError:
+                    raise NextHost("no session to this server came free in time") from None
         try:
             return await self._open(ip, mx_host), True
         except BaseException:
