@@ -630,3 +630,25 @@ async def test_greylisting_after_a_rejection_is_not_taken_for_throttling(
     nobody = await _find(client, "Yan", "Nobody", "greyreuse.test")
     assert nobody["email"] is None
     assert server.connections <= 2
+
+
+async def test_a_one_session_server_is_never_knocked_while_the_last_session_closes(
+    live: Live, dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    """A server allowing one session at a time that also throttles a session after an
+    unknown recipient (the rest move to a new session after each rejection): the next
+    session opens only once the last one is closed, and a ``421`` from a server that still
+    counts the closed one teaches its cap instead of leaving the lookup unverified (``alex@``
+    is verified, ``low`` only because every Alex maps to it)."""
+    _domain(dns_zone, "single.test", "127.0.0.13")
+    server = await smtp_world.serve(
+        "127.0.0.13", mailboxes={"alex@single.test"}, busy_after_unknown=True, max_sessions=1
+    )
+    _, client = live
+    body = await _find(client, "Alex", "Johnson", "single.test")
+    assert (body["email"], body["verification"]) == ("alex@single.test", "valid"), (
+        body["reason"],
+        server.rcpts,
+    )
+    assert server.rcpts[:2] == ["alex.johnson@single.test", "alex@single.test"]
+    assert "421" not in (body["reason"] or "")

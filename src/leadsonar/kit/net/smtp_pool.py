@@ -30,7 +30,8 @@ from leadsonar.kit.net.smtp_session import (
 MAX_RCPTS_PER_SESSION = 100  # RFC 5321 §4.5.3.1.8: servers must take at least 100 recipients
 BACKOFF_FIRST = 5.0  # seconds of back-off after a first 421
 BACKOFF_MAX = 300.0
-THROTTLE_MEMORY = 3600.0  # seconds a server stays known to throttle after an unknown recipient
+THROTTLE_MEMORY = 3600.0
+CLOSE_GRACE = 1.0  # seconds a server may still count a session we closed  # seconds a server stays known to throttle after an unknown recipient
 
 
 @dataclass
@@ -66,6 +67,7 @@ class _Host:
     backoff: float = 0.0
     throttles_until: float = 0.0
     cap: int | None = None  # sessions this server allows us at once, learnt from a 421
+    last_closed: float = -1e9  # monotonic time our last session to it was closed
 
 
 class SmtpPool:
@@ -102,15 +104,10 @@ class SmtpPool:
         """Stop opening connections to ``ip`` for a while after a ``421``; returns the seconds
         (doubling up to :data:`BACKOFF_MAX`).
 
-        A ``421`` while other sessions to the server are open says it allows no more at once
-        (Postfix's ``smtpd_client_connection_count_limit``, Exim's
-        ``smtp_accept_max_per_host``): the number open becomes this server's cap, and leases
-        wait for one of those sessions instead of failing (returns ``0.0``).
+        A ``421`` greeting while other sessions to the server are open is not a reason to back
+        off: see :meth:`lease` (``NextHost.session_cap``).
         """
         host = self._host(ip)
-        if host.open > 0:
-            host.cap = max(1, min(host.open, host.cap or host.open))
-            return 0.0
         host.backoff = min(BACKOFF_MAX, host.backoff * 2 if host.backoff else BACKOFF_FIRST)
         host.backoff_until = time.monotonic() + host.backoff
         return host.backoff
@@ -123,7 +120,9 @@ class SmtpPool:
             ``(session, opened)``: ``opened`` is True when a new TCP connection was made.
 
         Raises:
-            NextHost: backing off, connection failed, timed out, 4xx greeting.
+            NextHost: backing off, connection failed, timed out, 4xx greeting; a ``421``
+                greeting while other sessions to the server are open sets its
+                ``session_cap`` (the server's limit was learnt: lease again and wait).
             Refused: the server refused the prober (5xx greeting, HELO or MAIL FROM).
         """
         leased, opened = await self._acquire(ip, mx_host)
@@ -143,8 +142,7 @@ class SmtpPool:
                     if time.monotonic() - candidate.last_used < self.idle_seconds:
                         if await self._restart(candidate):
                             return candidate, False
-                    host.open -= 1
-                    self._close_soon(candidate)
+                    self._close_soon(candidate)  # its slot frees once it is closed
                 wait = host.backoff_until - time.monotonic()
                 limit = min(self.per_host, host.cap or self.per_host)
                 if wait > 0 and host.open == 0:
@@ -160,9 +158,21 @@ class SmtpPool:
                     raise NextHost("no session to this server came free in time") from None
         try:
             return await self._open(ip, mx_host), True
-        except BaseException:
+        except BaseException as failure:
             async with host.condition:
                 host.open -= 1
+                if (
+                    isinstance(failure, NextHost)
+                    and failure.reply is not None
+                    and failure.reply.code == 421
+                    and (host.open > 0 or time.monotonic() - host.last_closed < CLOSE_GRACE)
+                ):
+                    # Greeted with 421 while our other sessions are open (or just closed):
+                    # the server allows no more at once (Postfix's
+                    # smtpd_client_connection_count_limit, Exim's smtp_accept_max_per_host).
+                    # That many becomes its cap; the next lease waits for one of them.
+                    host.cap = max(1, min(host.open, host.cap or host.open))
+                    failure.session_cap = True
                 host.condition.notify()
             raise
 
@@ -218,19 +228,31 @@ class SmtpPool:
             if keep:
                 leased.last_used = time.monotonic()
                 host.idle.append(leased)
-            else:
-                host.open -= 1
-            host.condition.notify()
+                host.condition.notify()
         if not keep:
             self._close_soon(leased, polite=reusable)
 
     def _close_soon(self, leased: PooledSession, polite: bool = True) -> None:
+        """QUIT and close ``leased`` in the background; its slot in the per-host count is
+        freed only once the connection is closed, so a server that allows one session at a
+        time never sees the next one while the last is still saying goodbye."""
+        host = self._host(leased.ip)
+
         async def close() -> None:
             try:
                 if polite:
                     await leased.session.quit()
             finally:
                 leased.session.close()
+                try:
+                    await asyncio.wait_for(leased.session.writer.wait_closed(), 1.0)
+                except (OSError, TimeoutError):
+                    pass
+                finally:
+                    host.open -= 1
+                    host.last_closed = time.monotonic()
+                async with host.condition:
+                    host.condition.notify()
 
         task = asyncio.get_running_loop().create_task(close())
         self._closing.add(task)
@@ -243,8 +265,6 @@ class SmtpPool:
             async with host.condition:
                 stale = [s for s in host.idle if now - s.last_used >= self.idle_seconds]
                 host.idle = [s for s in host.idle if s not in stale]
-                host.open -= len(stale)
-                host.condition.notify_all()
             for leased in stale:
                 self._close_soon(leased)
 
@@ -252,7 +272,6 @@ class SmtpPool:
         """QUIT every idle session and wait for closings to finish."""
         for host in self._hosts.values():
             idle, host.idle = host.idle, []
-            host.open -= len(idle)
             for leased in idle:
                 self._close_soon(leased)
         if self._closing:
