@@ -30,8 +30,8 @@ from leadsonar.kit.net.smtp_session import (
 MAX_RCPTS_PER_SESSION = 100  # RFC 5321 §4.5.3.1.8: servers must take at least 100 recipients
 BACKOFF_FIRST = 5.0  # seconds of back-off after a first 421
 BACKOFF_MAX = 300.0
-THROTTLE_MEMORY = 3600.0
-CLOSE_GRACE = 1.0  # seconds a server may still count a session we closed  # seconds a server stays known to throttle after an unknown recipient
+THROTTLE_MEMORY = 3600.0  # seconds a server stays known to throttle after an unknown recipient
+CLOSE_GRACE = 1.0  # seconds a server may still count a session we closed
 
 
 @dataclass
