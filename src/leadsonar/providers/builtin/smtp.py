@@ -230,8 +230,11 @@ class SmtpProber:
         evidence: dict[str, object] = {"mxProvider": outcome.mx_provider}
         if outcome.skipped == "no mail":
             ctx.note(outcome.reason or f"{domain} accepts no mail.")
-            # an address another source found there cannot receive mail either
-            ctx.mailbox_fact(f"@{domain}", "refuted", outcome.reason or "no mail")
+            if outcome.mx.null_mx:
+                # RFC 7505: the domain declares it takes no mail, so an address another
+                # source found there cannot receive any either (an NXDOMAIN answer is left
+                # alone: a lapsed or intranet-only name may still be a record's truth)
+                ctx.mailbox_fact(f"@{domain}", "refuted", outcome.reason or "null MX")
             return None
         if outcome.skipped == "catch-all":
             return await self._accept_all(person, domain, evidence)
