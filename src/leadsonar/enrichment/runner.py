@@ -21,17 +21,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadsonar.domains.companies import company_key
 from leadsonar.domains.contacts import name_key
 from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
+from leadsonar.enrichment.service import answer_repeats
+from leadsonar.exceptions import LeadSonarError
 from leadsonar.kit.db import Database
 from leadsonar.ledger import service as ledger
-from leadsonar.lookup.service import LookupService, Target
+from leadsonar.lookup.service import LookupService, Target, answer_reason
+from leadsonar.lookup.verify import VerifyService
 from leadsonar.providers.base import Confidence
 from leadsonar.waterfall.engine import WaterfallResult
+from leadsonar.webhooks.service import schedule_delivery
 
 log = logging.getLogger(__name__)
 
 
 MAX_ATTEMPTS = 3  # tries of one item when its mail server asks to retry later
 SEEN_DOMAINS = 10_000
+
+
+def row_reason(fld: str, result: WaterfallResult, target: Target) -> str | None:
+    """Why a job row's ``fld`` (``email``/``phone``) is missing or weak: the lookup's own
+    reason, or for a miss nobody explained, which providers were asked."""
+    reason = answer_reason(result, target)
+    if reason or result.finding is not None:
+        return reason
+    what = "email address" if fld == "email" else "phone number"
+    asked = ", ".join(result.tried)
+    return f"No {what} found; asked: {asked}." if asked else f"No provider could look for a {what}."
 
 
 def _retry_after(result: WaterfallResult) -> float | None:
@@ -79,6 +94,7 @@ class JobRunner:
         concurrency: items worked at once.
         poll_interval: seconds between checks for new work when not woken.
         refund_not_found: give back a credit per type that found nothing.
+        verify: judges addresses for verification jobs (``kind == "verify"``).
     """
 
     def __init__(
@@ -88,12 +104,14 @@ class JobRunner:
         concurrency: int,
         poll_interval: float = 1.0,
         refund_not_found: bool = False,
+        verify: VerifyService | None = None,
     ) -> None:
         self.db = db
         self.lookup = lookup
         self.concurrency = concurrency
         self.poll_interval = poll_interval
         self.refund_not_found = refund_not_found
+        self.verify = verify
         self._wake = asyncio.Event()
         self._seen: dict[str, None] = {}  # domains this runner has worked on (insertion order)
         self._warming: dict[int, str] = {}  # item id → domain, for a domain's first item
@@ -224,12 +242,16 @@ class JobRunner:
         async with self.db.session() as session:
             item = await session.get(EnrichmentItem, item_id)
             job = await session.get(EnrichmentJob, item.job_id) if item else None
-        if item is None or job is None or item.status == "done":
-            return
+        if item is None or job is None or item.status != "running":
+            return  # finished, or cancelled between the claim and now: never worked
         email: WaterfallResult | None = None
         phone: WaterfallResult | None = None
         error: str | None = None
         target: Target | None = None
+        reason: str | None = None
+        if job.kind == "verify":
+            await self._verify_item(item_id, job, item.email or "", item.attempts)
+            return
         try:
             target = await self.lookup.target(
                 item.first_name, item.last_name, item.website or None, item.company_name
@@ -246,12 +268,24 @@ class JobRunner:
                 phone = await self.lookup.run(
                     "phone", target, wait=False, account_id=job.account_id
                 )
+            email_reason = row_reason("email", email, target) if email else None
+            phone_reason = row_reason("phone", phone, target) if phone else None
+            if email is not None and email.finding is None:
+                reason = email_reason
+            elif phone is not None and phone.finding is None:
+                reason = phone_reason  # the email was found: say why there is no phone
+            else:
+                reason = email_reason or phone_reason
         except asyncio.CancelledError:
             raise
+        except LeadSonarError as exc:
+            error, reason = "lookup failed", exc.message
         except Exception:
             log.exception("enrichment item %s failed", item_id)
-            error = "lookup failed"
-        finishing = asyncio.ensure_future(self._finish(item_id, job, email, phone, error, target))
+            error, reason = "lookup failed", "The lookup failed; its credits were refunded."
+        finishing = asyncio.ensure_future(
+            self._finish(item_id, job, email, phone, error, reason, target)
+        )
         self._finishing.add(finishing)
         finishing.add_done_callback(self._finishing.discard)
         await asyncio.shield(finishing)
@@ -278,6 +312,7 @@ class JobRunner:
         email: WaterfallResult | None,
         phone: WaterfallResult | None,
         error: str | None,
+        reason: str | None = None,
         target: Target | None = None,
     ) -> None:
         async with self.db.write_session() as session:
@@ -287,14 +322,19 @@ class JobRunner:
                 select(EnrichmentJob.id).where(EnrichmentJob.id == job.id).with_for_update()
             )
             item = await session.get(EnrichmentItem, item_id)
-            if item is None or item.status == "done":
+            if item is None or item.status != "running":
                 return
             item.status = "done"
             item.error = error
+            item.reason = reason
             item.finished_at = datetime.now(UTC)
             resolved = target.resolution if target is not None else None
             if resolved is not None and not item.website:
                 item.website = resolved.domain or ""
+            item.company_phone = next(
+                (r.company_phone for r in (email, phone) if r is not None and r.company_phone),
+                None,
+            )
             refund = 0
             if email is not None:
                 finding = email.finding
@@ -305,6 +345,10 @@ class JobRunner:
                         # may be either one's (issue 3: never the same address as high twice).
                         finding.confidence = Confidence.MEDIUM
                         finding.evidence["ambiguous"] = f"{namesakes} contacts share this name"
+                        item.reason = item.reason or (
+                            f"{namesakes} rows of this job have this name at this domain; the "
+                            "address may be any of theirs."
+                        )
                 item.email = finding.value if finding else None
                 item.email_verification = finding.verification.value if finding else None
                 item.detail = _detail(email)
@@ -332,19 +376,101 @@ class JobRunner:
                 await ledger.refund(
                     session, job.account_id, refund, "refund:enrich", f"{job.id}#{item.position}"
                 )
-            await session.flush()
-            remaining = await session.scalar(
+            await self._close(session, job.id, item)
+
+    async def _close(self, session: AsyncSession, job_id: str, item: EnrichmentItem) -> None:
+        """Answer the item's repeats and, when nothing is left to work, end the job (a
+        cancelled job stays cancelled) and queue its webhook."""
+        await answer_repeats(session, item)
+        await session.flush()
+        remaining = await session.scalar(
+            select(func.count())
+            .select_from(EnrichmentItem)
+            .where(
+                EnrichmentItem.job_id == job_id,
+                EnrichmentItem.status.notin_(("done", "cancelled")),
+            )
+        )
+        db_job = await session.get(EnrichmentJob, job_id)
+        if remaining == 0 and db_job is not None and db_job.status == "processing":
+            failed = await session.scalar(
                 select(func.count())
                 .select_from(EnrichmentItem)
-                .where(EnrichmentItem.job_id == job.id, EnrichmentItem.status != "done")
+                .where(EnrichmentItem.job_id == job_id, EnrichmentItem.error.is_not(None))
             )
-            if remaining == 0:
-                failed = await session.scalar(
-                    select(func.count())
-                    .select_from(EnrichmentItem)
-                    .where(EnrichmentItem.job_id == job.id, EnrichmentItem.error.is_not(None))
+            db_job.status = "failed" if failed == db_job.total else "completed"
+            db_job.finished_at = datetime.now(UTC)
+            await schedule_delivery(session, job_id, db_job.webhook_url)
+
+    async def _verify_item(
+        self, item_id: int, job: EnrichmentJob, address: str, attempts: int
+    ) -> None:
+        """Judge one address of a verification job and finish the item (1 credit, refunded
+        when the check crashed, or said ``unknown`` where not-found is refunded). A greylisted
+        address goes back to ``pending`` until the server's delay has passed, like a greylisted
+        enrichment (at most :data:`MAX_ATTEMPTS` times), instead of holding a worker."""
+        verdict: tuple[str, str | None] | None = None
+        source = "smtp"
+        connections = rcpts = 0
+        try:
+            if self.verify is None:
+                raise RuntimeError("no verifier configured")
+            outcome, verdict, source = await self.verify.check(address, job.account_id, wait=False)
+            if outcome.probe is not None:
+                connections, rcpts = outcome.probe.connections, outcome.probe.rcpts
+            if (
+                outcome.retry_after is not None
+                and verdict[0] == "unknown"
+                and attempts < MAX_ATTEMPTS
+            ):
+                async with self.db.session() as session:
+                    await session.execute(
+                        update(EnrichmentItem)
+                        .where(EnrichmentItem.id == item_id, EnrichmentItem.status == "running")
+                        .values(
+                            status="pending",
+                            attempts=EnrichmentItem.attempts + 1,
+                            not_before=datetime.now(UTC) + timedelta(seconds=outcome.retry_after),
+                            smtp_connections=EnrichmentItem.smtp_connections + connections,
+                            smtp_rcpts=EnrichmentItem.smtp_rcpts + rcpts,
+                        )
+                    )
+                return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("verification item %s failed", item_id)
+
+        async def finish() -> None:
+            async with self.db.write_session() as session:
+                await session.execute(
+                    select(EnrichmentJob.id).where(EnrichmentJob.id == job.id).with_for_update()
                 )
-                db_job = await session.get(EnrichmentJob, job.id)
-                assert db_job is not None
-                db_job.status = "failed" if failed == db_job.total else "completed"
-                db_job.finished_at = datetime.now(UTC)
+                item = await session.get(EnrichmentItem, item_id)
+                if item is None or item.status != "running":
+                    return
+                item.status = "done"
+                item.finished_at = datetime.now(UTC)
+                item.email_provider = source
+                item.smtp_connections += connections
+                item.smtp_rcpts += rcpts
+                if verdict is None:
+                    item.error = "verification failed"
+                    item.reason = "The check failed; its credit was refunded."
+                else:
+                    item.email_verification, item.reason = verdict
+                refund = int(verdict is None or (self.refund_not_found and verdict[0] == "unknown"))
+                if refund:
+                    await ledger.refund(
+                        session,
+                        job.account_id,
+                        refund,
+                        "refund:verify",
+                        f"{job.id}#{item.position}",
+                    )
+                await self._close(session, job.id, item)
+
+        finishing = asyncio.ensure_future(finish())
+        self._finishing.add(finishing)
+        finishing.add_done_callback(self._finishing.discard)
+        await asyncio.shield(finishing)
