@@ -481,7 +481,10 @@ class Waterfall:
             # The call's own notes (shared account, deadline and probe counters): the answer's
             # reason must not depend on which concurrent call happened to finish last.
             own = LookupContext(
-                account_id=ctx.account_id, retry_wait_until=ctx.retry_wait_until, probe=ctx.probe
+                account_id=ctx.account_id,
+                retry_wait_until=ctx.retry_wait_until,
+                probe=ctx.probe,
+                mailbox_facts=ctx.mailbox_facts,  # what the mail server proved is shared
             )
             said.append(own.notes)
             task = asyncio.create_task(
