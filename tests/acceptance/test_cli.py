@@ -364,9 +364,9 @@ Eve,Bad,Globex,globex.test,not-an-email,
 async def test_import_then_find_email_answers_from_the_known_contacts(
     dns_zone: LoopbackDns, tmp_path: Path
 ) -> None:
-    # globex.test takes no mail (null MX) and initech.test does not exist (NXDOMAIN): only the
-    # imported contacts can answer.
-    dns_zone.add_null_mx("globex.test")
+    # globex.test's DNS fails (SERVFAIL) and initech.test does not exist (NXDOMAIN): only the
+    # imported contacts can answer. (A null MX domain would drop them: it takes no mail.)
+    dns_zone.fail("globex.test")
     env = cli_env(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", dns_zone)
     source = tmp_path / "contacts.csv"
     source.write_text(CONTACTS_CSV, encoding="utf-8")
@@ -525,8 +525,8 @@ def test_negative_credits_are_refused(dns_zone: LoopbackDns, tmp_path: Path) -> 
 
 
 def test_import_clears_cached_not_found_answers(dns_zone: LoopbackDns, tmp_path: Path) -> None:
-    """A "not found" is cached for a day, but new contacts must be used at once."""
-    dns_zone.add_null_mx("later.test")
+    """A "not found" is cached for a day, but new contacts must be used at once. (later.test
+    does not exist in DNS: a null MX domain would drop any address, imported ones too.)"""
     env = cli_env(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", dns_zone)
     before = run_cli(env, tmp_path, "find-email", "Tom", "Baker", "later.test")
     assert json.loads(before.stdout)["email"] is None, before.describe()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from leadsonar.exceptions import InvalidDomain
@@ -142,3 +144,23 @@ def test_parse_server(entry: str, parsed: tuple[str, int]):
 def test_parse_server_refuses_bad_entries(entry: str):
     with pytest.raises(ValueError):
         parse_server(entry)
+
+
+async def test_answers_are_reused_within_their_ttl_and_nxdomain_never(
+    dns_zone: LoopbackDns,
+) -> None:
+    """A burst of lookups at one company asks the DNS server once per name and type (issue 8
+    §6: the single-lookup pass spent a sixth of its event loop on repeated queries); a name
+    that did not exist is asked again, since it may be registered a moment later."""
+    resolver = Resolver([dns_zone.address])
+    dns_zone.add_mx("cached.test", [(10, "mx.cached.test")])
+    dns_zone.add_a("mx.cached.test", "127.0.0.2")
+    first = await asyncio.gather(*(resolver.mx_hosts("cached.test") for _ in range(8)))
+    asked = len(dns_zone.queries)
+    again = await resolver.mx_hosts("cached.test")
+    assert len(dns_zone.queries) == asked
+    assert {a.hosts for a in first} == {again.hosts}
+    assert again.hosts[0].host == "mx.cached.test"
+    assert await resolver.name_exists("later.test") is False
+    dns_zone.add_a("later.test", "127.0.0.3")
+    assert await resolver.name_exists("later.test") is True

@@ -284,3 +284,62 @@ async def test_the_prober_path_works_on_postgresql(
     assert first["verification"] == again["verification"] == "accept_all"
     assert catch_all.rcpt_count == 2  # the catch-all verdict was stored and reused
     assert credits == {"balance": 6, "totalEarned": 10, "totalSpent": 4}
+
+
+async def _import(server: LiveServer, first: str, last: str, domain: str, email: str) -> None:
+    async with server.services.db.session() as session:
+        row = {
+            "firstname": first,
+            "lastname": last,
+            "company": "",
+            "website": domain,
+            "email": email,
+            "phone": "",
+        }
+        await import_rows(session, [(2, row)], ImportReport())
+
+
+async def test_a_known_address_the_mail_server_rejects_is_not_the_answer(
+    live: tuple[LiveServer, httpx.AsyncClient], dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    """Issue 8 §3-4: a record (an imported contact, a team page) can outlive the mailbox; a
+    server that rejects unknowns and refuses it in this lookup proves it is no working
+    address, so the stale copy is dropped instead of answered ``medium``."""
+    dns_zone.add_mx("stale.test", [(10, "mx.stale.test")])
+    dns_zone.add_a("mx.stale.test", "127.0.0.9")
+    await smtp_world.serve("127.0.0.9", mailboxes={"maria.garcia@stale.test"})
+    server, client = live
+    await _import(server, "Alex", "Johnson", "stale.test", "alex.johnson@stale.test")
+    body = await _find(client, {**SPEC_BODY, "website": "stale.test"})
+    assert body["email"] is None, body
+
+
+async def test_a_known_address_at_a_null_mx_domain_is_not_the_answer(
+    live: tuple[LiveServer, httpx.AsyncClient], dns_zone: LoopbackDns
+) -> None:
+    """A domain that accepts no mail (null MX, RFC 7505) has no working address, whatever a
+    page or a record says."""
+    dns_zone.add_null_mx("nomail.test")
+    server, client = live
+    await _import(server, "Alex", "Johnson", "nomail.test", "alex.johnson@nomail.test")
+    body = await _find(client, {**SPEC_BODY, "website": "nomail.test"})
+    assert body["email"] is None, body
+    assert "null MX" in (body["reason"] or "")
+
+
+async def test_a_known_address_spelling_another_name_is_not_the_answer(
+    live: tuple[LiveServer, httpx.AsyncClient], dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    """A source that tied a colleague's address to this person (``pauline.ndiaye@`` for
+    Gaëlle Bélanger, read from the wrong table row) is not believed, even where the mail
+    server cannot tell (catch-all): the prober's own guess stands, ``low``."""
+    dns_zone.add_mx("borealis.test", [(10, "mx.borealis.test")])
+    dns_zone.add_a("mx.borealis.test", "127.0.0.10")
+    await smtp_world.serve("127.0.0.10", catch_all=True)
+    server, client = live
+    await _import(server, "Gaëlle", "Bélanger", "borealis.test", "pauline.ndiaye@borealis.test")
+    body = await _find(
+        client, {"firstName": "Gaëlle", "lastName": "Bélanger", "website": "borealis.test"}
+    )
+    assert body["email"] != "pauline.ndiaye@borealis.test", body
+    assert body["confidence"] in (None, "low"), body

@@ -255,3 +255,42 @@ async def test_a_full_name_exception_beside_an_initials_address_is_the_persons(
     assert (javier["email"], javier["confidence"]) == ("javier.pena@castillo.test", "high")
     julia = await _find(client, "Julia", "Peña", "castillo.test")
     assert (julia["email"], julia["confidence"]) == ("jpena@castillo.test", "high")
+
+
+async def test_a_disabled_middle_initial_mailbox_does_not_fall_back_to_the_plain_one(
+    client: httpx.AsyncClient, dns_zone: LoopbackDns, smtp_world: SmtpWorld
+) -> None:
+    """David H. Delgado's own ``david.h.delgado@`` is disabled (550 5.2.1: he left); the
+    plain ``david.delgado@`` the server still accepts is his namesake colleague's, so he gets
+    no address (it came back ``high`` before)."""
+    _domain(dns_zone, "silverpine.test", "127.0.0.8")
+    await smtp_world.serve(
+        "127.0.0.8",
+        mailboxes={"david.delgado@silverpine.test", "anna.berg@silverpine.test"},
+        disabled={"david.h.delgado@silverpine.test"},
+    )
+    body = await _find(client, "David H.", "Delgado", "silverpine.test")
+    assert body["email"] is None, body
+    assert "disabled" in (body["reason"] or "")
+    plain = await _find(client, "David", "Delgado", "silverpine.test")
+    assert plain["email"] == "david.delgado@silverpine.test"
+
+
+async def test_a_plain_address_for_a_middle_initial_query_is_low_when_a_plain_namesake_is_listed(
+    dns_zone: LoopbackDns, smtp_world: SmtpWorld, tmp_path: Path
+) -> None:
+    """The site lists David Delgado and David H. Delgado; only ``david.delgado@`` exists (the
+    company gave David H. no middle-initial address, or he has none yet): for David H. it is
+    the listed plain namesake's as likely as his, so ``low``; the plain David keeps it."""
+    middle, plain = await _with_team_site(
+        dns_zone,
+        smtp_world,
+        tmp_path,
+        "pines.test",
+        {"david.delgado@pines.test", "anna.berg@pines.test", "tom.hale@pines.test"},
+        ["David Delgado", "David H. Delgado", "Anna Berg", "Tom Hale"],
+        [("David H.", "Delgado"), ("David", "Delgado")],
+    )
+    assert (middle["email"], middle["confidence"]) == ("david.delgado@pines.test", "low")
+    assert "David Delgado" in middle["reason"]
+    assert (plain["email"], plain["confidence"]) == ("david.delgado@pines.test", "high")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from leadsonar.domains.names import NameForms, name_forms
+from leadsonar.domains.names import NameForms, local_part_fit, name_forms
 
 FORM = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
 
@@ -347,3 +347,26 @@ def test_a_second_given_name_lends_its_initial_but_stays_in_the_name() -> None:
 )
 def test_names_without_a_middle_have_none(first: str, last: str) -> None:
     assert name_forms(first, last)[0].middle_initials == ()
+
+
+@pytest.mark.parametrize(
+    ("local", "first", "last", "fit"),
+    [
+        # a colleague's address tied to the wrong row (issue 8 field runs)
+        ("pauline.ndiaye", "Gaëlle", "Bélanger", "other"),
+        ("francois.ndiaye", "Franziska", "Özdemir", "other"),
+        ("pauline.ndiaye", "Li", "Wu", "other"),  # a two-letter name is a word, not a substring
+        ("gaelle.belanger", "Gaëlle", "Bélanger", "fits"),
+        ("ameliem", "Amélie", "Mercier", "fits"),
+        ("jsmith", "John", "Smith", "fits"),
+        ("smithj", "John", "Smith", "fits"),
+        ("jwu", "Jia", "Wu", "fits"),
+        ("j.doe", "Jane", "Doe", "fits"),
+        ("chris.olsen", "Christopher", "Olsen", "fits"),
+        ("juergen.vonfalkenberg", "Jürgen F.", "von Falkenberg", "fits"),
+        ("m.ndiaye", "Margaux", "N'Diaye", "fits"),
+        ("bob", "Robert", "Smith", "unclear"),  # a nickname, or somebody else's
+    ],
+)
+def test_local_part_fit(local: str, first: str, last: str, fit: str) -> None:
+    assert local_part_fit(local, first, last) == fit

@@ -3,7 +3,8 @@ status and policy blocks, so later lookups on a domain probe less (issue: fewer 
 
 MX answers are cached in memory (``MX_TTL``, at most ``MX_CACHE_SIZE`` domains, least recently
 used dropped first); catch-all status and blocks are stored in ``domain_facts`` and read back
-within their TTLs.
+within their TTLs, and kept in memory for ``KNOWN_TTL`` seconds (what this process records
+replaces its copy at once; another process's record is seen within ``KNOWN_TTL``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from cachetools import TLRUCache
+from cachetools import TLRUCache, TTLCache
 from sqlalchemy import select
 
 from leadsonar.domains.mailhosts import mail_provider
@@ -24,6 +25,8 @@ MX_TTL = 3600.0  # seconds an MX answer is reused
 MX_ERROR_TTL = 30.0  # seconds a failed MX lookup is remembered
 MX_CACHE_SIZE = 20_000  # domains whose MX answer is kept in memory
 CATCH_ALL_TTL = timedelta(days=7)
+KNOWN_TTL = 30.0  # seconds the stored facts of a domain are reused from memory
+MAX_KNOWN = 20_000  # domains whose facts are kept in memory
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -62,6 +65,9 @@ class DomainKnowledge:
             ttu=lambda _domain, answer, now: now + (MX_ERROR_TTL if answer.error else MX_TTL),
             timer=time.monotonic,
         )
+        # one database read per domain per KNOWN_TTL, not one per check (a lookup checks the
+        # candidates, then the numbered sibling, then maybe the full-name exception)
+        self._known: TTLCache[str, KnownFacts] = TTLCache(maxsize=MAX_KNOWN, ttl=KNOWN_TTL)
 
     @property
     def mx_cached(self) -> int:
@@ -102,6 +108,11 @@ class DomainKnowledge:
         Only the catch-all and block columns are read: the row also holds the website crawl
         (JSON, often kilobytes), which the prober asks about on every check and never needs.
         """
+        cached = self._known.get(domain)
+        if cached is not None and (
+            cached.blocked_until is None or cached.blocked_until > datetime.now(UTC)
+        ):
+            return cached
         async with self.db.session() as session:
             row = (
                 await session.execute(
@@ -114,17 +125,21 @@ class DomainKnowledge:
                 )
             ).first()
         if row is None:
-            return KnownFacts()
-        now = datetime.now(UTC)
-        checked = _aware(row.catch_all_checked_at)
-        catch_all = row.catch_all if checked and now - checked < CATCH_ALL_TTL else None
-        blocked = _aware(row.blocked_until)
-        if blocked is not None and blocked <= now:
-            blocked = None
-        return KnownFacts(catch_all, blocked, row.blocked_reason if blocked else None)
+            facts = KnownFacts()
+        else:
+            now = datetime.now(UTC)
+            checked = _aware(row.catch_all_checked_at)
+            catch_all = row.catch_all if checked and now - checked < CATCH_ALL_TTL else None
+            blocked = _aware(row.blocked_until)
+            if blocked is not None and blocked <= now:
+                blocked = None
+            facts = KnownFacts(catch_all, blocked, row.blocked_reason if blocked else None)
+        self._known[domain] = facts
+        return facts
 
     async def record_catch_all(self, domain: str, catch_all: bool) -> None:
         """Remember whether the domain's server accepts any address."""
+        self._known.pop(domain, None)
         async with self.db.session() as session:
             await upsert(
                 session,
@@ -136,10 +151,12 @@ class DomainKnowledge:
                 },
                 keys=["domain"],
             )
+        self._known.pop(domain, None)  # a read racing the write may have kept the old facts
 
     async def record_block(self, domain: str, reason: str, seconds: float) -> None:
         """Remember that the domain's mail server refused the prober: do not knock again for
         ``seconds``."""
+        self._known.pop(domain, None)
         async with self.db.session() as session:
             await upsert(
                 session,
@@ -151,6 +168,7 @@ class DomainKnowledge:
                 },
                 keys=["domain"],
             )
+        self._known.pop(domain, None)
 
     def provider_of(self, answer: MxAnswer) -> str | None:
         """The recognised mail provider of an MX answer (``google``, ``microsoft`` …)."""

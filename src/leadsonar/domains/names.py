@@ -279,3 +279,46 @@ def _is_one_of(token: str, words: frozenset[str]) -> bool:
 
 def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
+
+
+_LOCAL_TOKEN = re.compile(r"[a-z]+")
+
+
+def local_part_fit(local_part: str, first: str, last: str) -> str:
+    """How an address's local part fits a person's name: ``fits``, ``unclear`` or ``other``.
+
+    ``fits``: a word of the local part is one of the name's forms, starts one (``chris`` for
+    Christopher, ``j`` for Jane) or starts with one (``ameliem``, ``jsmith`` contains
+    ``smith``). ``other``: the local part spells two or more words (``pauline.ndiaye``) none
+    of which belongs to the name — a colleague's address a source tied to the wrong row.
+    ``unclear``: one word that is none of the name's (a nickname, ``bob`` for Robert, or an
+    arbitrary mailbox). Role addresses are the caller's concern
+    (:func:`~leadsonar.domains.candidates.is_role_local_part`).
+
+    Args:
+        local_part: the part before ``@``, any case; digits and ``+tag`` are ignored.
+        first, last: the person's names as entered.
+    """
+    local = local_part.split("+", 1)[0].lower()
+    words = _LOCAL_TOKEN.findall(local)
+    if not words:
+        return "unclear"
+    forms: set[str] = set()
+    for spelling in name_forms(first, last):
+        for form in (*spelling.firsts, *spelling.lasts):
+            forms.update(_LOCAL_TOKEN.findall(form))
+            forms.add(_NOT_TOKEN.sub("", form.replace("-", "")))
+        forms.update(spelling.first_initials + spelling.last_initials + spelling.middle_initials)
+    forms.discard("")
+    joined = "".join(words)
+    for word in words:
+        for form in forms:
+            if len(form) >= 4 and form in joined:
+                return "fits"
+            if len(form) >= 2 and (
+                form.startswith(word) or word.startswith(form) or word.endswith(form)
+            ):
+                return "fits"
+            if len(form) == 1 and len(word) <= 3 and word.startswith(form):
+                return "fits"
+    return "other" if len(words) >= 2 else "unclear"

@@ -135,6 +135,12 @@ class LookupContext:
             by the SSRF rules); the answer shows the last as its ``reason``.
         probe: SMTP connections and RCPT commands spent.
         call: the running provider call's credits, queueing and rate-limit hints.
+        mailbox_facts: what the domain's mail server proved in this lookup about addresses
+            other providers may answer, shared by every call's view: ``{"a@x.com":
+            ("refuted", why)}`` for an address a server that rejects unknowns refused (or
+            ``"@x.com"`` for a domain that accepts no mail), ``("shared", why)`` for an
+            address another person may own (its numbered sibling exists). The waterfall drops
+            refuted findings and keeps shared ones at ``low`` (issue 8 §3).
     """
 
     account_id: int | None = None
@@ -142,6 +148,7 @@ class LookupContext:
     notes: list[str] = field(default_factory=list)
     probe: ProbeStats = field(default_factory=ProbeStats)
     call: CallContext = field(default_factory=CallContext)
+    mailbox_facts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def deadline(self) -> float | None:
@@ -152,8 +159,19 @@ class LookupContext:
         """A view for one provider call: same account, deadline and notes; fresh probe and
         call counters (the waterfall adds them to the lookup's totals afterwards)."""
         return LookupContext(
-            account_id=self.account_id, retry_wait_until=self.retry_wait_until, notes=self.notes
+            account_id=self.account_id,
+            retry_wait_until=self.retry_wait_until,
+            notes=self.notes,
+            mailbox_facts=self.mailbox_facts,
         )
+
+    def mailbox_fact(self, address: str, fact: str, why: str) -> None:
+        """Record what a mail server proved about ``address`` (lower-cased ``local@domain``,
+        or ``@domain`` for the whole domain): ``refuted`` or ``shared`` (see
+        :attr:`mailbox_facts`); a refutation is never downgraded to ``shared``."""
+        key = address.lower()
+        if self.mailbox_facts.get(key, ("",))[0] != "refuted":
+            self.mailbox_facts[key] = (fact, why)
 
     def note(self, reason: str) -> None:
         """Tell the caller why a provider found nothing (each sentence once)."""

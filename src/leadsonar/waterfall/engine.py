@@ -39,6 +39,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from leadsonar.domains.names import local_part_fit
 from leadsonar.providers.base import (
     Company,
     Confidence,
@@ -200,6 +201,39 @@ def pick_company_phone(
     return None
 
 
+def screen_emails(findings: list[Finding], person: Person, ctx: LookupContext) -> list[Finding]:
+    """The email findings that may be the person's working address (issue 8 §3).
+
+    - an address the domain's mail server refused in this lookup, or at a domain that accepts
+      no mail (null MX, RFC 7505), is dropped: a team page or a provider's record can outlive
+      the mailbox (``ctx.mailbox_facts`` ``refuted``);
+    - an address whose numbered sibling exists (``ctx.mailbox_facts`` ``shared``) is kept at
+      ``low``: two people map to its form and a name next to it cannot tell which;
+    - an address that spells another person's name (``pauline.ndiaye@`` for Gaëlle Bélanger:
+      two or more name words, none the person's) is dropped, and a one-word local part that
+      is none of the person's names (``bob@`` for Robert, a nickname or someone else's) is
+      kept at ``low`` (:func:`~leadsonar.domains.names.local_part_fit`).
+    """
+    kept: list[Finding] = []
+    for finding in findings:
+        address = finding.value.strip().lower()
+        local, _, domain = address.partition("@")
+        fact = ctx.mailbox_facts.get(address) or ctx.mailbox_facts.get(f"@{domain}")
+        if fact is not None and fact[0] == "refuted":
+            continue
+        fit = local_part_fit(local, person.first_name, person.last_name)
+        if fit == "other":
+            continue
+        doubt = fact[1] if fact is not None else None
+        if fit == "unclear":
+            doubt = doubt or "The address's local part is none of this person's names."
+        if doubt and finding.confidence.rank > Confidence.LOW.rank:
+            finding.confidence = Confidence.LOW
+            finding.evidence["reason"] = doubt
+        kept.append(finding)
+    return kept
+
+
 def cost_of(provider: Provider, fld: str) -> float:
     """What one answered lookup of ``fld`` costs at ``provider`` (its ``cost_for`` when it has
     one, else its ``cost``)."""
@@ -338,6 +372,8 @@ class Waterfall:
         try:
             index = 0
             while index < len(chain):
+                if fld == "email":  # what the mail server proved weighs on the stop rule too
+                    findings[:] = screen_emails(findings, person, ctx)
                 merged, _ = merge(fld, findings)
                 if merged is not None and merged.confidence.rank >= bar.rank:
                     break
@@ -391,6 +427,8 @@ class Waterfall:
             # a source that calls the company's known switchboard someone's direct dial is wrong
             switchboards = {f.value.split(";", 1)[0] for f in company_lines}
             findings = [f for f in findings if f.value not in switchboards]
+        if fld == "email":
+            findings = screen_emails(findings, person, ctx)
         result.provisional = any("retryAfter" in f.evidence for f in findings)
         result.finding, result.sources = merge(fld, findings)
         if fld == "phone":
@@ -447,7 +485,10 @@ class Waterfall:
             # The call's own notes (shared account, deadline and probe counters): the answer's
             # reason must not depend on which concurrent call happened to finish last.
             own = LookupContext(
-                account_id=ctx.account_id, retry_wait_until=ctx.retry_wait_until, probe=ctx.probe
+                account_id=ctx.account_id,
+                retry_wait_until=ctx.retry_wait_until,
+                probe=ctx.probe,
+                mailbox_facts=ctx.mailbox_facts,  # what the mail server proved is shared
             )
             said.append(own.notes)
             task = asyncio.create_task(

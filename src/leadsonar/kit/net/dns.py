@@ -26,6 +26,7 @@ import dns.name
 import dns.nameserver
 import dns.rdatatype
 import dns.resolver
+from cachetools import TLRUCache
 
 from leadsonar.config import Settings
 from leadsonar.kit.net.hostnames import to_a_label
@@ -33,6 +34,9 @@ from leadsonar.kit.net.hostnames import to_a_label
 # Per-try timeout in seconds; the whole query is bounded by the resolver's lifetime
 # (``Settings.dns_timeout``), so a lost UDP packet is retried once or twice within it.
 _TRY_TIMEOUT = 2.0
+MAX_CACHED = 4096  # answers one resolver keeps
+MAX_CACHE_SECONDS = 300.0  # an answer is reused at most this long, whatever its TTL
+EMPTY_CACHE_SECONDS = 30.0  # a NOERROR answer without records (no AAAA) is reused this long
 
 
 class DnsError(Exception):
@@ -131,6 +135,13 @@ class Resolver:
         resolver.cache = None
         self._resolver = resolver
         self.timeout = timeout
+        # Answers reused within their TTL (RFC 1035 §3.2.1; at most MAX_CACHE_SECONDS), and
+        # one query in flight per (name, type): a burst of lookups at one company asks once.
+        # NXDOMAIN and failures are never kept (a name may be registered a moment later).
+        self._answers: TLRUCache[tuple[str, str], tuple[float, dns.resolver.Answer]] = TLRUCache(
+            maxsize=MAX_CACHED, ttu=lambda _key, value, now: now + value[0]
+        )
+        self._inflight: dict[tuple[str, str], asyncio.Future[dns.resolver.Answer]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Resolver:
@@ -138,9 +149,44 @@ class Resolver:
         return cls(settings.dns_servers, timeout=settings.dns_timeout)
 
     async def _query(self, name: str, rdtype: str) -> dns.resolver.Answer:
-        return await self._resolver.resolve(
-            dns.name.from_text(name), rdtype, raise_on_no_answer=False, search=False
-        )
+        key = (name.lower().rstrip("."), rdtype)
+        cached = self._answers.get(key)
+        if cached is not None:
+            return cached[1]
+        running = self._inflight.get(key)
+        if running is not None:
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not running.cancelled() or (task is not None and task.cancelling()):
+                    raise
+                # the lookup that asked was cancelled, not this one: ask here
+        if key in self._inflight:
+            return await self._query(name, rdtype)
+        future: asyncio.Future[dns.resolver.Answer] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            answer = await self._resolver.resolve(
+                dns.name.from_text(name), rdtype, raise_on_no_answer=False, search=False
+            )
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                future.set_exception(exc)
+                future.exception()  # retrieved: waiters re-raise it, nobody logs it
+            else:
+                future.cancel()
+            raise
+        finally:
+            self._inflight.pop(key, None)
+        future.set_result(answer)
+        if answer.rrset is not None:
+            seconds = min(float(answer.rrset.ttl), MAX_CACHE_SECONDS)
+        else:
+            seconds = EMPTY_CACHE_SECONDS
+        if seconds > 0:
+            self._answers[key] = (seconds, answer)
+        return answer
 
     def _failure(self, name: str, rdtype: str, error: Exception) -> str:
         if isinstance(error, dns.exception.Timeout):

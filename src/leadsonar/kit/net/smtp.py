@@ -19,6 +19,7 @@ multi-line replies read per RFC 5321 ยง4.2.1), :func:`classify_rcpt` (a reply โ
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import string
@@ -66,6 +67,8 @@ MAX_CONNECTIONS = 5
 """Connection attempts one probe makes at most, over all MX hosts and their addresses."""
 
 MAX_SESSIONS_PER_HOST = 3
+MAX_CAP_RETRIES = 2  # leases again after a 421 greeting that taught a server's session cap
+CAP_RETRY_PAUSE = 0.25  # seconds before that lease (the server counts a closing session)
 """Sessions one probe opens on one server when it throttles after an unknown recipient."""
 
 
@@ -599,7 +602,7 @@ async def _probe_hosts(
                 result.host_errors[where] = f"not tried: {MAX_CONNECTIONS} attempts were made"
                 break
             tried.add(ip)
-            sessions = 0
+            sessions = cap_retries = 0
             while pending:
                 sessions += 1
                 rotate = rotate_after_reject or pool.throttles_after_unknown(ip)
@@ -623,6 +626,14 @@ async def _probe_hosts(
                     retry_helps = True
                     break
                 except NextHost as failure:
+                    if failure.session_cap and cap_retries < MAX_CAP_RETRIES:
+                        # The server's session cap was learnt: wait for our open session (the
+                        # pool's lease does), and give a session we just closed a moment to
+                        # leave the server's count.
+                        cap_retries += 1
+                        sessions -= 1
+                        await asyncio.sleep(CAP_RETRY_PAUSE)
+                        continue
                     if failure.reply is not None and failure.reply.code == 421:
                         pool.back_off(ip)
                     result.host_errors[where] = failure.reason

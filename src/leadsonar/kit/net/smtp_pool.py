@@ -33,6 +33,7 @@ MAX_RCPTS_PER_SESSION = 100  # RFC 5321 §4.5.3.1.8: servers must take at least 
 BACKOFF_FIRST = 5.0  # seconds of back-off after a first 421
 BACKOFF_MAX = 300.0
 THROTTLE_MEMORY = 3600.0  # seconds a server stays known to throttle after an unknown recipient
+CLOSE_GRACE = 1.0  # seconds a server may still count a session we closed
 
 
 @dataclass
@@ -67,6 +68,8 @@ class _Host:
     backoff_until: float = 0.0
     backoff: float = 0.0
     throttles_until: float = 0.0
+    cap: int | None = None  # sessions this server allows us at once, learnt from a 421
+    last_closed: float = -1e9  # monotonic time our last session to it was closed
 
 
 class SmtpPool:
@@ -104,8 +107,12 @@ class SmtpPool:
         self._host(ip).throttles_until = time.monotonic() + THROTTLE_MEMORY
 
     def back_off(self, ip: str) -> float:
-        """Stop using ``ip`` for a while after a ``421``; returns the seconds (doubling up to
-        :data:`BACKOFF_MAX`)."""
+        """Stop opening connections to ``ip`` for a while after a ``421``; returns the seconds
+        (doubling up to :data:`BACKOFF_MAX`).
+
+        A ``421`` greeting while other sessions to the server are open is not a reason to back
+        off: see :meth:`lease` (``NextHost.session_cap``).
+        """
         host = self._host(ip)
         host.backoff = min(BACKOFF_MAX, host.backoff * 2 if host.backoff else BACKOFF_FIRST)
         host.backoff_until = time.monotonic() + host.backoff
@@ -119,7 +126,9 @@ class SmtpPool:
             ``(session, opened)``: ``opened`` is True when a new TCP connection was made.
 
         Raises:
-            NextHost: backing off, connection failed, timed out, 4xx greeting.
+            NextHost: backing off, connection failed, timed out, 4xx greeting; a ``421``
+                greeting while other sessions to the server are open sets its
+                ``session_cap`` (the server's limit was learnt: lease again and wait).
             Refused: the server refused the prober (5xx greeting, HELO or MAIL FROM).
         """
         leased, opened = await self._acquire(ip, mx_host)
@@ -139,22 +148,37 @@ class SmtpPool:
                     if time.monotonic() - candidate.last_used < self.idle_seconds:
                         if await self._restart(candidate):
                             return candidate, False
-                    host.open -= 1
-                    self._close_soon(candidate)
+                    self._close_soon(candidate)  # its slot frees once it is closed
                 wait = host.backoff_until - time.monotonic()
-                if (
-                    wait > 0
-                ):  # open sessions may be reused; new connections wait (RFC 5321 §4.5.4.1)
+                limit = min(self.per_host, host.cap or self.per_host)
+                if wait > 0 and host.open == 0:
+                    # open sessions may be reused; new connections wait (RFC 5321 §4.5.4.1)
                     raise NextHost(f"backing off for {wait:.0f} s after 421 from this server")
-                if host.open < self.per_host:
+                if wait <= 0 and host.open < limit:
                     host.open += 1
                     break
-                await host.condition.wait()
+                try:  # a session in use comes back to the pool (or closes) soon
+                    async with asyncio.timeout(self.settings.smtp_timeout):
+                        await host.condition.wait()
+                except TimeoutError:
+                    raise NextHost("no session to this server came free in time") from None
         try:
             return await self._open(ip, mx_host), True
-        except BaseException:
+        except BaseException as failure:
             async with host.condition:
                 host.open -= 1
+                if (
+                    isinstance(failure, NextHost)
+                    and failure.reply is not None
+                    and failure.reply.code == 421
+                    and (host.open > 0 or time.monotonic() - host.last_closed < CLOSE_GRACE)
+                ):
+                    # Greeted with 421 while our other sessions are open (or just closed):
+                    # the server allows no more at once (Postfix's
+                    # smtpd_client_connection_count_limit, Exim's smtp_accept_max_per_host).
+                    # That many becomes its cap; the next lease waits for one of them.
+                    host.cap = max(1, min(host.open, host.cap or host.open))
+                    failure.session_cap = True
                 host.condition.notify()
             raise
 
@@ -226,19 +250,31 @@ class SmtpPool:
             if keep:
                 leased.last_used = time.monotonic()
                 host.idle.append(leased)
-            else:
-                host.open -= 1
-            host.condition.notify()
+                host.condition.notify()
         if not keep:
             self._close_soon(leased, polite=reusable)
 
     def _close_soon(self, leased: PooledSession, polite: bool = True) -> None:
+        """QUIT and close ``leased`` in the background; its slot in the per-host count is
+        freed only once the connection is closed, so a server that allows one session at a
+        time never sees the next one while the last is still saying goodbye."""
+        host = self._host(leased.ip)
+
         async def close() -> None:
             try:
                 if polite:
                     await leased.session.quit()
             finally:
                 leased.session.close()
+                try:
+                    await asyncio.wait_for(leased.session.writer.wait_closed(), 1.0)
+                except (OSError, TimeoutError):
+                    pass
+                finally:
+                    host.open -= 1
+                    host.last_closed = time.monotonic()
+                async with host.condition:
+                    host.condition.notify()
 
         task = asyncio.get_running_loop().create_task(close())
         self._closing.add(task)
@@ -253,8 +289,6 @@ class SmtpPool:
             async with host.condition:
                 stale = [s for s in host.idle if now - s.last_used >= self.idle_seconds]
                 host.idle = [s for s in host.idle if s not in stale]
-                host.open -= len(stale)
-                host.condition.notify_all()
             for leased in stale:
                 self._close_soon(leased)
         for ip, host in list(self._hosts.items()):
@@ -275,7 +309,6 @@ class SmtpPool:
         """QUIT every idle session and wait for closings to finish."""
         for host in self._hosts.values():
             idle, host.idle = host.idle, []
-            host.open -= len(idle)
             for leased in idle:
                 self._close_soon(leased)
         if self._closing:

@@ -140,6 +140,8 @@ class NextHost(Exception):
         super().__init__(reason)
         self.reason = reason
         self.reply = reply
+        # set by the pool: a 421 greeting taught the server's session cap (lease again)
+        self.session_cap = False
 
 
 class Refused(Exception):

@@ -32,6 +32,10 @@ domain is known to)                             evidenced (≥ 1 identified publ
                                                 pattern) and, where the site lists its team,
                                                 it lists the person; else low; accept_all
 every candidate rejected or disabled            no answer (the person has no mailbox there)
+a full-name or middle-initial form disabled     no answer (the person's mailbox is closed;
+(5.2.1) before any accepted one                 a looser accepted form is a colleague's)
+a plain form for a middle-initial query when    low
+the site lists a plain-named namesake
 greylisted (4xx, retry later)                   low (the likeliest candidate), greylisted;
                                                 re-probed in the background after the delay
 blocked / unreachable / DNS                     low (the likeliest candidate), guessed
@@ -56,6 +60,7 @@ from leadsonar.domains.candidates import (
     generate_candidates,
     render,
 )
+from leadsonar.domains.names import name_forms
 from leadsonar.domains.patterns import domain_evidence, learn_address, popular_patterns
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.smtp import RcptVerdict
@@ -228,6 +233,11 @@ class SmtpProber:
         evidence: dict[str, object] = {"mxProvider": outcome.mx_provider}
         if outcome.skipped == "no mail":
             ctx.note(outcome.reason or f"{domain} accepts no mail.")
+            if outcome.mx.null_mx:
+                # RFC 7505: the domain declares it takes no mail, so an address another
+                # source found there cannot receive any either (an NXDOMAIN answer is left
+                # alone: a lapsed or intranet-only name may still be a record's truth)
+                ctx.mailbox_fact(f"@{domain}", "refuted", outcome.reason or "null MX")
             return None
         if outcome.skipped == "catch-all":
             return await self._accept_all(person, domain, evidence)
@@ -236,8 +246,26 @@ class SmtpProber:
         result = outcome.probe
         assert result is not None
         evidence |= {"mx": result.mx_host, "connections": result.connections, "rcpts": result.rcpts}
+        if result.catch_all is False:
+            # A server that rejects unknowns refused these: another source's copy of one (a
+            # stale team page, a departed person's card) is no working address.
+            for address in addresses:
+                if outcome.verdict(address) in GONE:
+                    ctx.mailbox_fact(address, "refuted", f"{domain}'s mail server rejected it.")
         for index, (candidate, address) in enumerate(zip(candidates, addresses, strict=True)):
             verdict = outcome.verdict(address)
+            if (
+                verdict is RcptVerdict.DISABLED
+                and result.catch_all is False
+                and (
+                    candidate.pattern in MIDDLE_PATTERNS or candidate.pattern in FULL_NAME_PATTERNS
+                )
+            ):
+                # The person's own full-name mailbox is closed (5.2.1): they have most likely
+                # left, and a looser form the server still accepts (``david.delgado@`` after
+                # a disabled ``david.h.delgado@``) is a colleague's.
+                ctx.note(f"{address} exists but is disabled: this person's mailbox is closed.")
+                return None
             if verdict not in EXISTS:
                 continue
             if verdict is RcptVerdict.FULL:
@@ -359,9 +387,16 @@ class SmtpProber:
             confidence = Confidence.MEDIUM
         someone_elses = False  # the address may well be a colleague's: it teaches nothing
         # Who the site lists is read while the sibling is probed (the crawl may still run).
+        # A query with a middle initial answered by a plain form (``david.delgado@`` for
+        # David H. Delgado) may be a listed plain namesake's address: the list tells.
+        middle = candidate.pattern not in MIDDLE_PATTERNS and bool(
+            name_forms(person.first_name, person.last_name)[0].middle_initials
+        )
         roster = (
             asyncio.ensure_future(self._listed(domain))
-            if candidate.pattern in SHARED_PATTERNS or candidate.pattern in INITIAL_PATTERNS
+            if candidate.pattern in SHARED_PATTERNS
+            or candidate.pattern in INITIAL_PATTERNS
+            or middle
             else None
         )
         try:
@@ -369,6 +404,7 @@ class SmtpProber:
                 sibling = await self._sibling(domain, candidate, ctx)
                 if sibling:
                     confidence, reason, someone_elses = Confidence.LOW, sibling, True
+                    ctx.mailbox_fact(address, "shared", sibling)
         except BaseException:
             if roster is not None:
                 roster.cancel()
