@@ -73,6 +73,16 @@ async def test_broken_dns_warns_at_start_and_answers_unknown_without_caching(
                     found = (await client.post("/api/v1/find-email", json=PERSON)).json()
                     assert found["email"] is None
                     assert "DNS is not working" in found["reason"]
+                    # a company name cannot be resolved either: the reason says why, not that
+                    # the name is unknown
+                    by_name = (
+                        await client.post(
+                            "/api/v1/find-phone",
+                            json={"firstName": "Ada", "lastName": "Lovelace", "company": "Acme"},
+                        )
+                    ).json()
+                    assert by_name["phone"] is None
+                    assert "DNS is not working" in by_name["reason"], by_name
 
                     # DNS comes back: the same lookup is run again, not served from a cache.
                     dns.break_resolver(False)

@@ -185,10 +185,17 @@ class LookupService:
         if not company:
             raise BadRequest("Provide at least company or website alongside the name.")
         resolution = await self.companies.resolve(company)
+        reason = None if resolution.domain else resolution.reason
+        if reason is not None and self.dns_check is not None:
+            # With a broken resolver every guessed domain looks nonexistent: say so rather
+            # than blame the company name (kit/net/resolver_check.py).
+            dns = await self.dns_check.check()
+            if not dns.ok:
+                reason = broken_dns_note(dns)
         return Target(
             person,
             Company(domain=resolution.domain, name=company),
-            reason=None if resolution.domain else resolution.reason,
+            reason=reason,
             resolution=resolution,
         )
 
