@@ -106,7 +106,9 @@ async def test_single_lookup_shows_confidence_verification_and_reason(
     # A person at a domain that does not exist: the reason is shown.
     await page.get_by_label("Website").fill("nowhere.test")
     await page.get_by_role("button", name="Look up").click()
-    await page.get_by_text("nowhere.test does not exist in DNS").wait_for()
+    await page.get_by_role("article", name="Email").get_by_text("nowhere.test").first.wait_for()
+    reason = await page.get_by_role("article", name="Email").inner_text()
+    assert "does not exist in DNS" in reason, reason
     # Missing company and website: the form says so and nothing is charged.
     await page.get_by_label("Website").fill("")
     await page.get_by_role("button", name="Look up").click()

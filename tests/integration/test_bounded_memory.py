@@ -9,7 +9,7 @@ from leadsonar.config import Settings
 from leadsonar.domains.facts import DomainKnowledge
 from leadsonar.kit.db import Database
 from leadsonar.kit.migrate import upgrade_to_head
-from leadsonar.kit.net.dns import Resolver
+from leadsonar.kit.net.dns import MxAnswer, Resolver
 from leadsonar.kit.net.safe_http import Politeness
 from leadsonar.kit.net.smtp_pool import SmtpPool
 from leadsonar.testing.dnsserver import LoopbackDns
@@ -25,15 +25,24 @@ async def test_mx_answers_kept_are_bounded_least_recently_used_first(
     db = Database(sqlite_url)
     await upgrade_to_head(db.engine)
     try:
-        knowledge = DomainKnowledge(db, Resolver([dns_zone.address]), mx_cache_size=3)
+        resolver = Resolver([dns_zone.address])
+        knowledge = DomainKnowledge(db, resolver, mx_cache_size=3)
+        asked: list[str] = []
+        mx_hosts = resolver.mx_hosts
+
+        async def counting(domain: str) -> MxAnswer:
+            asked.append(domain)
+            return await mx_hosts(domain)
+
+        resolver.mx_hosts = counting  # type: ignore[method-assign]
         for i in range(8):
             assert (await knowledge.mx(f"d{i}.test")).null_mx
         assert knowledge.mx_cached == 3
-        asked = len(dns_zone.queries)
+        before = len(asked)
         await knowledge.mx("d7.test")  # recent: answered from memory
-        assert len(dns_zone.queries) == asked
-        await knowledge.mx("d0.test")  # dropped long ago: asked again
-        assert len(dns_zone.queries) > asked
+        assert len(asked) == before
+        await knowledge.mx("d0.test")  # dropped long ago: the resolver is asked again
+        assert asked[before:] == ["d0.test"]
         assert knowledge.mx_cached == 3
     finally:
         await db.dispose()

@@ -296,7 +296,7 @@ async def _import(server: LiveServer, first: str, last: str, domain: str, email:
             "email": email,
             "phone": "",
         }
-        await import_rows(session, [(2, row)], ImportReport())
+        await import_rows(session, [(2, row)], ImportReport(), await server.account_id("e2e"))
 
 
 async def test_a_known_address_the_mail_server_rejects_is_not_the_answer(

@@ -27,12 +27,15 @@ KEY_IN_URL = (
 
 def presented_key(headers: dict[str, str]) -> str | None:
     """The key from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` (lower-case header
-    names), or ``None``."""
+    names), or ``None``.
+
+    An ``Authorization`` header that is not a usable ``Bearer`` credential gives ``""`` (a key
+    that never authenticates: 401) even beside a valid ``X-API-Key``: a request whose
+    credentials disagree is refused, never answered with whichever one works."""
     header = headers.get("authorization")
-    if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
+    if header is not None:
+        scheme, _, value = header.strip().partition(" ")
+        return value.strip() if scheme.lower() == "bearer" and value.strip() else ""
     key = headers.get("x-api-key")
     return key.strip() if key and key.strip() else None
 

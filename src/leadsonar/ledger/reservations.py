@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
 from leadsonar.exceptions import InsufficientCredits
+from leadsonar.kit import metrics
 from leadsonar.kit.db import Database
 from leadsonar.ledger import repository
 
@@ -88,6 +89,7 @@ class Reservations:
             for pending in batch:
                 error = refused.get(id(pending))
                 if error is None:
+                    metrics.CREDITS_CHARGED.inc(pending.credits)  # committed: count it once
                     pending.done.set_result(None)
                 else:
                     pending.done.set_exception(error)

@@ -116,7 +116,9 @@ class MailboxChecker:
         """
         if self.suppressions is not None:
             kept = await self.suppressions.filter_addresses(domain, addresses)
-            if not kept:
+            # No addresses to filter (a domain known to take no mail is checked with none):
+            # only a suppressed domain makes that "suppressed".
+            if not kept and (addresses or await self.suppressions.suppressed(domain=domain)):
                 return CheckOutcome(
                     mx=MxAnswer(domain),
                     mx_provider=None,
