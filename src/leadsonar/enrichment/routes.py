@@ -21,7 +21,11 @@ async def enrich(
     ``GET /enrich/{jobId}`` for results."""
     services = request.app.state.services
     accepted = await service.submit(
-        services.db, principal.account_id, body, services.lookup.allow_reserved
+        services.db,
+        principal.account_id,
+        body,
+        services.lookup.allow_reserved,
+        enqueue=services.runner.enqueue,
     )
     services.runner.wake()
     return JSONResponse(accepted.model_dump(), status_code=202)

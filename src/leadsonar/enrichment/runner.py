@@ -1,18 +1,26 @@
-"""The embedded job runner: works enrichment items inside the server process.
+"""Working bulk-job items: :class:`ItemWorker` (one item, both job paths) and the embedded
+:class:`JobRunner` (SQLite's path, inside the server process).
 
 Items move ``pending`` → ``running`` → ``done``. Credits were reserved when the job was accepted,
-so running an item never charges; finishing it writes its result (and any refund) and, for the
-last item, the job's final status, all in one transaction. On start, items left ``running`` by a
-killed process go back to ``pending``: every contact is answered once and charged once.
+so working an item never charges; finishing it writes its result (and any refund) and, for the
+last item, the job's final status, all in one transaction. Finishing is idempotent: an item
+already ``done`` is never written again, so a retried item charges and refunds nothing twice.
+Items of a job that is no longer ``processing`` (cancelled) are not worked.
 
-One embedded runner per database is assumed (``leadsonar serve`` on one machine); several server
-processes on one database need the PostgreSQL worker (a later step).
+Two paths bring items to an :class:`ItemWorker`:
+
+- **Embedded** (:class:`JobRunner`, SQLite): claims due items by polling the items table. On
+  start, items a killed process left ``running`` go back to ``pending``, so one runner per
+  database is assumed (one ``leadsonar serve`` per database file).
+- **Queue** (:mod:`leadsonar.enrichment.tasks`, PostgreSQL): one procrastinate job per item,
+  deferred in the transaction that accepted the job; any number of API and worker processes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -31,6 +39,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # tries of one item when its mail server asks to retry later
 SEEN_DOMAINS = 10_000
+
+# Puts an item back on a queue ``seconds`` from now, inside the caller's transaction.
+Requeue = Callable[[AsyncSession, int, float], Awaitable[None]]
 
 
 def _retry_after(result: WaterfallResult) -> float | None:
@@ -69,154 +80,64 @@ async def _namesakes_in_job(session: AsyncSession, job_id: str, item: Enrichment
     return sum(1 for first, last in rows.all() if name_key(first, last) == key)
 
 
-class JobRunner:
-    """Works pending items with at most ``concurrency`` lookups at once.
+class ItemWorker:
+    """Works one bulk-job item: runs its lookups outside any transaction, then writes its result,
+    its refund if any and the job's progress in one transaction.
 
     Args:
         db: the database.
         lookup: runs the waterfall for one item.
-        concurrency: items worked at once.
-        poll_interval: seconds between checks for new work when not woken.
         refund_not_found: give back a credit per type that found nothing.
     """
 
-    def __init__(
-        self,
-        db: Database,
-        lookup: LookupService,
-        concurrency: int,
-        poll_interval: float = 1.0,
-        refund_not_found: bool = False,
-    ) -> None:
+    def __init__(self, db: Database, lookup: LookupService, refund_not_found: bool = False) -> None:
         self.db = db
         self.lookup = lookup
-        self.concurrency = concurrency
-        self.poll_interval = poll_interval
         self.refund_not_found = refund_not_found
-        self._wake = asyncio.Event()
-        self._seen: dict[str, None] = {}  # domains this runner has worked on (insertion order)
-        self._warming: dict[int, str] = {}  # item id → domain, for a domain's first item
-        self._loop_task: asyncio.Task[None] | None = None
-        self._workers: set[asyncio.Task[None]] = set()
         self._finishing: set[asyncio.Future[None]] = set()
 
-    async def start(self) -> None:
-        """Put items a killed process left ``running`` back to ``pending`` and start working."""
-        async with self.db.session() as session:
-            await session.execute(
-                update(EnrichmentItem)
-                .where(EnrichmentItem.status == "running")
-                .values(status="pending")
-            )
-        self._loop_task = asyncio.create_task(self._loop(), name="leadsonar-job-runner")
-
-    async def stop(self) -> None:
-        """Stop working; unfinished items stay for the next start."""
-        tasks = [t for t in (self._loop_task, *self._workers) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        # A result being written is let finish: cancelling a transaction mid-way only makes
-        # the driver log a failed rollback; the item would be redone either way.
+    async def drain(self) -> None:
+        """Wait for results being written (a stopping process lets them finish: cancelling a
+        transaction mid-way only makes the driver log a failed rollback)."""
         if self._finishing:
             await asyncio.gather(*self._finishing, return_exceptions=True)
-        self._loop_task = None
 
-    def wake(self) -> None:
-        """New work was committed: look for it now rather than at the next poll."""
-        self._wake.set()
+    async def take(self, item_id: int) -> bool:
+        """Mark a queued item ``running`` if it is still to be worked (queue path).
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                spawned = await self._claim_and_spawn()
-            except Exception:
-                log.exception("job runner could not claim work")
-                spawned = 0
-            if spawned:
-                continue
-            self._wake.clear()
-            waiters = [asyncio.ensure_future(self._wake.wait())]
-            if self._workers and len(self._workers) >= self.concurrency:
-                waiters.append(asyncio.ensure_future(asyncio.wait(set(self._workers))))
-            try:
-                await asyncio.wait(
-                    waiters, timeout=self.poll_interval, return_when="FIRST_COMPLETED"
-                )
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
-
-    async def _claim_and_spawn(self) -> int:
-        """Claim pending items (due ones only), grouped by domain.
-
-        Items of one domain are taken together so that they share pooled SMTP sessions and the
-        domain's cached facts; the first item of a domain new to this runner runs alone, so its
-        discoveries (pattern, catch-all status) serve the others instead of being made N times.
+        Returns False, changing nothing, when the item is gone or ``done``, its job is no longer
+        ``processing`` (cancelled), or it waits for a later time (``not_before``: a queue entry
+        for that time exists). An item left ``running`` by a killed worker is taken again.
         """
-        free = self.concurrency - len(self._workers)
-        if free <= 0:
-            return 0
         now = datetime.now(UTC)
-        async with self.db.write_session() as session:
-            rows = (
-                await session.execute(
-                    select(EnrichmentItem.id, EnrichmentItem.website)
-                    .join(EnrichmentJob, EnrichmentJob.id == EnrichmentItem.job_id)
-                    .where(
-                        EnrichmentItem.status == "pending",
-                        or_(EnrichmentItem.not_before.is_(None), EnrichmentItem.not_before <= now),
-                    )
-                    .order_by(
-                        EnrichmentJob.created_at,
-                        EnrichmentItem.job_id,
-                        EnrichmentItem.website,
-                        EnrichmentItem.position,
-                    )
-                    .limit(free * 8)
+        async with self.db.session() as session:
+            taken = await session.execute(
+                update(EnrichmentItem)
+                .where(
+                    EnrichmentItem.id == item_id,
+                    EnrichmentItem.status.in_(("pending", "running")),
+                    or_(EnrichmentItem.not_before.is_(None), EnrichmentItem.not_before <= now),
+                    EnrichmentItem.job_id.in_(
+                        select(EnrichmentJob.id).where(EnrichmentJob.status == "processing")
+                    ),
                 )
-            ).all()
-            ids: list[int] = []
-            warming = set(self._warming.values())
-            for item_id, domain in rows:
-                if len(ids) >= free:
-                    break
-                if domain in warming:
-                    continue
-                if domain not in self._seen:
-                    self._seen[domain] = None
-                    self._warming[item_id] = domain
-                    warming.add(domain)
-                ids.append(item_id)
-            while len(self._seen) > SEEN_DOMAINS:
-                self._seen.pop(next(iter(self._seen)))
-            if ids:
-                await session.execute(
-                    update(EnrichmentItem)
-                    .where(EnrichmentItem.id.in_(ids), EnrichmentItem.status == "pending")
-                    .values(status="running")
-                )
-        for item_id in ids:
-            task = asyncio.create_task(self._work(item_id), name=f"leadsonar-item-{item_id}")
-            self._workers.add(task)
-            task.add_done_callback(self._done)
-        return len(ids)
+                .values(status="running")
+            )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
 
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._workers.discard(task)
-        self._wake.set()
+    async def work(self, item_id: int, requeue: Requeue | None = None) -> None:
+        """Work the item (already claimed: ``running``) and write its outcome.
 
-    async def _work(self, item_id: int) -> None:
-        try:
-            await self._work_item(item_id)
-        finally:
-            self._warming.pop(item_id, None)
-
-    async def _work_item(self, item_id: int) -> None:
+        Args:
+            requeue: when the mail server asked to retry later (greylisting), the item goes back
+                to ``pending`` with a ``not_before`` time and, in the same transaction,
+                ``requeue(session, item_id, seconds)`` queues it again (queue path); without it
+                the embedded runner finds it by polling.
+        """
         async with self.db.session() as session:
             item = await session.get(EnrichmentItem, item_id)
             job = await session.get(EnrichmentJob, item.job_id) if item else None
-        if item is None or job is None or item.status == "done":
+        if item is None or job is None or item.status == "done" or job.status != "processing":
             return
         email: WaterfallResult | None = None
         phone: WaterfallResult | None = None
@@ -229,7 +150,7 @@ class JobRunner:
                 email = await self.lookup.run("email", target, wait=False)
                 retry_after = _retry_after(email)
                 if retry_after is not None and item.attempts < MAX_ATTEMPTS:
-                    await self._defer(item_id, retry_after, email)
+                    await self._defer(item_id, retry_after, email, requeue)
                     return
             if job.find_phone:
                 phone = await self.lookup.run("phone", target, wait=False)
@@ -243,10 +164,12 @@ class JobRunner:
         finishing.add_done_callback(self._finishing.discard)
         await asyncio.shield(finishing)
 
-    async def _defer(self, item_id: int, seconds: float, email: WaterfallResult) -> None:
+    async def _defer(
+        self, item_id: int, seconds: float, email: WaterfallResult, requeue: Requeue | None
+    ) -> None:
         """Put the item back for later (greylisting): no worker waits the delay out."""
         async with self.db.session() as session:
-            await session.execute(
+            moved = await session.execute(
                 update(EnrichmentItem)
                 .where(EnrichmentItem.id == item_id, EnrichmentItem.status == "running")
                 .values(
@@ -257,6 +180,8 @@ class JobRunner:
                     smtp_rcpts=EnrichmentItem.smtp_rcpts + email.probe.rcpts,
                 )
             )
+            if requeue is not None and moved.rowcount:  # type: ignore[attr-defined]
+                await requeue(session, item_id, seconds)
 
     async def _finish(
         self,
@@ -268,11 +193,12 @@ class JobRunner:
     ) -> None:
         async with self.db.write_session() as session:
             # Serialise finishers of one job (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE
-            # already does), so exactly one of them sees no item left and closes the job.
+            # already does), so exactly one of them sees no item left and closes the job, and
+            # a retried item sees the result its first run wrote.
             await session.execute(
                 select(EnrichmentJob.id).where(EnrichmentJob.id == job.id).with_for_update()
             )
-            item = await session.get(EnrichmentItem, item_id)
+            item = await session.get(EnrichmentItem, item_id, populate_existing=True)
             if item is None or item.status == "done":
                 return
             item.status = "done"
@@ -324,7 +250,153 @@ class JobRunner:
                     .select_from(EnrichmentItem)
                     .where(EnrichmentItem.job_id == job.id, EnrichmentItem.error.is_not(None))
                 )
-                db_job = await session.get(EnrichmentJob, job.id)
+                db_job = await session.get(EnrichmentJob, job.id, populate_existing=True)
                 assert db_job is not None
-                db_job.status = "failed" if failed == db_job.total else "completed"
-                db_job.finished_at = datetime.now(UTC)
+                if db_job.status == "processing":
+                    db_job.status = "failed" if failed == db_job.total else "completed"
+                    db_job.finished_at = datetime.now(UTC)
+
+
+class JobRunner:
+    """The embedded runner (SQLite): works pending items with at most ``concurrency`` lookups at
+    once, claiming them by polling the items table.
+
+    Args:
+        db: the database.
+        lookup: runs the waterfall for one item.
+        concurrency: items worked at once.
+        poll_interval: seconds between checks for new work when not woken.
+        refund_not_found: give back a credit per type that found nothing.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        lookup: LookupService,
+        concurrency: int,
+        poll_interval: float = 1.0,
+        refund_not_found: bool = False,
+    ) -> None:
+        self.db = db
+        self.lookup = lookup
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.items = ItemWorker(db, lookup, refund_not_found)
+        self._wake = asyncio.Event()
+        self._seen: dict[str, None] = {}  # domains this runner has worked on (insertion order)
+        self._warming: dict[int, str] = {}  # item id → domain, for a domain's first item
+        self._loop_task: asyncio.Task[None] | None = None
+        self._workers: set[asyncio.Task[None]] = set()
+
+    async def enqueue(self, session: AsyncSession, item_ids: Sequence[int]) -> None:
+        """Nothing to queue: the runner finds pending items by polling (see :meth:`wake`)."""
+
+    async def start(self) -> None:
+        """Put items a killed process left ``running`` back to ``pending`` and start working."""
+        async with self.db.session() as session:
+            await session.execute(
+                update(EnrichmentItem)
+                .where(EnrichmentItem.status == "running")
+                .values(status="pending")
+            )
+        self._loop_task = asyncio.create_task(self._loop(), name="leadsonar-job-runner")
+
+    async def stop(self) -> None:
+        """Stop working; unfinished items stay for the next start."""
+        tasks = [t for t in (self._loop_task, *self._workers) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.items.drain()
+        self._loop_task = None
+
+    def wake(self) -> None:
+        """New work was committed: look for it now rather than at the next poll."""
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                spawned = await self._claim_and_spawn()
+            except Exception:
+                log.exception("job runner could not claim work")
+                spawned = 0
+            if spawned:
+                continue
+            self._wake.clear()
+            waiters = [asyncio.ensure_future(self._wake.wait())]
+            if self._workers and len(self._workers) >= self.concurrency:
+                waiters.append(asyncio.ensure_future(asyncio.wait(set(self._workers))))
+            try:
+                await asyncio.wait(
+                    waiters, timeout=self.poll_interval, return_when="FIRST_COMPLETED"
+                )
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+
+    async def _claim_and_spawn(self) -> int:
+        """Claim pending items (due ones of jobs still ``processing``), grouped by domain.
+
+        Items of one domain are taken together so that they share pooled SMTP sessions and the
+        domain's cached facts; the first item of a domain new to this runner runs alone, so its
+        discoveries (pattern, catch-all status) serve the others instead of being made N times.
+        """
+        free = self.concurrency - len(self._workers)
+        if free <= 0:
+            return 0
+        now = datetime.now(UTC)
+        async with self.db.write_session() as session:
+            rows = (
+                await session.execute(
+                    select(EnrichmentItem.id, EnrichmentItem.website)
+                    .join(EnrichmentJob, EnrichmentJob.id == EnrichmentItem.job_id)
+                    .where(
+                        EnrichmentJob.status == "processing",
+                        EnrichmentItem.status == "pending",
+                        or_(EnrichmentItem.not_before.is_(None), EnrichmentItem.not_before <= now),
+                    )
+                    .order_by(
+                        EnrichmentJob.created_at,
+                        EnrichmentItem.job_id,
+                        EnrichmentItem.website,
+                        EnrichmentItem.position,
+                    )
+                    .limit(free * 8)
+                )
+            ).all()
+            ids: list[int] = []
+            warming = set(self._warming.values())
+            for item_id, domain in rows:
+                if len(ids) >= free:
+                    break
+                if domain in warming:
+                    continue
+                if domain not in self._seen:
+                    self._seen[domain] = None
+                    self._warming[item_id] = domain
+                    warming.add(domain)
+                ids.append(item_id)
+            while len(self._seen) > SEEN_DOMAINS:
+                self._seen.pop(next(iter(self._seen)))
+            if ids:
+                await session.execute(
+                    update(EnrichmentItem)
+                    .where(EnrichmentItem.id.in_(ids), EnrichmentItem.status == "pending")
+                    .values(status="running")
+                )
+        for item_id in ids:
+            task = asyncio.create_task(self._work(item_id), name=f"leadsonar-item-{item_id}")
+            self._workers.add(task)
+            task.add_done_callback(self._done)
+        return len(ids)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._workers.discard(task)
+        self._wake.set()
+
+    async def _work(self, item_id: int) -> None:
+        try:
+            await self.items.work(item_id)
+        finally:
+            self._warming.pop(item_id, None)

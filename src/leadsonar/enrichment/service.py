@@ -4,6 +4,7 @@ report progress."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,10 +29,21 @@ def job_cost(body: EnrichRequest) -> int:
     return len(body.contacts) * (int(body.findEmail) + int(body.findPhone))
 
 
+# Queues items inside the caller's transaction: ``JobRunner.enqueue`` (SQLite, a no-op: the
+# embedded runner polls) or ``QueueRunner.enqueue`` (PostgreSQL, procrastinate).
+Enqueue = Callable[[AsyncSession, Sequence[int]], Awaitable[None]]
+
+
 async def submit(
-    db: Database, account_id: int, body: EnrichRequest, allow_reserved: bool
+    db: Database,
+    account_id: int,
+    body: EnrichRequest,
+    allow_reserved: bool,
+    *,
+    enqueue: Enqueue,
 ) -> JobAccepted:
-    """Validate every contact, then reserve the credits and store the job in one transaction.
+    """Validate every contact, then reserve the credits, store the job and its items and queue
+    the items (``enqueue``), all in one transaction.
 
     Raises:
         InvalidDomain: a contact's ``website`` is unusable (400 naming the contact; no job).
@@ -58,7 +70,7 @@ async def submit(
             )
         )
         await session.flush()
-        session.add_all(
+        items = [
             EnrichmentItem(
                 job_id=job_id,
                 position=position,
@@ -69,7 +81,10 @@ async def submit(
                 status="pending",
             )
             for position, (contact, domain) in enumerate(zip(body.contacts, domains, strict=True))
-        )
+        ]
+        session.add_all(items)
+        await session.flush()
+        await enqueue(session, [item.id for item in items])
     return JobAccepted(
         jobId=job_id,
         status="processing",

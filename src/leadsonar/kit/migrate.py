@@ -9,6 +9,14 @@ from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+QUEUE_TABLE_PREFIX = "procrastinate_"
+
+
+def ours(name: str | None, type_: str, _parents: object = None) -> bool:
+    """Alembic ``include_name`` hook: the job queue's tables (procrastinate's own schema, created
+    by migration 0002 on PostgreSQL) are not described by our models, so comparing models with
+    the database leaves them out."""
+    return not (type_ == "table" and (name or "").startswith(QUEUE_TABLE_PREFIX))
 
 
 def alembic_config(url: str | None = None) -> Config:
