@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import text
 
 from leadsonar.accounts import service as accounts
 from leadsonar.app import Services, close_services, open_services
@@ -54,6 +55,7 @@ app.add_typer(credits_app, name="credits")
 console = Console(markup=False, highlight=False)
 err = Console(stderr=True, markup=False, highlight=False)
 T = TypeVar("T")
+FIRST_LOCK = 0x4C_53_66_69_72_73_74  # pg_advisory_xact_lock key of the first account ("LSfirst")
 
 DatabaseOption = Annotated[
     str | None,
@@ -94,6 +96,8 @@ async def ensure_first_account(services: Services) -> str | None:
         The new API key (shown once), or ``None`` when accounts already exist.
     """
     async with services.db.write_session() as session:
+        if not services.db.sqlite:  # API processes starting together: one creates it
+            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FIRST_LOCK})
         if await accounts.count_accounts(session):
             return None
         account = await accounts.create_account(session, "default")
