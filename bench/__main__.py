@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("lookups", "accuracy", "phones")
+BENCHMARKS = ("lookups", "accuracy", "phones", "workers")
 
 
 def main(argv: list[str]) -> int:

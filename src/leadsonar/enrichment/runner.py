@@ -80,6 +80,26 @@ async def _namesakes_in_job(session: AsyncSession, job_id: str, item: Enrichment
     return sum(1 for first, last in rows.all() if name_key(first, last) == key)
 
 
+async def _take(session: AsyncSession, item_id: int) -> bool:
+    """See :meth:`ItemWorker.take`."""
+    taken = await session.execute(
+        update(EnrichmentItem)
+        .where(
+            EnrichmentItem.id == item_id,
+            EnrichmentItem.status.in_(("pending", "running")),
+            or_(
+                EnrichmentItem.not_before.is_(None), EnrichmentItem.not_before <= datetime.now(UTC)
+            ),
+            EnrichmentItem.job_id.in_(
+                select(EnrichmentJob.id).where(EnrichmentJob.status == "processing")
+            ),
+        )
+        .values(status="running")
+        .returning(EnrichmentItem.id)
+    )
+    return taken.first() is not None
+
+
 class ItemWorker:
     """Works one bulk-job item: runs its lookups outside any transaction, then writes its result,
     its refund if any and the job's progress in one transaction.
@@ -109,32 +129,23 @@ class ItemWorker:
         ``processing`` (cancelled), or it waits for a later time (``not_before``: a queue entry
         for that time exists). An item left ``running`` by a killed worker is taken again.
         """
-        now = datetime.now(UTC)
         async with self.db.session() as session:
-            taken = await session.execute(
-                update(EnrichmentItem)
-                .where(
-                    EnrichmentItem.id == item_id,
-                    EnrichmentItem.status.in_(("pending", "running")),
-                    or_(EnrichmentItem.not_before.is_(None), EnrichmentItem.not_before <= now),
-                    EnrichmentItem.job_id.in_(
-                        select(EnrichmentJob.id).where(EnrichmentJob.status == "processing")
-                    ),
-                )
-                .values(status="running")
-            )
-        return bool(taken.rowcount)  # type: ignore[attr-defined]
+            return await _take(session, item_id)
 
-    async def work(self, item_id: int, requeue: Requeue | None = None) -> None:
-        """Work the item (already claimed: ``running``) and write its outcome.
+    async def work(self, item_id: int, requeue: Requeue | None = None, claim: bool = False) -> None:
+        """Work the item and write its outcome.
 
         Args:
             requeue: when the mail server asked to retry later (greylisting), the item goes back
                 to ``pending`` with a ``not_before`` time and, in the same transaction,
                 ``requeue(session, item_id, seconds)`` queues it again (queue path); without it
                 the embedded runner finds it by polling.
+            claim: take the item first (:meth:`take`, in the same transaction as reading it);
+                without it the caller already marked it ``running`` (embedded runner).
         """
         async with self.db.session() as session:
+            if claim and not await _take(session, item_id):
+                return
             item = await session.get(EnrichmentItem, item_id)
             job = await session.get(EnrichmentJob, item.job_id) if item else None
         if item is None or job is None or item.status == "done" or job.status != "processing":

@@ -150,8 +150,7 @@ class QueueRunner:
 
     async def work(self, item_id: int) -> None:
         """The task body: take the item if it still needs working, then work it."""
-        if await self.items.take(item_id):
-            await self.items.work(item_id, requeue=self.requeue)
+        await self.items.work(item_id, requeue=self.requeue, claim=True)
 
     async def start(self) -> None:
         """Open the queue's connection pool and, when working, start the worker and the
