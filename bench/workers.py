@@ -44,7 +44,7 @@ PATH = "/v1/person/email"
 CONTACTS = 2000
 JOB_SIZE = 100
 LATENCY = 0.2
-CONCURRENCY = 8
+CONCURRENCY = 4  # per worker; `./run bench workers --concurrency N` to change
 WORKERS = (1, 2, 4)
 RATE = 30
 RATE_CONTACTS = 600
@@ -262,6 +262,7 @@ async def run() -> dict[str, Any]:
         )
     return {
         "latencySeconds": LATENCY,
+        "cpus": os.cpu_count(),
         "scaling": scaling,
         "speedupAt4": scaling[-1]["speedup"],
         "rateLimited": limited,
@@ -269,6 +270,9 @@ async def run() -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> None:
+    global CONCURRENCY
+    if "--concurrency" in argv:
+        CONCURRENCY = int(argv[argv.index("--concurrency") + 1])
     figures = asyncio.run(run())
     path = save("workers", figures)
     print(f"speedup at 4 workers: {figures['speedupAt4']}x; saved {path}")
