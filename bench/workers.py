@@ -68,6 +68,7 @@ class Database:
         self.name = f"leadsonar_b_{uuid.uuid4().hex[:12]}"
         base, _, _ = POSTGRES_URL.rpartition("/")
         self.url = f"{base}/{self.name}"
+        self._poll: psycopg.Connection | None = None
 
     def __enter__(self) -> Database:
         with psycopg.connect(_admin(POSTGRES_URL), autocommit=True) as conn:
@@ -75,14 +76,19 @@ class Database:
         return self
 
     def __exit__(self, *_: object) -> None:
+        if self._poll is not None:
+            self._poll.close()
         with psycopg.connect(_admin(POSTGRES_URL), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
     def done(self) -> int:
-        with psycopg.connect(_admin(self.url)) as conn:
-            row = conn.execute(
-                "SELECT count(*) FROM enrichment_items WHERE status = 'done'"
-            ).fetchone()
+        """Items done so far (one connection kept for polling: a new one per poll would cost
+        the server a backend process each time)."""
+        if self._poll is None:
+            self._poll = psycopg.connect(_admin(self.url), autocommit=True)
+        row = self._poll.execute(
+            "SELECT count(*) FROM enrichment_items WHERE status = 'done'"
+        ).fetchone()
         return int(row[0]) if row else 0
 
     def right(self) -> int:
@@ -212,11 +218,11 @@ async def run_once(workers: int, contacts: int, rate: int | None, tmp: Path) -> 
                         )
                         assert accepted.status_code == 202, accepted.text
                     done = 0
-                    for _ in range(36_000):  # an hour at most
+                    for _ in range(14_400):  # an hour at most
                         done = await asyncio.to_thread(database.done)
                         if done >= contacts:
                             break
-                        await asyncio.sleep(0.1)
+                        await asyncio.sleep(0.25)
                     took = time.monotonic() - began
                     right = await asyncio.to_thread(database.right)
                     cpu = sum(_cpu_seconds(p.pid) for p in processes[1:])

@@ -436,7 +436,8 @@ async def test_two_workers_share_a_providers_rate_limit_through_redis(
     assert done["completed"] == count
     assert api.count("POST", PATH) == count
     assert worked["first"] > 0 and worked["second"] > 0, worked
-    # Counted over 0.8 s windows: the stand-in shares this event loop with both workers, and a
-    # stall delivers requests sent 1 s apart a little closer together than they left.
-    assert api.max_per_second(PATH, window=0.8) <= rate
-    assert took >= count / rate - 1.5
+    # Counted over 0.5 s windows: the stand-in shares this event loop with both workers, and on
+    # a busy machine a stall delivers requests sent 1 s apart closer together than they left.
+    # Limiters that did not share their counts would each send R at once: 2R within any window.
+    assert api.max_per_second(PATH, window=0.5) <= rate
+    assert took >= count / rate - 1.5  # unshared, the two workers would take half as long

@@ -47,7 +47,7 @@ QUEUE = "enrichment"
 # pg_try_advisory_lock key of the stalled-job check ("LSstall" in ASCII): one process at a time.
 STALL_LOCK = 0x4C_53_73_74_61_6C_6C
 # A queue entry whose task raised (a database error while writing, not a lookup failure, which
-# is written as the item's error) is tried again this many times, waiting 2, 4, 8 … seconds.
+# is written as the item's error) is tried again, up to 5 runs in all, waiting 4, 8, 16 … seconds.
 TASK_RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
 
 
