@@ -46,8 +46,8 @@ JOB_SIZE = 100
 LATENCY = 0.2
 CONCURRENCY = 4  # per worker; `./run bench workers --concurrency N` to change
 WORKERS = (1, 2, 4)
-RATE = 30
-RATE_CONTACTS = 600
+RATE = 10
+RATE_CONTACTS = 300
 RATE_WORKERS = 2
 
 

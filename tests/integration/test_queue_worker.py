@@ -441,3 +441,38 @@ async def test_two_workers_share_a_providers_rate_limit_through_redis(
     # Limiters that did not share their counts would each send R at once: 2R within any window.
     assert api.max_per_second(PATH, window=0.5) <= rate
     assert took >= count / rate - 1.5  # unshared, the two workers would take half as long
+
+
+async def test_an_item_that_fails_every_try_is_finished_as_failed_and_refunded(
+    queue_settings: Callable[..., Settings],
+) -> None:
+    """The last try of an entry whose writing kept failing answers the item as failed with its
+    credit back, so the job still completes; a done item is left alone."""
+    async with ProviderApi() as api:
+        settings = queue_settings(api.url)
+        async with LiveServer(settings, work_jobs=False) as live:
+            key = await live.create_account("giveup", credits=2)
+            runner = live.services.runner
+            assert isinstance(runner, QueueRunner)
+            async with httpx.AsyncClient(
+                base_url=live.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+            ) as client:
+                job_id = (
+                    await client.post("/api/v1/enrich", json={"contacts": contacts(2)})
+                ).json()["jobId"]
+                async with live.services.db.session() as session:
+                    ids = list(
+                        await session.scalars(
+                            select(EnrichmentItem.id)
+                            .where(EnrichmentItem.job_id == job_id)
+                            .order_by(EnrichmentItem.position)
+                        )
+                    )
+                for item_id in ids:
+                    await runner.items.give_up(item_id, "lookup failed")
+                await runner.items.give_up(ids[0], "lookup failed")  # done: nothing more
+                body = (await client.get(f"/api/v1/enrich/{job_id}")).json()
+                credits = (await client.get("/api/v1/credits")).json()
+    assert body["status"] == "failed" and body["completed"] == 2
+    assert [r["email"] for r in body["results"]] == [None, None]
+    assert credits["balance"] == 2  # both refunded, once each

@@ -175,6 +175,16 @@ class ItemWorker:
         finishing.add_done_callback(self._finishing.discard)
         await asyncio.shield(finishing)
 
+    async def give_up(self, item_id: int, error: str) -> None:
+        """Finish the item as failed (its credits refunded) when it cannot be worked: the last
+        try of a queue entry whose writing kept failing. A ``done`` item is left alone."""
+        async with self.db.session() as session:
+            item = await session.get(EnrichmentItem, item_id)
+            job = await session.get(EnrichmentJob, item.job_id) if item else None
+        if item is None or job is None or item.status == "done":
+            return
+        await self._finish(item_id, job, None, None, error)
+
     async def _defer(
         self, item_id: int, seconds: float, email: WaterfallResult, requeue: Requeue | None
     ) -> None:
@@ -203,14 +213,13 @@ class ItemWorker:
         error: str | None,
     ) -> None:
         async with self.db.write_session() as session:
-            # The item's row lock (SQLite: BEGIN IMMEDIATE) serialises two finishers of one
-            # item: the second waits, then reads the first one's result and writes nothing.
-            item = await session.scalar(
-                select(EnrichmentItem)
-                .where(EnrichmentItem.id == item_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
+            # Serialise finishers of one job (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE
+            # already does), so exactly one of them sees no item left and closes the job, and
+            # a retried item sees the result its first run wrote.
+            await session.execute(
+                select(EnrichmentJob.id).where(EnrichmentJob.id == job.id).with_for_update()
             )
+            item = await session.get(EnrichmentItem, item_id, populate_existing=True)
             if item is None or item.status == "done":
                 return
             item.status = "done"
@@ -251,12 +260,6 @@ class ItemWorker:
                     session, job.account_id, refund, "refund:enrich", f"{job.id}#{item.position}"
                 )
             await session.flush()
-            # The job's row lock, taken last so it is held only for the count and the commit,
-            # serialises the job's finishers: each counts after the previous one committed, so
-            # exactly one sees no item left and closes the job.
-            await session.execute(
-                select(EnrichmentJob.id).where(EnrichmentJob.id == job.id).with_for_update()
-            )
             remaining = await session.scalar(
                 select(func.count())
                 .select_from(EnrichmentItem)

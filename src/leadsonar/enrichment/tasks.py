@@ -47,7 +47,7 @@ QUEUE = "enrichment"
 # pg_try_advisory_lock key of the stalled-job check ("LSstall" in ASCII): one process at a time.
 STALL_LOCK = 0x4C_53_73_74_61_6C_6C
 # A queue entry whose task raised (a database error while writing, not a lookup failure, which
-# is written as the item's error) is tried again, up to 5 runs in all, waiting 4, 8, 16 … seconds.
+# is written as the item's error) is tried again up to 5 times, waiting 4, 8, 16 … seconds.
 TASK_RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
 
 
@@ -79,7 +79,14 @@ def build_queue_app(database_url: str, pool_size: int = 4) -> procrastinate.App:
     @app.task(name=WORK_ITEM, queue=QUEUE, pass_context=True, retry=TASK_RETRY)
     async def work_item(context: procrastinate.JobContext, item_id: int) -> None:
         runner: QueueRunner = context.additional_context["runner"]
-        await runner.work(item_id)
+        try:
+            await runner.work(item_id)
+        except Exception:
+            if context.job.attempts < (TASK_RETRY.max_attempts or 0):
+                raise  # procrastinate tries the entry again later
+            # The last try: the item is answered as failed and refunded, so its job completes.
+            log.exception("item %s failed on every try; finished as failed", item_id)
+            await runner.items.give_up(item_id, "lookup failed")
 
     return app
 
