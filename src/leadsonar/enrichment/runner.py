@@ -213,13 +213,14 @@ class ItemWorker:
         error: str | None,
     ) -> None:
         async with self.db.write_session() as session:
-            # Serialise finishers of one job (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE
-            # already does), so exactly one of them sees no item left and closes the job, and
-            # a retried item sees the result its first run wrote.
-            await session.execute(
-                select(EnrichmentJob.id).where(EnrichmentJob.id == job.id).with_for_update()
+            # The item's row lock (SQLite: BEGIN IMMEDIATE) serialises two finishers of one
+            # item: the second waits, then reads the first one's result and writes nothing.
+            item = await session.scalar(
+                select(EnrichmentItem)
+                .where(EnrichmentItem.id == item_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
             )
-            item = await session.get(EnrichmentItem, item_id, populate_existing=True)
             if item is None or item.status == "done":
                 return
             item.status = "done"
@@ -260,6 +261,16 @@ class ItemWorker:
                     session, job.account_id, refund, "refund:enrich", f"{job.id}#{item.position}"
                 )
             await session.flush()
+            # The job's row lock, taken last so that finishers of one job (on every worker) wait
+            # for each other only for the count and the commit: each counts after the previous
+            # one committed, so exactly one sees no item left and closes the job. FOR NO KEY
+            # UPDATE, because updating the item twice above made PostgreSQL's foreign-key check
+            # take FOR KEY SHARE on this row; FOR UPDATE would then deadlock two finishers.
+            await session.execute(
+                select(EnrichmentJob.id)
+                .where(EnrichmentJob.id == job.id)
+                .with_for_update(key_share=True)
+            )
             remaining = await session.scalar(
                 select(func.count())
                 .select_from(EnrichmentItem)
