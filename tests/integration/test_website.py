@@ -15,7 +15,13 @@ from leadsonar.kit.db import Database
 from leadsonar.kit.migrate import upgrade_to_head
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.safe_http import SafeHttp
-from leadsonar.providers.base import Company, Person, ProviderTimeout, ProviderUnavailable
+from leadsonar.providers.base import (
+    Company,
+    LookupContext,
+    Person,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
 from leadsonar.providers.builtin.website import WebsiteProvider, crawl_site
 from leadsonar.testing.dnsserver import LoopbackDns
 from leadsonar.testing.webserver import LoopbackWeb, Response
@@ -63,7 +69,7 @@ async def provider(
 
 
 async def _phone(provider: WebsiteProvider, first: str, last: str, domain: str) -> Any:
-    return await provider.find_phone(Person(first, last), Company(domain))
+    return await provider.find_phone(Person(first, last), Company(domain), LookupContext())
 
 
 async def test_crawl_reads_home_and_people_pages_within_the_budget(
@@ -88,7 +94,9 @@ async def test_page_disallowed_by_robots_is_never_fetched_and_its_number_never_r
     assert "/private/board" not in web.paths("notion.so")
     assert finding is not None
     assert finding.value == "+14155550100" and finding.kind == "office"
-    email = await provider.find_email(Person("Chris", "Park"), Company("notion.so"))
+    email = await provider.find_email(
+        Person("Chris", "Park"), Company("notion.so"), LookupContext()
+    )
     assert email is None
 
 
@@ -140,11 +148,15 @@ async def test_fc26_date_ranges_are_not_phones(provider: WebsiteProvider) -> Non
 async def test_published_addresses_answer_and_teach_the_pattern(
     provider: WebsiteProvider,
 ) -> None:
-    finding = await provider.find_email(Person("Maria", "López"), Company("notion.so"))
+    finding = await provider.find_email(
+        Person("Maria", "López"), Company("notion.so"), LookupContext()
+    )
     assert finding is not None
     assert finding.value == "maria.lopez@notion.so"  # FC-08: "[at]" / "[dot]"
     assert (finding.confidence.value, finding.verification.value) == ("medium", "published")
-    alex = await provider.find_email(Person("Alex", "Johnson"), Company("notion.so"))
+    alex = await provider.find_email(
+        Person("Alex", "Johnson"), Company("notion.so"), LookupContext()
+    )
     assert alex is not None and alex.value == "alex.johnson@notion.so"  # FC-11 mailto
     async with provider.db.session() as session:
         patterns = dict(await learned_patterns(session, "notion.so"))
@@ -152,14 +164,17 @@ async def test_published_addresses_answer_and_teach_the_pattern(
 
 
 async def test_role_address_is_never_a_persons(provider: WebsiteProvider) -> None:
-    assert await provider.find_email(Person("Hello", "World"), Company("notion.so")) is None
+    assert (
+        await provider.find_email(Person("Hello", "World"), Company("notion.so"), LookupContext())
+        is None
+    )
 
 
 async def test_crawl_is_cached_per_domain(provider: WebsiteProvider, web: LoopbackWeb) -> None:
     await _phone(provider, "Alex", "Johnson", "notion.so")
     before = len(web.requests)
     await _phone(provider, "Sam", "Lee", "notion.so")
-    await provider.find_email(Person("Maria", "Lopez"), Company("notion.so"))
+    await provider.find_email(Person("Maria", "Lopez"), Company("notion.so"), LookupContext())
     assert len(web.requests) == before
 
 
@@ -191,7 +206,9 @@ async def test_german_impressum_and_team_list(provider: WebsiteProvider) -> None
     hanna = await _phone(provider, "Hanna", "Berg", "beispiel-gmbh.de")
     assert hanna is not None
     assert (hanna.value, hanna.kind) == ("+4930123456722", "direct")
-    email = await provider.find_email(Person("Hanna", "Berg"), Company("beispiel-gmbh.de"))
+    email = await provider.find_email(
+        Person("Hanna", "Berg"), Company("beispiel-gmbh.de"), LookupContext()
+    )
     assert email is not None and email.value == "hanna.berg@beispiel-gmbh.de"
     # The managing director is named above the switchboard: that line is the company's.
     director = await _phone(provider, "Jörg", "Grossmann", "beispiel-gmbh.de")
@@ -211,7 +228,9 @@ async def test_french_equipe_page_and_linked_vcard(provider: WebsiteProvider) ->
     assert marie is not None and (marie.value, marie.kind) == ("+33142685301", "direct")
     elodie = await _phone(provider, "Elodie", "Marchand", "exemple.fr")
     assert elodie is not None and (elodie.value, elodie.kind) == ("+33612345678", "mobile")
-    email = await provider.find_email(Person("Élodie", "Marchand"), Company("exemple.fr"))
+    email = await provider.find_email(
+        Person("Élodie", "Marchand"), Company("exemple.fr"), LookupContext()
+    )
     assert email is not None and email.value == "elodie.marchand@exemple.fr"
     nobody = await _phone(provider, "Paul", "Martin", "exemple.fr")
     assert nobody is not None and (nobody.value, nobody.kind) == ("+33142685300", "office")
@@ -222,7 +241,9 @@ async def test_sitemap_json_ld_and_cloudflare(provider: WebsiteProvider, web: Lo
     assert dana is not None and (dana.value, dana.kind) == ("+12125550142", "direct")
     assert "/sitemap.xml" in web.paths("sitemapped.test")
     assert "/blog/hello" not in web.paths("sitemapped.test")
-    email = await provider.find_email(Person("Dana", "Whitfield"), Company("sitemapped.test"))
+    email = await provider.find_email(
+        Person("Dana", "Whitfield"), Company("sitemapped.test"), LookupContext()
+    )
     assert email is not None and email.value == "dana.whitfield@sitemapped.test"
     site = await provider.site("sitemapped.test")
     assert "press@sitemapped.test" in {e["address"] for e in site.emails}
@@ -278,7 +299,10 @@ async def test_no_one_gets_anothers_number(
         finding = await _phone(provider, first, last, "acme.com")
         assert finding is not None, first
         assert (finding.value, finding.kind) == ("+14155550100", "office"), first
-    assert await provider.find_email(Person("Peter", "Holme"), Company("acme.com")) is None
+    assert (
+        await provider.find_email(Person("Peter", "Holme"), Company("acme.com"), LookupContext())
+        is None
+    )
 
 
 async def test_a_site_that_times_out_is_a_fault_not_a_miss(
@@ -302,7 +326,7 @@ async def test_a_site_that_times_out_is_a_fault_not_a_miss(
             with pytest.raises(ProviderTimeout):
                 await _phone(website, "Chris", "Park", domain)
             with pytest.raises(ProviderTimeout):
-                await website.find_email(Person("Chris", "Park"), Company(domain))
+                await website.find_email(Person("Chris", "Park"), Company(domain), LookupContext())
         with pytest.raises(ProviderUnavailable):
             await _phone(website, "Chris", "Park", "closed.test")
         assert await _phone(website, "Chris", "Park", "nowhere.test") is None

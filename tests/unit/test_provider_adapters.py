@@ -20,8 +20,10 @@ import respx
 from pydantic import SecretStr
 
 from leadsonar.providers.base import (
+    CallContext,
     Company,
     Confidence,
+    LookupContext,
     Person,
     ProviderAuthError,
     ProviderBadResponse,
@@ -31,7 +33,6 @@ from leadsonar.providers.base import (
     Verification,
 )
 from leadsonar.providers.declarative import DeclarativeProvider, DeclarativeSpec
-from leadsonar.providers.health import CALL, CallContext
 from leadsonar.providers.http.apollo import ApolloProvider
 from leadsonar.providers.http.base import HttpProvider, ProviderServerError
 from leadsonar.providers.http.dropcontact import DropcontactProvider
@@ -578,11 +579,9 @@ def _base(spec: Spec, http: httpx.AsyncClient) -> tuple[HttpProvider, str]:
 
 
 async def _find(provider: HttpProvider, context: CallContext | None = None) -> Any:
-    token = CALL.set(context or CallContext())
     try:
-        return await provider.find_email(ALEX, NOTION)
+        return await provider.find_email(ALEX, NOTION, LookupContext(call=context or CallContext()))
     finally:
-        CALL.reset(token)
         await provider.aclose()
 
 
@@ -770,14 +769,12 @@ async def test_deadline_while_processing_is_a_timeout_and_a_retry_joins_the_sear
     answers = [r(200, spec.not_ready)] * 30 + [r(200, spec.found)]
     with respx.mock(base_url=base) as router:
         spec.mount(router, answer=answers)
-        token = CALL.set(CallContext())
         try:
             with pytest.raises(TimeoutError):
                 async with asyncio.timeout(0.05):
-                    await provider.find_email(ALEX, NOTION)
-            finding = await provider.find_email(ALEX, NOTION)
+                    await provider.find_email(ALEX, NOTION, LookupContext())
+            finding = await provider.find_email(ALEX, NOTION, LookupContext())
         finally:
-            CALL.reset(token)
             await provider.aclose()
         submits = router.routes[0].call_count
     assert finding is not None and finding.value == EMAIL
@@ -827,7 +824,7 @@ async def test_hunter_uses_the_company_name_without_a_domain(http: httpx.AsyncCl
         route = router.get("/email-finder", params={"company": "Notion"}).mock(
             return_value=r(200, _hunter())
         )
-        finding = await provider.find_email(ALEX, Company(None, "Notion"))
+        finding = await provider.find_email(ALEX, Company(None, "Notion"), LookupContext())
     assert finding is not None and route.called
 
 
@@ -840,9 +837,9 @@ async def test_hunter_429_speaking_of_usage_is_out_of_credits_and_403_is_throttl
     with respx.mock(base_url=provider.base_url) as router:
         router.get("/email-finder").mock(side_effect=[spec.out_of_credits, spec.throttled])
         with pytest.raises(ProviderQuotaExceeded):
-            await provider.find_email(ALEX, NOTION)
+            await provider.find_email(ALEX, NOTION, LookupContext())
         with pytest.raises(ProviderThrottled):
-            await provider.find_email(ALEX, NOTION)
+            await provider.find_email(ALEX, NOTION, LookupContext())
 
 
 async def test_lusha_finds_the_direct_dial_first_and_reads_reset_in_from_the_message(
@@ -859,9 +856,9 @@ async def test_lusha_finds_the_direct_dial_first_and_reads_reset_in_from_the_mes
     )
     with respx.mock(base_url=provider.base_url) as router:
         router.get("/v2/person").mock(side_effect=[r(200, _lusha()), hourly])
-        phone = await provider.find_phone(ALEX, NOTION)
+        phone = await provider.find_phone(ALEX, NOTION, LookupContext())
         with pytest.raises(ProviderThrottled) as caught:  # another person: a new request
-            await provider.find_phone(Person("Sam", "Lee"), NOTION)
+            await provider.find_phone(Person("Sam", "Lee"), NOTION, LookupContext())
     assert phone is not None
     assert (phone.value, phone.kind, phone.confidence) == (
         "+14155550192",
@@ -877,7 +874,7 @@ async def test_lusha_phone_not_found_is_none_even_on_200(http: httpx.AsyncClient
     provider = spec.make(http)
     with respx.mock(base_url=provider.base_url) as router:
         router.get("/v2/person").mock(return_value=spec.not_found)
-        assert await provider.find_phone(ALEX, NOTION) is None
+        assert await provider.find_phone(ALEX, NOTION, LookupContext()) is None
 
 
 async def test_apollo_phone_maps_work_direct_and_never_reveals_by_webhook(
@@ -886,7 +883,7 @@ async def test_apollo_phone_maps_work_direct_and_never_reveals_by_webhook(
     provider = _make(ApolloProvider)(http)
     with respx.mock(base_url=provider.base_url) as router:
         route = router.post("/api/v1/people/match").mock(return_value=r(200, _apollo()))
-        phone = await provider.find_phone(ALEX, NOTION)
+        phone = await provider.find_phone(ALEX, NOTION, LookupContext())
         sent = route.calls.last.request.content
     assert phone is not None and (phone.value, phone.kind) == ("+14155550192", "direct")
     assert b"reveal_phone_number" not in sent and b"webhook_url" not in sent
@@ -908,19 +905,15 @@ async def test_apollo_exhausted_minute_window_asks_for_a_rest(http: httpx.AsyncC
 async def test_pdl_phone_uses_the_mobile_and_the_rate_headers(http: httpx.AsyncClient) -> None:
     provider = _make(PeopleDataLabsProvider)(http)
     context = CallContext()
-    token = CALL.set(context)
-    try:
-        with respx.mock(base_url=provider.base_url) as router:
-            router.get("/v5/person/enrich").mock(
-                return_value=r(
-                    200,
-                    _pdl(),
-                    {"x-ratelimit-remaining": '{"minute": 0}', "x-call-credits-spent": "1"},
-                )
+    with respx.mock(base_url=provider.base_url) as router:
+        router.get("/v5/person/enrich").mock(
+            return_value=r(
+                200,
+                _pdl(),
+                {"x-ratelimit-remaining": '{"minute": 0}', "x-call-credits-spent": "1"},
             )
-            phone = await provider.find_phone(ALEX, NOTION)
-    finally:
-        CALL.reset(token)
+        )
+        phone = await provider.find_phone(ALEX, NOTION, LookupContext(call=context))
     assert phone is not None and (phone.value, phone.kind) == ("+14155550192", "mobile")
     assert context.rest_for is not None and context.rest_for > 0
     assert context.spent == 1
@@ -940,14 +933,11 @@ async def test_prospeo_mobile_costs_ten_and_masked_email_is_no_answer(
     }
     masked = _prospeo(email="a***@notion.so")
     context = CallContext()
-    token = CALL.set(context)
-    try:
-        with respx.mock(base_url=provider.base_url) as router:
-            router.post("/enrich-person").mock(side_effect=[r(200, with_mobile), r(200, masked)])
-            phone = await provider.find_phone(ALEX, NOTION)
-            email = await provider.find_email(ALEX, NOTION)
-    finally:
-        CALL.reset(token)
+    ctx = LookupContext(call=context)
+    with respx.mock(base_url=provider.base_url) as router:
+        router.post("/enrich-person").mock(side_effect=[r(200, with_mobile), r(200, masked)])
+        phone = await provider.find_phone(ALEX, NOTION, ctx)
+        email = await provider.find_email(ALEX, NOTION, ctx)
     assert phone is not None and phone.value == "+14155550192" and phone.kind == "mobile"
     assert email is None
     assert context.spent == 11
@@ -979,7 +969,9 @@ async def test_dropcontact_lookups_arriving_together_share_one_batch(
         router.get("/v1/enrich/all/batch1").mock(
             return_value=r(200, {"data": records, "error": False, "success": True})
         )
-        findings = await asyncio.gather(*(provider.find_email(p, NOTION) for p in people))
+        findings = await asyncio.gather(
+            *(provider.find_email(p, NOTION, LookupContext()) for p in people)
+        )
         sent = submit.calls.last.request
         await provider.aclose()
     assert submit.call_count == 1
@@ -1007,7 +999,7 @@ async def test_dropcontact_chunks_to_its_batch_size(http: httpx.AsyncClient) -> 
     with respx.mock(base_url=provider.base_url) as router:
         router.post("/v1/enrich/all").mock(side_effect=submit)
         router.get(path__startswith="/v1/enrich/all/").mock(side_effect=done)
-        await asyncio.gather(*(provider.find_email(p, NOTION) for p in people))
+        await asyncio.gather(*(provider.find_email(p, NOTION, LookupContext()) for p in people))
         await provider.aclose()
     assert sorted(sizes) == [1, 2, 2]
 
@@ -1019,7 +1011,7 @@ async def test_findymail_200_with_another_error_inside_is_a_bad_response(
     with respx.mock(base_url=provider.base_url) as router:
         router.post("/api/search/name").mock(return_value=r(200, {"error": "Something failed"}))
         with pytest.raises(ProviderBadResponse):
-            await provider.find_email(ALEX, NOTION)
+            await provider.find_email(ALEX, NOTION, LookupContext())
 
 
 async def test_unconfigured_without_a_key_and_the_reason_names_the_setting(
@@ -1042,12 +1034,8 @@ BOTH_FIELDS = [
 async def _lookup(provider: HttpProvider, fld: str, person: Person = ALEX) -> Any:
     """One waterfall-style call: its own call context; returns (finding, context)."""
     context = CallContext()
-    token = CALL.set(context)
-    try:
-        method = provider.find_email if fld == "email" else provider.find_phone
-        return await method(person, NOTION), context
-    finally:
-        CALL.reset(token)
+    method = provider.find_email if fld == "email" else provider.find_phone
+    return await method(person, NOTION, LookupContext(call=context)), context
 
 
 @pytest.mark.parametrize(("cls", "method", "path", "body"), BOTH_FIELDS)
@@ -1163,7 +1151,7 @@ async def test_finished_lookups_are_dropped_after_keep(
     provider = _make(IcypeasProvider)(http)
     run = getattr(provider, helper)
 
-    async def work() -> None:
+    async def work(*_own: LookupContext) -> None:  # shared() hands its own context
         return None
 
     for i in range(200):

@@ -8,6 +8,7 @@ import pytest
 from leadsonar.providers.base import (
     Company,
     Confidence,
+    LookupContext,
     Person,
     ProviderAuthError,
     ProviderQuotaExceeded,
@@ -135,7 +136,7 @@ async def test_auto_order_ranks_free_first_then_hit_rate_per_cost() -> None:
     assert flow.registry.auto == {"email"}
     assert [p.name for p in flow.chain("email")] == ["free", "poor", "good", "pricey"]
     for _ in range(4):  # observed: poor never answers, good always does
-        await flow.registry.providers["poor"].find_email(ALEX, NOTION)
+        await flow.registry.providers["poor"].find_email(ALEX, NOTION, LookupContext())
         flow.registry.stats["poor"].record("miss", 0.1, fld="email")
         flow.registry.stats["good"].record("hit", 0.1, fld="email")
     ranked = rank_auto(flow.registry.chain("email"), "email", flow.registry.stats)

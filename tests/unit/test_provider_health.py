@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from leadsonar.providers.base import (
+    CallContext,
     ProviderAuthError,
     ProviderQuotaExceeded,
     ProviderThrottled,
     ProviderUnavailable,
 )
-from leadsonar.providers.health import BreakerState, CallContext, CircuitBreaker, HealthBook
+from leadsonar.providers.health import BreakerState, CircuitBreaker, HealthBook
 from leadsonar.providers.registry import ProviderStats
 
 

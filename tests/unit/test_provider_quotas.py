@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from leadsonar.providers.health import CALL, CallContext
+from leadsonar.providers.base import CallContext
 from leadsonar.waterfall.quotas import ProviderQuotas
 
 pytestmark = pytest.mark.asyncio
@@ -52,16 +52,12 @@ async def test_queueing_is_flagged_as_our_own_wait() -> None:
     quotas = ProviderQuotas()
     quotas.configure("p", "1/second", None)
     context = CallContext()
-    token = CALL.set(context)
-    try:
-        async with quotas.slot("p"):
-            pass
-        with pytest.raises(TimeoutError):
-            async with asyncio.timeout(0.1):
-                async with quotas.slot("p"):
-                    pass
-    finally:
-        CALL.reset(token)
+    async with quotas.slot("p", context):
+        pass
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.1):
+            async with quotas.slot("p", context):
+                pass
     assert context.waiting is True  # the deadline came while queueing: not the provider's fault
     assert context.queued >= 0.09
 

@@ -158,13 +158,17 @@ class ItemWorker:
                 item.first_name, item.last_name, item.website, item.company_name
             )
             if job.find_email:
-                email = await self.lookup.run("email", target, wait=False)
+                email = await self.lookup.run(
+                    "email", target, wait=False, account_id=job.account_id
+                )
                 retry_after = _retry_after(email)
                 if retry_after is not None and item.attempts < MAX_ATTEMPTS:
                     await self._defer(item_id, retry_after, email, requeue)
                     return
             if job.find_phone:
-                phone = await self.lookup.run("phone", target, wait=False)
+                phone = await self.lookup.run(
+                    "phone", target, wait=False, account_id=job.account_id
+                )
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -26,7 +26,7 @@ from leadsonar.kit.net.safe_http import SafeHttp
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
 from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer, WaterfallSummary
-from leadsonar.providers.base import RETRY_WAIT_UNTIL, Company, Confidence, Person
+from leadsonar.providers.base import Company, Confidence, LookupContext, Person
 from leadsonar.waterfall.engine import Waterfall, WaterfallResult
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,9 @@ class LookupService:
             person, Company(domain=resolution.domain, name=company), reason=resolution.reason
         )
 
-    async def run(self, fld: str, target: Target, *, wait: bool = True) -> WaterfallResult:
+    async def run(
+        self, fld: str, target: Target, *, wait: bool = True, account_id: int | None = None
+    ) -> WaterfallResult:
         """The waterfall for one field, uncharged (jobs charge on their own).
 
         Args:
@@ -144,17 +146,15 @@ class LookupService:
             target: from :meth:`target`.
             wait: providers may wait within the lookup's deadline to retry (greylisting); bulk
                 jobs pass ``False`` and schedule the retry instead.
+            account_id: the account the lookup is for (carried in the :class:`LookupContext`).
 
         Role addresses (``info@``, ``sales@``) are never a person's answer; a ``high`` email
         shared by namesakes (two imported people with this name at the domain) is only
         ``medium``.
         """
         deadline = time.monotonic() + self.settings.lookup_deadline if wait else None
-        token = RETRY_WAIT_UNTIL.set(deadline)
-        try:
-            result = await self.waterfall.run(fld, target.person, target.company)
-        finally:
-            RETRY_WAIT_UNTIL.reset(token)
+        ctx = LookupContext(account_id=account_id, retry_wait_until=deadline)
+        result = await self.waterfall.run(fld, target.person, target.company, ctx)
         finding = result.finding
         if fld != "email" or finding is None:
             return result
@@ -193,7 +193,7 @@ class LookupService:
             target = early or await self.target(
                 body.firstName, body.lastName, body.website, body.company
             )
-            return target, await self.run(fld, target)
+            return target, await self.run(fld, target, account_id=account_id)
 
         return await run_charged(
             self.db,

@@ -34,7 +34,7 @@ from leadsonar.kit.emails import normalise_email
 from leadsonar.kit.net.hostnames import display_domain
 from leadsonar.kit.net.smtp import RcptVerdict
 from leadsonar.lookup.service import run_charged
-from leadsonar.providers.base import RETRY_WAIT_UNTIL, Finding, ProviderError, Verification
+from leadsonar.providers.base import Finding, LookupContext, ProviderError, Verification
 from leadsonar.providers.builtin.mailbox import CheckOutcome, MailboxChecker
 
 log = logging.getLogger(__name__)
@@ -155,11 +155,11 @@ class VerifyService:
         domain = address.rpartition("@")[2]
 
         async def check() -> tuple[CheckOutcome, tuple[str, str | None], str]:
-            token = RETRY_WAIT_UNTIL.set(time.monotonic() + self.settings.lookup_deadline)
-            try:
-                outcome = await self.checker.check(domain, [address])
-            finally:
-                RETRY_WAIT_UNTIL.reset(token)
+            ctx = LookupContext(
+                account_id=account_id,
+                retry_wait_until=time.monotonic() + self.settings.lookup_deadline,
+            )
+            outcome = await self.checker.check(domain, [address], ctx)
             verdict = judge(address, outcome)
             if verdict[0] == "unknown" and self.second_opinion is not None:
                 opinion = await ask_second_opinion(self.second_opinion, address)

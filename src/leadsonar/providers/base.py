@@ -1,13 +1,13 @@
 """The provider protocol: one shape for every source of emails and phones (DESIGN.md §2).
 
-A provider receives a :class:`Person` and a :class:`Company` and returns a :class:`Finding` or
+A provider receives a :class:`Person`, a :class:`Company` and the lookup's explicit
+:class:`LookupContext`, and returns a :class:`Finding` or
 ``None`` (not found). Providers never touch the ledger or HTTP routes. Failures are raised as
 :class:`ProviderError` subclasses; the waterfall records them and goes on to the next provider.
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -95,37 +95,79 @@ class ProbeStats:
         self.rcpts += other.rcpts
 
 
-# Providers that spend SMTP work add it to the current lookup's counter through this variable, so
-# the counts reach the answer without widening the provider protocol. The waterfall sets a fresh
-# counter around every provider call.
-PROBE_STATS: ContextVar[ProbeStats | None] = ContextVar("PROBE_STATS", default=None)
+@dataclass
+class CallContext:
+    """What one provider call reports besides its finding.
+
+    Attributes:
+        spent: provider-side credits this call consumed (as the provider reports or documents).
+        waiting: True while the call queues for a rate-limit or concurrency slot (our own wait,
+            never the provider's fault).
+        queued: seconds spent queueing for slots.
+        rest_for: seconds the provider asked us to leave it alone (rate-limit headers showing
+            an exhausted window), or None.
+        requests: HTTP requests sent.
+    """
+
+    spent: float = 0.0
+    waiting: bool = False
+    queued: float = 0.0
+    rest_for: float | None = None
+    requests: int = 0
 
 
-RETRY_WAIT_UNTIL: ContextVar[float | None] = ContextVar("RETRY_WAIT_UNTIL", default=None)
-"""``time.monotonic()`` until which a provider may wait to retry (e.g. after greylisting) within
-the current lookup; ``None`` means do not wait: answer now and say when to retry (bulk jobs
-schedule the retry instead of blocking a worker)."""
+@dataclass
+class LookupContext:
+    """Everything one lookup carries down the provider protocol, passed explicitly.
 
+    The caller (the lookup service, the job runner, verify-email) makes one per lookup; the
+    waterfall gives each provider call its own :meth:`for_call` view, which shares the account,
+    the deadline and the notes but counts SMTP work and provider credits for that call alone.
 
-LOOKUP_NOTES: ContextVar[list[str] | None] = ContextVar("LOOKUP_NOTES", default=None)
-"""Sentences the current lookup's providers left to say why they found nothing (e.g. a website
-refused by the SSRF rules); the waterfall sets a fresh list per lookup and the answer shows the
-first as its ``reason``."""
+    Attributes:
+        account_id: the account the lookup is for (tenant-scoped data such as imported contacts
+            is read for it only), or ``None`` for tools without an account.
+        retry_wait_until: ``time.monotonic()`` until which a provider may wait to retry (e.g.
+            after greylisting) within this lookup; ``None`` means do not wait: answer now and
+            say when to retry (bulk jobs schedule the retry instead of blocking a worker).
+        notes: sentences providers left to say why they found nothing (e.g. a website refused
+            by the SSRF rules); the answer shows the last as its ``reason``.
+        probe: SMTP connections and RCPT commands spent.
+        call: the running provider call's credits, queueing and rate-limit hints.
+    """
 
+    account_id: int | None = None
+    retry_wait_until: float | None = None
+    notes: list[str] = field(default_factory=list)
+    probe: ProbeStats = field(default_factory=ProbeStats)
+    call: CallContext = field(default_factory=CallContext)
 
-def note(reason: str) -> None:
-    """Tell the caller why a provider found nothing (a no-op outside a waterfall call)."""
-    notes = LOOKUP_NOTES.get()
-    if notes is not None and reason not in notes:
-        notes.append(reason)
+    @property
+    def deadline(self) -> float | None:
+        """Alias of :attr:`retry_wait_until` (monotonic seconds)."""
+        return self.retry_wait_until
 
+    def for_call(self) -> LookupContext:
+        """A view for one provider call: same account, deadline and notes; fresh probe and
+        call counters (the waterfall adds them to the lookup's totals afterwards)."""
+        return LookupContext(
+            account_id=self.account_id, retry_wait_until=self.retry_wait_until, notes=self.notes
+        )
 
-def count_probe(connections: int = 0, rcpts: int = 0) -> None:
-    """Add SMTP work to the current lookup's counter (a no-op outside a waterfall call)."""
-    stats = PROBE_STATS.get()
-    if stats is not None:
-        stats.connections += connections
-        stats.rcpts += rcpts
+    def note(self, reason: str) -> None:
+        """Tell the caller why a provider found nothing (each sentence once)."""
+        if reason not in self.notes:
+            self.notes.append(reason)
+
+    def count_probe(self, connections: int = 0, rcpts: int = 0) -> None:
+        """Add SMTP work (sessions opened, RCPT commands sent) to this context."""
+        self.probe.connections += connections
+        self.probe.rcpts += rcpts
+
+    def spend(self, credits: float) -> None:
+        """Add provider-side credits (as the provider reports or documents) to this call."""
+        if credits > 0:
+            self.call.spent += credits
 
 
 class ProviderError(Exception):
@@ -180,16 +222,24 @@ class Provider(Protocol):
     fields: frozenset[str]
     cost: float
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """Find the person's work email; ``None`` when not found.
+
+        ``ctx`` carries the lookup's account, deadline and notes, and takes the call's SMTP
+        work (:meth:`LookupContext.count_probe`) and provider credits
+        (:meth:`LookupContext.spend`).
 
         Raises:
             ProviderError: the provider failed; the waterfall records it and goes on.
         """
         ...
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
-        """Find the person's phone; ``None`` when not found.
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
+        """Find the person's phone; ``None`` when not found (``ctx`` as for ``find_email``).
 
         Raises:
             ProviderError: the provider failed; the waterfall records it and goes on.

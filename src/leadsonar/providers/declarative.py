@@ -56,13 +56,13 @@ from leadsonar.providers.base import (
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     ProviderBadResponse,
     ProviderError,
     ProviderQuotaExceeded,
     Verification,
 )
-from leadsonar.providers.health import spend
 from leadsonar.providers.http.base import (
     HttpProvider,
     Slots,
@@ -277,7 +277,7 @@ class DeclarativeProvider(HttpProvider):
             return ProviderBadResponse(f"{self.name} answered with an error")
         return None
 
-    async def _ask(self, person: Person, company: Company) -> Any | None:
+    async def _ask(self, person: Person, company: Company, ctx: LookupContext) -> Any | None:
         values: dict[str, Any] = {
             "first_name": person.first_name,
             "last_name": person.last_name,
@@ -290,6 +290,7 @@ class DeclarativeProvider(HttpProvider):
         query = {k: v for k, v in _render(self.spec.query, values).items() if v not in (None, "")}
         body = _render(self.spec.body, values) if self.spec.body is not None else None
         return await self.call(
+            ctx,
             self.spec.method,
             url,
             params=query or None,
@@ -297,23 +298,27 @@ class DeclarativeProvider(HttpProvider):
             not_found=tuple(self.spec.not_found_statuses),
         )
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         if "email" not in self.fields or not self.spec.email_path:
             return None
-        answer = await self._ask(person, company)
+        answer = await self._ask(person, company, ctx)
         if answer is None:
             return None
         finding = self.email_finding(
             extract(answer, self.spec.email_path), extract(answer, self.spec.status_path)
         )
         if finding is not None:
-            spend(self.cost)
+            ctx.spend(self.cost)
         return finding
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         if "phone" not in self.fields or not self.spec.phone_path:
             return None
-        answer = await self._ask(person, company)
+        answer = await self._ask(person, company, ctx)
         if answer is None:
             return None
         status = extract(answer, self.spec.status_path)
@@ -326,7 +331,7 @@ class DeclarativeProvider(HttpProvider):
             extract(answer, self.spec.phone_path), kind, verdict.confidence
         )
         if finding is not None:
-            spend(self.cost)
+            ctx.spend(self.cost)
         return finding
 
 

@@ -19,21 +19,21 @@ Status on ``/providers`` comes from the above, then from the rolling window of o
 own error text: only error classes (``bad key``, ``out of credits``, ``throttled``, ``timeout``,
 ``server error`` …).
 
-The per-call :data:`CALL` context lets adapters report provider-side credits spent, rate-limit
-hints and time spent queueing for a slot without widening the provider protocol (the waterfall
-sets a fresh :class:`CallContext` around each call, as it does for ``PROBE_STATS``).
+Each call's :class:`~leadsonar.providers.base.CallContext` (``ctx.call`` of the explicit
+:class:`~leadsonar.providers.base.LookupContext`) reports provider-side credits spent, rate-limit
+hints and time spent queueing for a slot; the waterfall hands it to :meth:`HealthBook.record`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from leadsonar.providers.base import (
+    CallContext,
     ProviderAuthError,
     ProviderError,
     ProviderQuotaExceeded,
@@ -44,42 +44,6 @@ if TYPE_CHECKING:
     from leadsonar.providers.registry import ProviderStats
 
 Clock = Callable[[], float]
-
-
-@dataclass
-class CallContext:
-    """What one provider call reports besides its finding.
-
-    Attributes:
-        spent: provider-side credits this call consumed (as the provider reports or documents).
-        waiting: True while the call queues for a rate-limit or concurrency slot (our own wait,
-            never the provider's fault).
-        queued: seconds spent queueing for slots.
-        rest_for: seconds the provider asked us to leave it alone (rate-limit headers showing
-            an exhausted window), or None.
-        requests: HTTP requests sent.
-    """
-
-    spent: float = 0.0
-    waiting: bool = False
-    queued: float = 0.0
-    rest_for: float | None = None
-    requests: int = 0
-
-
-CALL: ContextVar[CallContext | None] = ContextVar("LEADSONAR_PROVIDER_CALL", default=None)
-
-
-def current_call() -> CallContext:
-    """The running call's context, or a throwaway one outside a waterfall call."""
-    return CALL.get() or CallContext()
-
-
-def spend(credits: float) -> None:
-    """Add provider-side credits to the current call (a no-op outside a waterfall call)."""
-    context = CALL.get()
-    if context is not None and credits > 0:
-        context.spent += credits
 
 
 class BreakerState(StrEnum):

@@ -8,7 +8,7 @@
 Each call takes the next scripted outcome (the last one repeats): a :class:`Finding` (answered),
 ``None`` (not found), an exception (raised), or a :class:`Pause` (sleep, then the next outcome).
 ``calls`` counts calls per field; ``spent`` reports provider-side credits per answer through the
-waterfall's call context, as HTTP adapters do.
+lookup context (``ctx.spend``), as HTTP adapters do.
 """
 
 from __future__ import annotations
@@ -17,8 +17,14 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
-from leadsonar.providers.health import spend
+from leadsonar.providers.base import (
+    Company,
+    Confidence,
+    Finding,
+    LookupContext,
+    Person,
+    Verification,
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ class ScriptedProvider:
         self.calls = {"email": 0, "phone": 0}
         self.detail = detail
 
-    async def _next(self, fld: str) -> Finding | None:
+    async def _next(self, fld: str, ctx: LookupContext) -> Finding | None:
         script = self.scripts[fld]
         outcome = script[min(self.calls[fld], len(script) - 1)]
         self.calls[fld] += 1
@@ -82,7 +88,7 @@ class ScriptedProvider:
             raise outcome
         if outcome is None:
             return None
-        spend(self.cost)
+        ctx.spend(self.cost)
         return Finding(
             value=outcome.value,
             confidence=outcome.confidence,
@@ -93,11 +99,15 @@ class ScriptedProvider:
             independent=outcome.independent,
         )
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
-        return await self._next("email")
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
+        return await self._next("email", ctx)
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
-        return await self._next("phone")
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
+        return await self._next("phone", ctx)
 
     def status_detail(self) -> str | None:
         return self.detail

@@ -30,17 +30,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from leadsonar.providers.base import (
-    LOOKUP_NOTES,
-    PROBE_STATS,
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     ProbeStats,
     Provider,
     ProviderError,
 )
-from leadsonar.providers.health import CALL, CallContext
 from leadsonar.providers.registry import ProviderRegistry, ProviderStats
 from leadsonar.waterfall.cache import LookupCacheStore, cache_key
 from leadsonar.waterfall.usage import UsageBook
@@ -81,7 +79,7 @@ class WaterfallResult:
         sources: independent sources agreeing on the chosen value (0 when not found).
         attempts: every provider considered, in order (skipped ones included).
         probe: SMTP connections and RCPT commands spent.
-        notes: why providers found nothing, in their words (``providers.base.note``).
+        notes: why providers found nothing, in their words (``LookupContext.note``).
         cached: the answer came from the lookup cache (no provider was called).
     """
 
@@ -250,16 +248,26 @@ class Waterfall:
         return chain
 
     async def run(
-        self, fld: str, person: Person, company: Company, *, bar: Confidence | None = None
+        self,
+        fld: str,
+        person: Person,
+        company: Company,
+        ctx: LookupContext | None = None,
+        *,
+        bar: Confidence | None = None,
     ) -> WaterfallResult:
         """Find ``fld`` (``email`` or ``phone``) for ``person`` at ``company``.
 
         Args:
+            ctx: the lookup's context (account, retry deadline); a fresh one when omitted
+                (tools, tests). Each provider call gets its own :meth:`LookupContext.for_call`
+                view; the notes and SMTP work they leave become the result's.
             bar: stop at the first answer at least this sure (default: the waterfall's).
 
         Never raises for a provider's failure; only cancellation propagates.
         """
         bar = bar or self.bar
+        ctx = ctx if ctx is not None else LookupContext()
         chain = self.chain(fld)
         key = None
         if self.cache is not None and self.cache.enabled:
@@ -268,11 +276,10 @@ class Waterfall:
             if hit is not None:
                 finding, sources, notes = hit
                 return WaterfallResult(finding=finding, sources=sources, cached=True, notes=notes)
-        result = WaterfallResult(finding=None)
+        result = WaterfallResult(finding=None, probe=ctx.probe)
         findings: list[Finding] = []
         paid_for: dict[str, float] = {}  # provider → cost of the findings in hand
         started = time.monotonic()
-        notes_token = LOOKUP_NOTES.set(result.notes)
         try:
             for provider in chain:
                 merged, _ = merge(fld, findings)
@@ -300,12 +307,12 @@ class Waterfall:
                     result.attempts.append(Attempt(provider.name, "skipped", 0.0, closed))
                     continue
                 budget = min(remaining, self.provider_timeout)
-                finding = await self._call(provider, fld, person, company, budget, result)
+                finding = await self._call(provider, fld, person, company, budget, result, ctx)
                 if finding is not None:
                     findings.append(finding)
                     paid_for[finding.provider] = cost
         finally:
-            LOOKUP_NOTES.reset(notes_token)
+            result.notes = ctx.notes  # what the providers said, also when cut short
         result.finding, result.sources = merge(fld, findings)
         if result.attempts:
             log.info("waterfall %s: %s", fld, result.summary())
@@ -323,20 +330,19 @@ class Waterfall:
         company: Company,
         budget: float,
         result: WaterfallResult,
+        lookup: LookupContext,
     ) -> Finding | None:
         name = provider.name
         stats = self.registry.stats[name]
         health = self.registry.health
         method = provider.find_email if fld == "email" else provider.find_phone
         began = time.monotonic()
-        probe = ProbeStats()
-        context = CallContext()
-        probe_token = PROBE_STATS.set(probe)
-        call_token = CALL.set(context)
+        ctx = lookup.for_call()
+        context = ctx.call
         settled = False  # the call ended with a verdict on the provider (not cancelled)
         try:
             async with asyncio.timeout(budget):
-                finding = await method(person, company)
+                finding = await method(person, company, ctx)
             settled = True
         except TimeoutError:
             elapsed = time.monotonic() - began
@@ -371,9 +377,7 @@ class Waterfall:
             log.exception("provider %s raised", name)
             return None
         finally:
-            PROBE_STATS.reset(probe_token)
-            CALL.reset(call_token)
-            result.probe.add(probe)
+            lookup.probe.add(ctx.probe)
             if not settled:
                 health.release(name)  # cancelled: no verdict on the provider
         elapsed = time.monotonic() - began

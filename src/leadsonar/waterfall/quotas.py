@@ -9,7 +9,8 @@ busier. Counting uses the moving-window strategy of the ``limits`` library on th
 ``LEADSONAR_RATE_LIMIT_STORAGE`` (``memory://`` in one process, ``redis://…`` to share counts
 between processes).
 
-Time spent waiting here is ours, not the provider's: the call context's ``waiting`` flag is set
+Time spent waiting here is ours, not the provider's: the call context's ``waiting`` flag (the
+``ctx.call`` the adapter passes in) is set
 while queueing so that the waterfall does not count a deadline reached in the queue as the
 provider timing out.
 """
@@ -25,7 +26,7 @@ from limits import RateLimitItem, parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
-from leadsonar.providers.health import current_call
+from leadsonar.providers.base import CallContext
 
 NAMESPACE = "leadsonar-provider"
 
@@ -77,13 +78,15 @@ class ProviderQuotas:
         }
 
     @asynccontextmanager
-    async def slot(self, name: str) -> AsyncIterator[None]:
+    async def slot(self, name: str, call: CallContext | None = None) -> AsyncIterator[None]:
         """Hold one of ``name``'s request slots for the duration of the block.
 
         Waits (never raises for the limit) until a concurrency slot is free and every rate
         window has room, then counts the request. Cancellation while waiting propagates.
+        ``call`` (the provider call's context) is marked ``waiting`` while queueing and told
+        the seconds queued.
         """
-        context = current_call()
+        context = call if call is not None else CallContext()
         began = time.monotonic()
         context.waiting = True
         semaphore = self._slots.get(name)

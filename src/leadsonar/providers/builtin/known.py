@@ -9,7 +9,14 @@ from __future__ import annotations
 from leadsonar.domains.contacts import find_contact
 from leadsonar.kit.db import Database
 from leadsonar.kit.phones import parse_phone
-from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
+from leadsonar.providers.base import (
+    Company,
+    Confidence,
+    Finding,
+    LookupContext,
+    Person,
+    Verification,
+)
 
 
 class KnownContactsProvider:
@@ -29,7 +36,9 @@ class KnownContactsProvider:
                 session, person.first_name, person.last_name, company.domain, company.name
             )
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         contact = await self._contact(person, company)
         if contact is None or not contact.email:
             return None
@@ -40,7 +49,9 @@ class KnownContactsProvider:
             evidence={"source": "imported contact"},
         )
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         contact = await self._contact(person, company)
         if contact is None or not contact.phone:
             return None

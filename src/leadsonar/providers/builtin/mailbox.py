@@ -11,7 +11,7 @@ little and as politely as real mail servers demand:
 - servers of providers that throttle after an unknown recipient get a fresh session after each
   rejection;
 - greylisted addresses (4xx) are asked again after ``smtp_greylist_delay`` seconds when the
-  lookup may wait (``RETRY_WAIT_UNTIL``), otherwise the caller is told when to retry.
+  lookup may wait (``ctx.retry_wait_until``), otherwise the caller is told when to retry.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from leadsonar.domains.mailhosts import THROTTLE_AFTER_UNKNOWN
 from leadsonar.kit.net.dns import MxAnswer
 from leadsonar.kit.net.smtp import ProbeResult, RcptVerdict, probe
 from leadsonar.kit.net.smtp_pool import SmtpPool
-from leadsonar.providers.base import RETRY_WAIT_UNTIL, count_probe
+from leadsonar.providers.base import LookupContext
 
 MAX_GREYLIST_RETRIES = 2
 REAP_EVERY = 5.0  # seconds between sweeps of idle SMTP sessions
@@ -89,11 +89,12 @@ class MailboxChecker:
         digest = hmac.new(self._salt, domain.encode("ascii"), hashlib.sha256).hexdigest()
         return f"x{digest[:15]}@{domain}"
 
-    async def check(self, domain: str, addresses: list[str]) -> CheckOutcome:
+    async def check(self, domain: str, addresses: list[str], ctx: LookupContext) -> CheckOutcome:
         """Ask about ``addresses`` (A-label domain, in the order to try) at ``domain``.
 
         Stops at the first accepted address. Never raises for what a server says; DNS and
-        connection trouble end up in ``reason``.
+        connection trouble end up in ``reason``. SMTP work is counted on ``ctx``; greylisted
+        addresses are asked again only while ``ctx.retry_wait_until`` allows.
         """
         mx = await self.knowledge.mx(domain)
         outcome = CheckOutcome(mx=mx, mx_provider=self.knowledge.provider_of(mx))
@@ -121,8 +122,8 @@ class MailboxChecker:
             outcome.reason = f"{domain} accepts every address, so none can be verified."
             return outcome
         await self._reap()
-        outcome.probe = await self._probe(domain, addresses, mx, known, outcome.mx_provider)
-        await self._retry_greylisted(domain, mx, known, outcome)
+        outcome.probe = await self._probe(domain, addresses, mx, known, outcome.mx_provider, ctx)
+        await self._retry_greylisted(domain, mx, known, outcome, ctx)
         await self._remember(domain, known, outcome)
         return outcome
 
@@ -133,6 +134,7 @@ class MailboxChecker:
         mx: MxAnswer,
         known: KnownFacts,
         provider: str | None,
+        ctx: LookupContext,
     ) -> ProbeResult:
         result = await probe(
             domain,
@@ -145,13 +147,18 @@ class MailboxChecker:
             rotate_after_reject=provider in THROTTLE_AFTER_UNKNOWN,
             catch_all_address=self.catch_all_address(domain),
         )
-        count_probe(result.connections, result.rcpts)
+        ctx.count_probe(result.connections, result.rcpts)
         if result.catch_all is None and known.catch_all is False:
             result.catch_all = False
         return result
 
     async def _retry_greylisted(
-        self, domain: str, mx: MxAnswer, known: KnownFacts, outcome: CheckOutcome
+        self,
+        domain: str,
+        mx: MxAnswer,
+        known: KnownFacts,
+        outcome: CheckOutcome,
+        ctx: LookupContext,
     ) -> None:
         """Ask again about addresses that got a temporary answer and nothing better, the same
         (client, sender, recipient) triples, after the greylist delay (RFC 6647 §2.1)."""
@@ -171,14 +178,14 @@ class MailboxChecker:
             ]
             if not temporary or result.blocked:
                 return
-            wait_until = RETRY_WAIT_UNTIL.get()
+            wait_until = ctx.retry_wait_until
             budget = 3 * self.settings.smtp_timeout + self.settings.smtp_connect_timeout
             if wait_until is None or time.monotonic() + delay + budget > wait_until:
                 outcome.retry_after = delay
                 outcome.reason = f"{domain}'s mail server asked to try again later (greylisting)."
                 return
             await asyncio.sleep(delay)
-            again = await self._probe(domain, temporary, mx, known, outcome.mx_provider)
+            again = await self._probe(domain, temporary, mx, known, outcome.mx_provider, ctx)
             result.catch_all_reply = again.catch_all_reply or result.catch_all_reply
             result.verdicts.update(again.verdicts)
             result.connections += again.connections

@@ -36,7 +36,14 @@ from leadsonar.domains.candidates import Candidate, generate_candidates
 from leadsonar.domains.patterns import domain_evidence, learn_address, popular_patterns
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.smtp import RcptVerdict
-from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification, note
+from leadsonar.providers.base import (
+    Company,
+    Confidence,
+    Finding,
+    LookupContext,
+    Person,
+    Verification,
+)
 from leadsonar.providers.builtin.mailbox import CheckOutcome, MailboxChecker
 
 MAX_CANDIDATES = 12  # RCPTs per person at most; mail servers block noisy probers
@@ -78,7 +85,9 @@ class SmtpProber:
     def status_detail(self) -> str | None:
         return None
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         return None
 
     async def aclose(self) -> None:
@@ -124,7 +133,9 @@ class SmtpProber:
             found = found[: settled + SETTLED_EXTRA]
         return found, dict(learned)
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """Probe the candidates for ``person`` at ``company.domain``; see the module's table."""
         domain = company.domain
         if not domain:
@@ -133,8 +144,8 @@ class SmtpProber:
         if not candidates:
             return None
         addresses = [f"{c.local_part}@{domain}" for c in candidates]
-        outcome = await self.checker.check(domain, addresses)
-        finding = await self._judge(domain, candidates, addresses, outcome, learned)
+        outcome = await self.checker.check(domain, addresses, ctx)
+        finding = await self._judge(domain, candidates, addresses, outcome, learned, ctx)
         if finding is not None and finding.verification is Verification.VALID:
             # A verified address teaches its pattern and spelling, like an imported one.
             async with self.db.session() as session:
@@ -150,9 +161,9 @@ class SmtpProber:
         ]
         if not rest or outcome.catch_all is not False:
             return finding
-        specific = await self.checker.check(domain, [a for _, a in rest])
+        specific = await self.checker.check(domain, [a for _, a in rest], ctx)
         better = await self._judge(
-            domain, [c for c, _ in rest], [a for _, a in rest], specific, learned
+            domain, [c for c, _ in rest], [a for _, a in rest], specific, learned, ctx
         )
         return (
             better if better is not None and better.verification is Verification.VALID else finding
@@ -165,10 +176,11 @@ class SmtpProber:
         addresses: list[str],
         outcome: CheckOutcome,
         learned: dict[str, int],
+        ctx: LookupContext,
     ) -> Finding | None:
         evidence: dict[str, object] = {"mxProvider": outcome.mx_provider}
         if outcome.skipped == "no mail":
-            note(outcome.reason or f"{domain} accepts no mail.")
+            ctx.note(outcome.reason or f"{domain} accepts no mail.")
             return None
         if outcome.skipped == "catch-all":
             return self._accept_all(candidates[0], addresses[0], learned, evidence)
@@ -184,7 +196,9 @@ class SmtpProber:
             if verdict is RcptVerdict.FULL:
                 evidence["mailbox"] = "full"
             if result.catch_all is False:
-                doubt = self._doubt(candidate, learned) or await self._namesake(domain, candidate)
+                doubt = self._doubt(candidate, learned) or await self._namesake(
+                    domain, candidate, ctx
+                )
                 return Finding(
                     value=address,
                     confidence=Confidence.MEDIUM if doubt else Confidence.HIGH,
@@ -198,7 +212,7 @@ class SmtpProber:
             return self._guess(candidate, address, outcome, evidence)  # catch-all untested
         verdicts = [outcome.verdict(a) for a in addresses]
         if all(v in GONE for v in verdicts):
-            note(f"{domain}'s mail server rejected every likely address for this person.")
+            ctx.note(f"{domain}'s mail server rejected every likely address for this person.")
             return None
         # Blocked, greylisted, unreachable or cut short: nothing proven either way.
         for candidate, address, verdict in zip(candidates, addresses, verdicts, strict=True):
@@ -226,13 +240,13 @@ class SmtpProber:
             return "Accepted, but another person with this name part would have this address."
         return None
 
-    async def _namesake(self, domain: str, candidate: Candidate) -> str | None:
+    async def _namesake(self, domain: str, candidate: Candidate, ctx: LookupContext) -> str | None:
         """For initials-based addresses (``jsmith``), whether a numbered sibling (``jsmith2``)
         exists too: companies number the second person the pattern maps to the same address."""
         if candidate.pattern not in INITIAL_PATTERNS:
             return None
         sibling = f"{candidate.local_part}2@{domain}"
-        outcome = await self.checker.check(domain, [sibling])
+        outcome = await self.checker.check(domain, [sibling], ctx)
         if outcome.verdict(sibling) in EXISTS and outcome.catch_all is False:
             return f"{sibling} exists too: another person shares this address's pattern."
         return None

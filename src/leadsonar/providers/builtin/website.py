@@ -72,11 +72,11 @@ from leadsonar.providers.base import (
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     ProviderTimeout,
     ProviderUnavailable,
     Verification,
-    note,
 )
 
 log = logging.getLogger(__name__)
@@ -436,24 +436,26 @@ class WebsiteProvider:
         if parts:
             await learn_address(session, email["address"], *parts)
 
-    async def _site_for(self, company: Company) -> SiteCrawl | None:
+    async def _site_for(self, company: Company, ctx: LookupContext) -> SiteCrawl | None:
         if not company.domain:
             return None
         site = await self.site(company.domain)
         if site.refused:
-            note(f"The website of {company.domain} was not fetched: {site.refused}")
+            ctx.note(f"The website of {company.domain} was not fetched: {site.refused}")
         elif site.failure and not site.pages:
             # the site is there but did not answer: a passing fault, not "not found" (the
             # waterfall records it and does not cache the miss)
             error = ProviderTimeout if site.failure == "timeout" else ProviderUnavailable
             raise error(f"The website of {company.domain} could not be read: {site.error}")
         elif site.error and not site.pages:
-            note(f"The website of {company.domain} could not be read: {site.error}")
+            ctx.note(f"The website of {company.domain} could not be read: {site.error}")
         return site
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """A published address of ``person`` (see the module's table)."""
-        site = await self._site_for(company)
+        site = await self._site_for(company, ctx)
         if site is None:
             return None
         best: tuple[float, dict[str, Any]] | None = None
@@ -473,7 +475,7 @@ class WebsiteProvider:
                 best = (score, email)
         if best is None:
             if site.pages:
-                note(
+                ctx.note(
                     f"The website of {company.domain} publishes no address of "
                     f"{person.first_name} {person.last_name}."
                 )
@@ -485,9 +487,11 @@ class WebsiteProvider:
             evidence={"page": best[1]["page"], "name": best[1].get("owner")},
         )
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The person's own number, else the company's main line (see the module's table)."""
-        site = await self._site_for(company)
+        site = await self._site_for(company, ctx)
         if site is None:
             return None
         own = [
@@ -514,7 +518,7 @@ class WebsiteProvider:
         ]
         if not main:
             if site.pages:
-                note(
+                ctx.note(
                     f"The website of {company.domain} publishes no number of "
                     f"{person.first_name} {person.last_name}."
                 )

@@ -16,7 +16,14 @@ from typing import Any, Protocol
 
 import httpx
 
-from leadsonar.providers.base import Company, Finding, Person, Provider
+from leadsonar.providers.base import (
+    CallContext,
+    Company,
+    Finding,
+    LookupContext,
+    Person,
+    Provider,
+)
 from leadsonar.providers.declarative import DeclarativeProvider, load_specs
 from leadsonar.providers.http.apollo import ApolloProvider
 from leadsonar.providers.http.base import HttpProvider
@@ -54,7 +61,9 @@ class Quotas(Protocol):
 
     def configure(self, name: str, rates: str | None, concurrency: int | None) -> None: ...
 
-    def slot(self, name: str) -> AbstractAsyncContextManager[None]: ...
+    def slot(
+        self, name: str, call: CallContext | None = None
+    ) -> AbstractAsyncContextManager[None]: ...
 
 
 class BrokenProvider:
@@ -68,10 +77,14 @@ class BrokenProvider:
         self.reason = reason
         self.fields = fields or frozenset({"email", "phone"})
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         return None
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         return None
 
     def status_detail(self) -> str | None:

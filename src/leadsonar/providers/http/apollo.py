@@ -48,12 +48,12 @@ from leadsonar.providers.base import (
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     ProviderError,
     ProviderQuotaExceeded,
     Verification,
 )
-from leadsonar.providers.health import spend
 from leadsonar.providers.http.base import (
     HttpProvider,
     Verdict,
@@ -114,14 +114,16 @@ class ApolloProvider(HttpProvider):
             return ProviderQuotaExceeded("apollo account is out of credits")
         return super().classify(response, body)
 
-    async def _match(self, person: Person, company: Company) -> _Match | None:
+    async def _match(self, person: Person, company: Company, ctx: LookupContext) -> _Match | None:
         """The matched person, asked once per person and company: the email and the phone
         lookups of one contact share one paid request (:meth:`HttpProvider.reuse`)."""
         if not company.domain and not company.name:
             return None
-        return await self.reuse(lookup_key(person, company), lambda: self._ask(person, company))
+        return await self.reuse(
+            lookup_key(person, company), lambda: self._ask(person, company, ctx)
+        )
 
-    async def _ask(self, person: Person, company: Company) -> _Match | None:
+    async def _ask(self, person: Person, company: Company, ctx: LookupContext) -> _Match | None:
         body: dict[str, Any] = {
             "first_name": person.first_name,
             "last_name": person.last_name,
@@ -131,29 +133,33 @@ class ApolloProvider(HttpProvider):
             body["domain"] = company.domain
         if company.name:
             body["organization_name"] = company.name
-        answer = await self.call("POST", "/api/v1/people/match", json=body)
+        answer = await self.call(ctx, "POST", "/api/v1/people/match", json=body)
         found = answer.get("person") if isinstance(answer, dict) else None
         if not isinstance(found, dict):
             return None
-        spend(self.cost)  # a match is charged (demographics or email) even without an email
+        ctx.spend(self.cost)  # a match is charged (demographics or email) even without an email
         return _Match(found)
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The matched person's work email; ``None`` when unmatched, locked or unavailable.
 
         Raises:
             ProviderError: mapped as in the module docstring.
         """
-        matched = await self._match(person, company)
+        matched = await self._match(person, company, ctx)
         if matched is None:
             return None
         found = matched.person
         return self.email_finding(found.get("email"), found.get("email_status"))
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The matched person's best phone (mobile, then direct, then office); ``None`` if
         Apollo returned none."""
-        matched = await self._match(person, company)
+        matched = await self._match(person, company, ctx)
         if matched is None:
             return None
         found = matched.person
@@ -171,6 +177,6 @@ class ApolloProvider(HttpProvider):
             if finding is not None:
                 if kind == "mobile" and not matched.mobile_charged:
                     matched.mobile_charged = True
-                    spend(self.phone_cost_value - self.cost)
+                    ctx.spend(self.phone_cost_value - self.cost)
                 return finding
         return None

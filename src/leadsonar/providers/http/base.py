@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import email.utils
 import re
 import time
@@ -46,9 +45,11 @@ from leadsonar.exceptions import BadRequest
 from leadsonar.kit.emails import normalise_email
 from leadsonar.kit.phones import parse_phone
 from leadsonar.providers.base import (
+    CallContext,
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     ProviderAuthError,
     ProviderBadResponse,
@@ -59,7 +60,6 @@ from leadsonar.providers.base import (
     ProviderUnavailable,
     Verification,
 )
-from leadsonar.providers.health import CALL, CallContext, current_call
 
 T = TypeVar("T")
 
@@ -79,16 +79,18 @@ class ProviderRejectedRequest(ProviderError):
 
 
 class Slots(Protocol):
-    """The quota port: ``async with quotas.slot(name)`` around each request."""
+    """The quota port: ``async with quotas.slot(name, ctx.call)`` around each request."""
 
-    def slot(self, name: str) -> AbstractAsyncContextManager[None]: ...
+    def slot(
+        self, name: str, call: CallContext | None = None
+    ) -> AbstractAsyncContextManager[None]: ...
 
 
 class NoQuotas:
     """No limits (unit tests, tools)."""
 
     @contextlib.asynccontextmanager
-    async def slot(self, name: str) -> AsyncIterator[None]:
+    async def slot(self, name: str, call: CallContext | None = None) -> AsyncIterator[None]:
         yield
 
 
@@ -314,10 +316,14 @@ class HttpProvider:
         """Provider credits one answered lookup of ``fld`` costs (for the cost-aware cascade)."""
         return self.phone_cost_value if fld == "phone" else self.cost
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         return None
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         return None
 
     async def aclose(self) -> None:
@@ -342,6 +348,7 @@ class HttpProvider:
 
     async def request(
         self,
+        ctx: LookupContext,
         method: str,
         path: str,
         *,
@@ -351,7 +358,8 @@ class HttpProvider:
     ) -> httpx.Response:
         """Send one request within the provider's quotas (``bucket``: another quota name for
         endpoints the provider limits separately, e.g. ``hunter.verify``) and map transport
-        failures.
+        failures. ``ctx`` is the calling lookup's context: it counts the request, the time
+        queued for a slot and any rest the provider's rate-limit headers ask for.
 
         Raises:
             ProviderTimeout: the shared client's timeout elapsed.
@@ -359,8 +367,8 @@ class HttpProvider:
         """
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         headers = {"Accept": "application/json", **self.auth_headers()}
-        context = current_call()
-        async with self.quotas.slot(bucket or self.name):
+        context = ctx.call
+        async with self.quotas.slot(bucket or self.name, context):
             context.requests += 1
             try:
                 response = await self.http.request(
@@ -405,6 +413,7 @@ class HttpProvider:
 
     async def call(
         self,
+        ctx: LookupContext,
         method: str,
         path: str,
         *,
@@ -414,7 +423,7 @@ class HttpProvider:
         bucket: str | None = None,
     ) -> Any | None:
         """:meth:`request` then :meth:`answer`."""
-        response = await self.request(method, path, params=params, json=json, bucket=bucket)
+        response = await self.request(ctx, method, path, params=params, json=json, bucket=bucket)
         return self.answer(response, not_found)
 
     def answer(self, response: httpx.Response, not_found: tuple[int, ...] = (404,)) -> Any | None:
@@ -488,23 +497,25 @@ class HttpProvider:
             evidence=evidence,
         )
 
-    async def shared(self, key: str, work: Callable[[], Awaitable[T]], keep: float = 300.0) -> T:
+    async def shared(
+        self, key: str, work: Callable[[LookupContext], Awaitable[T]], keep: float = 300.0
+    ) -> T:
         """Run ``work`` once per ``key`` in the background and await its result.
 
         Used by submit-then-poll providers: a lookup that times out leaves its search running,
         and the same lookup asked again (a retry, a second job item) joins it instead of paying
         for a new search. Results are kept ``keep`` seconds, then dropped (the map never grows
-        past the lookups of the last ``keep`` seconds). The background task runs with its own
-        call context, so its requests never count as the caller's queueing.
+        past the lookups of the last ``keep`` seconds). ``work`` is given the background
+        task's own :class:`LookupContext`, so its requests never count as the caller's
+        queueing.
         """
         entry = self._live_entry(key, keep)
         if entry is None:
             entry = self._new_entry(key)
 
             async def run() -> None:
-                CALL.set(CallContext())
                 try:
-                    entry.future.set_result(await work())
+                    entry.future.set_result(await work(LookupContext()))
                 except asyncio.CancelledError:
                     if not entry.future.done():
                         entry.future.cancel()
@@ -516,7 +527,7 @@ class HttpProvider:
                 else:
                     self._expire_later(key, entry, keep)
 
-            task = asyncio.create_task(run(), context=contextvars.copy_context())
+            task = asyncio.create_task(run())
             self._background.add(task)
             task.add_done_callback(self._background.discard)
         return await asyncio.shield(entry.future)
@@ -527,11 +538,12 @@ class HttpProvider:
 
         Used by providers whose one paid request answers both fields (Apollo, People Data
         Labs, Lusha): the phone lookup reuses the email lookup's answer instead of asking and
-        paying again. Unlike :meth:`shared`, ``work`` runs in the first caller's own call, so
-        its requests, queueing, rate-limit hints and the credits it spends count for that
-        call only; a lookup that reuses the answer sent nothing and spent nothing. A lookup
-        waiting on a call that is cancelled (its deadline) makes the request itself; a failure
-        is handed to the lookups waiting on it and never kept.
+        paying again. Unlike :meth:`shared`, ``work`` runs in the first caller's own call (it
+        closes over that caller's ``ctx``), so its requests, queueing, rate-limit hints and the
+        credits it spends count for that call only; a lookup that reuses the answer sent
+        nothing and spent nothing. A lookup waiting on a call that is cancelled (its deadline)
+        makes the request itself; a failure is handed to the lookups waiting on it and never
+        kept.
         """
         task = asyncio.current_task()
         while True:

@@ -46,6 +46,7 @@ from leadsonar.providers.base import (
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     ProviderBadResponse,
     ProviderError,
@@ -54,7 +55,6 @@ from leadsonar.providers.base import (
     ProviderUnavailable,
     Verification,
 )
-from leadsonar.providers.health import spend
 from leadsonar.providers.http.base import (
     HttpProvider,
     Verdict,
@@ -125,7 +125,9 @@ class DropcontactProvider(HttpProvider):
         key = str(status or "").strip().lower()
         return self.statuses.get(key)  # anything else is not a work address of the person
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The person's work email from a (shared) batch; ``None`` when Dropcontact has none.
 
         Raises:
@@ -141,7 +143,7 @@ class DropcontactProvider(HttpProvider):
             record["website"] = company.domain
         if company.name:
             record["company"] = company.name
-        result = await self.shared(lookup_key(person, company), lambda: self._enqueue(record))
+        result = await self.shared(lookup_key(person, company), lambda _own: self._enqueue(record))
         enriched = result.record
         if not enriched:
             return None
@@ -151,7 +153,7 @@ class DropcontactProvider(HttpProvider):
                 if str(entry.get("qualification") or "").lower() == wanted:
                     finding = self.email_finding(entry.get("email"), wanted)
                     if finding is not None:
-                        spend(result.claim_cost())
+                        ctx.spend(result.claim_cost())
                         return finding
         return None
 
@@ -187,7 +189,7 @@ class DropcontactProvider(HttpProvider):
 
     async def _run(self, batch: _Batch) -> None:
         try:
-            results = await self._enrich(batch.records)
+            results = await self._enrich(batch.records, LookupContext())
         except BaseException as exc:
             for future in batch.futures:
                 if not future.done():
@@ -202,8 +204,11 @@ class DropcontactProvider(HttpProvider):
             if not future.done():
                 future.set_result(enriched)
 
-    async def _enrich(self, records: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    async def _enrich(
+        self, records: list[dict[str, Any]], ctx: LookupContext
+    ) -> list[dict[str, Any] | None]:
         submitted = await self.call(
+            ctx,
             "POST",
             "/v1/enrich/all",
             json={"data": records, "siren": False, "language": "en"},
@@ -215,7 +220,7 @@ class DropcontactProvider(HttpProvider):
         while time.monotonic() - started < self.search_lifetime:
             await asyncio.sleep(self.poll_interval)
             try:
-                body = await self.call("GET", f"/v1/enrich/all/{request_id}")
+                body = await self.call(ctx, "GET", f"/v1/enrich/all/{request_id}")
             except (ProviderThrottled, ProviderUnavailable) as exc:
                 await asyncio.sleep(getattr(exc, "retry_after", None) or self.poll_interval)
                 continue

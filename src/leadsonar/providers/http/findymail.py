@@ -32,13 +32,13 @@ from leadsonar.providers.base import (
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     ProviderBadResponse,
     ProviderError,
     ProviderQuotaExceeded,
     Verification,
 )
-from leadsonar.providers.health import spend
 from leadsonar.providers.http.base import (
     HttpProvider,
     Verdict,
@@ -77,7 +77,9 @@ class FindymailProvider(HttpProvider):
             return ProviderBadResponse("findymail answered with an error")
         return None
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The verified address Findymail has for the person; ``None`` when it has none.
 
         Raises:
@@ -87,12 +89,12 @@ class FindymailProvider(HttpProvider):
         if not where:
             return None
         body = await self.call(
-            "POST", "/api/search/name", json={"name": full_name(person), "domain": where}
+            ctx, "POST", "/api/search/name", json={"name": full_name(person), "domain": where}
         )
         contact = body.get("contact") if isinstance(body, dict) else None
         if not isinstance(contact, dict) or not contact.get("email"):
             return None
         finding = self.email_finding(contact.get("email"), "verified")
         if finding is not None:
-            spend(self.cost)
+            ctx.spend(self.cost)
         return finding

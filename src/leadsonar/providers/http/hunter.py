@@ -43,13 +43,13 @@ from leadsonar.providers.base import (
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     ProviderError,
     ProviderQuotaExceeded,
     ProviderThrottled,
     Verification,
 )
-from leadsonar.providers.health import spend
 from leadsonar.providers.http.base import (
     HttpProvider,
     ProviderServerError,
@@ -102,7 +102,9 @@ class HunterProvider(HttpProvider):
             return ProviderServerError("hunter could not finish the verification; retry later")
         return super().classify(response, body)
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """Ask the Email Finder; ``None`` when Hunter finds no address.
 
         Raises:
@@ -118,7 +120,7 @@ class HunterProvider(HttpProvider):
             params["company"] = company.name
         else:
             return None
-        body = await self.call("GET", "/email-finder", params=params, not_found=(404, 451))
+        body = await self.call(ctx, "GET", "/email-finder", params=params, not_found=(404, 451))
         data = _data(body)
         if data is None or not data.get("email"):
             return None
@@ -126,10 +128,10 @@ class HunterProvider(HttpProvider):
         status = verification.get("status") if isinstance(verification, dict) else None
         finding = self.email_finding(data.get("email"), status or "", score=data.get("score"))
         if finding is not None:
-            spend(self.cost)
+            ctx.spend(self.cost)
         return finding
 
-    async def verify_email(self, address: str) -> Finding | None:
+    async def verify_email(self, address: str, ctx: LookupContext | None = None) -> Finding | None:
         """Verify ``address`` with the Email Verifier, polling while Hunter answers 202.
 
         Returns:
@@ -141,9 +143,10 @@ class HunterProvider(HttpProvider):
             ProviderError: as :meth:`find_email`; the caller's deadline ends a verification
                 that stays in progress (a timeout, never "invalid").
         """
+        ctx = ctx if ctx is not None else LookupContext()
         while True:
             response = await self.request(
-                "GET", "/email-verifier", params={"email": address}, bucket="hunter.verify"
+                ctx, "GET", "/email-verifier", params={"email": address}, bucket="hunter.verify"
             )
             if response.status_code == 202:
                 await asyncio.sleep(self.poll_interval)
@@ -157,7 +160,7 @@ class HunterProvider(HttpProvider):
                 score=data.get("score"),
             )
             if data.get("status") in ("valid", "invalid", "accept_all"):
-                spend(1.0)  # verifications of webmail/unknown/disposable are not counted
+                ctx.spend(1.0)  # verifications of webmail/unknown/disposable are not counted
             return finding
 
 

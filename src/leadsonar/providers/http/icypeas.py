@@ -50,6 +50,7 @@ from leadsonar.providers.base import (
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     ProviderBadResponse,
     ProviderQuotaExceeded,
@@ -57,7 +58,6 @@ from leadsonar.providers.base import (
     ProviderUnavailable,
     Verification,
 )
-from leadsonar.providers.health import spend
 from leadsonar.providers.http.base import (
     HttpProvider,
     ProviderRejectedRequest,
@@ -106,7 +106,9 @@ class IcypeasProvider(HttpProvider):
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": self.api_key, "Content-Type": "application/json"}
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """Submit the search (or join the same one already running) and wait for its result.
 
         Raises:
@@ -115,14 +117,17 @@ class IcypeasProvider(HttpProvider):
         where = company.domain or company.name
         if not where:
             return None
-        result = await self.shared(lookup_key(person, company), lambda: self._search(person, where))
+        result = await self.shared(
+            lookup_key(person, company), lambda own: self._search(person, where, own)
+        )
         if result is None or result.email is None:
             return None
-        spend(result.claim_cost())
+        ctx.spend(result.claim_cost())
         return self.email_finding(result.email, result.certainty)
 
-    async def _search(self, person: Person, where: str) -> SearchResult | None:
+    async def _search(self, person: Person, where: str, ctx: LookupContext) -> SearchResult | None:
         submitted = await self.call(
+            ctx,
             "POST",
             "/api/email-search",
             json={
@@ -142,7 +147,7 @@ class IcypeasProvider(HttpProvider):
             await asyncio.sleep(self.poll_interval)
             try:
                 body = await self.call(
-                    "POST", "/api/bulk-single-searchs/read", json={"id": search_id}
+                    ctx, "POST", "/api/bulk-single-searchs/read", json={"id": search_id}
                 )
             except (ProviderThrottled, ProviderUnavailable) as exc:
                 wait = getattr(exc, "retry_after", None) or self.poll_interval

@@ -31,8 +31,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
-from leadsonar.providers.health import spend
+from leadsonar.providers.base import (
+    Company,
+    Confidence,
+    Finding,
+    LookupContext,
+    Person,
+    Verification,
+)
 from leadsonar.providers.http.base import HttpProvider, Verdict
 
 
@@ -57,7 +63,9 @@ class LeadMagicProvider(HttpProvider):
     def auth_headers(self) -> dict[str, str]:
         return {"X-API-Key": self.api_key}
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The Email Finder's answer; ``None`` for ``not_found`` or a 404.
 
         Raises:
@@ -70,10 +78,10 @@ class LeadMagicProvider(HttpProvider):
             body["company_name"] = company.name
         else:
             return None
-        answer = await self.call("POST", "/v1/people/email-finder", json=body)
+        answer = await self.call(ctx, "POST", "/v1/people/email-finder", json=body)
         if not isinstance(answer, dict):
             return None
         consumed = answer.get("credits_consumed")
         if isinstance(consumed, int | float) and not isinstance(consumed, bool):
-            spend(float(consumed))
+            ctx.spend(float(consumed))
         return self.email_finding(answer.get("email"), answer.get("status"))

@@ -50,13 +50,13 @@ from leadsonar.providers.base import (
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     ProviderError,
     ProviderQuotaExceeded,
     ProviderThrottled,
     Verification,
 )
-from leadsonar.providers.health import spend
 from leadsonar.providers.http.base import (
     HttpProvider,
     Verdict,
@@ -101,14 +101,20 @@ class LushaProvider(HttpProvider):
             return ProviderThrottled("lusha throttled the request", wait)
         return super().classify(response, body)
 
-    async def _contact(self, person: Person, company: Company) -> dict[str, Any] | None:
+    async def _contact(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> dict[str, Any] | None:
         """The person's data, asked once per person and company: the email and phone lookups
         of one contact share one paid request."""
         if not company.domain and not company.name:
             return None
-        return await self.reuse(lookup_key(person, company), lambda: self._ask(person, company))
+        return await self.reuse(
+            lookup_key(person, company), lambda: self._ask(person, company, ctx)
+        )
 
-    async def _ask(self, person: Person, company: Company) -> dict[str, Any] | None:
+    async def _ask(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> dict[str, Any] | None:
         params: dict[str, Any] = {"firstName": person.first_name, "lastName": person.last_name}
         if company.domain:
             params["companyDomain"] = company.domain
@@ -116,24 +122,26 @@ class LushaProvider(HttpProvider):
             params["companyName"] = company.name
         if not company.domain and not company.name:
             return None
-        answer = await self.call("GET", "/v2/person", params=params, not_found=(404, 451))
+        answer = await self.call(ctx, "GET", "/v2/person", params=params, not_found=(404, 451))
         contact = answer.get("contact") if isinstance(answer, dict) else None
         if not isinstance(contact, dict):
             return None
         if contact.get("isCreditCharged"):
-            spend(self.cost)
+            ctx.spend(self.cost)
         data = contact.get("data")
         if contact.get("error") or not isinstance(data, dict):
             return None
         return data
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The person's direct dial, else mobile, else office line; ``None`` if Lusha has none.
 
         Raises:
             ProviderError: mapped as in the module docstring.
         """
-        data = await self._contact(person, company)
+        data = await self._contact(person, company, ctx)
         if data is None:
             return None
         numbers = [n for n in data.get("phoneNumbers") or [] if isinstance(n, dict)]
@@ -155,9 +163,11 @@ class LushaProvider(HttpProvider):
                 return finding
         return None
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The person's work email, best ``emailConfidence`` first; ``None`` if none."""
-        data = await self._contact(person, company)
+        data = await self._contact(person, company, ctx)
         if data is None:
             return None
         emails = [

@@ -43,8 +43,14 @@ from typing import Any, ClassVar
 
 import httpx
 
-from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
-from leadsonar.providers.health import spend
+from leadsonar.providers.base import (
+    Company,
+    Confidence,
+    Finding,
+    LookupContext,
+    Person,
+    Verification,
+)
 from leadsonar.providers.http.base import HttpProvider, Verdict, lookup_key
 
 _MATCH_WELL = 8  # PDL likelihood from which a match counts as one good source
@@ -98,16 +104,21 @@ class PeopleDataLabsProvider(HttpProvider):
             return None
         return super().rest_hint(response)
 
-    async def _enrich(self, person: Person, company: Company) -> tuple[dict[str, Any], str] | None:
+    async def _enrich(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> tuple[dict[str, Any], str] | None:
         """The matched record and its likelihood band, asked once per person and company: the
         email and phone lookups of one contact share one paid request."""
         where = company.domain or company.name
         if not where:
             return None
-        return await self.reuse(lookup_key(person, company), lambda: self._ask(person, where))
+        return await self.reuse(lookup_key(person, company), lambda: self._ask(person, where, ctx))
 
-    async def _ask(self, person: Person, where: str) -> tuple[dict[str, Any], str] | None:
+    async def _ask(
+        self, person: Person, where: str, ctx: LookupContext
+    ) -> tuple[dict[str, Any], str] | None:
         response = await self.request(
+            ctx,
             "GET",
             "/v5/person/enrich",
             params={
@@ -121,9 +132,9 @@ class PeopleDataLabsProvider(HttpProvider):
             return None
         spent = response.headers.get("x-call-credits-spent")
         try:
-            spend(float(spent) if spent is not None else self.cost)
+            ctx.spend(float(spent) if spent is not None else self.cost)
         except ValueError:
-            spend(self.cost)
+            ctx.spend(self.cost)
         likelihood = answer.get("likelihood")
         band = (
             "likely"
@@ -132,21 +143,25 @@ class PeopleDataLabsProvider(HttpProvider):
         )
         return answer["data"], band
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The matched record's work email; ``None`` on 404 or when PDL withholds it.
 
         Raises:
             ProviderError: mapped as in the module docstring.
         """
-        matched = await self._enrich(person, company)
+        matched = await self._enrich(person, company, ctx)
         if matched is None:
             return None
         data, band = matched
         return self.email_finding(data.get("work_email"), band)
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The matched record's mobile, else its first valid phone; ``None`` if none."""
-        matched = await self._enrich(person, company)
+        matched = await self._enrich(person, company, ctx)
         if matched is None:
             return None
         data, band = matched

@@ -44,6 +44,7 @@ from leadsonar.providers.base import (
     Company,
     Confidence,
     Finding,
+    LookupContext,
     Person,
     ProviderAuthError,
     ProviderError,
@@ -51,7 +52,6 @@ from leadsonar.providers.base import (
     ProviderThrottled,
     Verification,
 )
-from leadsonar.providers.health import spend
 from leadsonar.providers.http.base import (
     HttpProvider,
     ProviderRejectedRequest,
@@ -115,7 +115,7 @@ class ProspeoProvider(HttpProvider):
         return super().classify(response, body)
 
     async def _person(
-        self, person: Person, company: Company, mobile: bool
+        self, person: Person, company: Company, mobile: bool, ctx: LookupContext
     ) -> dict[str, Any] | None:
         data: dict[str, Any] = {"first_name": person.first_name, "last_name": person.last_name}
         if company.domain:
@@ -125,6 +125,7 @@ class ProspeoProvider(HttpProvider):
         if not company.domain and not company.name:
             return None
         response = await self.request(
+            ctx,
             "POST",
             "/enrich-person",
             json={"only_verified_email": False, "enrich_mobile": mobile, "data": data},
@@ -140,24 +141,28 @@ class ProspeoProvider(HttpProvider):
             revealed_mobile = isinstance(found.get("mobile"), dict) and found["mobile"].get(
                 "revealed"
             )
-            spend(self.phone_cost_value if revealed_mobile else self.cost)
+            ctx.spend(self.phone_cost_value if revealed_mobile else self.cost)
         return found
 
-    async def find_email(self, person: Person, company: Company) -> Finding | None:
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The person's work email from Enrich Person; ``None`` on ``NO_MATCH``.
 
         Raises:
             ProviderError: mapped as in the module docstring.
         """
-        found = await self._person(person, company, mobile=False)
+        found = await self._person(person, company, mobile=False, ctx=ctx)
         block = found.get("email") if found else None
         if not isinstance(block, dict) or block.get("revealed") is False:
             return None
         return self.email_finding(block.get("email"), block.get("status"))
 
-    async def find_phone(self, person: Person, company: Company) -> Finding | None:
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
         """The person's mobile from Enrich Person (``enrich_mobile``); ``None`` when absent."""
-        found = await self._person(person, company, mobile=True)
+        found = await self._person(person, company, mobile=True, ctx=ctx)
         block = found.get("mobile") if found else None
         if not isinstance(block, dict) or block.get("revealed") is False:
             return None
