@@ -14,6 +14,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -40,6 +41,17 @@ def _answer(call: Call) -> Reply:
     body = call.body if isinstance(call.body, dict) else {}
     email = f"{str(body.get('first')).lower()}.{str(body.get('last')).lower()}@{body.get('domain')}"
     return Reply({"email": email, "status": "valid"}, delay=LATENCY)
+
+
+def _providers_toml(name: str, base_url: str, rate: str | None = None) -> str:
+    return (
+        f"[declarative_providers.{name}]\n"
+        'fields = ["email"]\nmethod = "POST"\n'
+        f'url = "{base_url}{PATH}"\napi_key = "stand-in-key"\n'
+        'body = { first = "{first_name}", last = "{last_name}", domain = "{domain}" }\n'
+        'email_path = "email"\nstatus_path = "status"\nstatuses = { valid = "high" }\n'
+        "concurrency = 100\n" + (f'rate_limit = "{rate}"\n' if rate else "")
+    )
 
 
 def _environment(
@@ -123,15 +135,7 @@ async def test_two_apis_and_workers_survive_a_killed_worker(
     async with ProviderApi() as api:
         api.on("POST", PATH, _answer)
         providers_file = tmp_path / "providers.toml"
-        providers_file.write_text(
-            f"[declarative_providers.{name}]\n"
-            'fields = ["email"]\nmethod = "POST"\n'
-            f'url = "{api.url}{PATH}"\napi_key = "stand-in-key"\n'
-            'body = { first = "{first_name}", last = "{last_name}", domain = "{domain}" }\n'
-            'email_path = "email"\nstatus_path = "status"\nstatuses = { valid = "high" }\n'
-            "concurrency = 100\n",
-            encoding="utf-8",
-        )
+        providers_file.write_text(_providers_toml(name, api.url), encoding="utf-8")
         with LoopbackDns() as dns:
             env = _environment(postgres_url, redis_url, dns, providers_file, name)
             try:
@@ -219,3 +223,64 @@ async def test_two_apis_and_workers_survive_a_killed_worker(
     assert done == (JOBS * CONTACTS, JOBS * CONTACTS)
     # The killed worker had items in flight: a survivor put them back on the queue.
     assert "stalled queue entry" in logs["w2"].read_text() + logs["w3"].read_text()
+
+
+async def test_two_worker_processes_share_a_providers_rate_limit_through_redis(
+    postgres_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """Issue 10 §4: two worker processes (each its own limiter) against a provider limited to
+    R/second: together they stay within R, counted where the provider counts (on arrival)."""
+    rate, count = 4, 24
+    name = f"paid{uuid.uuid4().hex[:8]}"
+    processes: list[asyncio.subprocess.Process] = []
+    async with ProviderApi() as api:
+        api.on("POST", PATH, _answer)
+        providers_file = tmp_path / "providers.toml"
+        providers_file.write_text(_providers_toml(name, api.url, f"{rate}/second"), "utf-8")
+        with LoopbackDns() as dns:
+            env = _environment(postgres_url, redis_url, dns, providers_file, name)
+            try:
+                port = free_port()
+                log = tmp_path / "api.log"
+                processes.append(await _serve(env, port, log))
+                key = next(ln for ln in log.read_text().splitlines() if ln.startswith("ls_live_"))
+                processes += await asyncio.gather(
+                    _worker(env, tmp_path / "w1.log"), _worker(env, tmp_path / "w2.log")
+                )
+                base = f"http://127.0.0.1:{port}/api/v1"
+                async with httpx.AsyncClient(
+                    headers={"Authorization": f"Bearer {key}"}, timeout=30
+                ) as client:
+                    began = time.monotonic()
+                    accepted = await client.post(
+                        f"{base}/enrich",
+                        json={
+                            "contacts": [
+                                {"firstName": f"R{i}", "lastName": "Lee", "website": "r.test"}
+                                for i in range(count)
+                            ]
+                        },
+                    )
+                    assert accepted.status_code == 202, accepted.text
+                    job_id = accepted.json()["jobId"]
+                    for _ in range(600):
+                        body = (await client.get(f"{base}/enrich/{job_id}")).json()
+                        if body["status"] != "processing":
+                            break
+                        await asyncio.sleep(0.1)
+                    took = time.monotonic() - began
+            finally:
+                await asyncio.gather(*(_stop(p) for p in processes))
+    worked = [
+        (tmp_path / f"w{n}.log").read_text().count("Starting job leadsonar.enrich.work_item")
+        for n in (1, 2)
+    ]
+    assert body["status"] == "completed" and body["completed"] == count
+    assert api.count("POST", PATH) == count
+    assert all(n > 0 for n in worked), worked  # both workers sent requests
+    # Counted on arrival, as the provider counts. The limiters grant at most R in any second
+    # (plus a 0.1 s margin); on a CPU-starved machine a worker may send a granted burst a few
+    # hundred ms late, bringing it closer to the next one, so the check uses 0.5 s windows:
+    # limiters that did not share their counts would send both workers' R at the same moment.
+    assert api.max_per_second(PATH, window=0.5) <= rate
+    assert took >= count / rate - 1.5  # unshared, the two workers would take half as long

@@ -1,13 +1,13 @@
 """Bulk jobs on PostgreSQL through the procrastinate queue (issue 10): items queued in the
 transaction that accepts the job, worked by separate worker services, idempotent, taken again
-after a worker stalls, never worked for a cancelled job, and a provider's rate limit shared by
-two workers through Redis. The stand-in paid provider is a TOML-defined provider on loopback
+after a worker stalls, never worked for a cancelled job. (A provider's rate limit shared by two
+worker processes through Redis: tests/acceptance/test_workers_postgres.py.) The stand-in paid
+provider is a TOML-defined provider on loopback
 (a unique name per test, so its Redis rate window is this test's own)."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -390,57 +390,6 @@ async def test_requeue_schedules_a_later_entry_and_take_waits_for_it(
                     )
                 ).scalar_one()
     assert 60 <= float(scheduled) <= 66
-
-
-async def test_two_workers_share_a_providers_rate_limit_through_redis(
-    queue_settings: Callable[..., Settings], redis_url: str
-) -> None:
-    """Issue 10 §4: two workers (each its own limiter, as two processes would have) against a
-    provider limited to R/second: together they never exceed R, counted at the provider."""
-    rate = 4
-    count = 20
-    async with ProviderApi() as api:
-        api.on("POST", PATH, _answer())
-        settings = queue_settings(
-            api.url, rate=f"{rate}/second", rate_limit_storage=redis_url, job_concurrency=6
-        )
-        worked: Counter[str] = Counter()
-        async with LiveServer(settings, work_jobs=False) as live:
-            key = await live.create_account("rate", credits=count)
-            async with (
-                worker(settings) as first,
-                worker(settings) as second,
-                httpx.AsyncClient(
-                    base_url=live.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
-                ) as client,
-            ):
-                for name, services in (("first", first), ("second", second)):
-                    runner = services.runner
-                    assert isinstance(runner, QueueRunner)
-
-                    def counting(work: Any, name: str = name) -> Any:
-                        async def work_and_count(item_id: int) -> None:
-                            worked[name] += 1
-                            await work(item_id)
-
-                        return work_and_count
-
-                    runner.work = counting(runner.work)  # type: ignore[method-assign]
-                began = time.monotonic()
-                job_id = (
-                    await client.post("/api/v1/enrich", json={"contacts": contacts(count)})
-                ).json()["jobId"]
-                done = await wait_done(client, job_id, seconds=60)
-                took = time.monotonic() - began
-    assert done["status"] == "completed"
-    assert done["completed"] == count
-    assert api.count("POST", PATH) == count
-    assert worked["first"] > 0 and worked["second"] > 0, worked
-    # Counted over 0.5 s windows: the stand-in shares this event loop with both workers, and on
-    # a busy machine a stall delivers requests sent 1 s apart closer together than they left.
-    # Limiters that did not share their counts would each send R at once: 2R within any window.
-    assert api.max_per_second(PATH, window=0.5) <= rate
-    assert took >= count / rate - 1.5  # unshared, the two workers would take half as long
 
 
 async def test_an_item_that_fails_every_try_is_finished_as_failed_and_refunded(
