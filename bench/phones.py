@@ -11,7 +11,8 @@ team page is reachable only through ``sitemap.xml``.
 
 Every listed person is looked up, plus one person per company who does not work there. The
 truth: a person with a published number → that number (``direct`` or ``mobile``); anyone else →
-the main line as ``office``. Reported: coverage (own numbers found / published), precision
+``phone: null`` with the main line as ``companyPhone`` (issue 8: never the switchboard as
+``phone``). Reported: coverage (own numbers found / published), precision
 (right own numbers / answers typed direct or mobile), office answers right, answers that gave
 another person's number or a fax/support line (should be 0), pages fetched per company, and
 lookups per second.
@@ -348,7 +349,7 @@ def _judge(company: Company, person: Person, expect: str, body: dict[str, Any]) 
         counts.append("office_total")
         if kind in ("direct", "mobile"):
             counts.append("own_wrong")
-        elif kind == "office" and phone == company.main_display:
+        elif phone is None and body.get("companyPhone") == company.main_display:
             counts.append("office_right")
     return counts
 

@@ -33,6 +33,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("LEADSONAR_") and not name.startswith("LEADSONAR_TEST_"):
             monkeypatch.delenv(name, raising=False)
+    # Wikidata is on by default and public: tests reach only loopback, so a test that wants
+    # it points LEADSONAR_COMPANY_WIKIDATA_URL at the stand-in (leadsonar.testing.wikidata).
+    monkeypatch.setenv("LEADSONAR_COMPANY_WIKIDATA", "false")
 
 
 def _reachable(url: str, default_port: int) -> bool:

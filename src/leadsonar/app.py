@@ -108,7 +108,7 @@ async def open_services(
     waterfall = Waterfall.from_settings(registry, settings, db)
     await waterfall.open()
     website = registry.providers.get("website")
-    lookup = LookupService(db, waterfall, settings, web=getattr(website, "http", None))
+    lookup = LookupService(db, waterfall, settings, web=getattr(website, "http", None), api=http)
     runner: JobRunner | QueueRunner
     if db.sqlite:
         runner = JobRunner(

@@ -1,7 +1,8 @@
 """The ``leadsonar`` command line (Typer).
 
 Names are a contract (other tools call them): ``serve``, ``worker``, ``accounts create``,
-``keys create``, ``keys revoke``, ``credits grant``, ``import``, ``find-email``, ``enrich``.
+``keys create``, ``keys revoke``, ``credits grant``, ``import``, ``find-email``, ``company``,
+``enrich``.
 """
 
 from __future__ import annotations
@@ -363,6 +364,23 @@ def find_email(first: str, last: str, domain: str, database_url: DatabaseOption 
     console.print_json(data=_run(_settings(database_url), work))
 
 
+@app.command("company")
+def resolve_company(name: str, database_url: DatabaseOption = None) -> None:
+    """Resolve the company NAME to its domain (imports, Wikidata, providers' company searches,
+    verified guesses) and print the domain, where it came from and why, as JSON."""
+
+    async def work(services: Services) -> dict[str, Any]:
+        resolution = await services.lookup.companies.resolve(name)
+        return {
+            "company": name,
+            "domain": resolution.domain,
+            "domainSource": resolution.source,
+            "domainReason": resolution.reason,
+        }
+
+    console.print_json(data=_run(_settings(database_url), work))
+
+
 def _chunks(rows: Iterator[dict[str, str]], size: int) -> Iterator[list[dict[str, str]]]:
     while chunk := list(islice(rows, size)):
         yield chunk
@@ -378,8 +396,11 @@ def enrich(
     ] = Settings.model_fields["job_concurrency"].default,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Enrich a CSV (firstName,lastName,website[,company]) into OUT.csv, streaming: rows are read,
-    looked up and written in order, a window at a time, so large files need little memory."""
+    """Enrich a CSV (firstName,lastName,website[,company]; or firstName,lastName,company with no
+    website: each distinct company is resolved to its domain once) into OUT.csv, streaming: rows
+    are read, looked up and written in order, a window at a time, so large files need little
+    memory. The output adds email, confidence, verification, sources, provider, phone,
+    phone_type, domain, domain_source and reason."""
     with input_file.open(newline="", encoding="utf-8-sig") as counting:
         total = max(0, sum(1 for _ in csv.reader(counting)) - 1)
 
@@ -406,6 +427,9 @@ def enrich(
                 "provider",
                 "phone",
                 "phone_type",
+                "company_phone",
+                "domain",
+                "domain_source",
                 "reason",
             ]
             writer = csv.DictWriter(sink, fieldnames=fields + [f for f in extra if f not in fields])
@@ -424,6 +448,8 @@ def enrich(
                             canon.get("website") or canon.get("domain") or None,
                             canon.get("company") or canon.get("companyname") or None,
                         )
+                        out["domain"] = target.company.domain or ""
+                        out["domain_source"] = target.domain_source or ""
                         mail = await services.lookup.run("email", target)
                         out["reason"] = answer_reason(mail, target) or ""
                         if mail.finding:
@@ -435,7 +461,10 @@ def enrich(
                                 "provider": mail.finding.provider,
                             }
                         if phone:
-                            found = (await services.lookup.run("phone", target)).finding
+                            dialled = await services.lookup.run("phone", target)
+                            found = dialled.finding
+                            if dialled.company_phone:
+                                out["company_phone"] = display_from_e164(dialled.company_phone)
                             if found:
                                 out |= {
                                     "phone": display_from_e164(found.value),

@@ -117,6 +117,34 @@ class Settings(BaseSettings):
         description="port for bare domains (default 443 for https, 80 for http); tests only",
     )
 
+    company_wikidata: bool = Field(
+        default=True,
+        description="ask Wikidata's public API for a company's official website (P856) before "
+        "guessing its domain",
+    )
+    company_wikidata_url: str = Field(
+        default="https://www.wikidata.org/w/api.php",
+        description="the MediaWiki API endpoint Wikidata is asked at",
+    )
+    company_source_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="seconds one company source (Wikidata, a provider's company search) may take",
+    )
+    company_max_guesses: int = Field(
+        default=200, ge=1, le=1000, description="domains guessed from a company name (DNS-checked)"
+    )
+    company_max_sites: int = Field(
+        default=20,
+        ge=1,
+        le=50,
+        description="guessed domains that exist in DNS whose home page is checked, most likely "
+        "first",
+    )
+    company_dns_concurrency: int = Field(
+        default=16, ge=1, le=256, description="DNS queries in flight for one company's guesses"
+    )
+
     providers: str = Field(
         default=DEFAULT_PROVIDERS,
         description="provider order per field, e.g. email=known,smtp,hunter;phone=known",

@@ -76,6 +76,7 @@ def cli_env(database_url: str, dns: LoopbackDns, **settings: object) -> dict[str
         "SMTP_CONNECT_TIMEOUT": 2,
         "SMTP_BANNER_TIMEOUT": 2,
         "RATE_LIMIT": "1000/second",
+        "COMPANY_WIKIDATA": "false",  # public by default: commands here reach loopback only
     }
     values.update(settings)
     env.update({f"LEADSONAR_{name}": str(value) for name, value in values.items()})

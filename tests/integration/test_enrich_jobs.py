@@ -121,7 +121,10 @@ async def test_job_is_invisible_to_other_accounts(make_settings: Callable[..., S
     ("body", "says"),
     [
         ({"contacts": []}, "contacts must not be empty"),
-        ({"contacts": [{"firstName": "A", "lastName": "B"}]}, "contacts[0].website is required"),
+        (
+            {"contacts": [{"firstName": "A", "lastName": "B"}]},
+            "contacts[0]: provide website, or companyName",
+        ),
         (
             {"contacts": [{"firstName": "A", "lastName": "B", "website": "x.com"}] * 101},
             "at most 100",

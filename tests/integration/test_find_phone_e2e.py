@@ -79,14 +79,57 @@ async def test_find_phone_returns_the_published_direct_dial(
     assert body["provider"] == "website" and body["domain"] == "notion.so"
 
 
-async def test_find_phone_falls_back_to_the_main_line_as_office(
+async def test_the_switchboard_is_company_phone_never_phone(
     live: tuple[LiveServer, httpx.AsyncClient],
 ) -> None:
+    """Issue 8 §2: Sam Lee publishes no number; the company's main line is ``companyPhone``
+    with ``phone`` and ``type`` null, asked twice (the second from the lookup cache or not, the
+    same answer)."""
+    _, client = live
+    for _ in range(2):
+        body = await _post(
+            client, "find-phone", {"firstName": "Sam", "lastName": "Lee", "website": "notion.so"}
+        )
+        assert (body["phone"], body["type"], body["confidence"]) == (None, None, None)
+        assert body["companyPhone"] == "+1-415-555-0100" and body["credits_used"] == 1
+    alex = await _post(
+        client, "find-phone", {"firstName": "Alex", "lastName": "Johnson", "website": "notion.so"}
+    )
+    assert (alex["phone"], alex["companyPhone"]) == ("+1-415-555-0192", "+1-415-555-0100")
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "website", "phone", "kind"),
+    [
+        ("Oliver", "Smith", "kestrel.co.uk", "+44-20-7946-0321", "direct"),
+        ("Amelia", "Jones", "kestrel.co.uk", "+44-7700-900124", "mobile"),
+        ("Harry", "Brown", "kestrel.co.uk", None, None),
+        ("Li", "Wagner", "lindqvist.de", "+49-30-1234567214", "direct"),
+        ("Li", "Kowalczyk", "lindqvist.de", None, None),
+        ("Eva", "Lind", "lindqvist.de", "+49-30-1234567230", "direct"),
+        ("Sam", "Nobody", "lindqvist.de", None, None),
+    ],
+)
+async def test_field_layouts_give_the_persons_number_or_nothing(
+    live: tuple[LiveServer, httpx.AsyncClient],
+    first: str,
+    last: str,
+    website: str,
+    phone: str | None,
+    kind: str | None,
+) -> None:
+    """Issue 8 §2 on sites written from the field's conventions (a staff table with header
+    columns and drama-range mobiles; namesake cards, German direct-dial suffixes, JSON-LD
+    ContactPoint): the person's own number, or ``phone: null`` with the switchboard as
+    ``companyPhone``, never the switchboard as ``phone``."""
     _, client = live
     body = await _post(
-        client, "find-phone", {"firstName": "Sam", "lastName": "Lee", "website": "notion.so"}
+        client, "find-phone", {"firstName": first, "lastName": last, "website": website}
     )
-    assert (body["phone"], body["type"], body["confidence"]) == ("+1-415-555-0100", "office", "low")
+    assert (body["phone"], body["type"]) == (phone, kind)
+    switchboard = "+44-20-7946-0000" if website == "kestrel.co.uk" else "+49-30-12345670"
+    assert body["companyPhone"] == switchboard
+    assert body["credits_used"] == 1
 
 
 async def test_find_phone_in_national_formats(live: tuple[LiveServer, httpx.AsyncClient]) -> None:
@@ -130,6 +173,8 @@ async def test_company_name_alone_resolves_to_the_domain(
 async def test_guessed_domain_whose_site_names_another_company_is_not_used(
     live: tuple[LiveServer, httpx.AsyncClient], dns_zone: LoopbackDns, web: LoopbackWeb
 ) -> None:
+    """exemple.com serves nothing, exemple.io is another business, exemple.fr names Exemple:
+    the French site is Exemple's although .fr ranks below both."""
     dns_zone.add_a("exemple.com", "127.0.0.21")  # serves nothing for that name: 404
     dns_zone.add_a("exemple.io", NOTION_IP)
     web.site("exemple.io", {"/": "<title>Totally Different Ltd</title>"})
@@ -137,8 +182,17 @@ async def test_guessed_domain_whose_site_names_another_company_is_not_used(
     body = await _post(
         client, "find-phone", {"firstName": "Marie", "lastName": "Dupont", "company": "Exemple"}
     )
-    assert body["phone"] is None and body["domain"] is None
-    assert "could not be resolved" in body["reason"]
+    assert (body["phone"], body["domain"], body["domainSource"]) == (
+        "+33-1-42-68-53-01",
+        "exemple.fr",
+        "guess",
+    )
+    assert "exemple.fr" in body["domainReason"]
+    web.site("exemple.fr", {"/": "<title>Totally Different Ltd</title>"})
+    other = await _post(
+        client, "find-phone", {"firstName": "Marie", "lastName": "Dupont", "company": "Exempel"}
+    )
+    assert other["domain"] is None and "could not be resolved" in other["reason"]
 
 
 async def test_unresolvable_company_is_a_200_with_a_reason(

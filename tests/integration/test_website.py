@@ -334,3 +334,109 @@ async def test_a_site_that_times_out_is_a_fault_not_a_miss(
     finally:
         await website.aclose()
         await db.dispose()
+
+
+async def test_only_addresses_whose_owner_is_identified_teach_the_pattern(
+    provider: WebsiteProvider,
+) -> None:
+    """Issue 8 §4 on lindqvist.de: ``li.wagner@`` stands in Li Wagner's card (teaches
+    first.last); ``kowalczyk@`` stands with no name but spells the one listed Kowalczyk (teaches
+    last); ``li@`` could be either Li (teaches nothing, no ``first``); ``kontakt@`` is a role
+    address (nothing)."""
+    site = await provider.site("lindqvist.de")
+    assert site.lists_team and site.team_page is not None and site.team_page.endswith("/team")
+    assert {"Li Wagner", "Li Kowalczyk", "Eva Lind"} <= set(site.people)
+    assert site.listed("Li", "Kowalczyk") is True and site.listed("Sam", "Nobody") is False
+    async with provider.db.session() as session:
+        patterns = dict(await learned_patterns(session, "lindqvist.de"))
+    assert patterns == {"first.last": 1, "last": 1}
+
+
+async def test_a_staff_table_lists_the_team_and_one_name_does_not(
+    provider: WebsiteProvider,
+) -> None:
+    """A site naming one person (sitemapped.test: Dana Whitfield) lists no team, so nobody can
+    be said not to work there (``listed`` is ``None``); a staff table does."""
+    site = await provider.site("sitemapped.test")
+    assert site.people == ["Dana Whitfield"] and not site.lists_team
+    assert site.listed("Sam", "Nobody") is None
+    kestrel = await provider.site("kestrel.co.uk")
+    assert kestrel.people == ["Oliver Smith", "Amelia Jones", "Harry Brown"]
+    assert kestrel.lists_team
+    async with provider.db.session() as session:
+        patterns = dict(await learned_patterns(session, "kestrel.co.uk"))
+    assert patterns == {"f.last": 1}  # o.smith@ in Oliver Smith's row; info@ teaches nothing
+
+
+async def test_a_profile_page_left_unread_by_the_crawl_is_read_for_its_person(
+    provider: WebsiteProvider, dns_zone: LoopbackDns, web: LoopbackWeb
+) -> None:
+    """A team page linking one profile page per person (each with the person's direct line)
+    has more people than the crawl's page budget: the lookup reads the person's own page, once,
+    and nobody else's."""
+    people = [(f"Person{chr(65 + i)}", f"Surname{chr(65 + i)}") for i in range(12)]
+    cards = "".join(
+        f'<li><a href="/team/{first.lower()}">{first} {last}</a></li>' for first, last in people
+    )
+    pages: dict[str, Any] = {"/": '<a href="/team">Team</a>', "/team": f"<ul>{cards}</ul>"}
+    for i, (first, last) in enumerate(people):
+        pages[f"/team/{first.lower()}"] = (
+            f'<html lang="en"><h1>{first} {last}</h1><p>Direct: +1 415 555 01{10 + i}</p>'
+            f"<p>{first.lower()}.{last.lower()}@profiles.test</p></html>"
+        )
+    dns_zone.add_a("profiles.test", "127.0.0.20")
+    web.site("profiles.test", pages)
+    site = await provider.site("profiles.test")
+    unread = [url for url in site.profiles]
+    assert unread and len(site.pages) <= provider.settings.crawl_max_pages
+    last_first, last_last = people[-1]
+    assert any(url.endswith(f"/team/{last_first.lower()}") for url in unread)
+    finding = await _phone(provider, last_first, last_last, "profiles.test")
+    assert finding is not None and (finding.value, finding.kind) == ("+14155550121", "direct")
+    assert web.paths("profiles.test").count(f"/team/{last_first.lower()}") == 1
+    again = await _phone(provider, last_first, last_last, "profiles.test")
+    assert again is not None and again.value == "+14155550121"
+    assert web.paths("profiles.test").count(f"/team/{last_first.lower()}") == 1
+    async with provider.db.session() as session:
+        patterns = dict(await learned_patterns(session, "profiles.test"))
+    assert patterns.get("first.last", 0) >= 1
+
+
+async def test_namesakes_numbers_are_told_apart_by_a_middle_initial_or_not_given(
+    provider: WebsiteProvider, dns_zone: LoopbackDns, web: LoopbackWeb
+) -> None:
+    """Two listed Daniel Moreaus: "Daniel J." gets his own line; a plain "Daniel Moreau"
+    cannot be told apart and gets no direct dial (the switchboard stays the company's)."""
+    team = """<html lang="en"><div class="team">
+    <div class="card"><h3>Daniel J. Moreau</h3><p>Sales</p><p>+1 415 555 0161</p></div>
+    <div class="card"><h3>Daniel Moreau</h3><p>Finance</p><p>+1 415 555 0162</p></div>
+    <div class="card"><h3>Sarah K. Lin</h3><p>+1 415 555 0163</p></div></div>
+    <footer>+1 415 555 0100</footer>"""
+    dns_zone.add_a("moreau.test", "127.0.0.20")
+    web.site("moreau.test", {"/": '<a href="/team">Team</a>', "/team": team})
+    daniel_j = await _phone(provider, "Daniel J.", "Moreau", "moreau.test")
+    assert daniel_j is not None and (daniel_j.value, daniel_j.kind) == ("+14155550161", "direct")
+    plain = await _phone(provider, "Daniel", "Moreau", "moreau.test")
+    assert plain is not None and (plain.value, plain.kind) == ("+14155550100", "office")
+    sarah = await _phone(provider, "Sarah", "Lin", "moreau.test")
+    assert sarah is not None and sarah.value == "+14155550163"  # one Sarah Lin: hers
+
+
+async def test_namesakes_published_addresses_follow_the_same_rule(
+    provider: WebsiteProvider, dns_zone: LoopbackDns, web: LoopbackWeb
+) -> None:
+    team = """<html lang="en"><div class="team">
+    <div class="card"><h3>Daniel J. Moreau</h3><p>daniel.j.moreau@moreau2.test</p></div>
+    <div class="card"><h3>Daniel Moreau</h3><p>daniel.moreau@moreau2.test</p></div></div>"""
+    dns_zone.add_a("moreau2.test", "127.0.0.20")
+    web.site("moreau2.test", {"/": '<a href="/team">Team</a>', "/team": team})
+    found = await provider.find_email(
+        Person("Daniel J.", "Moreau"), Company("moreau2.test"), LookupContext()
+    )
+    assert found is not None and found.value == "daniel.j.moreau@moreau2.test"
+    assert (
+        await provider.find_email(
+            Person("Daniel", "Moreau"), Company("moreau2.test"), LookupContext()
+        )
+        is None
+    )

@@ -7,6 +7,13 @@ with a linked vCard, a site whose people page is only in its sitemap and whose d
 JSON-LD and behind Cloudflare's email protection. Traps: an unrelated person's number, fax and
 support lines, a switchboard next to a managing director's name, and a page robots.txt
 disallows that publishes a direct line.
+
+Two more sites are written from the field's conventions rather than from the extractor (issue
+8): ``kestrel.co.uk`` lists its people in a table with header columns (a direct and a mobile
+column, Ofcom drama-range mobiles ``07700 900…``) under a ``div.site-footer`` switchboard;
+``lindqvist.de`` has namesake cards ("Li Wagner" with a number, "Li Kowalczyk" without), a
+German trunk with direct-dial suffixes, a JSON-LD ``employee`` with a ``ContactPoint``, a
+``Zentrale`` footer, and published addresses that are a role's, nobody's or ambiguous.
 """
 
 from __future__ import annotations
@@ -119,6 +126,42 @@ SITEMAP_PEOPLE = """<html lang="en"><head><title>People</title>
 </body></html>"""
 
 
+KESTREL_HOME = """<!doctype html><html lang="en-GB"><head><title>Kestrel Ltd</title></head>
+<body><nav><a href="/people">Our people</a></nav><h1>Kestrel</h1>
+<div class="site-footer"><p>Kestrel Ltd, 1 Mill Lane, Leeds</p><p>020 7946 0000</p></div>
+</body></html>"""
+
+KESTREL_PEOPLE = """<!doctype html><html lang="en-GB"><head><title>People</title></head><body>
+<h1>Our people</h1><table class="staff">
+<thead><tr><th>Name</th><th>Role</th><th>Direct</th><th>Mobile</th><th>Email</th></tr></thead>
+<tbody>
+<tr><td>Oliver Smith</td><td>Managing Director</td><td>020 7946 0321</td><td>07700 900123</td>
+<td><a href="mailto:o.smith@kestrel.co.uk">Email</a></td></tr>
+<tr><td>Amelia Jones</td><td>Sales</td><td></td><td>+44 7700 900 124</td><td></td></tr>
+<tr><td>Harry Brown</td><td>Finance</td><td></td><td></td><td></td></tr>
+</tbody></table>
+<div class="site-footer"><p>Kestrel Ltd · info@kestrel.co.uk</p><p>020 7946 0000</p></div>
+</body></html>"""
+
+LINDQVIST_HOME = """<!doctype html><html lang="de"><head><title>Lindqvist GmbH</title></head>
+<body><a href="/team">Team</a><footer>Zentrale: +49 30 1234567-0</footer></body></html>"""
+
+LINDQVIST_TEAM = """<!doctype html><html lang="de"><head><title>Team</title>
+<script type="application/ld+json">{"@context": "https://schema.org", "@type": "Organization",
+ "name": "Lindqvist GmbH", "telephone": "+49 30 1234567-0",
+ "employee": [{"@type": "Person", "name": "Eva Lind",
+   "contactPoint": {"@type": "ContactPoint", "telephone": "+49 30 1234567-230"}}]}</script>
+</head><body><h1>Unser Team</h1>
+<div class="team">
+  <div class="member"><h4>Li Wagner</h4><p>Vertrieb</p><p>Tel. +49 30 1234567-214</p>
+    <p>li.wagner@lindqvist.de</p></div>
+  <div class="member"><h4>Li Kowalczyk</h4><p>Einkauf</p></div>
+  <div class="member"><h4>Eva Lind</h4><p>Buchhaltung</p></div>
+</div>
+<p>Schreiben Sie uns: kontakt@lindqvist.de · li@lindqvist.de · kowalczyk@lindqvist.de</p>
+<footer>Zentrale: +49 30 1234567-0</footer></body></html>"""
+
+
 def cf_encode(address: str, key: int = 0x54) -> str:
     """Cloudflare's email protection encoding (hex; first byte the XOR key)."""
     return f"{key:02x}" + "".join(f"{ord(ch) ^ key:02x}" for ch in address)
@@ -166,6 +209,10 @@ async def build_world(web: LoopbackWeb, dns: LoopbackDns) -> WebWorld:
             "/company/people": SITEMAP_PEOPLE.format(cf=cf_encode("press@sitemapped.test")),
         },
     )
+    web.site("kestrel.co.uk", {"/": KESTREL_HOME, "/people": KESTREL_PEOPLE})
+    web.site("lindqvist.de", {"/": LINDQVIST_HOME, "/team": LINDQVIST_TEAM})
+    dns.add_a("kestrel.co.uk", NOTION_IP)
+    dns.add_a("lindqvist.de", BEISPIEL_IP)
     dns.add_a("notion.so", NOTION_IP)
     dns.add_a("beispiel-gmbh.de", BEISPIEL_IP)
     dns.add_a("exemple.fr", EXEMPLE_IP)

@@ -558,3 +558,29 @@ def test_a_learned_umlaut_style_beats_the_tld() -> None:
     )
     assert plain[0].local_part == "jkohler"
     assert learned[0].local_part == "jkoehler"
+
+
+# -- middle initials (issue 8 §3) -------------------------------------------------------------
+
+
+def test_a_written_middle_initial_puts_the_middle_initial_forms_first() -> None:
+    locals_ = [c.local_part for c in generate_candidates("Daniel J.", "Moreau", "x.com", limit=6)]
+    assert locals_[:3] == ["daniel.j.moreau", "djmoreau", "danieljmoreau"]
+    assert "daniel.moreau" in locals_[3:]
+
+
+def test_a_learned_pattern_leads_the_middle_initial_forms_too() -> None:
+    found = generate_candidates("Daniel", "J. Moreau", "x.com", preferred=["flast"], limit=4)
+    assert [c.local_part for c in found[:2]] == ["djmoreau", "daniel.j.moreau"]
+    assert found[0].pattern == "fmlast"
+
+
+def test_a_double_given_name_tries_one_middle_form_after_the_head() -> None:
+    found = [c.local_part for c in generate_candidates("Sarah Kate", "Miller", "x.com")]
+    assert found.index("sarah.k.miller") > found.index("sarahmiller")
+    assert "skkmiller" not in found and "sarahkate.k.miller" not in found
+
+
+def test_a_middle_initial_address_teaches_its_plain_pattern() -> None:
+    assert infer_patterns("daniel.j.moreau", "Daniel J.", "Moreau") == ["first.last"]
+    assert infer_patterns("djmoreau", "Daniel", "J. Moreau") == ["flast"]

@@ -354,10 +354,11 @@ def test_a_footer_line_after_team_cards_is_nobodys() -> None:
 <div class="card"><h3>Peter Holm</h3><p>CTO</p><a href="mailto:peter.holm@acme.com">Email</a></div>
 </main>
 <footer><p>Call us: (415) 555-0100</p></footer>"""
-    assert _by_value(html) == {"+14155550100": (None, None)}
+    # nobody's number in a footer, header, nav or aside is the company's line (issue 8 §2)
+    assert _by_value(html) == {"+14155550100": (None, "main")}
     for tag in ("header", "nav", "aside"):
         sectioned = html.replace("footer", tag)
-        assert _by_value(sectioned) == {"+14155550100": (None, None)}, tag
+        assert _by_value(sectioned) == {"+14155550100": (None, "main")}, tag
 
 
 def test_a_name_in_a_sibling_card_does_not_own_the_line_after_it() -> None:
@@ -544,7 +545,8 @@ def test_a_phone_line_next_to_identifiers_is_still_read() -> None:
 @pytest.mark.parametrize(
     ("html", "label"),
     [
-        ("<p>Fairfax office: +1 703 555 0142</p>", "main"),  # "Fairfax" is no fax line
+        ("<p>Fairfax office: +1 703 555 0142</p>", "office"),  # "Fairfax" is no fax line
+        ("<p>Main office: +1 703 555 0142</p>", "main"),
         ("<p>Hours 9 a.m.: +1 703 555 0142</p>", None),  # "a.m.:" is no mobile label
         ("<p>Fax: +1 703 555 0199</p>", "fax"),
         ("<p>M: +1 703 555 0142</p>", "mobile"),

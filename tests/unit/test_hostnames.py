@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from leadsonar.exceptions import InvalidDomain
-from leadsonar.kit.net.hostnames import display_domain, domain_from_website, to_a_label
+from leadsonar.kit.net.hostnames import (
+    display_domain,
+    domain_from_website,
+    registrable_domain,
+    to_a_label,
+)
 
 ACCEPTED = [
     ("stripe.com", "stripe.com"),
@@ -108,3 +113,16 @@ def test_backslashes_and_user_info_are_refused(value: str) -> None:
     """Parsers disagree on the host of such values: refuse rather than guess."""
     with pytest.raises(InvalidDomain):
         domain_from_website(value)
+
+
+@pytest.mark.parametrize(
+    ("domain", "registrable"),
+    [
+        ("global.northwind.co.uk", "northwind.co.uk"),
+        ("en.brightwave-group.com", "brightwave-group.com"),
+        ("notion.so", "notion.so"),
+        ("sonnenfeld.test", "sonnenfeld.test"),
+    ],
+)
+def test_registrable_domain(domain: str, registrable: str) -> None:
+    assert registrable_domain(domain) == registrable

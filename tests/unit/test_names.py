@@ -313,3 +313,37 @@ def test_every_form_is_ascii_alphanumeric_runs(first: str, last: str) -> None:
 
 def test_no_letters_gives_one_empty_spelling() -> None:
     assert name_forms("???", "—", "example.com") == (NameForms(),)
+
+
+# -- middle initials (issue 8 §3) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        ("Daniel J.", "Moreau"),
+        ("Daniel J", "Moreau"),
+        ("Daniel", "J. Moreau"),
+        ("Daniel", "J Moreau"),
+    ],
+)
+def test_a_middle_initial_is_kept_apart_from_the_name(first: str, last: str) -> None:
+    forms = name_forms(first, last)[0]
+    assert forms.firsts == ("daniel",)
+    assert forms.lasts == ("moreau",)
+    assert forms.middle_initials == ("j",)
+    assert forms.middle_given
+
+
+def test_a_second_given_name_lends_its_initial_but_stays_in_the_name() -> None:
+    forms = name_forms("Mary Ann", "Smith")[0]
+    assert forms.firsts == ("maryann", "mary")
+    assert forms.middle_initials == ("a",)
+    assert not forms.middle_given
+
+
+@pytest.mark.parametrize(
+    ("first", "last"), [("J. R.", "Smith"), ("Alex", "Johnson"), ("J.", "Doe")]
+)
+def test_names_without_a_middle_have_none(first: str, last: str) -> None:
+    assert name_forms(first, last)[0].middle_initials == ()

@@ -3,11 +3,14 @@ in-package scripted provider fake (no network, no database)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from leadsonar.providers.base import (
     Company,
     Confidence,
+    Finding,
     LookupContext,
     Person,
     ProviderAuthError,
@@ -17,6 +20,7 @@ from leadsonar.providers.base import (
 )
 from leadsonar.providers.registry import ProviderRegistry, parse_order
 from leadsonar.testing.providers import Pause, ScriptedProvider, found
+from leadsonar.waterfall.cache import cacheable
 from leadsonar.waterfall.engine import Waterfall, rank_auto
 
 pytestmark = pytest.mark.asyncio
@@ -173,3 +177,105 @@ async def test_auto_with_names_ranks_only_those() -> None:
     c = ScriptedProvider("c", cost=1.0)
     flow = waterfall(a, b, c, order="email=auto,a,b;phone=")
     assert [p.name for p in flow.chain("email")] == ["b", "a"]
+
+
+# -- free providers at once (issue 8 §6) ---------------------------------------------------
+
+
+class _Crawl:
+    """A free provider that stays busy until cancelled (a long website crawl)."""
+
+    name, kind, cost = "website", "builtin", 0.0
+    fields = frozenset({"email"})
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.cancelled = False
+
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
+        self.started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+        return None
+
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
+        return None
+
+    def status_detail(self) -> str | None:
+        return None
+
+
+class _Probe:
+    """A free provider that answers only once the crawl has started: called after the crawl
+    instead of beside it, it would never run before the crawl's timeout."""
+
+    name, kind, cost = "smtp", "builtin", 0.0
+    fields = frozenset({"email"})
+
+    def __init__(self, crawl: _Crawl) -> None:
+        self.crawl = crawl
+
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
+        await self.crawl.started.wait()
+        return Finding(EMAIL, Confidence.HIGH, Verification.VALID, evidence={"rcpts": 1})
+
+    async def find_phone(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
+        return None
+
+    def status_detail(self) -> str | None:
+        return None
+
+
+async def test_free_providers_run_at_once_and_a_verified_answer_ends_the_rest() -> None:
+    crawl = _Crawl()
+    probe = _Probe(crawl)
+    paid = ScriptedProvider("paid", cost=1.0, email=[found(EMAIL)])
+    registry = ProviderRegistry(
+        {"website": crawl, "smtp": probe, "paid": paid},  # type: ignore[dict-item]
+        parse_order("email=website,smtp,paid;phone="),
+    )
+    result = await Waterfall(registry, provider_timeout=30.0, deadline=60.0).run(
+        "email", ALEX, NOTION
+    )
+    assert result.finding is not None and result.finding.confidence is Confidence.HIGH
+    assert crawl.cancelled  # still crawling when the prober's high answer came back
+    assert [(a.provider, a.outcome, a.error_class) for a in result.attempts] == [
+        ("website", "skipped", "answered"),  # chain order, whatever order the calls ended in
+        ("smtp", "hit", None),
+    ]
+    assert paid.calls["email"] == 0  # the stop rule still spares the paid provider
+
+
+async def test_free_findings_merge_in_chain_order_and_paid_ones_still_wait_their_turn() -> None:
+    slow = ScriptedProvider("known", email=[Pause(0.05), found(EMAIL)], kind="builtin")
+    fast = ScriptedProvider("website", email=[found(EMAIL)], kind="builtin")
+    paid = ScriptedProvider("paid", cost=1.0, email=[found("other@notion.so")])
+    result = await waterfall(slow, fast, paid).run("email", ALEX, NOTION)
+    assert result.tried == ["known", "website"]  # two agreeing mediums make high: no paid call
+    assert result.sources == 2 and result.finding is not None
+    assert result.finding.confidence is Confidence.HIGH
+    assert result.finding.provider == "known"  # the earlier provider in the chain leads
+    assert paid.calls["email"] == 0
+
+
+async def test_a_lookup_a_provider_asked_to_retry_is_provisional_and_not_cached() -> None:
+    greylisted = Finding(
+        EMAIL, Confidence.LOW, Verification.GREYLISTED, evidence={"retryAfter": 65.0}
+    )
+    prober = ScriptedProvider("smtp", email=[greylisted], kind="builtin")
+    website = ScriptedProvider("website", email=[found("a.johnson@notion.so")], kind="builtin")
+    result = await waterfall(website, prober).run("email", ALEX, NOTION)
+    assert result.finding is not None and result.finding.confidence is Confidence.MEDIUM
+    assert result.provisional
+    assert not cacheable(result)

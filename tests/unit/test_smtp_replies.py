@@ -14,6 +14,7 @@ from leadsonar.kit.net.smtp import (
     classify_rcpt,
     parse_reply,
     read_reply,
+    retry_hint,
 )
 
 V = RcptVerdict
@@ -206,3 +207,20 @@ def test_classify_rcpt(lines: list[str], verdict: RcptVerdict) -> None:
 def test_fc21_a_block_is_never_rejected_even_with_550_in_the_url() -> None:
     r = reply("553 5.7.1 refused; see http://postmaster.example.net/550-5.1.1-bl23.html")
     assert classify_rcpt(r) is V.BLOCKED
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("<a@b.test>: Recipient address rejected: Greylisted, retry in 300 s", 300.0),
+        ("4.7.1 Please try again in 5 minutes", 300.0),
+        ("Greylisting in action, please retry after 60 seconds", 60.0),
+        ("Greylisted for 2 min", 120.0),
+        ("4.7.1 wait 2 min before retrying", 120.0),
+        ("Greylisted, see http://postgrey.schweikert.ch/help/x.test.html", None),
+        ("Try again later", None),
+        ("4.2.2 mailbox full, 2 messages", None),
+    ],
+)
+def test_a_temporary_replys_retry_hint_is_read(text: str, seconds: float | None) -> None:
+    assert retry_hint(text) == seconds

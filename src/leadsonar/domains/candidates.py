@@ -1,7 +1,8 @@
 """Address patterns: a person's name → ordered email local-part candidates, and back.
 
-A pattern name spells its own recipe: slots ``first``, ``last`` (a name form), ``f``, ``l`` (an
-initial), joined by at most one separator kind ``.``, ``_`` or ``-`` (``f.last`` → ``j.doe``).
+A pattern name spells its own recipe: slots ``first``, ``last`` (a name form), ``f``, ``l``,
+``m`` (the given name's, the surname's, the middle name's initial), joined by at most one
+separator kind ``.``, ``_`` or ``-`` (``f.last`` → ``j.doe``).
 Name forms come from :func:`leadsonar.domains.names.name_forms`. A form that itself holds a
 separator is only used where it cannot blur into its neighbour: a dotted form
 (``navarro.quintero``) only in ``.`` patterns, a hyphenated one (``jean-luc``) in ``.`` and
@@ -17,13 +18,15 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from leadsonar.domains.names import NameForms, name_forms
 from leadsonar.kit.emails import local_part_is_valid
 
 __all__ = [
+    "MIDDLE_PATTERNS",
+    "MIDDLE_TWINS",
     "PATTERNS",
     "Candidate",
     "generate_candidates",
@@ -49,14 +52,34 @@ PATTERNS: tuple[str, ...] = (
     "first.l",
 )
 
+# Middle-initial forms companies give the second person a pattern maps to (``daniel.j.moreau``
+# beside a colleague's ``daniel.moreau``), keyed by the plain pattern they extend. A person
+# whose name carries a middle initial is tried at these first (issue 8 §3); an address found
+# at one teaches its plain pattern.
+MIDDLE_TWINS: dict[str, str] = {
+    "first.last": "first.m.last",
+    "flast": "fmlast",
+    "firstlast": "firstmlast",
+    "f.last": "f.m.last",
+    "first_last": "first_m_last",
+    "first-last": "first-m-last",
+}
+MIDDLE_PATTERNS = frozenset(MIDDLE_TWINS.values())
+
 # Patterns whose secondary spellings (jorg.grossmann next to joerg.grossmann) are tried before
 # the primary spellings of rarer patterns: the head of the global order holds most addresses.
 _HEAD = 4
 # Family-first names (Han, Hangul) try each family-first pattern right after its twin (FC-02).
 _FAMILY_FIRST_TWINS = (("first.last", "last.first"), ("firstlast", "lastfirst"))
 
-_SLOT = re.compile(r"(first|last|f|l)([._-]?)")
-_FIELDS = {"first": "firsts", "last": "lasts", "f": "first_initials", "l": "last_initials"}
+_SLOT = re.compile(r"(first|last|f|l|m)([._-]?)")
+_FIELDS = {
+    "first": "firsts",
+    "last": "lasts",
+    "f": "first_initials",
+    "l": "last_initials",
+    "m": "middle_initials",
+}
 _LOCAL_PART = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _SUBADDRESS = re.compile(r"\+.*$")
 _UMLAUTS = re.compile("[äöüÄÖÜ]")
@@ -74,6 +97,8 @@ _ROLE_WORDS = frozenset(
     rechnung vertrieb verwaltung accueil bonjour commercial compta comptabilite facturation
     recrutement contacto empleo facturacion hola prensa soporte ventas amministrazione
     commerciale contatti vendite klantenservice verkoop
+    anfrage bestellung einkauf hallo kundenservice redaktion reservierung sekretariat zentrale
+    achats direction rh secretariat ventes welcome hotline newsroom order servicedesk
     """.split()
 )
 
@@ -127,9 +152,24 @@ def generate_candidates(
     spellings = name_forms(first, last, domain, umlauts_first=umlauts_first)
     known = list(dict.fromkeys(pattern for pattern in preferred if pattern in PATTERNS))
     rest = [p for p in _global_order(spellings[0].family_first) if p not in known]
-    plan = [(pattern, spelling) for pattern in known for spelling in spellings]
-    for group in (rest[:_HEAD], rest[_HEAD:]):
+    # A middle initial: its forms of the likely patterns first when the caller wrote it to
+    # tell the person apart (``Daniel J.``), else right after the head of the order.
+    given = any(s.middle_given for s in spellings)
+    twins = [
+        (MIDDLE_TWINS[pattern], _middle_spelling(spelling))
+        for pattern in known + rest[:_HEAD]
+        if pattern in MIDDLE_TWINS
+        for spelling in spellings
+        if spelling.middle_initials
+    ]
+    # A second given-name word may be a middle name or half of a double given name (``Mary
+    # Ann``): only the likeliest pattern's middle form, after the head of the order.
+    plan = list(twins) if given else []
+    plan += [(pattern, spelling) for pattern in known for spelling in spellings]
+    for index, group in enumerate((rest[:_HEAD], rest[_HEAD:])):
         plan += [(pattern, spelling) for spelling in spellings for pattern in group]
+        if index == 0 and not given:
+            plan += twins[:1]
 
     seen: set[str] = set()
     candidates: list[Candidate] = []
@@ -180,6 +220,8 @@ def infer_patterns(local_part: str, first: str, last: str) -> list[str]:
     Returns:
         Pattern names from :data:`PATTERNS`, in their global order, e.g. ``["flast"]`` for
         ``jdoe``/John Doe, ``["first.last", "f.last"]`` for ``j.doe``/J Doe; ``[]`` when none fits.
+        A middle-initial form (``daniel.j.moreau`` for Daniel J. Moreau) counts for the plain
+        pattern it extends (``first.last``, :data:`MIDDLE_TWINS`).
     """
     target = _SUBADDRESS.sub("", local_part.strip().lower())
     if not target:
@@ -188,7 +230,12 @@ def infer_patterns(local_part: str, first: str, last: str) -> list[str]:
     return [
         pattern
         for pattern in PATTERNS
-        if any(target in _render_spelling(pattern, spelling) for spelling in spellings)
+        if any(
+            target in _render_spelling(recipe, spelling)
+            for spelling in spellings
+            for recipe in (pattern, MIDDLE_TWINS.get(pattern))
+            if recipe is not None
+        )
     ]
 
 
@@ -226,6 +273,16 @@ def is_role_local_part(local_part: str) -> bool:
     collapsed = re.sub(r"[._\-\d]+", "", normalised)
     first_word = re.sub(r"\d+", "", re.split(r"[._-]", normalised, maxsplit=1)[0])
     return collapsed in _ROLE_WORDS or first_word in _ROLE_WORDS
+
+
+def _middle_spelling(spelling: NameForms) -> NameForms:
+    """The spelling middle-initial patterns use: when the middle came as a second given-name
+    word (``Sarah Kate``), the given name is its first word alone (``sarah.k.miller``)."""
+    if spelling.middle_given:
+        return spelling
+    return replace(
+        spelling, firsts=spelling.firsts[-1:], first_initials=spelling.first_initials[:1]
+    )
 
 
 def _global_order(family_first: bool) -> tuple[str, ...]:

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from leadsonar.domains.mailhosts import mail_provider
 from leadsonar.domains.models import DomainFacts
 from leadsonar.kit.db import Database, upsert
@@ -76,9 +78,22 @@ class DomainKnowledge:
         return answer
 
     async def known(self, domain: str) -> KnownFacts:
-        """Stored facts still in force for ``domain``."""
+        """Stored facts still in force for ``domain``.
+
+        Only the catch-all and block columns are read: the row also holds the website crawl
+        (JSON, often kilobytes), which the prober asks about on every check and never needs.
+        """
         async with self.db.session() as session:
-            row = await session.get(DomainFacts, domain)
+            row = (
+                await session.execute(
+                    select(
+                        DomainFacts.catch_all,
+                        DomainFacts.catch_all_checked_at,
+                        DomainFacts.blocked_until,
+                        DomainFacts.blocked_reason,
+                    ).where(DomainFacts.domain == domain)
+                )
+            ).first()
         if row is None:
             return KnownFacts()
         now = datetime.now(UTC)

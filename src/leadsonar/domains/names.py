@@ -23,6 +23,9 @@ Rules, in the order they apply to each of ``first`` and ``last``:
 5. Titles (``Dr``, ``Prof``, ``Dipl.-Ing.``…) are stripped from the front and suffixes (``Jr``,
    ``III``, ``PhD``…) from the end of either field, even when nothing is left: a field holding
    only ``Dr.`` has no name in it.
+6. A one-letter word after the given name or before the surname (``Daniel J.``, ``J. Moreau``)
+   is a middle initial, kept apart (``middle_initials``) for the middle-initial patterns
+   (``daniel.j.moreau``, ``djmoreau``) that companies use to tell namesakes apart.
 
 A name that yields no letters gives empty tuples; nothing here raises.
 """
@@ -57,6 +60,12 @@ class NameForms:
     leaves the forms empty.
         family_first: the name is written in Han or Hangul script, whose convention puts the
             family name first; address patterns may follow either order (FC-02).
+        middle_initials: the initial of a middle name, e.g. ``("j",)`` for ``Daniel J.`` /
+            ``Moreau`` or ``Daniel`` / ``J. Moreau``, ``("k",)`` for ``Sarah Kate``; empty
+            when the name has none.
+        middle_given: the middle came as an explicit initial (``Daniel J.``), which callers
+            write to tell a person from a same-name colleague: the middle-initial address
+            forms (``daniel.j.moreau``) are then the most likely ones (issue 8 §3).
     """
 
     firsts: tuple[str, ...] = ()
@@ -64,6 +73,8 @@ class NameForms:
     first_initials: tuple[str, ...] = ()
     last_initials: tuple[str, ...] = ()
     family_first: bool = False
+    middle_initials: tuple[str, ...] = ()
+    middle_given: bool = False
 
 
 # Domains whose mail systems mostly spell umlauts out (ä → ae): German-speaking ccTLDs.
@@ -132,11 +143,16 @@ def name_forms(
     family_first = bool(_FAMILY_FIRST_SCRIPT.search(first + last))
     spellings: list[NameForms] = []
     for expand_umlauts, icao in ((umlauts_first, True), (not umlauts_first, False)):
-        firsts, first_initials = _first_forms(_tokens(first, expand_umlauts, icao))
-        lasts, last_initials = _last_forms(
-            _tokens(last, expand_umlauts, icao), tld in _LAST_SURNAME_TLDS
+        first_tokens, last_tokens = (
+            _tokens(first, expand_umlauts, icao),
+            _tokens(last, expand_umlauts, icao),
         )
-        spelling = NameForms(firsts, lasts, first_initials, last_initials, family_first)
+        first_tokens, last_tokens, middles, given = _split_middle(first_tokens, last_tokens)
+        firsts, first_initials = _first_forms(first_tokens)
+        lasts, last_initials = _last_forms(last_tokens, tld in _LAST_SURNAME_TLDS)
+        spelling = NameForms(
+            firsts, lasts, first_initials, last_initials, family_first, middles, given
+        )
         if spelling not in spellings:
             spellings.append(spelling)
     return tuple(spellings)
@@ -163,6 +179,30 @@ def _tokens(text: str, expand_umlauts: bool, icao: bool) -> list[str]:
     while tokens and _is_one_of(tokens[-1], _SUFFIXES):
         tokens.pop()
     return tokens
+
+
+def _split_middle(
+    first: list[str], last: list[str]
+) -> tuple[list[str], list[str], tuple[str, ...], bool]:
+    """Take a middle initial out of the name fields: ``(first, last, middle initials, given
+    as an initial)``.
+
+    A one-letter word after a given name (``Daniel J.``) or before a surname (``J. Moreau``)
+    is a middle initial; a second given-name word (``Sarah Kate``) may be a middle name or half
+    of a double given name (``Mary Ann``), so it stays in the given name and only lends its
+    initial. A name of initials only (``J. R.``) has no middle.
+    """
+    middles: list[str] = []
+    given = False
+    while len(first) > 1 and len(first[-1]) == 1 and any(len(t) > 1 for t in first[:-1]):
+        middles.insert(0, first.pop())
+        given = True
+    while len(last) > 1 and len(last[0]) == 1 and len(last[1]) > 1 and last[0] not in _PARTICLES:
+        middles.append(last.pop(0))
+        given = True
+    if not middles and len(first) == 2 and "-" not in first[1] and len(first[1]) > 1:
+        middles.append(first[1][0])
+    return first, last, tuple(dict.fromkeys(middles)), given
 
 
 def _first_forms(tokens: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -26,11 +26,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadsonar.domains.companies import company_key
 from leadsonar.domains.contacts import name_key
 from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
 from leadsonar.kit.db import Database
 from leadsonar.ledger import service as ledger
-from leadsonar.lookup.service import LookupService
+from leadsonar.lookup.service import LookupService, Target
 from leadsonar.providers.base import Confidence
 from leadsonar.waterfall.engine import WaterfallResult
 
@@ -153,9 +154,10 @@ class ItemWorker:
         email: WaterfallResult | None = None
         phone: WaterfallResult | None = None
         error: str | None = None
+        target: Target | None = None
         try:
             target = await self.lookup.target(
-                item.first_name, item.last_name, item.website, item.company_name
+                item.first_name, item.last_name, item.website or None, item.company_name
             )
             if job.find_email:
                 email = await self.lookup.run(
@@ -174,7 +176,7 @@ class ItemWorker:
         except Exception:
             log.exception("enrichment item %s failed", item_id)
             error = "lookup failed"
-        finishing = asyncio.ensure_future(self._finish(item_id, job, email, phone, error))
+        finishing = asyncio.ensure_future(self._finish(item_id, job, email, phone, error, target))
         self._finishing.add(finishing)
         finishing.add_done_callback(self._finishing.discard)
         await asyncio.shield(finishing)
@@ -215,6 +217,7 @@ class ItemWorker:
         email: WaterfallResult | None,
         phone: WaterfallResult | None,
         error: str | None,
+        target: Target | None = None,
     ) -> None:
         async with self.db.write_session() as session:
             # The item's row lock (SQLite: BEGIN IMMEDIATE) serialises two finishers of one
@@ -230,6 +233,9 @@ class ItemWorker:
             item.status = "done"
             item.error = error
             item.finished_at = datetime.now(UTC)
+            resolved = target.resolution if target is not None else None
+            if resolved is not None and not item.website:
+                item.website = resolved.domain or ""
             refund = 0
             if email is not None:
                 finding = email.finding
@@ -248,6 +254,9 @@ class ItemWorker:
                 item.email_provider = finding.provider if finding else None
                 item.smtp_connections += email.probe.connections
                 item.smtp_rcpts += email.probe.rcpts
+            if resolved is not None:
+                how = {"source": resolved.source, "reason": resolved.reason}
+                item.detail = {**(item.detail or {}), "domain": how}
             if phone is not None and phone.finding is not None:
                 item.phone = phone.finding.value
                 item.phone_type = phone.finding.kind
@@ -385,7 +394,7 @@ class JobRunner:
         async with self.db.write_session() as session:
             rows = (
                 await session.execute(
-                    select(EnrichmentItem.id, EnrichmentItem.website)
+                    select(EnrichmentItem.id, EnrichmentItem.website, EnrichmentItem.company_name)
                     .join(EnrichmentJob, EnrichmentJob.id == EnrichmentItem.job_id)
                     .where(
                         EnrichmentJob.status == "processing",
@@ -403,7 +412,8 @@ class JobRunner:
             ).all()
             ids: list[int] = []
             warming = set(self._warming.values())
-            for item_id, domain in rows:
+            for item_id, website, company_name in rows:
+                domain = self._group(website, company_name)
                 if len(ids) >= free:
                     break
                 if domain in warming:
@@ -426,6 +436,12 @@ class JobRunner:
             self._workers.add(task)
             task.add_done_callback(self._done)
         return len(ids)
+
+    @staticmethod
+    def _group(website: str, company_name: str | None) -> str:
+        """The key items are grouped by: the domain, or for a company name without a website
+        the company (its first item resolves it alone; the others reuse the stored answer)."""
+        return website or f"company:{company_key(company_name or '')}"
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._workers.discard(task)

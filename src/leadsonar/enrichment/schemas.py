@@ -17,18 +17,27 @@ from pydantic import (
 from leadsonar.lookup.schemas import Name, OptionalText
 
 MAX_CONTACTS = 100
-Website = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Website = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=300)]
 
 
 class ContactIn(BaseModel):
+    """One contact: the spec's ``website``, or (a superset of the spec) ``companyName`` alone,
+    which the job resolves to a domain once per distinct company."""
+
     model_config = ConfigDict(extra="ignore")
 
     firstName: Name = Field(validation_alias=AliasChoices("firstName", "first_name"))
     lastName: Name = Field(validation_alias=AliasChoices("lastName", "last_name"))
-    website: Website = Field(validation_alias=AliasChoices("website", "domain"))
+    website: Website = Field(default=None, validation_alias=AliasChoices("website", "domain"))
     companyName: OptionalText = Field(
         default=None, validation_alias=AliasChoices("companyName", "company_name", "company")
     )
+
+    @model_validator(mode="after")
+    def _website_or_company(self) -> ContactIn:
+        if not self.website and not self.companyName:
+            raise ValueError("provide website, or companyName to have the company resolved.")
+        return self
 
 
 class EnrichRequest(BaseModel):
@@ -67,6 +76,8 @@ class JobResult(BaseModel):
     confidence: str | None
     position: int
     domain: str | None = None
+    domainSource: str | None = None
+    domainReason: str | None = None
     sources: int = 0
     phoneType: str | None = None
     provider: str | None = None

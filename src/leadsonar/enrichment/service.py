@@ -24,6 +24,13 @@ def new_job_id() -> str:
     return "enr_" + "".join(secrets.choice(alphabet) for _ in range(20))
 
 
+def _domain_detail(item: EnrichmentItem, key: str) -> str | None:
+    """How the item's company name was resolved (``source``/``reason``), if it was."""
+    found = (item.detail or {}).get("domain")
+    value = found.get(key) if isinstance(found, dict) else None
+    return str(value) if value else None
+
+
 def job_cost(body: EnrichRequest) -> int:
     """Credits: 1 per contact per requested type (spec)."""
     return len(body.contacts) * (int(body.findEmail) + int(body.findPhone))
@@ -47,10 +54,15 @@ async def submit(
 
     Raises:
         InvalidDomain: a contact's ``website`` is unusable (400 naming the contact; no job).
+            A contact with ``companyName`` and no ``website`` is stored with an empty website;
+            the runner resolves its company (once per distinct company).
         InsufficientCredits: the balance is below the cost (402; no job, nothing charged).
     """
     domains = []
     for index, contact in enumerate(body.contacts):
+        if not contact.website:
+            domains.append("")  # companyName only: resolved when the item runs
+            continue
         try:
             domains.append(domain_from_website(contact.website, allow_reserved=allow_reserved))
         except InvalidDomain as exc:
@@ -135,7 +147,10 @@ async def job_status(session: AsyncSession, account_id: int, job_id: str) -> Job
                 phone=display_from_e164(item.phone) if item.phone else None,
                 confidence=item.confidence,
                 position=item.position,
-                domain=display_domain(item.website),
+                domain=display_domain(item.website) if item.website else None,
+                domainSource=_domain_detail(item, "source")
+                or ("website" if item.website else None),
+                domainReason=_domain_detail(item, "reason"),
                 sources=item.sources,
                 phoneType=item.phone_type,
                 provider=item.email_provider or item.phone_provider,

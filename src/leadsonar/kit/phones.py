@@ -11,6 +11,36 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+# Ranges a regulator reserves for fiction (TV, radio, books, test pages), which libphonenumber
+# deliberately calls invalid although they are well formed: Ofcom's "Telephone numbers for
+# drama" (https://www.ofcom.org.uk/phones-and-broadband/phone-numbers/numbers-for-drama):
+# 07700 900000–900999 mobile, 01632 960000–960999 fixed line. Other drama ranges (020 7946 0xxx,
+# 0113 496 0xxx …) are valid in libphonenumber already. Keyed by country code and national-number
+# prefix; the national number has 10 digits.
+FICTIONAL_RANGES: dict[tuple[int, str], PhoneNumberType] = {
+    (44, "7700900"): PhoneNumberType.MOBILE,
+    (44, "1632960"): PhoneNumberType.FIXED_LINE,
+}
+FICTIONAL_LENGTH = 10
+
+
+def range_type(number: phonenumbers.PhoneNumber) -> int | None:
+    """libphonenumber's number type for a valid number, or the reserved fictional range's type
+    (:data:`FICTIONAL_RANGES`) for a possible one; ``None`` when the number is neither."""
+    if phonenumbers.is_valid_number(number):
+        return int(phonenumbers.number_type(number))
+    if not phonenumbers.is_possible_number(number):
+        return None
+    national = str(number.national_number)
+    for (country, prefix), kind in FICTIONAL_RANGES.items():
+        if (
+            number.country_code == country
+            and national.startswith(prefix)
+            and len(national) == FICTIONAL_LENGTH
+        ):
+            return int(kind)
+    return None
+
 
 @dataclass(frozen=True)
 class Phone:
@@ -24,7 +54,8 @@ class Phone:
 
 
 def parse_phone(raw: str, region: str | None = None) -> Phone | None:
-    """Parse ``raw`` (any national or international form) or return ``None`` if not a valid number.
+    """Parse ``raw`` (any national or international form) or return ``None`` if not a valid number
+    (valid per libphonenumber, or in a reserved fictional range: :data:`FICTIONAL_RANGES`).
 
     Args:
         raw: the number as written.
@@ -34,10 +65,10 @@ def parse_phone(raw: str, region: str | None = None) -> Phone | None:
         number = phonenumbers.parse(raw, region)
     except NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    kind = range_type(number)
+    if kind is None:
         return None
     display = phonenumbers.format_number(number, PhoneNumberFormat.RFC3966).removeprefix("tel:")
-    kind = phonenumbers.number_type(number)
     return Phone(
         e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
         display=display,

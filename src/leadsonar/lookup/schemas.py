@@ -51,6 +51,8 @@ class EmailAnswer(BaseModel):
     sources: int
     credits_used: int
     domain: str | None = None
+    domainSource: str | None = None
+    domainReason: str | None = None
     provider: str | None = None
     verification: str | None = None
     reason: str | None = None
@@ -61,13 +63,19 @@ class EmailAnswer(BaseModel):
 
 class PhoneAnswer(BaseModel):
     """``/find-phone`` answer: ``phone`` in the spec's form (``+1-415-555-0192``), ``type``
-    ``direct``/``mobile``/``office``."""
+    ``direct`` or ``mobile`` (from the number's own range); both ``null`` when no number of the
+    person was found. ``companyPhone`` (additive, same form) is the company's main line when
+    one is known: it is never put in ``phone``, so a switchboard is never sold as a direct
+    dial (issue 8 §2)."""
 
     phone: str | None
     type: str | None
     credits_used: int
+    companyPhone: str | None = None
     e164: str | None = None
     domain: str | None = None
+    domainSource: str | None = None
+    domainReason: str | None = None
     provider: str | None = None
     confidence: str | None = None
     reason: str | None = None

@@ -14,19 +14,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+import httpx
+
 from leadsonar.config import Settings
 from leadsonar.domains.candidates import is_role_local_part
-from leadsonar.domains.companies import CompanyResolver
+from leadsonar.domains.companies import CompanyResolver, CompanySearch, Resolution, WikidataSource
 from leadsonar.domains.contacts import count_namesakes
 from leadsonar.exceptions import BadRequest, InvalidDomain
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.hostnames import display_domain, domain_from_website
 from leadsonar.kit.net.safe_http import SafeHttp
-from leadsonar.kit.phones import display_from_e164
+from leadsonar.kit.phones import display_from_e164, parse_phone
 from leadsonar.ledger import service as ledger
 from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer, WaterfallSummary
-from leadsonar.providers.base import Company, Confidence, LookupContext, Person
+from leadsonar.providers.base import Company, Confidence, Finding, LookupContext, Person
 from leadsonar.waterfall.engine import Waterfall, WaterfallResult
 
 log = logging.getLogger(__name__)
@@ -37,11 +39,25 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Target:
-    """A validated lookup: the person, the company, and why the domain is unknown if it is."""
+    """A validated lookup: the person, the company, why the domain is unknown if it is, and
+    how a company name was resolved (``None`` when the caller gave the website)."""
 
     person: Person
     company: Company
     reason: str | None = None
+    resolution: Resolution | None = None
+
+    @property
+    def domain_source(self) -> str | None:
+        """``website`` (given), or the company resolution's source (``wikidata``, ``guess`` …)."""
+        if self.resolution is None:
+            return "website" if self.company.domain else None
+        return self.resolution.source
+
+    @property
+    def domain_reason(self) -> str | None:
+        """Why this domain, for a resolved company name."""
+        return self.resolution.reason if self.resolution and self.company.domain else None
 
 
 async def run_charged(
@@ -77,6 +93,15 @@ async def run_charged(
     return result, LOOKUP_COST
 
 
+def phone_type(finding: Finding) -> str:
+    """``direct`` or ``mobile`` for a person's number: the source's word when it is one of
+    those, else the number's own range (libphonenumber: a mobile range is ``mobile``)."""
+    if finding.kind in ("direct", "mobile"):
+        return finding.kind
+    parsed = parse_phone(finding.value)
+    return "mobile" if parsed is not None and parsed.mobile else "direct"
+
+
 def answer_reason(result: WaterfallResult, target: Target) -> str | None:
     """Why the answer is missing or weak, for users (``None`` for a verified answer)."""
     finding = result.finding
@@ -88,6 +113,20 @@ def answer_reason(result: WaterfallResult, target: Target) -> str | None:
     return str(reason) if reason else None
 
 
+def company_sources(
+    settings: Settings, waterfall: Waterfall, api: httpx.AsyncClient | None
+) -> list[CompanySearch]:
+    """Company-knowing sources in waterfall order: Wikidata (``LEADSONAR_COMPANY_WIKIDATA``,
+    through the shared API client ``api``), then every registered provider with a company
+    search (Hunter, Apollo, People Data Labs; used only while its key is set)."""
+    sources: list[CompanySearch] = []
+    if settings.company_wikidata and api is not None:
+        languages = ("en", "de", "fr")
+        sources.append(WikidataSource(api, settings.company_wikidata_url, languages))
+    sources += [p for p in waterfall.registry.providers.values() if isinstance(p, CompanySearch)]
+    return sources
+
+
 class LookupService:
     """Runs single lookups for the API, the CLI and the job runner."""
 
@@ -97,6 +136,7 @@ class LookupService:
         waterfall: Waterfall,
         settings: Settings,
         web: SafeHttp | None = None,
+        api: httpx.AsyncClient | None = None,
     ) -> None:
         self.db = db
         self.waterfall = waterfall
@@ -105,7 +145,11 @@ class LookupService:
         # The crawler's fetcher when given: one connection pool and one politeness clock per
         # web host for crawling and company resolution alike.
         self.companies = CompanyResolver(
-            settings, db, resolver, web or SafeHttp(settings, resolver)
+            settings,
+            db,
+            resolver,
+            web or SafeHttp(settings, resolver),
+            sources=company_sources(settings, waterfall, api),
         )
 
     @property
@@ -133,7 +177,10 @@ class LookupService:
             raise BadRequest("Provide at least company or website alongside the name.")
         resolution = await self.companies.resolve(company)
         return Target(
-            person, Company(domain=resolution.domain, name=company), reason=resolution.reason
+            person,
+            Company(domain=resolution.domain, name=company),
+            reason=None if resolution.domain else resolution.reason,
+            resolution=resolution,
         )
 
     async def run(
@@ -220,6 +267,8 @@ class LookupService:
             sources=result.sources,
             credits_used=used,
             domain=display_domain(target.company.domain) if target.company.domain else None,
+            domainSource=target.domain_source,
+            domainReason=target.domain_reason,
             provider=finding.provider if finding else None,
             verification=finding.verification.value if finding else None,
             reason=answer_reason(result, target),
@@ -234,10 +283,13 @@ class LookupService:
         finding = result.finding
         return PhoneAnswer(
             phone=display_from_e164(finding.value) if finding else None,
-            type=finding.kind if finding else None,
+            type=phone_type(finding) if finding else None,
             credits_used=used,
+            companyPhone=display_from_e164(result.company_phone) if result.company_phone else None,
             e164=finding.value.split(";")[0] if finding else None,
             domain=display_domain(target.company.domain) if target.company.domain else None,
+            domainSource=target.domain_source,
+            domainReason=target.domain_reason,
             provider=finding.provider if finding else None,
             confidence=finding.confidence.value if finding else None,
             reason=answer_reason(result, target),

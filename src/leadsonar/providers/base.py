@@ -34,6 +34,7 @@ class Verification(StrEnum):
     ACCEPT_ALL = "accept_all"  # the server accepts every address: nothing was proven
     PUBLISHED = "published"  # seen in the user's own data or on the company's site
     GUESSED = "guessed"  # a pattern guess that could not be checked
+    GREYLISTED = "greylisted"  # the mail server asked to retry later; a re-probe is scheduled
     UNKNOWN = "unknown"
 
 

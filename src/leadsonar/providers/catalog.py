@@ -15,6 +15,7 @@ from leadsonar.kit.net.smtp_pool import SmtpPool
 from leadsonar.providers.base import Provider
 from leadsonar.providers.builtin.known import KnownContactsProvider
 from leadsonar.providers.builtin.mailbox import MailboxChecker
+from leadsonar.providers.builtin.roster import SiteRoster
 from leadsonar.providers.builtin.smtp import SmtpProber
 from leadsonar.providers.builtin.website import WebsiteProvider
 from leadsonar.providers.health import HealthBook
@@ -29,10 +30,14 @@ def build_providers(settings: Settings, db: Database) -> dict[str, Provider]:
     """Every provider this installation knows, keyed by name."""
     resolver = Resolver.from_settings(settings)
     checker = MailboxChecker(settings, DomainKnowledge(db, resolver), SmtpPool(settings))
+    website = WebsiteProvider(settings, db, SafeHttp(settings, resolver))
+    # The prober reads who the site lists only where the website is a source for emails: an
+    # operator who left it out of the email order gets no crawl from the prober either.
+    roster = SiteRoster(website) if "website" in parse_order(settings.providers)["email"] else None
     return {
         "known": KnownContactsProvider(db),
-        "smtp": SmtpProber(settings, db, checker),
-        "website": WebsiteProvider(settings, db, SafeHttp(settings, resolver)),
+        "smtp": SmtpProber(settings, db, checker, roster),
+        "website": website,
     }
 
 

@@ -70,6 +70,8 @@ class SmtpBehaviour:
         greylist: the first RCPT of each (client IP, sender, recipient) triple, and any retry
             sooner than ``greylist_delay`` seconds after it, gets :data:`GREYLIST_REPLY` (FC-22).
         greylist_delay: seconds before a retried triple passes.
+        greylist_hint: the delay :data:`GREYLIST_REPLY` announces ("retry in N s"), when it is
+            not ``greylist_delay`` (a server that understates its delay); ``None``: the delay.
         banner: the complete greeting lines, e.g. ``["220-mx.example.test ESMTP",
             "220-no UCE", "220 ready"]`` (FC-20) or ``["554 5.7.1 … IP blacklisted"]``;
             ``None`` = aiosmtpd's one-line ``220``. A ``421`` greeting closes the connection.
@@ -94,6 +96,7 @@ class SmtpBehaviour:
     block_rcpt: bool = False
     greylist: bool = False
     greylist_delay: float = 0.0
+    greylist_hint: float | None = None
     banner: Sequence[str] | None = None
     banner_delay: float = 0.0
     rcpt_delay: float = 0.0
@@ -212,7 +215,8 @@ class LoopbackSmtp:
             if first is None:
                 self.greylisted[triple] = now
             if first is None or now - first < b.greylist_delay:
-                return GREYLIST_REPLY.format(address=address, delay=b.greylist_delay)
+                hint = b.greylist_delay if b.greylist_hint is None else b.greylist_hint
+                return GREYLIST_REPLY.format(address=address, delay=hint)
         if key in b.full:
             return FULL_REPLY.format(address=address)
         if key in b.disabled:

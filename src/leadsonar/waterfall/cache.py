@@ -6,7 +6,9 @@ the provider chain (so changing ``LEADSONAR_PROVIDERS`` starts afresh) and the c
 Only answers that would not change on a second ask are stored:
 
 - a finding of at least ``medium`` that does not ask to be retried (``retryAfter`` evidence, e.g.
-  greylisting), or
+  greylisting), from a lookup where no provider asked to be retried (a greylisted prober beside
+  a website's ``medium``: the background re-probe may soon verify the address, and the next
+  lookup must get that rather than the stale answer), or
 - "not found" when every provider tried answered cleanly ("miss"): a timeout, an error, a
   throttled or resting provider means the question was not fully asked, so nothing is stored.
 """
@@ -55,6 +57,8 @@ def cache_key(fld: str, person: Person, company: Company, chain: list[str], bar:
 def cacheable(result: WaterfallResult) -> bool:
     """Whether ``result`` may be served again (see the module docstring)."""
     finding = result.finding
+    if result.provisional:
+        return False
     if finding is not None:
         return finding.confidence.rank >= Confidence.MEDIUM.rank and (
             "retryAfter" not in finding.evidence
@@ -83,8 +87,9 @@ class LookupCacheStore:
     def enabled(self) -> bool:
         return self.ttl > 0
 
-    async def get(self, key: str) -> tuple[Finding | None, int, list[str]] | None:
-        """``(finding, sources, notes)`` stored under ``key`` and not expired, else None."""
+    async def get(self, key: str) -> tuple[Finding | None, int, list[str], str | None] | None:
+        """``(finding, sources, notes, company_phone)`` stored under ``key`` and not expired,
+        else None."""
         if not self.enabled:
             return None
         now = datetime.now(UTC)
@@ -96,9 +101,11 @@ class LookupCacheStore:
         if payload is None:
             return None
         notes = [str(n) for n in payload.get("notes") or []]
+        company_phone = payload.get("company_phone")
+        company_phone = str(company_phone) if company_phone else None
         stored = payload.get("finding")
         if not isinstance(stored, dict):
-            return None, 0, notes
+            return None, 0, notes, company_phone
         finding = Finding(
             value=stored["value"],
             confidence=Confidence(stored["confidence"]),
@@ -108,7 +115,7 @@ class LookupCacheStore:
             evidence={**(stored.get("evidence") or {}), "cached": True},
             independent=bool(stored.get("independent", True)),
         )
-        return finding, int(payload.get("sources") or 0), notes
+        return finding, int(payload.get("sources") or 0), notes, company_phone
 
     async def clear(self) -> int:
         """Forget every cached answer (new knowledge — an import — can change them); returns
@@ -140,6 +147,7 @@ class LookupCacheStore:
                 for a in result.attempts
             ],
             "notes": list(result.notes),
+            "company_phone": result.company_phone,
         }
         now = datetime.now(UTC)
         async with self.db.session() as session:

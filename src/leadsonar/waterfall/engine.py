@@ -8,6 +8,11 @@ Rules (DESIGN.md §2–3, issue 5 §5):
 - **Budgets.** Each provider gets at most ``provider_timeout`` seconds and the whole lookup at
   most ``lookup_deadline`` seconds. A provider that times out is a *timeout*, never "not found";
   time spent queueing for our own rate-limit slot is not held against the provider.
+- **Free providers at once.** Consecutive free providers (``known``, ``website``, ``smtp``) do
+  not depend on each other's answers, so they are called concurrently (the prober probes while
+  the crawl runs) and merged in chain order; once the findings in hand meet the bar, the calls
+  still running are cancelled (a crawl goes on in the background for later lookups). Paid
+  providers are asked one at a time after them, under the rules below.
 - **Stop rule.** The cascade stops at the first merged answer that meets the request's bar
   (default ``high``, ``LEADSONAR_CONFIDENCE_BAR``). Once a ``medium`` answer is in hand it is kept
   and only providers that are free, or cheaper than the one that answered, are still asked — so
@@ -17,6 +22,11 @@ Rules (DESIGN.md §2–3, issue 5 §5):
   and provider-side credits are recorded for ``/providers`` and persisted in ``provider_usage``.
 - **Merge.** Findings that agree on a value are merged: ``sources`` counts the independent ones,
   and two independent agreeing findings of at least ``medium`` make the answer ``high``.
+- **The company's line is not the person's.** A phone finding of kind ``office`` (a
+  switchboard, a main line, a provider's ``work_hq`` number) never becomes the answer: it is
+  kept as :attr:`WaterfallResult.company_phone` and the cascade goes on for the person's own
+  number; a finding may also name the company's line in ``evidence["company_phone"]``. A
+  finding whose number is a known company line (another source's ``office``) is dropped.
 - **Cache.** An identical lookup within ``LEADSONAR_LOOKUP_CACHE_TTL`` seconds is answered from
   the ``lookup_cache`` table without calling any provider (:mod:`leadsonar.waterfall.cache`).
 """
@@ -81,6 +91,11 @@ class WaterfallResult:
         probe: SMTP connections and RCPT commands spent.
         notes: why providers found nothing, in their words (``LookupContext.note``).
         cached: the answer came from the lookup cache (no provider was called).
+        company_phone: for phones, the company's main line in E.164 (``+14155550100``) when a
+            provider published one, else ``None``; never the same as ``finding`` (a
+            switchboard is never a person's direct dial, issue 8 §2).
+        provisional: a provider asked to be asked again later (greylisting: ``retryAfter``
+            evidence); the answer may change and is not cached.
     """
 
     finding: Finding | None
@@ -89,6 +104,8 @@ class WaterfallResult:
     probe: ProbeStats = field(default_factory=ProbeStats)
     notes: list[str] = field(default_factory=list)
     cached: bool = False
+    company_phone: str | None = None
+    provisional: bool = False
 
     @property
     def confidence(self) -> Confidence | None:
@@ -155,6 +172,32 @@ def merge(fld: str, findings: list[Finding]) -> tuple[Finding | None, int]:
     if best is None:
         return None, 0
     return best[1], best[2]
+
+
+def _company_line(fld: str, finding: Finding) -> bool:
+    """A phone finding that is the company's main line (``kind == "office"``): it goes to
+    ``companyPhone``, never into the person's answer (issue 8 §2)."""
+    return fld == "phone" and finding.kind == "office"
+
+
+def pick_company_phone(
+    answer: Finding | None, findings: list[Finding], company_lines: list[Finding]
+) -> str | None:
+    """The company's main line for a phone lookup, in E.164 without extension, or ``None``.
+
+    From the ``office`` findings first (the most sure one, then the first), else from a
+    finding's ``evidence["company_phone"]``; never the answer's own number.
+    """
+    numbers = [f.value for f in sorted(company_lines, key=lambda f: -f.confidence.rank)]
+    numbers += [
+        str(f.evidence["company_phone"]) for f in findings if f.evidence.get("company_phone")
+    ]
+    own = answer.value.split(";", 1)[0] if answer is not None else None
+    for number in numbers:
+        e164 = number.split(";", 1)[0]
+        if e164 and e164 != own:
+            return e164
+    return None
 
 
 def cost_of(provider: Provider, fld: str) -> float:
@@ -274,17 +317,47 @@ class Waterfall:
             key = cache_key(fld, person, company, [p.name for p in chain], bar)
             hit = await self.cache.get(key)
             if hit is not None:
-                finding, sources, notes = hit
-                return WaterfallResult(finding=finding, sources=sources, cached=True, notes=notes)
+                finding, sources, notes, company_phone = hit
+                return WaterfallResult(
+                    finding=finding,
+                    sources=sources,
+                    cached=True,
+                    notes=notes,
+                    company_phone=company_phone,
+                )
         result = WaterfallResult(finding=None, probe=ctx.probe)
         findings: list[Finding] = []
+        company_lines: list[Finding] = []  # phones: the company's main line, never the answer
         paid_for: dict[str, float] = {}  # provider → cost of the findings in hand
         started = time.monotonic()
         try:
-            for provider in chain:
+            index = 0
+            while index < len(chain):
                 merged, _ = merge(fld, findings)
                 if merged is not None and merged.confidence.rank >= bar.rank:
                     break
+                if cost_of(chain[index], fld) <= 0:
+                    # A run of free providers: their answers do not depend on each other (the
+                    # prober does not wait for the crawl, nor the crawl for the prober), so
+                    # they run at once and are merged in chain order.
+                    end = index
+                    while end < len(chain) and cost_of(chain[end], fld) <= 0:
+                        end += 1
+                    await self._run_free(
+                        chain[index:end],
+                        fld,
+                        person,
+                        company,
+                        bar,
+                        started,
+                        (findings, company_lines),
+                        result,
+                        ctx,
+                    )
+                    index = end
+                    continue
+                provider = chain[index]
+                index += 1
                 cost = cost_of(provider, fld)
                 if merged is not None and merged.confidence.rank >= Confidence.MEDIUM.rank:
                     answer_cost = min(
@@ -295,25 +368,28 @@ class Waterfall:
                         ),
                         default=0.0,
                     )
-                    if cost > 0 and cost >= answer_cost:
+                    if cost >= answer_cost:
                         result.attempts.append(Attempt(provider.name, "skipped", 0.0, "answered"))
                         continue
-                remaining = self.deadline - (time.monotonic() - started)
-                if remaining <= 0:
-                    result.attempts.append(Attempt(provider.name, "skipped", 0.0, "deadline"))
+                budget = self._budget(provider, started, result)
+                if budget is None:
                     continue
-                closed = self.registry.health.gate(provider.name)
-                if closed is not None:
-                    result.attempts.append(Attempt(provider.name, "skipped", 0.0, closed))
-                    continue
-                budget = min(remaining, self.provider_timeout)
                 finding = await self._call(provider, fld, person, company, budget, result, ctx)
-                if finding is not None:
+                if finding is not None and _company_line(fld, finding):
+                    company_lines.append(finding)
+                elif finding is not None:
                     findings.append(finding)
                     paid_for[finding.provider] = cost
         finally:
             result.notes = ctx.notes  # what the providers said, also when cut short
+        if fld == "phone" and company_lines:
+            # a source that calls the company's known switchboard someone's direct dial is wrong
+            switchboards = {f.value.split(";", 1)[0] for f in company_lines}
+            findings = [f for f in findings if f.value not in switchboards]
+        result.provisional = any("retryAfter" in f.evidence for f in findings)
         result.finding, result.sources = merge(fld, findings)
+        if fld == "phone":
+            result.company_phone = pick_company_phone(result.finding, findings, company_lines)
         if result.attempts:
             log.info("waterfall %s: %s", fld, result.summary())
         if key is not None and self.cache is not None:
@@ -321,6 +397,88 @@ class Waterfall:
         if self.usage is not None:
             await self.usage.maybe_flush()
         return result
+
+    def _budget(self, provider: Provider, started: float, result: WaterfallResult) -> float | None:
+        """Seconds ``provider`` may take now, or ``None`` (recorded as skipped) when the
+        lookup's deadline has passed or the provider is resting or its circuit is open."""
+        remaining = self.deadline - (time.monotonic() - started)
+        if remaining <= 0:
+            result.attempts.append(Attempt(provider.name, "skipped", 0.0, "deadline"))
+            return None
+        closed = self.registry.health.gate(provider.name)
+        if closed is not None:
+            result.attempts.append(Attempt(provider.name, "skipped", 0.0, closed))
+            return None
+        return min(remaining, self.provider_timeout)
+
+    async def _run_free(
+        self,
+        providers: list[Provider],
+        fld: str,
+        person: Person,
+        company: Company,
+        bar: Confidence,
+        started: float,
+        into: tuple[list[Finding], list[Finding]],
+        result: WaterfallResult,
+        ctx: LookupContext,
+    ) -> None:
+        """Call free ``providers`` concurrently; add their findings to ``into`` (the person's
+        findings, and for phones the company's main lines, which never answer) in chain order.
+
+        As soon as the findings in hand (earlier ones and those of the calls already back)
+        meet ``bar``, the calls still running are cancelled and recorded as skipped
+        (``answered``), as the sequential stop rule would have skipped them; a crawl they
+        started goes on in the background and serves later lookups. Attempts are recorded in
+        chain order whatever order the calls end in.
+        """
+        slots: list[tuple[Provider, WaterfallResult, asyncio.Task[Finding | None]] | None] = []
+        for provider in providers:
+            budget = self._budget(provider, started, result)
+            if budget is None:
+                slots.append(None)
+                continue
+            scratch = WaterfallResult(finding=None)  # this call's attempt, kept for chain order
+            task = asyncio.create_task(
+                self._call(provider, fld, person, company, budget, scratch, ctx)
+            )
+            slots.append((provider, scratch, task))
+        findings, company_lines = into
+        running = {slot[2] for slot in slots if slot is not None}
+        try:
+            while running:
+                _, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                back = [
+                    f
+                    for slot in slots
+                    if slot is not None and slot[2].done() and not slot[2].cancelled()
+                    for f in [slot[2].result()]
+                    if f is not None and not _company_line(fld, f)
+                ]
+                merged, _ = merge(fld, findings + back)
+                if merged is not None and merged.confidence.rank >= bar.rank and running:
+                    for task in running:
+                        task.cancel()
+                    await asyncio.gather(*running, return_exceptions=True)
+                    running = set()
+        finally:
+            for task in running:  # the lookup itself was cancelled
+                task.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+        for slot in slots:
+            if slot is None:
+                continue
+            provider, scratch, task = slot
+            if task.cancelled():
+                result.attempts.append(Attempt(provider.name, "skipped", 0.0, "answered"))
+                continue
+            result.attempts.extend(scratch.attempts)
+            finding = task.result()
+            if finding is not None and _company_line(fld, finding):
+                company_lines.append(finding)
+            elif finding is not None:
+                findings.append(finding)
 
     async def _call(
         self,

@@ -189,6 +189,23 @@ class Resolver:
             return MxAnswer(name, hosts=(MxHost(0, name),), implicit=True)
         return MxAnswer(name)
 
+    async def name_exists(self, name: str) -> bool | None:
+        """Whether ``name`` exists in DNS, from one A query: ``True`` for an answer or an empty
+        one (NOERROR: the name exists without an A record), ``False`` for NXDOMAIN, ``None``
+        when it could not be checked (timeout, SERVFAIL). One query per name keeps wide
+        candidate lists (company-name guesses) cheap.
+
+        Raises:
+            InvalidDomain: ``name`` is not a valid IDNA name.
+        """
+        try:
+            await self._query(to_a_label(name), "A")
+        except dns.resolver.NXDOMAIN:
+            return False
+        except dns.exception.DNSException:
+            return None
+        return True
+
     async def addresses(self, host: str) -> list[str]:
         """The IP addresses of ``host``: its A records, then its AAAA records.
 

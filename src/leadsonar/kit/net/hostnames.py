@@ -162,6 +162,14 @@ def domain_from_website(value: str, *, allow_reserved: bool = False, strip_www: 
     return domain
 
 
+def registrable_domain(domain: str) -> str:
+    """The domain a registrant owns: ``global.northwind.co.uk`` → ``northwind.co.uk`` (the
+    public suffix list bundled with tldextract); a name without a public suffix (reserved test
+    TLDs) is returned unchanged."""
+    found = _extractor()(domain).top_domain_under_public_suffix
+    return found or domain
+
+
 def display_domain(a_label: str) -> str:
     """The Unicode form of an A-label domain, for people to read.
 

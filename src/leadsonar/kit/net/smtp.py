@@ -58,6 +58,7 @@ __all__ = [
     "probe",
     "random_local_part",
     "read_reply",
+    "retry_hint",
 ]
 
 MAX_CONNECTIONS = 5
@@ -97,9 +98,30 @@ _FULL_WORDS = re.compile(
     r"|exceeded storage allocation"
 )
 _GREYLISTED = re.compile(r"gr[ae]y\s?list")
+# "retry in 300 s", "try again in 5 minutes", "please retry after 60 seconds", "wait 2 min",
+# "greylisted for 5 minutes"
+_RETRY_HINT = re.compile(
+    r"(?:retry|try again|resend|wait|gr[ae]ylist(?:ed|ing)?)"
+    r"\D{0,24}?(?:in|after|for)?\s*(\d+(?:\.\d+)?)\s*"
+    r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)\b"
+)
+_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 _DISABLED_WORDS = re.compile(r"disabled|inactive|deactivated|suspended")
 _SENDER_WORDS = re.compile(r"sender address rejected|sender verify failed|sender domain")
 _REJECT_CODES = frozenset({550, 551, 553, 554})
+
+
+def retry_hint(text: str) -> float | None:
+    """Seconds a temporary reply asks the client to wait, when its text says so.
+
+    Greylisting servers often name their delay (``450 4.7.1 Greylisted, retry in 300 s``,
+    ``451 Please try again in 5 minutes``); RFC 6647 §2.1 leaves the delay to the server, so
+    the reply's own figure beats any default. ``None`` when the text names no delay.
+    """
+    match = _RETRY_HINT.search(text.lower())
+    if match is None:
+        return None
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)[0]]
 
 
 def classify_rcpt(reply: SmtpReply) -> RcptVerdict:

@@ -10,8 +10,10 @@ little and as politely as real mail servers demand:
 - sessions come from the process's :class:`SmtpPool` (reused, capped per server);
 - servers of providers that throttle after an unknown recipient get a fresh session after each
   rejection;
-- greylisted addresses (4xx) are asked again after ``smtp_greylist_delay`` seconds when the
-  lookup may wait (``ctx.retry_wait_until``), otherwise the caller is told when to retry.
+- greylisted addresses (4xx) are asked again after the delay the reply names ("retry in
+  300 s"), else ``smtp_greylist_delay`` seconds, when the lookup may wait
+  (``ctx.retry_wait_until``);
+  otherwise the caller is told when to retry (``retry_after``, ``greylisted``).
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from leadsonar.config import Settings
 from leadsonar.domains.facts import DomainKnowledge, KnownFacts
 from leadsonar.domains.mailhosts import THROTTLE_AFTER_UNKNOWN
 from leadsonar.kit.net.dns import MxAnswer
-from leadsonar.kit.net.smtp import ProbeResult, RcptVerdict, probe
+from leadsonar.kit.net.smtp import ProbeResult, RcptVerdict, probe, retry_hint
 from leadsonar.kit.net.smtp_pool import SmtpPool
 from leadsonar.providers.base import LookupContext
 
 MAX_GREYLIST_RETRIES = 2
+GREYLIST_MARGIN = 0.5  # seconds added to a server's own retry hint (its clock is not ours)
 REAP_EVERY = 5.0  # seconds between sweeps of idle SMTP sessions
 
 
@@ -47,7 +50,10 @@ class CheckOutcome:
         skipped: why no probe was sent: ``no mail``, ``dns``, ``blocked``, ``catch-all``.
         reason: a sentence for users when nothing could be verified.
         retry_after: seconds after which asking again may give an answer (greylisting), when
-            this lookup could not wait.
+            this lookup could not wait: the reply's own hint (plus :data:`GREYLIST_MARGIN`)
+            when it named one, else ``smtp_greylist_delay``.
+        greylisted: the server answered the candidates with temporary (4xx) refusals and
+            nothing better: asking the same addresses again after ``retry_after`` should tell.
     """
 
     mx: MxAnswer
@@ -57,6 +63,7 @@ class CheckOutcome:
     skipped: str | None = None
     reason: str | None = None
     retry_after: float | None = None
+    greylisted: bool = False
 
     def verdict(self, address: str) -> RcptVerdict | None:
         if self.probe is None or address not in self.probe.verdicts:
@@ -89,12 +96,19 @@ class MailboxChecker:
         digest = hmac.new(self._salt, domain.encode("ascii"), hashlib.sha256).hexdigest()
         return f"x{digest[:15]}@{domain}"
 
-    async def check(self, domain: str, addresses: list[str], ctx: LookupContext) -> CheckOutcome:
+    async def check(
+        self, domain: str, addresses: list[str], ctx: LookupContext, *, retry: bool = True
+    ) -> CheckOutcome:
         """Ask about ``addresses`` (A-label domain, in the order to try) at ``domain``.
 
+        Args:
+            ctx: the lookup's context: SMTP work is counted on it, and greylisted addresses are
+                asked again only while ``ctx.retry_wait_until`` allows.
+            retry: wait out greylisting within the lookup's deadline; ``False`` for side
+                questions (a numbered sibling) that must not hold a lookup.
+
         Stops at the first accepted address. Never raises for what a server says; DNS and
-        connection trouble end up in ``reason``. SMTP work is counted on ``ctx``; greylisted
-        addresses are asked again only while ``ctx.retry_wait_until`` allows.
+        connection trouble end up in ``reason``.
         """
         mx = await self.knowledge.mx(domain)
         outcome = CheckOutcome(mx=mx, mx_provider=self.knowledge.provider_of(mx))
@@ -123,7 +137,7 @@ class MailboxChecker:
             return outcome
         await self._reap()
         outcome.probe = await self._probe(domain, addresses, mx, known, outcome.mx_provider, ctx)
-        await self._retry_greylisted(domain, mx, known, outcome, ctx)
+        await self._retry_greylisted(domain, mx, known, outcome, ctx, retry)
         await self._remember(domain, known, outcome)
         return outcome
 
@@ -159,12 +173,13 @@ class MailboxChecker:
         known: KnownFacts,
         outcome: CheckOutcome,
         ctx: LookupContext,
+        retry: bool,
     ) -> None:
         """Ask again about addresses that got a temporary answer and nothing better, the same
-        (client, sender, recipient) triples, after the greylist delay (RFC 6647 §2.1)."""
+        (client, sender, recipient) triples, after the greylist delay (RFC 6647 §2.1): the
+        delay the reply names when it names one, else ``smtp_greylist_delay``."""
         result = outcome.probe
         assert result is not None
-        delay = self.settings.smtp_greylist_delay
         for _ in range(MAX_GREYLIST_RETRIES):
             verdicts = [r.verdict for r in result.verdicts.values()]
             if RcptVerdict.ACCEPTED in verdicts or RcptVerdict.FULL in verdicts:
@@ -178,11 +193,16 @@ class MailboxChecker:
             ]
             if not temporary or result.blocked:
                 return
-            wait_until = ctx.retry_wait_until
+            delay = self.greylist_delay([result.verdicts[a].text for a in temporary])
+            wait_until = ctx.retry_wait_until if retry else None
             budget = 3 * self.settings.smtp_timeout + self.settings.smtp_connect_timeout
             if wait_until is None or time.monotonic() + delay + budget > wait_until:
                 outcome.retry_after = delay
-                outcome.reason = f"{domain}'s mail server asked to try again later (greylisting)."
+                outcome.greylisted = True
+                outcome.reason = (
+                    f"{domain}'s mail server asked to try again later (greylisting); "
+                    f"the retry is due in {delay:g} s."
+                )
                 return
             await asyncio.sleep(delay)
             again = await self._probe(domain, temporary, mx, known, outcome.mx_provider, ctx)
@@ -194,6 +214,14 @@ class MailboxChecker:
             result.catch_all = again.catch_all if again.catch_all is not None else result.catch_all
             result.error = again.error
             result.mx_host = again.mx_host or result.mx_host
+
+    def greylist_delay(self, texts: list[str]) -> float:
+        """Seconds to wait before asking greylisted addresses again: the longest delay the
+        replies name (plus :data:`GREYLIST_MARGIN`), else ``smtp_greylist_delay``."""
+        hints = [hint for hint in map(retry_hint, texts) if hint is not None]
+        if hints:
+            return max(hints) + GREYLIST_MARGIN
+        return self.settings.smtp_greylist_delay
 
     async def _remember(self, domain: str, known: KnownFacts, outcome: CheckOutcome) -> None:
         result = outcome.probe

@@ -9,9 +9,11 @@ linked from those pages. All within ``LEADSONAR_CRAWL_MAX_PAGES`` and through
 :class:`~leadsonar.kit.net.safe_http.SafeHttp` (SSRF rules, robots.txt, size and time caps,
 politeness), so the crawl never reaches a host that is not allowed. Each page goes through
 :func:`~leadsonar.domains.extract.extract_page`; the findings are merged per site and stored in
-``domain_facts.crawl``. Every published address standing with a person's name teaches the
-domain's pattern (:func:`~leadsonar.domains.patterns.learn_address`). Concurrent lookups on one
-domain share one crawl.
+``domain_facts.crawl``, with the people the site names (:attr:`SiteCrawl.people`) and the page
+that lists its team, if any (:attr:`SiteCrawl.team_page`). A published personal address teaches
+the domain's pattern (:func:`~leadsonar.domains.patterns.learn_address`) only when its owner is
+identified: the name standing with it, or the one listed person its local part spells; a role
+address teaches nothing (issue 8 §4). Concurrent lookups on one domain share one crawl.
 
 **Answers.**
 
@@ -21,12 +23,17 @@ what the site publishes                                type          confidence 
 an address standing with the person's name, or whose   —             medium      published
 local part spells the person's full name (no other
 person's name beside it; never a role address)
-a number standing with the person's name (not a        ``mobile`` if medium      published
-fax, support or switchboard line; not shared by        libphonenumber says so,
+a number the page ties to the person (card, row,     ``mobile`` if medium      published
+list entry, vCard, h-card, JSON-LD ``Person``; not a   the number's
+fax, support or switchboard line; not shared by        range is,
 several people)                                        else ``direct``
 otherwise the company's main line (labelled main, or   ``office``    low         published
 published without a name; never fax or support)
 =====================================================  ============  ==========  ===========
+
+An ``office`` finding is the company's line, not the person's: the waterfall keeps it as
+``WaterfallResult.company_phone`` (``companyPhone`` in answers) and never answers it as
+``phone``; a person's own finding names the main line in ``evidence["company_phone"]``.
 """
 
 from __future__ import annotations
@@ -47,10 +54,13 @@ from leadsonar.domains.candidates import infer_patterns, is_role_local_part
 from leadsonar.domains.extract import (
     NAME_MATCH_THRESHOLD,
     PageFindings,
+    distinct_people,
     extract_page,
     extract_vcard,
+    find_names,
     name_score,
     region_for,
+    same_person,
     split_name,
 )
 from leadsonar.domains.models import DomainFacts
@@ -81,9 +91,11 @@ from leadsonar.providers.base import (
 
 log = logging.getLogger(__name__)
 
-CRAWL_VERSION = 1  # bump when the stored shape changes; older crawls are redone
+CRAWL_VERSION = 2  # bump when the stored shape changes; older crawls are redone
 FAILED_CRAWL_TTL = timedelta(hours=1)  # a site that could not be read is retried sooner
 MIN_LINKS_BEFORE_SITEMAP = 3
+MIN_TEAM_NAMES = 3  # people named on one page for it to list the team (2 on a team page)
+TEAM_PAGE_SCORE = 6  # page_score of a page whose URL or link says team/people/staff
 # Words in a link's URL or text that point at pages listing people, with their priority.
 PAGE_WORDS: dict[str, int] = {
     "team": 6,
@@ -113,6 +125,7 @@ PAGE_WORDS: dict[str, int] = {
     "vcard": 2,
     ".vcf": 2,
 }
+_COMPANY_LINES = frozenset({"fax", "support", "main"})  # labels of numbers never a person's
 _SKIP_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp", ".zip", ".mp4", ".css")
 _LOC = re.compile(r"<loc>\s*([^<\s]+)\s*</loc>", re.IGNORECASE)
 
@@ -125,8 +138,9 @@ class SiteCrawl:
         domain: the company's domain (A-label).
         pages: URLs fetched, in order (robots.txt apart).
         emails: ``{"address", "owner", "page"}`` each address once.
-        phones: ``{"value", "label", "owner", "mobile", "page", "pages"}`` each number once;
-            ``pages`` counts the pages it was seen on.
+        phones: ``{"value", "label", "owner", "owners", "mobile", "page", "pages", "loose"}``
+            each number once; ``pages`` counts the pages it was seen on, ``loose`` says it was
+            printed with nobody's name on one of them (then it is no one's: the company's).
         title: the home page's ``<title>``; ``site_name`` its ``og:site_name``; ``lang`` its
             ``lang``, the language of pages that state none (for the phone region).
         refused: why the site was refused (SSRF rules), or ``None``.
@@ -134,6 +148,14 @@ class SiteCrawl:
         failure: ``timeout`` or ``unavailable`` when no page could be read because the site
             timed out or refused connections (a passing fault: the lookup is not a miss), else
             ``None`` (also for a name with no address: no website at all).
+        people: the people named on the site's pages (cards, rows, imprint, JSON-LD, vCards),
+            each once, in crawl order, as written (``"Hanna Berg"``).
+        profiles: ``{url: name}`` of same-site links whose text is one person's name (a
+            profile page per person) that the crawl's page budget left unread; a lookup for
+            that person reads theirs (:meth:`WebsiteProvider.find_phone`).
+        team_page: the URL of the first page that lists the team (at least
+            :data:`MIN_TEAM_NAMES` people, or 2 on a page linked as team/people/staff), or
+            ``None`` when no page does: then :meth:`listed` cannot say who works there.
     """
 
     domain: str
@@ -146,7 +168,40 @@ class SiteCrawl:
     refused: str | None = None
     error: str | None = None
     failure: str | None = None
+    people: list[str] = field(default_factory=list)
+    team_page: str | None = None
+    profiles: dict[str, str] = field(default_factory=dict)
     version: int = CRAWL_VERSION
+
+    @property
+    def lists_team(self) -> bool:
+        """Whether the site has a page listing its people (see ``team_page``)."""
+        return self.team_page is not None
+
+    def listed(self, first: str, last: str) -> bool | None:
+        """Whether ``first last`` is among the site's people (:func:`name_score` at least
+        :data:`NAME_MATCH_THRESHOLD`: same surname, same given name or its initial).
+
+        Returns:
+            ``True`` when named anywhere on the site, ``False`` when the site lists its team and
+            the person is not in it, ``None`` when the site lists no team (nothing can be
+            concluded: many sites name nobody).
+        """
+        if any(name_score(first, last, name) >= NAME_MATCH_THRESHOLD for name in self.people):
+            return True
+        return False if self.lists_team else None
+
+    def owner_of(self, local_part: str) -> str | None:
+        """The one listed person whose name the local part spells (``anna.roth``, ``aroth``,
+        ``anna`` …, :func:`~leadsonar.domains.candidates.infer_patterns`), or ``None`` when no
+        listed person or several fit (``anna@`` with two Annas on the page)."""
+        fits = []
+        for name in self.people:
+            parts = split_name(name)
+            if parts and infer_patterns(local_part, *parts):
+                fits.append(name)
+        fits = distinct_people(fits)  # "Anna Roth" and "ANNA ROTH" are one person
+        return fits[0] if len(fits) == 1 else None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SiteCrawl | None:
@@ -154,8 +209,17 @@ class SiteCrawl:
             return None
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
-    def add(self, url: str, findings: PageFindings) -> None:
-        """Merge one page's findings (an owner or a label seen anywhere is kept)."""
+    def add(self, url: str, findings: PageFindings, score: int = 0) -> None:
+        """Merge one page's findings (an owner or a label seen anywhere is kept).
+
+        Args:
+            score: the page's :func:`page_score` (how its link named it), to tell a team page.
+        """
+        people = [n for n in findings.names if split_name(n)]
+        self.people.extend(n for n in people if n not in self.people)
+        enough = MIN_TEAM_NAMES if score < TEAM_PAGE_SCORE else 2
+        if self.team_page is None and len(people) >= enough:
+            self.team_page = url
         emails = {e["address"]: e for e in self.emails}
         for email in findings.emails:
             known = emails.get(email.address)
@@ -180,17 +244,29 @@ class SiteCrawl:
                     "mobile": phone.mobile,
                     "page": url,
                     "pages": 1,
+                    "loose": phone.owner is None,
                 }
                 continue
             known["pages"] += 1
+            known["loose"] = known.get("loose", False) or phone.owner is None
+            if phone.label in _COMPANY_LINES:
+                known["label"] = phone.label  # printed as the company's line somewhere
             known["label"] = known["label"] or phone.label
-            if phone.owner and phone.owner not in known["owners"]:
+            if phone.owner and not any(same_person(phone.owner, o) for o in known["owners"]):
                 known["owners"].append(phone.owner)
+            if phone.owner:
                 known["owner"] = known["owner"] or phone.owner
         for phone in phones.values():
             if len(phone["owners"]) > 1:  # one number for several people: a switchboard
                 phone["owner"] = None
                 phone["label"] = phone["label"] if phone["label"] != "direct" else None
+            elif phone["owners"] and phone.get("loose"):
+                # a person's number on one page, printed with nobody's name on another: the
+                # company's line shown in one card ("Call us" on the contact page)
+                phone["owner"] = None
+                phone["label"] = phone["label"] if phone["label"] in _COMPANY_LINES else "main"
+            if phone["label"] in _COMPANY_LINES:
+                phone["owner"] = None
         self.phones = list(phones.values())
 
 
@@ -226,7 +302,7 @@ async def crawl_site(http: SafeHttp, domain: str) -> SiteCrawl:
             await _sitemap(crawl, home_page.url, queue, site)
         while queue and crawl.budget_left:
             url = max(queue, key=lambda u: queue[u])
-            del queue[url]
+            score = queue.pop(url)
             try:
                 page = await crawl.fetch(url)
             except BudgetExhausted:
@@ -236,7 +312,8 @@ async def crawl_site(http: SafeHttp, domain: str) -> SiteCrawl:
                 continue
             site.pages.append(url)
             if page.ok and page.text:
-                _enqueue(queue, _read(page, site), site)
+                _enqueue(queue, _read(page, site, score), site)
+    site.profiles = {u: n for u, n in site.profiles.items() if u not in site.pages}
     return site
 
 
@@ -304,13 +381,14 @@ async def _robots_failure(crawl: CrawlSession, url: str) -> FetchFailed | None:
     return robots.failed
 
 
-def _read(page: Page, site: SiteCrawl) -> PageFindings:
-    """Extract one page (HTML or vCard) and merge its findings into ``site``."""
+def _read(page: Page, site: SiteCrawl, score: int = 0) -> PageFindings:
+    """Extract one page (HTML or vCard) and merge its findings into ``site``; ``score`` is the
+    :func:`page_score` of the link that led to it."""
     if page.content_type in ("text/vcard", "text/x-vcard", "text/directory"):
         findings = extract_vcard(page.text, region_for(site.domain, site.lang))
     else:
         findings = extract_page(page.text, page.url, domain=site.domain, lang=site.lang)
-    site.add(page.url, findings)
+    site.add(page.url, findings, score)
     return findings
 
 
@@ -322,6 +400,9 @@ def _enqueue(queue: dict[str, int], findings: PageFindings, site: SiteCrawl) -> 
             continue
         if urlsplit(url).path.lower().endswith(_SKIP_SUFFIXES):
             continue
+        named = find_names(text)
+        if len(named) == 1 and named[0][0] == text.strip():
+            site.profiles.setdefault(url, named[0][0])  # a link that is a person's name
         score = page_score(url, text)
         if score:
             queue[url] = max(queue.get(url, 0), score)
@@ -377,6 +458,7 @@ class WebsiteProvider:
         self.db = db
         self.http = http
         self._crawls: dict[str, asyncio.Task[SiteCrawl]] = {}
+        self._profile_locks: dict[str, asyncio.Lock] = {}
 
     def status_detail(self) -> str | None:
         return None
@@ -412,28 +494,78 @@ class WebsiteProvider:
 
     async def _crawl_and_store(self, domain: str) -> SiteCrawl:
         site = await crawl_site(self.http, domain)
+        await self._store(site, site.emails)
+        return site
+
+    async def _store(self, site: SiteCrawl, learn_from: list[dict[str, Any]]) -> None:
+        """Store the crawl in ``domain_facts`` and learn from the addresses ``learn_from``."""
         async with self.db.session() as session:
             now = datetime.now(UTC)
             await upsert(
                 session,
                 DomainFacts,
-                {"domain": domain, "crawl": asdict(site), "crawled_at": now},
+                {"domain": site.domain, "crawl": asdict(site), "crawled_at": now},
                 keys=["domain"],
                 update={"crawl": asdict(site), "crawled_at": now},
             )
-            for email in site.emails:
-                await self._learn(session, domain, email)
+            for email in learn_from:
+                await self._learn(session, site.domain, email, site)
+
+    async def _with_profile(self, site: SiteCrawl, person: Person) -> SiteCrawl:
+        """Read the person's own profile page when the crawl found a link named for them but
+        its page budget left it unread (one page, same fetcher and rules as the crawl); the
+        site's stored crawl is updated. Returns the (possibly updated) site."""
+        url = next(
+            (
+                u
+                for u, name in site.profiles.items()
+                if name_score(person.first_name, person.last_name, name) >= NAME_MATCH_THRESHOLD
+            ),
+            None,
+        )
+        if url is None:
+            return site
+        lock = self._profile_locks.setdefault(site.domain, asyncio.Lock())
+        async with lock:
+            async with self.db.session() as session:
+                facts = await session.get(DomainFacts, site.domain)
+                stored = SiteCrawl.from_json(facts.crawl) if facts and facts.crawl else None
+            if stored is not None and url not in stored.profiles:
+                return stored  # another lookup read it meanwhile
+            before = {e["address"] for e in site.emails}
+            try:
+                async with self.http.crawl(max_pages=1) as crawl:
+                    page = await crawl.fetch(url)
+            except FetchError as error:
+                log.info("website %s: profile %s: %s", site.domain, url, error.reason)
+                page = None
+            site.profiles.pop(url, None)
+            site.pages.append(url)
+            if page is not None and page.ok and page.text:
+                _read(page, site, TEAM_PAGE_SCORE)
+            await self._store(site, [e for e in site.emails if e["address"] not in before])
         return site
 
     @staticmethod
-    async def _learn(session: AsyncSession, domain: str, email: dict[str, Any]) -> None:
+    async def _learn(
+        session: AsyncSession, domain: str, email: dict[str, Any], site: SiteCrawl
+    ) -> None:
+        """Teach the domain's pattern from one published address, only when it is somebody's.
+
+        A role address (``info@``, ``sales@``, ``kontakt@``) teaches nothing. A personal
+        address teaches only when its owner is identified: the name standing with it on the
+        page, or the one listed person whose name the local part spells
+        (:meth:`SiteCrawl.owner_of`); an address that fits nobody, or several, teaches
+        nothing (issue 8 §4: a wrong sample is worse than none on a catch-all domain).
+        """
         local, _, at = str(email["address"]).partition("@")
-        if not email.get("owner") or is_role_local_part(local):
+        if is_role_local_part(local):
             return
         if at != domain and not at.endswith("." + domain):
             return
-        parts = split_name(str(email["owner"]))
-        if parts:
+        owner = email.get("owner") or site.owner_of(local)
+        parts = split_name(str(owner)) if owner else None
+        if parts and infer_patterns(local, *parts):
             await learn_address(session, email["address"], *parts)
 
     async def _site_for(self, company: Company, ctx: LookupContext) -> SiteCrawl | None:
@@ -458,7 +590,9 @@ class WebsiteProvider:
         site = await self._site_for(company, ctx)
         if site is None:
             return None
-        best: tuple[float, dict[str, Any]] | None = None
+        site = await self._with_profile(site, person)
+        owned: list[tuple[float, dict[str, Any]]] = []
+        spelled_only: list[tuple[float, dict[str, Any]]] = []
         for email in site.emails:
             local = str(email["address"]).partition("@")[0]
             if is_role_local_part(local):
@@ -466,13 +600,17 @@ class WebsiteProvider:
             owner = email.get("owner")
             if owner:
                 score = name_score(person.first_name, person.last_name, owner)
-            else:
-                # no name beside it: the local part must spell the surname and the given name
-                # or its initial (first.last, flast …; "last" alone could be anyone's)
-                spelled = infer_patterns(local, person.first_name, person.last_name)
-                score = 90.0 if any("last" in p and p != "last" for p in spelled) else 0.0
-            if score >= NAME_MATCH_THRESHOLD and (best is None or score > best[0]):
-                best = (score, email)
+                if score >= NAME_MATCH_THRESHOLD:
+                    owned.append((score, email))
+                continue
+            # no name beside it: the local part must spell the surname and the given name or
+            # its initial (first.last, flast …; "last" alone could be anyone's)
+            spelled = infer_patterns(local, person.first_name, person.last_name)
+            if any("last" in p and p != "last" for p in spelled):
+                spelled_only.append((90.0, email))
+        # two listed namesakes: only a middle initial tells whose address is whose
+        candidates = _one_person(person, owned, ctx) if owned else spelled_only
+        best = max(candidates, key=lambda se: se[0], default=None)
         if best is None:
             if site.pages:
                 ctx.note(
@@ -494,40 +632,121 @@ class WebsiteProvider:
         site = await self._site_for(company, ctx)
         if site is None:
             return None
+        site = await self._with_profile(site, person)
         own = [
             (name_score(person.first_name, person.last_name, phone["owner"]), phone)
             for phone in site.phones
-            if phone.get("owner") and phone.get("label") not in ("fax", "support", "main")
+            if phone.get("owner") and phone.get("label") not in _COMPANY_LINES
         ]
         own = [(score, phone) for score, phone in own if score >= NAME_MATCH_THRESHOLD]
+        own = _one_person(person, own, ctx)
+        main = _main_line(site)
         if own:
             # the best name match first (the full name before an initial), then an explicitly
-            # direct line, then page order
-            _, phone = min(own, key=lambda sp: (-sp[0], sp[1].get("label") != "direct"))
+            # direct line, then a desk line before a mobile, then page order
+            _, phone = min(
+                own,
+                key=lambda sp: (
+                    -sp[0],
+                    sp[1].get("label") != "direct",
+                    bool(sp[1].get("mobile")),
+                ),
+            )
+            evidence = {"page": phone["page"], "name": phone["owner"]}
+            if main is not None and main["value"] != phone["value"]:
+                evidence["company_phone"] = main["value"].split(";", 1)[0]
             return Finding(
                 value=phone["value"],
                 confidence=Confidence.MEDIUM,
                 verification=Verification.PUBLISHED,
                 kind="mobile" if phone.get("mobile") else "direct",
-                evidence={"page": phone["page"], "name": phone["owner"]},
+                evidence=evidence,
             )
-        main = [
-            phone
-            for phone in site.phones
-            if not phone.get("owner") and phone.get("label") not in ("fax", "support", "mobile")
-        ]
-        if not main:
+        if main is None:
             if site.pages:
                 ctx.note(
                     f"The website of {company.domain} publishes no number of "
                     f"{person.first_name} {person.last_name}."
                 )
             return None
-        phone = sorted(main, key=lambda p: (p.get("label") != "main", -int(p.get("pages", 1))))[0]
+        # the company's line: the waterfall keeps it as ``company_phone``, never as the answer
         return Finding(
-            value=phone["value"],
+            value=main["value"],
             confidence=Confidence.LOW,
             verification=Verification.PUBLISHED,
             kind="office",
-            evidence={"page": phone["page"], "line": "main"},
+            evidence={"page": main["page"], "line": "main"},
         )
+
+
+_HONORIFIC_WORDS = frozenset("dr prof mr mrs ms mme mlle herr frau sir dipl ing".split())
+
+
+def _name_parts(name: str) -> tuple[set[str], set[str]]:
+    """A listed name's full words and initials, folded, honorifics dropped."""
+    words = [anyascii(w).strip(".,").lower() for w in name.split()]
+    words = [w for w in words if w and w not in _HONORIFIC_WORDS]
+    return {w for w in words if len(w) > 1}, {w for w in words if len(w) == 1}
+
+
+def _same_listed(one: str, other: str) -> bool:
+    """Whether two owners' names are one person as listed: ``"Dr. Li WAGNER"`` = ``"Wagner
+    Li"``, ``"J. Großmann"`` = ``"Jörg Großmann"``, but ``"Daniel J. Moreau"`` is not
+    ``"Daniel Moreau"`` (a middle initial tells namesakes apart)."""
+    (wa, ia), (wb, ib) = _name_parts(one), _name_parts(other)
+    if wa == wb:
+        return ia == ib
+    for (small, small_initials), (big, big_initials) in (
+        ((wa, ia), (wb, ib)),
+        ((wb, ib), (wa, ia)),
+    ):
+        if small < big and not big_initials:
+            return {w[0] for w in big - small} == small_initials
+    return False
+
+
+def _people_count(owners: list[str]) -> int:
+    people: list[str] = []
+    for owner in owners:
+        if not any(_same_listed(owner, seen) for seen in people):
+            people.append(owner)
+    return len(people)
+
+
+def _one_person(
+    person: Person, own: list[tuple[float, dict[str, Any]]], ctx: LookupContext
+) -> list[tuple[float, dict[str, Any]]]:
+    """The numbers of the one listed person the query names. When several people match
+    (``Daniel Moreau`` and ``Daniel J. Moreau``), a middle name or initial in the query picks
+    the one with it; if they cannot be told apart, nobody's number is answered (a namesake's
+    direct dial is a wrong answer)."""
+    if _people_count([str(phone["owner"]) for _, phone in own]) <= 1:
+        return own
+    middles = [w.strip(".").lower()[:1] for w in person.first_name.split()[1:] if w.strip(".")]
+    if middles:
+
+        def has_middle(owner: str) -> bool:
+            words = [anyascii(w).strip(".").lower() for w in owner.split()][1:-1]
+            return any(w[:1] == middles[0] for w in words)
+
+        picked = [sp for sp in own if has_middle(str(sp[1]["owner"]))]
+        if picked and _people_count([str(p["owner"]) for _, p in picked]) == 1:
+            return picked
+    ctx.note(
+        f"Several people named {person.first_name} {person.last_name} are listed; "
+        "their numbers cannot be told apart."
+    )
+    return []
+
+
+def _main_line(site: SiteCrawl) -> dict[str, Any] | None:
+    """The company's main line: a number labelled main (switchboard, Zentrale, standard), else
+    the unlabelled number with no owner seen on the most pages; never fax, support or mobile."""
+    main = [
+        phone
+        for phone in site.phones
+        if not phone.get("owner") and phone.get("label") not in ("fax", "support", "mobile")
+    ]
+    if not main:
+        return None
+    return sorted(main, key=lambda p: (p.get("label") != "main", -int(p.get("pages", 1))))[0]

@@ -28,6 +28,10 @@ A locked email comes back as ``email_not_unlocked@domain.com``: a placeholder, n
 confidence medium; LeadSonar does not ask for ``reveal_phone_number`` because Apollo delivers
 those numbers to a webhook minutes later.
 
+Company search (company names without a website, :meth:`ApolloProvider.company_domains`): the
+Organization Search by ``q_organization_name``; an entry counts only when its name is the
+company's.
+
 Errors: 401 → bad key; 403 → bad key (the key may not call this endpoint); 402, or 422/429 whose
 text speaks of credits → out of credits; other 429 → throttled (``Retry-After``; an exhausted
 ``x-*-requests-left`` window rests the provider until it resets); 5xx → server error. Default
@@ -44,6 +48,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from leadsonar.domains.companies.sources import same_company_name
 from leadsonar.providers.base import (
     Company,
     Confidence,
@@ -139,6 +144,36 @@ class ApolloProvider(HttpProvider):
             return None
         ctx.spend(self.cost)  # a match is charged (demographics or email) even without an email
         return _Match(found)
+
+    async def company_domains(self, company: str, ctx: LookupContext | None = None) -> list[str]:
+        """Domains of the organisations Apollo's Organization Search finds by name
+        (``POST /api/v1/mixed_companies/search`` with ``q_organization_name``,
+        https://docs.apollo.io/reference/organization-search): each ``organizations[]`` or
+        ``accounts[]`` entry whose ``name`` is the company gives its ``primary_domain`` (else
+        its ``website_url``). The company resolver verifies them before use.
+
+        Raises:
+            ProviderError: mapped as in the module docstring.
+        """
+        answer = await self.call(
+            ctx or LookupContext(),
+            "POST",
+            "/api/v1/mixed_companies/search",
+            json={"q_organization_name": company, "page": 1, "per_page": 5},
+        )
+        if not isinstance(answer, dict):
+            return []
+        found: list[str] = []
+        for key in ("accounts", "organizations"):
+            for entry in answer.get(key) or []:
+                if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                    continue
+                if not same_company_name(company, entry["name"]):
+                    continue
+                site = entry.get("primary_domain") or entry.get("website_url")
+                if isinstance(site, str) and site.strip():
+                    found.append(site.strip())
+        return list(dict.fromkeys(found))
 
     async def find_email(
         self, person: Person, company: Company, ctx: LookupContext

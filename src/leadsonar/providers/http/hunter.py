@@ -24,6 +24,9 @@ Email Finder, ``data.verification.status`` → finding:
 table; 202 ("verification in progress") is polled, never read as an answer, and 222 ("the mail
 server answered unexpectedly, retry later") is a transient failure.
 
+Company search (for company names without a website, :meth:`HunterProvider.company_domains`):
+the Domain Search by ``company`` gives ``data.domain`` for ``data.organization``.
+
 Errors (Hunter's own codes): 401 → bad key; **403 → throttled** (Hunter's rate limit); **429 →
 out of credits** ("you have reached your usage limit") — unless the error text speaks of rate
 rather than usage, then throttled (FC-31); 5xx → server error; ``Retry-After`` is honoured when
@@ -39,6 +42,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from leadsonar.domains.companies.sources import same_company_name
 from leadsonar.providers.base import (
     Company,
     Confidence,
@@ -130,6 +134,31 @@ class HunterProvider(HttpProvider):
         if finding is not None:
             ctx.spend(self.cost)
         return finding
+
+    async def company_domains(self, company: str, ctx: LookupContext | None = None) -> list[str]:
+        """The domain Hunter's Domain Search holds for a company name (``GET /domain-search``
+        with ``company``, https://hunter.io/api-documentation/v2#domain-search): ``data.domain``
+        when Hunter's ``data.organization`` is that company; empty when Hunter knows none.
+        The company resolver verifies the domain before using it.
+
+        Raises:
+            ProviderError: mapped as in the module docstring.
+        """
+        body = await self.call(
+            ctx or LookupContext(),
+            "GET",
+            "/domain-search",
+            params={"company": company, "limit": 1},
+            not_found=(404,),
+        )
+        data = _data(body)
+        domain = data.get("domain") if data else None
+        if not isinstance(domain, str) or not domain.strip():
+            return []
+        organization = data.get("organization") if data else None
+        if isinstance(organization, str) and not same_company_name(company, organization):
+            return []
+        return [domain.strip()]
 
     async def verify_email(self, address: str, ctx: LookupContext | None = None) -> Finding | None:
         """Verify ``address`` with the Email Verifier, polling while Hunter answers 202.

@@ -23,6 +23,9 @@ the status table is by likelihood:
 | ``work_email`` = ``true`` (the plan may not see it), a placeholder | — (not an answer) | — |
 | 404 | — (not found) | — |
 
+Company search (company names without a website, :meth:`PeopleDataLabsProvider.company_domains`):
+Company Enrichment by ``name`` gives the matched company's ``website``.
+
 Phones: ``data.mobile_phone`` (kind mobile), else the first valid ``data.phone_numbers`` entry
 (kind from libphonenumber), confidence as for emails. Errors: 401/403 → bad key; 402 → out of
 credits; 429 → throttled (``Retry-After``, or the ``x-ratelimit-reset`` time when
@@ -43,6 +46,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from leadsonar.domains.companies.sources import same_company_name
 from leadsonar.providers.base import (
     Company,
     Confidence,
@@ -142,6 +146,31 @@ class PeopleDataLabsProvider(HttpProvider):
             else "possible"
         )
         return answer["data"], band
+
+    async def company_domains(self, company: str, ctx: LookupContext | None = None) -> list[str]:
+        """The ``website`` of the company PDL's Company Enrichment matches by name
+        (``GET /v5/company/enrich`` with ``name``,
+        https://docs.peopledatalabs.com/docs/reference-company-enrichment-api: 200 with the
+        company's fields at the top level, 404 when nothing matched). Billed per match. The
+        company resolver verifies the website before use.
+
+        Raises:
+            ProviderError: mapped as in the module docstring.
+        """
+        ctx = ctx or LookupContext()
+        answer = await self.call(ctx, "GET", "/v5/company/enrich", params={"name": company})
+        if not isinstance(answer, dict):
+            return []
+        website = answer.get("website")
+        if not isinstance(website, str) or not website.strip():
+            return []
+        names = [answer.get("display_name"), answer.get("name")]
+        if any(isinstance(n, str) for n in names) and not any(
+            isinstance(n, str) and same_company_name(company, n) for n in names
+        ):
+            return []
+        ctx.spend(self.cost)
+        return [website.strip()]
 
     async def find_email(
         self, person: Person, company: Company, ctx: LookupContext

@@ -1,0 +1,207 @@
+"""Numbers in text: region, labels, identifiers that are not phones (FC-24 … FC-28)."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatch, PhoneNumberMatcher
+
+from leadsonar.kit.phones import Phone, parse_phone, range_type
+
+LABEL_WINDOW = 40  # characters before a number searched for its label
+
+_LABELS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (label, re.compile(pattern, re.IGNORECASE))
+    for label, pattern in (
+        ("fax", r"\b(?:tele)?fax\b|télécopie|(?<![\w.])f\s*[:.]"),
+        (
+            "support",
+            r"support|hotline|help\s?desk|kundenservice|kundendienst|customer\s+(?:service|care)"
+            r"|service\s+client|\bservice\b|assistance|\bsav\b|störung",
+        ),
+        (
+            "mobile",
+            r"\bmobile?\b|\bmobil\b|\bcell\b|cellular|handy|portable|\bgsm\b|(?<![\w.])m\s*[:.]",
+        ),
+        (
+            "direct",
+            r"\bdirect\b|\bdirekt\b|durchwahl|\bdw\b|ligne\s+directe|\bddi\b|(?<![\w.])d\s*[:.]",
+        ),
+        (
+            "main",
+            r"(?:main|head|registered)\s+office|\bmain\b|zentrale|switchboard|reception|empfang"
+            r"|headquarters|\bhq\b|\bstandard\b|accueil|général|\bgeneral\b|siège|\bsede\b"
+            r"|centralino",
+        ),
+        # a desk line: in a person's card it is theirs, on its own the company's
+        ("office", r"\boffice\b|\bb[üu]ro\b|\bbureau\b|\bfestnetz\b|\bfixe\b"),
+    )
+)
+_NEW_FIELD = re.compile(
+    r"[·|,;•–—/]\s*(?:tel|tél|telefon|telephone|téléphone|phone|ph|fon|call|t)\b\.?\s*[:.]?",
+    re.IGNORECASE,
+)
+COMPANY_LABELS = frozenset({"fax", "support", "main"})  # never a person's, whatever stands near
+_DATE_LIKE = re.compile(
+    r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"  # 12.03.2015, 3/12/15
+    r"|\b\d{1,2}/(?:19|20)\d{2}\b"  # 03/2015
+    r"|\b(?:19|20)\d{2}\s*[–—-]\s*(?:\d{1,2}/)?(?:19|20)\d{2}\b"  # 2015–2016, 2015 – 03/2016
+    r"|\b(?:19|20)\d{2}-\d{2}-\d{2}\b"  # ISO dates
+)
+_VANITY_TLDS = frozenset(
+    "io co ai so me tv fm ly gg to cc ws sh ac la gl am im is it.com vc xyz app dev".split()
+)
+_LANG_REGIONS = {
+    "de": "DE",
+    "fr": "FR",
+    "es": "ES",
+    "it": "IT",
+    "nl": "NL",
+    "pt": "PT",
+    "sv": "SE",
+    "da": "DK",
+    "nb": "NO",
+    "nn": "NO",
+    "no": "NO",
+    "fi": "FI",
+    "pl": "PL",
+    "cs": "CZ",
+    "ja": "JP",
+    "ko": "KR",
+    "zh": "CN",
+}
+_TLD_REGIONS = {"uk": "GB"}
+
+
+def region_for(domain: str | None, lang: str | None = None) -> str:
+    """The region national numbers on a page are read in (ISO 3166 alpha-2).
+
+    The domain's country TLD first (``.de`` → ``DE``, ``.co.uk``/``.uk`` → ``GB``; TLDs used
+    world-wide such as ``.io``, ``.co``, ``.ai``, ``.so`` do not count), then the page's
+    ``lang`` (``de-AT`` → ``AT``, ``fr`` → ``FR``), else ``US``.
+    """
+    if domain:
+        tld = domain.lower().rstrip(".").rsplit(".", 1)[-1]
+        if tld in _TLD_REGIONS:
+            return _TLD_REGIONS[tld]
+        if tld not in _VANITY_TLDS and tld.upper() in phonenumbers.SUPPORTED_REGIONS:
+            return tld.upper()
+    if lang:
+        parts = re.split(r"[-_]", lang.strip())
+        if len(parts) > 1 and parts[1].upper() in phonenumbers.SUPPORTED_REGIONS:
+            return parts[1].upper()
+        if parts[0].lower() in _LANG_REGIONS:
+            return _LANG_REGIONS[parts[0].lower()]
+    return "US"
+
+
+def phone_label(before: str, after: str = "", above: str = "") -> str | None:
+    """The label of a number from the words around it.
+
+    Args:
+        before: the text just before the number on its line (only the last
+            :data:`LABEL_WINDOW` characters count, and the nearest label wins).
+        after: the text just after it; only a label in brackets right after counts
+            (``"(Fax)"``).
+        above: the previous line, used when ``before`` has no words (``<dt>Fax</dt>``); only
+            when it is short (a label, not a sentence).
+
+    Returns:
+        ``fax``, ``support``, ``mobile``, ``direct``, ``main`` or ``None``.
+    """
+
+    def nearest(text: str) -> str | None:
+        best: tuple[int, str] | None = None
+        for label, pattern in _LABELS:
+            for match in pattern.finditer(text):
+                if best is None or match.end() > best[0]:
+                    best = (match.end(), label)
+        if best is None:
+            return None
+        # "Head of Support · Tel. …": a plain phone cue after a separator starts a new field;
+        # a department word before it was a job title, not the number's label
+        if best[1] in ("support", "office") and _NEW_FIELD.search(text[best[0] :]):
+            return None
+        return best[1]
+
+    window = before[-LABEL_WINDOW:]
+    label = nearest(window)
+    if label:
+        return label
+    bracket = re.match(r"\s*[\(\[]([^)\]]{1,25})[\)\]]", after)
+    if bracket:
+        label = nearest(bracket.group(1))
+        if label:
+            return label
+    if not re.search(r"\w", window) and above and len(above.strip()) <= 30:
+        return nearest(above)
+    return None
+
+
+def _starts_inside_token(line: str, start: int) -> bool:
+    if start == 0:
+        return False
+    previous = line[start - 1]
+    if previous.isdigit():
+        return True
+    return previous in "/.-–" and start >= 2 and line[start - 2].isdigit()
+
+
+def phone_value(phone: Phone) -> str:
+    """The value a number is stored and compared by: E.164 plus ``;ext=NNN``."""
+    return f"{phone.e164};ext={phone.extension}" if phone.extension else phone.e164
+
+
+# Words that make the number after them an identifier, not a phone: order, invoice, tracking,
+# customer and register numbers, bank and tax ids (en, de, fr).
+_NOT_PHONE_BEFORE = re.compile(
+    r"(?:order|invoice|tracking|shipment|reference|ref|account|customer\s+no|case|ticket"
+    r"|bestell\w*|rechnung\w*|auftrag\w*|kunden\w*|vorgang\w*|sendung\w*|konto\w*"
+    r"|commande|facture|iban|bic|swift|hrb|hra|ust\w*|steuer\w*|vat|siret|siren|isbn)"
+    r"(?:\s+(?:number|nummer|no|nr|num[ée]ro|id))?[\s#:.\-–°]*$|#\s*$",
+    re.IGNORECASE,
+)
+
+
+def _matches(line: str, region: str) -> list[PhoneNumberMatch]:
+    """libphonenumber's valid matches in ``line``, plus well-formed numbers in a reserved
+    fictional range (Ofcom's drama numbers, :data:`~leadsonar.kit.phones.FICTIONAL_RANGES`)
+    that its metadata calls invalid; in line order."""
+    matches = list(PhoneNumberMatcher(line, region, leniency=Leniency.VALID))
+    for match in PhoneNumberMatcher(line, region, leniency=Leniency.POSSIBLE):
+        if phonenumbers.is_valid_number(match.number) or range_type(match.number) is None:
+            continue
+        overlapping = [m for m in matches if match.start < m.end and m.start < match.end]
+        # a valid match inside a longer fictional one is a fragment of it read in the page's
+        # region ("+44 (0)7700 900 124" on a .de page is not the German "07700 900124")
+        if all(match.start < m.start and m.end <= match.end for m in overlapping):
+            matches = [m for m in matches if m not in overlapping] + [match]
+    return sorted(matches, key=lambda m: m.start)
+
+
+def find_phones(text: str, region: str) -> list[tuple[Phone, int, int]]:
+    """Numbers in plain text: ``[(phone, start, end)]``, line by line (FC-24 to FC-28).
+
+    A number right after an identifier word (order, invoice, tracking, Bestellnummer, IBAN,
+    HRB, ``#``) is an identifier, not a phone.
+
+    Args:
+        text: plain text.
+        region: the region for national forms (:func:`region_for`).
+    """
+    found: list[tuple[Phone, int, int]] = []
+    offset = 0
+    for line in text.split("\n"):
+        if any(ch.isdigit() for ch in line):
+            for match in _matches(line, region):
+                if _starts_inside_token(line, match.start) or _DATE_LIKE.search(match.raw_string):
+                    continue
+                if _NOT_PHONE_BEFORE.search(line[max(0, match.start - 30) : match.start]):
+                    continue
+                rfc3966 = phonenumbers.format_number(match.number, PhoneNumberFormat.RFC3966)
+                phone = parse_phone(rfc3966)
+                if phone is not None:
+                    found.append((phone, offset + match.start, offset + match.end))
+        offset += len(line) + 1
+    return found
