@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("lookups", "accuracy", "phones", "generalization", "workers")
+BENCHMARKS = ("lookups", "accuracy", "phones", "generalization", "workers", "uploads")
 
 
 def main(argv: list[str]) -> int:

@@ -21,8 +21,11 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from leadsonar.accounts.routes import router as keys_router
 from leadsonar.accounts.service import load_or_create_secret
 from leadsonar.config import Settings, get_settings
+from leadsonar.dashboard.routes import install_dashboard
+from leadsonar.enrichment.routes import MAX_UPLOAD_BYTES
 from leadsonar.enrichment.routes import router as enrichment_router
 from leadsonar.enrichment.runner import JobRunner
 from leadsonar.enrichment.tasks import QueueRunner
@@ -30,6 +33,7 @@ from leadsonar.exceptions import LeadSonarError
 from leadsonar.kit.db import Database
 from leadsonar.kit.migrate import upgrade_to_head
 from leadsonar.kit.net.safe_http import USER_AGENT
+from leadsonar.kit.openapi import install_openapi
 from leadsonar.kit.ratelimit import KeyRateLimiter
 from leadsonar.kit.validation import describe_validation_error
 from leadsonar.ledger.routes import router as ledger_router
@@ -40,6 +44,7 @@ from leadsonar.providers.catalog import build_registry
 from leadsonar.providers.registry import ProviderRegistry
 from leadsonar.providers.routes import router as providers_router
 from leadsonar.waterfall.engine import Waterfall
+from leadsonar.webhooks.delivery import WebhookDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,7 @@ class Services:
     runner: JobRunner | QueueRunner
     rate_limiter: KeyRateLimiter
     http: httpx.AsyncClient | None = None
+    webhooks: WebhookDispatcher | None = None
 
 
 def provider_http_client(settings: Settings) -> httpx.AsyncClient:
@@ -109,6 +115,13 @@ async def open_services(
     await waterfall.open()
     website = registry.providers.get("website")
     lookup = LookupService(db, waterfall, settings, web=getattr(website, "http", None), api=http)
+    verify = VerifyService(
+        db,
+        settings,
+        registry.providers["smtp"].checker,  # type: ignore[attr-defined]
+        lookup.allow_reserved,
+        second_opinion=_hunter_verifier(registry),
+    )
     runner: JobRunner | QueueRunner
     if db.sqlite:
         runner = JobRunner(
@@ -117,34 +130,37 @@ async def open_services(
             settings.job_concurrency,
             settings.job_poll_interval,
             settings.refund_not_found,
+            verify=verify,
         )
         if start_runner and work_jobs:
             await runner.start()
     else:
-        runner = QueueRunner(db, lookup, settings, work=work_jobs)
+        runner = QueueRunner(db, lookup, settings, work=work_jobs, verify=verify)
         if start_runner:
             await runner.start()
+    # Deliveries are claimed with SKIP LOCKED (PostgreSQL) or under SQLite's write lock, so
+    # every process may send them: API-only and worker processes alike.
+    webhooks = WebhookDispatcher(db, settings, lookup.companies.resolver)
+    if start_runner:
+        await webhooks.start()
     return Services(
         settings=settings,
         db=db,
         secret=secret,
         registry=registry,
         lookup=lookup,
-        verify=VerifyService(
-            db,
-            settings,
-            registry.providers["smtp"].checker,  # type: ignore[attr-defined]
-            lookup.allow_reserved,
-            second_opinion=_hunter_verifier(registry),
-        ),
+        verify=verify,
         runner=runner,
         rate_limiter=KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage),
         http=http,
+        webhooks=webhooks,
     )
 
 
 async def close_services(services: Services) -> None:
     await services.runner.stop()
+    if services.webhooks is not None:
+        await services.webhooks.stop()
     for provider in services.registry.providers.values():
         aclose = getattr(provider, "aclose", None)
         if aclose is not None:
@@ -170,6 +186,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         content_type = request.headers.get("content-type", "")
+        if request.url.path == f"{API_PREFIX}/enrich/file":
+            if "multipart/form-data" not in content_type.lower():
+                return _error(
+                    400, "Send the file as multipart/form-data, the CSV in the field 'file'."
+                )
+            return _error(400, describe_validation_error(exc.errors()))
         if request.method == "POST" and "json" not in content_type.lower():
             return _error(
                 400,
@@ -227,12 +249,25 @@ def create_app(
         """Refuse bodies over :data:`MAX_BODY_BYTES` before reading them (a 100-contact job is
         a few kilobytes)."""
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return _error(413, f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
+        limit = MAX_BODY_BYTES
+        if request.url.path == f"{API_PREFIX}/enrich/file":
+            limit = MAX_UPLOAD_BYTES + 64 * 1024  # the file plus the form's other fields
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            size = f"{limit // (1024 * 1024)} MiB" if limit > MAX_BODY_BYTES else "1024 KiB"
+            return _error(413, f"The request body is over {size}.")
         return await call_next(request)
 
-    for router in (lookup_router, enrichment_router, ledger_router, providers_router):
+    for router in (
+        lookup_router,
+        enrichment_router,
+        ledger_router,
+        providers_router,
+        keys_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
+    install_openapi(app)
+
+    install_dashboard(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -12,33 +12,45 @@ import csv
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 from sqlalchemy import text
 
 from leadsonar.accounts import service as accounts
 from leadsonar.app import Services, close_services, open_services
 from leadsonar.config import Settings, describe_settings, get_settings
-from leadsonar.domains.companies import import_companies, read_companies_csv
+from leadsonar.domains.companies import import_companies
 from leadsonar.domains.contacts import (
     ImportReport,
-    column_key,
     csv_kind,
     import_rows,
+    read_companies_csv,
     read_contacts_csv,
 )
+from leadsonar.enrichment.files import read_path
 from leadsonar.exceptions import LeadSonarError
 from leadsonar.kit.db import is_sqlite
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
 from leadsonar.lookup.service import answer_reason
 from leadsonar.waterfall.cache import LookupCacheStore
+from leadsonar.webhooks.service import secret_for as webhook_secret_for
 
 app = typer.Typer(
     help="LeadSonar: self-hosted waterfall contact enrichment (work emails, direct phones).",
@@ -51,6 +63,8 @@ credits_app = typer.Typer(help="Credits.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(credits_app, name="credits")
+webhooks_app = typer.Typer(help="Webhooks.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
 
 # User text (account names, CSV cells) is printed as is: never read as Rich markup.
 console = Console(markup=False, highlight=False)
@@ -288,6 +302,29 @@ def credits_grant(
     console.print(f"Granted {credits} credits to {account!r}; balance {balance}.")
 
 
+@webhooks_app.command("secret")
+def webhooks_secret(
+    account: str,
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="Replace the secret (old signatures stop verifying).")
+    ] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Print ACCOUNT's webhook signing secret as the last line (made on first use); verify
+    the LeadSonar-Signature header of webhook calls with it (docs/api.md)."""
+
+    async def work(services: Services) -> str:
+        async with services.db.write_session() as session:
+            row = await accounts.get_account_by_name(session, account)
+            return await webhook_secret_for(session, row.id, rotate=rotate)
+
+    secret = _run(_settings(database_url), work)
+    console.print(
+        f"{'New w' if rotate else 'W'}ebhook signing secret of {account!r} (keep it private):"
+    )
+    print(secret, flush=True)
+
+
 @app.command("import")
 def import_contacts(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
@@ -296,11 +333,9 @@ def import_contacts(
     """Import contacts (CSV: firstName,lastName,company,website,email,phone) for the ``known``
     provider; every email also teaches its domain's address pattern. A CSV of companies
     (company,website or name,domain) instead tells lookups by company name their domain."""
-    try:
-        kind = csv_kind(file)
-    except LeadSonarError as exc:
-        err.print(f"Error: {exc.message}", style="red")
-        raise typer.Exit(1) from None
+    kind = _file_check(lambda: csv_kind(file))
+    if kind == "contacts":
+        _file_check(lambda: next(read_contacts_csv(file), None))
 
     async def work(services: Services) -> ImportReport:
         report = ImportReport(skipped=[])
@@ -381,9 +416,22 @@ def resolve_company(name: str, database_url: DatabaseOption = None) -> None:
     console.print_json(data=_run(_settings(database_url), work))
 
 
-def _chunks(rows: Iterator[dict[str, str]], size: int) -> Iterator[list[dict[str, str]]]:
-    while chunk := list(islice(rows, size)):
-        yield chunk
+class RateColumn(ProgressColumn):
+    """Rows per second, from Rich's speed estimate (``–`` until there is one)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} rows/s" if speed else "– rows/s")
+
+
+def _file_check(read: Callable[[], T]) -> T:
+    """Run ``read`` (which opens a lead file); a file the reader refuses ends the command
+    with its one sentence and exit status 2 (usage error), never a traceback."""
+    try:
+        return read()
+    except LeadSonarError as exc:
+        err.print(f"Error: {exc.message}", style="red", soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -396,29 +444,37 @@ def enrich(
     ] = Settings.model_fields["job_concurrency"].default,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Enrich a CSV (firstName,lastName,website[,company]; or firstName,lastName,company with no
-    website: each distinct company is resolved to its domain once) into OUT.csv, streaming: rows
-    are read, looked up and written in order, a window at a time, so large files need little
-    memory. The output adds email, confidence, verification, sources, provider, phone,
-    phone_type, domain, domain_source and reason."""
-    with input_file.open(newline="", encoding="utf-8-sig") as counting:
-        total = max(0, sum(1 for _ in csv.reader(counting)) - 1)
+    """Enrich a CSV into OUT.csv, streaming: rows are read, looked up and written in order, a
+    window at a time, so large files need little memory. Columns are found by their usual names
+    (First Name, Last Name or Full Name, Company Name, Website or Domain); a row with a company
+    name and no website has its company resolved to a domain (each distinct name once; the
+    resolver caches it). UTF-8, UTF-16 and Latin-1 files with , ; or tab delimiters are read. A
+    file without a name column or without a company-or-website column is refused (exit 2)."""
+
+    def count() -> int:
+        table = read_path(input_file)
+        table.require("enrich")
+        return sum(1 for _ in table.rows())
+
+    total = _file_check(count)
 
     async def work(services: Services) -> int:
         written = 0
+        table = read_path(input_file)
         with (
-            input_file.open(newline="", encoding="utf-8-sig") as source,
             output.open("w", newline="", encoding="utf-8") as sink,
             Progress(
                 TextColumn("enriching"),
                 BarColumn(),
                 MofNCompleteColumn(),
+                RateColumn(),
                 TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
                 console=err,
             ) as progress,
         ):
-            reader = csv.DictReader(source)
-            fields = list(reader.fieldnames or [])
+            fields = list(table.header)
             extra = [
                 "email",
                 "confidence",
@@ -437,16 +493,19 @@ def enrich(
             task = progress.add_task("enrich", total=total)
             semaphore = asyncio.Semaphore(concurrency)
 
-            async def one(row: dict[str, str]) -> dict[str, Any]:
-                canon = {column_key(k): v for k, v in row.items() if k}
-                out: dict[str, Any] = {k: v for k, v in row.items() if k is not None}
+            async def one(cells: list[str], canon: dict[str, str]) -> dict[str, Any]:
+                out: dict[str, Any] = dict(zip(fields, cells, strict=False))
+                if not canon.get("firstname") or not canon.get("lastname"):
+                    out["reason"] = "skipped: the row has no first name or no last name"
+                    progress.advance(task)
+                    return out
                 async with semaphore:
                     try:
                         target = await services.lookup.target(
                             canon.get("firstname", ""),
                             canon.get("lastname", ""),
-                            canon.get("website") or canon.get("domain") or None,
-                            canon.get("company") or canon.get("companyname") or None,
+                            canon.get("website") or None,
+                            canon.get("company") or None,
                         )
                         out["domain"] = target.company.domain or ""
                         out["domain_source"] = target.domain_source or ""
@@ -475,8 +534,9 @@ def enrich(
                 progress.advance(task)
                 return out
 
-            for chunk in _chunks(iter(reader), max(concurrency * 8, 32)):
-                for result in await asyncio.gather(*(one(row) for row in chunk)):
+            records = ((cells, canon) for _line, cells, canon in table.records())
+            while chunk := list(islice(records, max(concurrency * 8, 32))):
+                for result in await asyncio.gather(*(one(c, r) for c, r in chunk)):
                     writer.writerow(result)
                     written += 1
                 sink.flush()

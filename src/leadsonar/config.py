@@ -265,6 +265,15 @@ class Settings(BaseSettings):
         ge=0,
         description="seconds a stopping worker lets its items in flight finish (PostgreSQL)",
     )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, description="seconds one webhook POST may take before it is retried"
+    )
+    webhook_retry_delay: float = Field(
+        default=30.0,
+        gt=0,
+        description="seconds before a failed webhook's first retry; doubles per retry (at most "
+        "1 hour apart), retries stop 24 hours after the job ended",
+    )
 
     @field_validator("dns_servers", mode="before")
     @classmethod

@@ -6,6 +6,7 @@ from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
 from leadsonar.kit.db import Base
 from leadsonar.ledger.models import LedgerEntry
 from leadsonar.waterfall.models import LookupCache, ProviderUsage
+from leadsonar.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSecret
 
 __all__ = [
     "Account",
@@ -21,4 +22,7 @@ __all__ = [
     "LedgerEntry",
     "LookupCache",
     "ProviderUsage",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSecret",
 ]

@@ -35,6 +35,7 @@ from tests.integration.company_world import (
     KESSLER,
     MOREL,
     NORTHWIND,
+    SITE_IP,
     SONNENFELD,
     VIREO,
     build_company_world,
@@ -131,6 +132,21 @@ async def test_one_dns_query_per_guess_and_pages_only_for_names_that_exist(
     before = len(dns_zone.queries)
     again = await resolver.resolve("Northwind Security, Inc.")
     assert again.domain == NORTHWIND.domain and len(dns_zone.queries) == before
+
+
+async def test_mail_breaks_a_tie_between_sites_that_name_the_company_alike(
+    harness: Harness, dns_zone: LoopbackDns, world: LoopbackWeb
+) -> None:
+    """corvidanalytics.com ranks first by prior, but takes no mail (RFC 7505 null MX);
+    corvid-analytics.io names the company as well and has MX hosts: it wins."""
+    html = "<title>Corvid Analytics</title><p>Dashboards</p>"
+    for host in ("corvidanalytics.com", "corvid-analytics.io"):
+        world.site(host, {"/": html})
+        dns_zone.add_a(host, SITE_IP)
+    dns_zone.add_null_mx("corvidanalytics.com")
+    dns_zone.add_mx("corvid-analytics.io", [(10, "mx.corvid-analytics.io")])
+    resolution = await (await harness.make()).resolve("Corvid Analytics GmbH")
+    assert resolution.domain == "corvid-analytics.io"
 
 
 async def test_concurrent_resolutions_of_one_name_share_one_run(
@@ -385,12 +401,14 @@ async def _wait_for_job(client: httpx.AsyncClient, job_id: str) -> dict[str, Any
 
 
 async def test_enrich_accepts_company_names_and_resolves_each_company_once(
-    dns_zone: LoopbackDns, world: LoopbackWeb, tmp_path: Path
+    dns_zone: LoopbackDns, world: LoopbackWeb, tmp_path: Path, database_url: str
 ) -> None:
+    """On SQLite and PostgreSQL."""
     settings = web_settings(
         dns_zone,
         world,
         tmp_path,
+        database_url=database_url,
         providers="email=known,website;phone=known,website",
         rate_limit="1000/second",
         job_poll_interval=0.1,

@@ -94,11 +94,19 @@ def test_legal_forms_and_ampersands_never_become_words() -> None:
     assert not [label for label in labels if label.endswith(("kg", "and", "co", "gmbhco"))]
     assert not [label for label in labels if "logistikand" in label or "gmbhcokg" in label]
     assert domain_guesses("Procter & Gamble")[0] == "proctergamble.com"
-    assert domain_guesses("Exemple SAS")[:2] == ["exemple.com", "exemple.fr"]
+    assert domain_guesses("Exemple SAS")[:2] == ["exemple.fr", "exemple.com"]
+    assert domain_guesses("Acme Ltd")[:2] == ["acme.com", "acme.co.uk"]
     assert domain_guesses("Acme, Inc.")[:2] == ["acme.com", "acme.io"]
     assert domain_guesses("!!!") == []
     # a name that is only a legal-form word keeps it
     assert domain_guesses("AB")[0] == "ab.com"
+
+
+def test_a_name_written_as_a_domain() -> None:
+    assert domain_guesses("Acme.io")[:2] == ["acme.io", "acme.com"]
+    assert company_key("Acme.io") == "acme"
+    assert domain_guesses("Acme Labs")[0] == "acmelabs.com"
+    assert company_key("Dr.Oetker") == "droetker"
 
 
 def test_leading_article_and_descriptors() -> None:

@@ -11,6 +11,7 @@ from leadsonar.domains.companies.evidence import (
     names_company,
     other_business,
     read_page,
+    site_pages,
 )
 from leadsonar.domains.companies.sources import same_company_name
 
@@ -156,3 +157,18 @@ def test_other_business() -> None:
 )
 def test_same_company_name(wanted: str, found: str, same: bool) -> None:
     assert same_company_name(wanted, found) is same
+
+
+def test_site_pages_counts_the_sites_own_pages() -> None:
+    home = read_page(
+        '<a href="/team">Team</a><a href="/team/">Team</a><a href="https://www.acme.com/about">'
+        'About</a><a href="/">Home</a><a href="https://other.com/x">X</a>'
+        '<a href="mailto:a@acme.com">Mail</a><a href="/contact#form">Contact</a>',
+        "https://acme.com/",
+    )
+
+    def registrable(url: str) -> str | None:
+        host = url.split("/")[2].removeprefix("www.")
+        return host
+
+    assert site_pages(home, "acme.com", registrable) == {"/team", "/about", "/contact"}

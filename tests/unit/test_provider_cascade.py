@@ -279,3 +279,26 @@ async def test_a_lookup_a_provider_asked_to_retry_is_provisional_and_not_cached(
     assert result.finding is not None and result.finding.confidence is Confidence.MEDIUM
     assert result.provisional
     assert not cacheable(result)
+
+
+class _Noting(ScriptedProvider):
+    """A free provider that finds nothing and says why after ``delay`` seconds."""
+
+    def __init__(self, name: str, delay: float) -> None:
+        super().__init__(name, kind="builtin")
+        self.delay = delay
+
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
+        await asyncio.sleep(self.delay)
+        ctx.note(f"{self.name} says no")
+        return None
+
+
+async def test_concurrent_free_providers_leave_their_notes_in_chain_order() -> None:
+    """The free providers run at once; the first in the chain ends last, yet the notes (and so
+    the answer's reason, the last note) follow the chain's order, not the finishing order."""
+    result = await waterfall(_Noting("slow", 0.2), _Noting("fast", 0.0)).run("email", ALEX, NOTION)
+    assert result.finding is None
+    assert result.notes == ["slow says no", "fast says no"]

@@ -1,12 +1,30 @@
 """The auth dependency: API key from ``Authorization: Bearer`` or ``X-API-Key``, then the
-per-key rate limit."""
+per-key rate limit.
+
+The two security schemes are declared as FastAPI security dependencies so the OpenAPI document
+carries them and ``/docs`` offers Authorize; the key itself is read from the headers below.
+"""
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from leadsonar.accounts.service import Principal, authenticate
 from leadsonar.exceptions import InvalidApiKey
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="ls_live_…",
+    description="An API key as 'Authorization: Bearer <key>'.",
+)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    scheme_name="apiKey",
+    description="An API key in the X-API-Key header.",
+)
 
 
 def _presented_key(request: Request) -> str | None:
@@ -19,7 +37,11 @@ def _presented_key(request: Request) -> str | None:
     return key.strip() if key and key.strip() else None
 
 
-async def current_principal(request: Request) -> Principal:
+async def current_principal(
+    request: Request,
+    _bearer: HTTPAuthorizationCredentials | None = Security(bearer_scheme),
+    _api_key: str | None = Security(api_key_scheme),
+) -> Principal:
     """Authenticate the request and count it against the key's rate limit.
 
     Raises:

@@ -135,3 +135,48 @@ async def list_accounts(session: AsyncSession) -> list[tuple[str, int, list[str]
         balance = await balance_of(session, account.id)
         rows.append((account.name, balance.balance, list(prefixes)))
     return rows
+
+
+async def list_keys(session: AsyncSession, account_id: int) -> list[ApiKey]:
+    """The account's keys (active and revoked), newest first; rows hold no key, only its
+    display prefix and hash."""
+    return list(
+        (
+            await session.scalars(
+                select(ApiKey)
+                .where(ApiKey.account_id == account_id)
+                .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+            )
+        ).all()
+    )
+
+
+async def revoke_account_key(session: AsyncSession, account_id: int, prefix: str) -> int:
+    """Revoke the account's active keys whose display prefix is ``prefix`` (``DELETE
+    /keys/{prefix}``); another account's keys are never touched. Run in a write session.
+
+    Returns:
+        How many keys were revoked (at least 1).
+
+    Raises:
+        NotFound: no active key of this account has that prefix (404).
+        BadRequest: it would revoke the account's last active key (the account would be
+            locked out; create another key first).
+    """
+    active = (
+        await session.scalars(
+            select(ApiKey).where(ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None))
+        )
+    ).all()
+    matching = [row for row in active if row.prefix == prefix[:DISPLAY_PREFIX_LENGTH]]
+    if len(prefix) < DISPLAY_PREFIX_LENGTH or not matching:
+        raise NotFound(f"No active key of this account has the prefix {prefix[:40]!r}.")
+    if len(matching) == len(active):
+        raise BadRequest(
+            "That is the account's last active key; create another key before revoking it."
+        )
+    now = datetime.now(UTC)
+    for row in matching:
+        row.revoked_at = now
+    await session.flush()
+    return len(matching)

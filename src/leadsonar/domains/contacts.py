@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.domains.models import KnownContact
 from leadsonar.domains.patterns import learn_address
+from leadsonar.enrichment.files import LeadTable, read_path
 from leadsonar.exceptions import BadRequest, InvalidDomain
 from leadsonar.kit.emails import normalise_email
 from leadsonar.kit.net.hostnames import domain_from_website
@@ -48,47 +48,62 @@ class ImportReport:
     skipped: list[str] | None = None
 
 
+def _companies_columns(table: LeadTable) -> LeadTable:
+    """A companies file may call the company ``Name``: read as ``company`` there."""
+    if "company" not in table.columns and "fullname" in table.columns:
+        table.columns["company"] = table.columns.pop("fullname")
+    return table
+
+
 def csv_kind(path: Path) -> str:
     """What an import file holds, from its header: ``contacts`` (``firstName``, ``lastName``
-    columns) or ``companies`` (``company``/``name`` and ``website``/``domain`` columns).
+    columns) or ``companies`` (``company``/``name`` and ``website``/``domain`` columns). Read
+    with the one lead-list reader (:mod:`leadsonar.enrichment.files`: encodings, delimiters,
+    header aliases).
 
     Raises:
-        BadRequest: the header fits neither.
+        BadRequest: the header fits neither (one sentence naming what is missing).
     """
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        header = next(csv.reader(handle), None) or []
-    keys = {column_key(h) for h in header}
-    if {"firstname", "lastname"} <= keys:
-        return "contacts"
-    if keys & {"company", "companyname", "name"} and keys & {"website", "domain"}:
-        return "companies"
+    table = read_path(path)
+    try:
+        if {"firstname", "lastname"} <= table.columns.keys():
+            return "contacts"
+        if {"company", "website"} <= _companies_columns(table).columns.keys():
+            return "companies"
+    finally:
+        table.close()
     raise BadRequest(
         f"{path.name} needs firstName and lastName columns (contacts) or company and website "
-        "columns (companies)."
+        f"columns (companies); the columns found are "
+        f"{', '.join(repr(h) for h in table.header if h) or 'none'}."
     )
 
 
 def read_contacts_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line number, row)`` with canonical column names (``firstname``, ``lastname``,
-    ``company``, ``website``, ``email``, ``phone``); headers are case-insensitive and
-    ``first_name``/``First Name`` style is accepted.
+    ``company``, ``website``, ``email``, ``phone``); headers are matched by their usual names
+    (``First Name``, ``first_name``, ``Company Name``, ``Email Address``, …).
 
     Raises:
         BadRequest: the file has no ``firstName``/``lastName`` columns.
     """
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            return
-        keys = [column_key(h) for h in header]
-        if "firstname" not in keys or "lastname" not in keys:
-            raise BadRequest(f"{path.name} needs firstName and lastName columns.")
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            record = {k: (row[i].strip() if i < len(row) else "") for i, k in enumerate(keys)}
-            yield reader.line_num, {k: record.get(k, "") for k in COLUMNS}
+    table = read_path(path)
+    table.require("contacts")
+    for line, _cells, record in table.records():
+        yield line, {k: record.get(k, "") for k in COLUMNS}
+
+
+def read_companies_csv(path: Path) -> Iterator[tuple[int, str, str]]:
+    """Yield ``(line number, company name, website)`` from a companies CSV: the name from a
+    ``company``, ``companyName`` or ``name`` column, the website from ``website`` or ``domain``.
+
+    Raises:
+        BadRequest: the file lacks a company or a website column.
+    """
+    table = _companies_columns(read_path(path))
+    table.require("companies")
+    for line, _cells, record in table.records():
+        yield line, record.get("company", ""), record.get("website", "")
 
 
 async def import_rows(

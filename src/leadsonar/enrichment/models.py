@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadsonar.kit.db import Base
@@ -13,6 +23,8 @@ from leadsonar.kit.db import Base
 
 class EnrichmentJob(Base):
     __tablename__ = "enrichment_jobs"
+    # The job list: an account's jobs newest first.
+    __table_args__ = (Index("ix_enrichment_jobs_account_created", "account_id", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
@@ -20,6 +32,14 @@ class EnrichmentJob(Base):
     total: Mapped[int] = mapped_column(Integer)
     find_email: Mapped[bool] = mapped_column(Boolean)
     find_phone: Mapped[bool] = mapped_column(Boolean)
+    # ``enrich`` (find emails/phones) or ``verify`` (check the addresses of an Email column).
+    kind: Mapped[str] = mapped_column(String(16), default="enrich", server_default="enrich")
+    # Where the job came from: ``api`` (POST /enrich), ``file`` (an upload), ``dashboard``.
+    source: Mapped[str] = mapped_column(String(16), default="api", server_default="api")
+    file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The input's column names, in order, for results.csv (input columns first).
+    input_columns: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    webhook_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
@@ -37,7 +57,13 @@ class EnrichmentItem(Base):
     last_name: Mapped[str] = mapped_column(String(200))
     website: Mapped[str] = mapped_column(String(300))
     company_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # ``pending`` → ``running`` → ``done``; ``waiting`` for a repeat of an earlier row of the
+    # job (answered with it, never looked up or charged itself); ``cancelled``.
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    duplicate_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    input_cells: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    company_phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     confidence: Mapped[str | None] = mapped_column(String(8), nullable=True)
     sources: Mapped[int] = mapped_column(Integer, default=0)

@@ -29,11 +29,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadsonar.domains.companies import company_key
 from leadsonar.domains.contacts import name_key
 from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
+from leadsonar.enrichment.service import answer_repeats
+from leadsonar.exceptions import LeadSonarError
 from leadsonar.kit.db import Database
 from leadsonar.ledger import service as ledger
-from leadsonar.lookup.service import LookupService, Target
+from leadsonar.lookup.service import LookupService, Target, answer_reason
+from leadsonar.lookup.verify import VerifyService
 from leadsonar.providers.base import Confidence
 from leadsonar.waterfall.engine import WaterfallResult
+from leadsonar.webhooks.service import schedule_delivery
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,17 @@ SEEN_DOMAINS = 10_000
 
 # Puts an item back on a queue ``seconds`` from now, inside the caller's transaction.
 Requeue = Callable[[AsyncSession, int, float], Awaitable[None]]
+
+
+def row_reason(fld: str, result: WaterfallResult, target: Target) -> str | None:
+    """Why a job row's ``fld`` (``email``/``phone``) is missing or weak: the lookup's own
+    reason, or for a miss nobody explained, which providers were asked."""
+    reason = answer_reason(result, target)
+    if reason or result.finding is not None:
+        return reason
+    what = "email address" if fld == "email" else "phone number"
+    asked = ", ".join(result.tried)
+    return f"No {what} found; asked: {asked}." if asked else f"No provider could look for a {what}."
 
 
 def _retry_after(result: WaterfallResult) -> float | None:
@@ -102,19 +117,30 @@ async def _take(session: AsyncSession, item_id: int) -> bool:
 
 
 class ItemWorker:
-    """Works one bulk-job item: runs its lookups outside any transaction, then writes its result,
-    its refund if any and the job's progress in one transaction.
+    """Works one bulk-job item: runs its lookups (or, for a ``verify`` job, its address check)
+    outside any transaction, then writes its result, its reason, its refund if any, the answer
+    of its repeat rows and the job's progress in one transaction; the transaction that closes
+    the job also queues its webhook.
 
     Args:
         db: the database.
         lookup: runs the waterfall for one item.
         refund_not_found: give back a credit per type that found nothing.
+        verify: judges addresses for verification jobs (``kind == "verify"``).
     """
 
-    def __init__(self, db: Database, lookup: LookupService, refund_not_found: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        lookup: LookupService,
+        refund_not_found: bool = False,
+        *,
+        verify: VerifyService | None = None,
+    ) -> None:
         self.db = db
         self.lookup = lookup
         self.refund_not_found = refund_not_found
+        self.verify = verify
         self._finishing: set[asyncio.Future[None]] = set()
 
     async def drain(self) -> None:
@@ -126,9 +152,10 @@ class ItemWorker:
     async def take(self, item_id: int) -> bool:
         """Mark a queued item ``running`` if it is still to be worked (queue path).
 
-        Returns False, changing nothing, when the item is gone or ``done``, its job is no longer
-        ``processing`` (cancelled), or it waits for a later time (``not_before``: a queue entry
-        for that time exists). An item left ``running`` by a killed worker is taken again.
+        Returns False, changing nothing, when the item is gone, ``done`` or ``cancelled``, its
+        job is no longer ``processing`` (cancelled), or it waits for a later time
+        (``not_before``: a queue entry for that time exists). An item left ``running`` by a
+        killed worker is taken again.
         """
         async with self.db.session() as session:
             return await _take(session, item_id)
@@ -149,12 +176,16 @@ class ItemWorker:
                 return
             item = await session.get(EnrichmentItem, item_id)
             job = await session.get(EnrichmentJob, item.job_id) if item else None
-        if item is None or job is None or item.status == "done" or job.status != "processing":
+        if item is None or job is None or item.status != "running" or job.status != "processing":
+            return  # finished, or cancelled between the claim and now: never worked
+        if job.kind == "verify":
+            await self._verify_item(item_id, job, item.email or "", item.attempts, requeue)
             return
         email: WaterfallResult | None = None
         phone: WaterfallResult | None = None
         error: str | None = None
         target: Target | None = None
+        reason: str | None = None
         try:
             target = await self.lookup.target(
                 item.first_name, item.last_name, item.website or None, item.company_name
@@ -165,34 +196,66 @@ class ItemWorker:
                 )
                 retry_after = _retry_after(email)
                 if retry_after is not None and item.attempts < MAX_ATTEMPTS:
-                    await self._defer(item_id, retry_after, email, requeue)
+                    probe = email.probe
+                    await self._defer(item_id, retry_after, probe.connections, probe.rcpts, requeue)
                     return
             if job.find_phone:
                 phone = await self.lookup.run(
                     "phone", target, wait=False, account_id=job.account_id
                 )
+            email_reason = row_reason("email", email, target) if email else None
+            phone_reason = row_reason("phone", phone, target) if phone else None
+            if email is not None and email.finding is None:
+                reason = email_reason
+            elif phone is not None and phone.finding is None:
+                reason = phone_reason  # the email was found: say why there is no phone
+            else:
+                reason = email_reason or phone_reason
         except asyncio.CancelledError:
             raise
+        except LeadSonarError as exc:
+            error, reason = "lookup failed", exc.message
         except Exception:
             log.exception("enrichment item %s failed", item_id)
-            error = "lookup failed"
-        finishing = asyncio.ensure_future(self._finish(item_id, job, email, phone, error, target))
+            error, reason = "lookup failed", "The lookup failed; its credits were refunded."
+        await self._shielded(self._finish(item_id, job, email, phone, error, reason, target))
+
+    async def give_up(self, item_id: int, error: str) -> None:
+        """Finish the item as failed (its credits refunded) when it cannot be worked: the last
+        try of a queue entry whose writing kept failing. A finished or cancelled item is left
+        alone."""
+        async with self.db.session() as session:
+            item = await session.get(EnrichmentItem, item_id)
+            job = await session.get(EnrichmentJob, item.job_id) if item else None
+        if item is None or job is None or item.status in ("done", "cancelled"):
+            return
+        if job.kind == "verify":
+            await self._finish_verify(item_id, job, None, "smtp", 0, 0, giving_up=True)
+            return
+        await self._finish(
+            item_id,
+            job,
+            None,
+            None,
+            error,
+            "The lookup failed; its credits were refunded.",
+            giving_up=True,
+        )
+
+    async def _shielded(self, writing: Awaitable[None]) -> None:
+        """Write a result even if the worker is being cancelled (see :meth:`drain`)."""
+        finishing = asyncio.ensure_future(writing)
         self._finishing.add(finishing)
         finishing.add_done_callback(self._finishing.discard)
         await asyncio.shield(finishing)
 
-    async def give_up(self, item_id: int, error: str) -> None:
-        """Finish the item as failed (its credits refunded) when it cannot be worked: the last
-        try of a queue entry whose writing kept failing. A ``done`` item is left alone."""
-        async with self.db.session() as session:
-            item = await session.get(EnrichmentItem, item_id)
-            job = await session.get(EnrichmentJob, item.job_id) if item else None
-        if item is None or job is None or item.status == "done":
-            return
-        await self._finish(item_id, job, None, None, error)
-
     async def _defer(
-        self, item_id: int, seconds: float, email: WaterfallResult, requeue: Requeue | None
+        self,
+        item_id: int,
+        seconds: float,
+        connections: int,
+        rcpts: int,
+        requeue: Requeue | None,
     ) -> None:
         """Put the item back for later (greylisting): no worker waits the delay out."""
         async with self.db.session() as session:
@@ -203,12 +266,29 @@ class ItemWorker:
                     status="pending",
                     attempts=EnrichmentItem.attempts + 1,
                     not_before=datetime.now(UTC) + timedelta(seconds=seconds),
-                    smtp_connections=EnrichmentItem.smtp_connections + email.probe.connections,
-                    smtp_rcpts=EnrichmentItem.smtp_rcpts + email.probe.rcpts,
+                    smtp_connections=EnrichmentItem.smtp_connections + connections,
+                    smtp_rcpts=EnrichmentItem.smtp_rcpts + rcpts,
                 )
             )
             if requeue is not None and moved.rowcount:  # type: ignore[attr-defined]
                 await requeue(session, item_id, seconds)
+
+    @staticmethod
+    async def _lock_item(
+        session: AsyncSession, item_id: int, giving_up: bool
+    ) -> EnrichmentItem | None:
+        """The item, row-locked, if it is still ``running`` (or, ``giving_up``, still
+        ``pending``: its queue entry failed before the item was taken). The lock (SQLite: BEGIN
+        IMMEDIATE) serialises two finishers of one item: the second waits, then reads the first
+        one's result and writes nothing; an item cancelled meanwhile is not written either."""
+        item = await session.scalar(
+            select(EnrichmentItem)
+            .where(EnrichmentItem.id == item_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        allowed = ("running", "pending") if giving_up else ("running",)
+        return item if item is not None and item.status in allowed else None
 
     async def _finish(
         self,
@@ -217,25 +297,25 @@ class ItemWorker:
         email: WaterfallResult | None,
         phone: WaterfallResult | None,
         error: str | None,
+        reason: str | None = None,
         target: Target | None = None,
+        giving_up: bool = False,
     ) -> None:
         async with self.db.write_session() as session:
-            # The item's row lock (SQLite: BEGIN IMMEDIATE) serialises two finishers of one
-            # item: the second waits, then reads the first one's result and writes nothing.
-            item = await session.scalar(
-                select(EnrichmentItem)
-                .where(EnrichmentItem.id == item_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-            if item is None or item.status == "done":
+            item = await self._lock_item(session, item_id, giving_up)
+            if item is None:
                 return
             item.status = "done"
             item.error = error
+            item.reason = reason
             item.finished_at = datetime.now(UTC)
             resolved = target.resolution if target is not None else None
             if resolved is not None and not item.website:
                 item.website = resolved.domain or ""
+            item.company_phone = next(
+                (r.company_phone for r in (email, phone) if r is not None and r.company_phone),
+                None,
+            )
             refund = 0
             if email is not None:
                 finding = email.finding
@@ -246,6 +326,10 @@ class ItemWorker:
                         # may be either one's (issue 3: never the same address as high twice).
                         finding.confidence = Confidence.MEDIUM
                         finding.evidence["ambiguous"] = f"{namesakes} contacts share this name"
+                        item.reason = item.reason or (
+                            f"{namesakes} rows of this job have this name at this domain; the "
+                            "address may be any of theirs."
+                        )
                 item.email = finding.value if finding else None
                 item.email_verification = finding.verification.value if finding else None
                 item.detail = _detail(email)
@@ -273,33 +357,113 @@ class ItemWorker:
                 await ledger.refund(
                     session, job.account_id, refund, "refund:enrich", f"{job.id}#{item.position}"
                 )
-            await session.flush()
-            # The job's row lock, taken last so that finishers of one job (on every worker) wait
-            # for each other only for the count and the commit: each counts after the previous
-            # one committed, so exactly one sees no item left and closes the job. FOR NO KEY
-            # UPDATE, because updating the item twice above made PostgreSQL's foreign-key check
-            # take FOR KEY SHARE on this row; FOR UPDATE would then deadlock two finishers.
-            await session.execute(
-                select(EnrichmentJob.id)
-                .where(EnrichmentJob.id == job.id)
-                .with_for_update(key_share=True)
-            )
-            remaining = await session.scalar(
-                select(func.count())
-                .select_from(EnrichmentItem)
-                .where(EnrichmentItem.job_id == job.id, EnrichmentItem.status != "done")
-            )
-            if remaining == 0:
-                failed = await session.scalar(
-                    select(func.count())
-                    .select_from(EnrichmentItem)
-                    .where(EnrichmentItem.job_id == job.id, EnrichmentItem.error.is_not(None))
+            await _close(session, job.id, item)
+
+    async def _verify_item(
+        self,
+        item_id: int,
+        job: EnrichmentJob,
+        address: str,
+        attempts: int,
+        requeue: Requeue | None,
+    ) -> None:
+        """Judge one address of a verification job and finish the item (1 credit, refunded
+        when the check crashed, or said ``unknown`` where not-found is refunded). A greylisted
+        address goes back to ``pending`` until the server's delay has passed, like a greylisted
+        enrichment (at most :data:`MAX_ATTEMPTS` times), instead of holding a worker."""
+        verdict: tuple[str, str | None] | None = None
+        source = "smtp"
+        connections = rcpts = 0
+        try:
+            if self.verify is None:
+                raise RuntimeError("no verifier configured")
+            outcome, verdict, source = await self.verify.check(address, job.account_id, wait=False)
+            if outcome.probe is not None:
+                connections, rcpts = outcome.probe.connections, outcome.probe.rcpts
+            if (
+                outcome.retry_after is not None
+                and verdict[0] == "unknown"
+                and attempts < MAX_ATTEMPTS
+            ):
+                await self._defer(item_id, outcome.retry_after, connections, rcpts, requeue)
+                return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("verification item %s failed", item_id)
+            verdict = None
+        await self._shielded(self._finish_verify(item_id, job, verdict, source, connections, rcpts))
+
+    async def _finish_verify(
+        self,
+        item_id: int,
+        job: EnrichmentJob,
+        verdict: tuple[str, str | None] | None,
+        source: str,
+        connections: int,
+        rcpts: int,
+        giving_up: bool = False,
+    ) -> None:
+        """Write a verification item's verdict (``None``: the check failed, refunded)."""
+        async with self.db.write_session() as session:
+            item = await self._lock_item(session, item_id, giving_up)
+            if item is None:
+                return
+            item.status = "done"
+            item.finished_at = datetime.now(UTC)
+            item.email_provider = source
+            item.smtp_connections += connections
+            item.smtp_rcpts += rcpts
+            if verdict is None:
+                item.error = "verification failed"
+                item.reason = "The check failed; its credit was refunded."
+            else:
+                item.email_verification, item.reason = verdict
+            refund = int(verdict is None or (self.refund_not_found and verdict[0] == "unknown"))
+            if refund:
+                await ledger.refund(
+                    session, job.account_id, refund, "refund:verify", f"{job.id}#{item.position}"
                 )
-                db_job = await session.get(EnrichmentJob, job.id, populate_existing=True)
-                assert db_job is not None
-                if db_job.status == "processing":
-                    db_job.status = "failed" if failed == db_job.total else "completed"
-                    db_job.finished_at = datetime.now(UTC)
+            await _close(session, job.id, item)
+
+
+async def _close(session: AsyncSession, job_id: str, item: EnrichmentItem) -> None:
+    """Answer the finished item's repeat rows and, when nothing is left to work, end the job
+    and queue its webhook (:func:`~leadsonar.webhooks.service.schedule_delivery`). A job no
+    longer ``processing`` (cancelled) keeps its status.
+
+    The job's row lock is taken last, so that finishers of one job (on every worker) wait for
+    each other only for the count and the commit: each counts after the previous one committed,
+    so exactly one sees no item left and closes the job. FOR NO KEY UPDATE, because updating the
+    item above made PostgreSQL's foreign-key check take FOR KEY SHARE on this row; FOR UPDATE
+    would then deadlock two finishers. ``cancel_job`` takes the same lock.
+    """
+    await answer_repeats(session, item)
+    await session.flush()
+    await session.execute(
+        select(EnrichmentJob.id).where(EnrichmentJob.id == job_id).with_for_update(key_share=True)
+    )
+    remaining = await session.scalar(
+        select(func.count())
+        .select_from(EnrichmentItem)
+        .where(
+            EnrichmentItem.job_id == job_id,
+            EnrichmentItem.status.notin_(("done", "cancelled")),
+        )
+    )
+    if remaining:
+        return
+    db_job = await session.get(EnrichmentJob, job_id, populate_existing=True)
+    if db_job is None or db_job.status != "processing":
+        return
+    failed = await session.scalar(
+        select(func.count())
+        .select_from(EnrichmentItem)
+        .where(EnrichmentItem.job_id == job_id, EnrichmentItem.error.is_not(None))
+    )
+    db_job.status = "failed" if failed == db_job.total else "completed"
+    db_job.finished_at = datetime.now(UTC)
+    await schedule_delivery(session, job_id, db_job.webhook_url)
 
 
 class JobRunner:
@@ -312,6 +476,7 @@ class JobRunner:
         concurrency: items worked at once.
         poll_interval: seconds between checks for new work when not woken.
         refund_not_found: give back a credit per type that found nothing.
+        verify: judges addresses for verification jobs (``kind == "verify"``).
     """
 
     def __init__(
@@ -321,12 +486,13 @@ class JobRunner:
         concurrency: int,
         poll_interval: float = 1.0,
         refund_not_found: bool = False,
+        verify: VerifyService | None = None,
     ) -> None:
         self.db = db
         self.lookup = lookup
         self.concurrency = concurrency
         self.poll_interval = poll_interval
-        self.items = ItemWorker(db, lookup, refund_not_found)
+        self.items = ItemWorker(db, lookup, refund_not_found, verify=verify)
         self._wake = asyncio.Event()
         self._seen: dict[str, None] = {}  # domains this runner has worked on (insertion order)
         self._warming: dict[int, str] = {}  # item id → domain, for a domain's first item

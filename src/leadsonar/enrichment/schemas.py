@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import (
     AliasChoices,
@@ -52,6 +53,14 @@ class EnrichRequest(BaseModel):
     findPhone: StrictBool = Field(
         default=False, validation_alias=AliasChoices("findPhone", "find_phone")
     )
+    webhookUrl: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("webhookUrl", "webhook_url"),
+        description="POSTed the job's final JSON, signed, when the job ends (docs/api.md).",
+    )
+    source: Literal["api", "dashboard"] = Field(
+        default="api", description="``dashboard`` when the web dashboard sent the job."
+    )
 
     @model_validator(mode="after")
     def _something_to_find(self) -> EnrichRequest:
@@ -69,6 +78,9 @@ class JobAccepted(BaseModel):
 
 
 class JobResult(BaseModel):
+    """One finished row: the spec's five fields, then the same additive fields as a single
+    lookup (``reason`` says why an answer is missing or weak)."""
+
     firstName: str
     lastName: str
     email: str | None
@@ -81,6 +93,10 @@ class JobResult(BaseModel):
     sources: int = 0
     phoneType: str | None = None
     provider: str | None = None
+    verification: str | None = None
+    reason: str | None = None
+    companyPhone: str | None = None
+    duplicateOf: int | None = None
 
 
 class JobStatus(BaseModel):
@@ -91,3 +107,59 @@ class JobStatus(BaseModel):
     results: list[JobResult]
     smtpConnections: int = 0
     smtpRcpts: int = 0
+    kind: str = "enrich"
+    source: str = "api"
+    createdAt: datetime | None = None
+    finishedAt: datetime | None = None
+
+
+class JobSummary(BaseModel):
+    """A job in ``GET /enrich`` (no results: fetch ``GET /enrich/{jobId}`` for those)."""
+
+    jobId: str
+    status: str
+    kind: str
+    source: str
+    total: int
+    completed: int
+    createdAt: datetime
+    finishedAt: datetime | None
+    fileName: str | None = None
+    findEmail: bool
+    findPhone: bool
+    webhookUrl: str | None = None
+
+
+class JobList(BaseModel):
+    """A page of jobs, newest first; ``nextCursor`` fetches the next page (``null`` at the
+    end)."""
+
+    jobs: list[JobSummary]
+    nextCursor: str | None
+
+
+class JobCancelled(BaseModel):
+    jobId: str
+    status: str
+    cancelled: int
+    credits_refunded: int
+
+
+class FilePreview(BaseModel):
+    """What an upload would do (``dryRun=true``): nothing is stored or charged."""
+
+    fileName: str
+    kind: str
+    rows: int
+    lookups: int
+    duplicates: int
+    skipped: int
+    skippedReasons: list[str]
+    columns: dict[str, str]
+    header: list[str]
+    encoding: str
+    delimiter: str
+    credits_needed: int
+    balance: int
+    enough: bool
+    sample: list[dict[str, str]]

@@ -1,21 +1,43 @@
-"""Bulk jobs: accept (validate, reserve credits, store job and items in one transaction) and
-report progress."""
+"""Bulk jobs: accept (validate, reserve credits, store job and items in one transaction), report
+progress, list, cancel.
+
+A job is either ``enrich`` (find emails and/or phones for people) or ``verify`` (check the
+addresses of an ``Email`` column). Both come from ``POST /enrich`` (JSON) or
+``POST /enrich/file`` (a CSV), through :class:`~leadsonar.enrichment.drafts.JobDraft`, whose
+rules decide what is charged. Credits are reserved in the transaction that stores the job; the
+repeat rows of a person get the first row's answer (``duplicateOf``) when it is finished
+(:func:`answer_repeats`).
+"""
 
 from __future__ import annotations
 
+import base64
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadsonar.enrichment.drafts import ItemDraft, JobDraft, draft_from_request
 from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
-from leadsonar.enrichment.schemas import EnrichRequest, JobAccepted, JobResult, JobStatus
-from leadsonar.exceptions import InvalidDomain, JobNotFound
+from leadsonar.enrichment.schemas import (
+    EnrichRequest,
+    JobAccepted,
+    JobCancelled,
+    JobList,
+    JobResult,
+    JobStatus,
+    JobSummary,
+)
+from leadsonar.exceptions import BadRequest, JobNotFound
 from leadsonar.kit.db import Database
-from leadsonar.kit.net.hostnames import display_domain, domain_from_website
+from leadsonar.kit.net.hostnames import display_domain
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
+from leadsonar.webhooks.service import schedule_delivery
+
+CANCELLED_REASON = "The job was cancelled before this row was looked up."
 
 
 def new_job_id() -> str:
@@ -31,14 +53,99 @@ def _domain_detail(item: EnrichmentItem, key: str) -> str | None:
     return str(value) if value else None
 
 
-def job_cost(body: EnrichRequest) -> int:
-    """Credits: 1 per contact per requested type (spec)."""
-    return len(body.contacts) * (int(body.findEmail) + int(body.findPhone))
-
-
 # Queues items inside the caller's transaction: ``JobRunner.enqueue`` (SQLite, a no-op: the
 # embedded runner polls) or ``QueueRunner.enqueue`` (PostgreSQL, procrastinate).
 Enqueue = Callable[[AsyncSession, Sequence[int]], Awaitable[None]]
+
+
+def _initial_status(item: ItemDraft, duplicate: int | None) -> str:
+    if item.skipped:
+        return "done"
+    return "waiting" if duplicate is not None else "pending"
+
+
+async def store_job(
+    db: Database, account_id: int, draft: JobDraft, *, enqueue: Enqueue
+) -> JobAccepted:
+    """Reserve the credits, store the job and its items and queue the items to work
+    (``enqueue``: the rows ``pending``, not the skipped ones nor the repeats, which get their
+    first row's answer) in one transaction. Every path that creates a job comes here, so on
+    PostgreSQL every job's items reach the workers' queue.
+
+    Raises:
+        InsufficientCredits: the balance is below :meth:`JobDraft.cost` (402; nothing stored).
+    """
+    cost = draft.cost()
+    job_id = new_job_id()
+    now = datetime.now(UTC)
+    duplicates = draft.duplicates()
+    worked = any(not i.skipped and d is None for i, d in zip(draft.items, duplicates, strict=True))
+    async with db.write_session() as session:
+        if cost:
+            await ledger.charge(session, account_id, cost, draft.kind, job_id)
+        job = EnrichmentJob(
+            id=job_id,
+            account_id=account_id,
+            status="processing" if worked else "completed",
+            total=len(draft.items),
+            find_email=draft.find_email,
+            find_phone=draft.find_phone,
+            kind=draft.kind,
+            source=draft.source,
+            file_name=draft.file_name,
+            input_columns=draft.input_columns,
+            webhook_url=draft.webhook_url,
+            created_at=now,
+            finished_at=None if worked else now,
+        )
+        session.add(job)
+        await session.flush()
+        # One executemany INSERT (SQLAlchemy's insertmanyvalues): 50,000 rows in seconds, not
+        # 50,000 ORM objects flushed one by one while the ledger's write lock is held.
+        await session.execute(
+            insert(EnrichmentItem.__table__),
+            [
+                {
+                    "job_id": job_id,
+                    "position": position,
+                    "first_name": item.first_name,
+                    "last_name": item.last_name,
+                    "website": item.website,
+                    "company_name": item.company_name,
+                    "email": item.email if draft.kind == "verify" else None,
+                    "input_cells": item.input_cells,
+                    "duplicate_of": None if item.skipped else duplicate,
+                    "status": _initial_status(item, duplicate),
+                    "reason": item.skipped,
+                    "error": "skipped" if item.skipped and not item.verification else None,
+                    "email_verification": item.verification,
+                    "finished_at": now if item.skipped else None,
+                    "sources": 0,
+                    "smtp_connections": 0,
+                    "smtp_rcpts": 0,
+                    "attempts": 0,
+                }
+                for position, (item, duplicate) in enumerate(
+                    zip(draft.items, duplicates, strict=True)
+                )
+            ],
+        )
+        if worked:
+            pending = await session.scalars(
+                select(EnrichmentItem.id)
+                .where(EnrichmentItem.job_id == job_id, EnrichmentItem.status == "pending")
+                .order_by(EnrichmentItem.position)
+            )
+            await enqueue(session, list(pending))
+        else:
+            await schedule_delivery(session, job_id, draft.webhook_url)
+    return JobAccepted(
+        jobId=job_id,
+        status=job.status,
+        total=len(draft.items),
+        message="Enrichment job started" if draft.kind == "enrich" else "Verification job started",
+        credits_used=cost,
+    )
 
 
 async def submit(
@@ -46,11 +153,12 @@ async def submit(
     account_id: int,
     body: EnrichRequest,
     allow_reserved: bool,
+    webhook_url: str | None = None,
     *,
     enqueue: Enqueue,
 ) -> JobAccepted:
     """Validate every contact, then reserve the credits, store the job and its items and queue
-    the items (``enqueue``), all in one transaction.
+    the items to work (``enqueue``), all in one transaction (``POST /enrich``).
 
     Raises:
         InvalidDomain: a contact's ``website`` is unusable (400 naming the contact; no job).
@@ -58,56 +166,13 @@ async def submit(
             the runner resolves its company (once per distinct company).
         InsufficientCredits: the balance is below the cost (402; no job, nothing charged).
     """
-    domains = []
-    for index, contact in enumerate(body.contacts):
-        if not contact.website:
-            domains.append("")  # companyName only: resolved when the item runs
-            continue
-        try:
-            domains.append(domain_from_website(contact.website, allow_reserved=allow_reserved))
-        except InvalidDomain as exc:
-            raise InvalidDomain(f"contacts[{index}].website: {exc.message}") from None
-    cost = job_cost(body)
-    job_id = new_job_id()
-    async with db.write_session() as session:
-        await ledger.charge(session, account_id, cost, "enrich", job_id)
-        session.add(
-            EnrichmentJob(
-                id=job_id,
-                account_id=account_id,
-                status="processing",
-                total=len(body.contacts),
-                find_email=body.findEmail,
-                find_phone=body.findPhone,
-            )
-        )
-        await session.flush()
-        items = [
-            EnrichmentItem(
-                job_id=job_id,
-                position=position,
-                first_name=contact.firstName,
-                last_name=contact.lastName,
-                website=domain,
-                company_name=contact.companyName,
-                status="pending",
-            )
-            for position, (contact, domain) in enumerate(zip(body.contacts, domains, strict=True))
-        ]
-        session.add_all(items)
-        await session.flush()
-        await enqueue(session, [item.id for item in items])
-    return JobAccepted(
-        jobId=job_id,
-        status="processing",
-        total=len(body.contacts),
-        message="Enrichment job started",
-        credits_used=cost,
-    )
+    draft = draft_from_request(body, allow_reserved)
+    draft.webhook_url = webhook_url
+    return await store_job(db, account_id, draft, enqueue=enqueue)
 
 
-async def job_status(session: AsyncSession, account_id: int, job_id: str) -> JobStatus:
-    """The job's progress and its finished results in input order.
+async def load_job(session: AsyncSession, account_id: int, job_id: str) -> EnrichmentJob:
+    """The account's job.
 
     Raises:
         JobNotFound: no such job for this account (another account's job included).
@@ -119,13 +184,71 @@ async def job_status(session: AsyncSession, account_id: int, job_id: str) -> Job
     )
     if job is None:
         raise JobNotFound(job_id)
-    items = (
-        await session.scalars(
-            select(EnrichmentItem)
-            .where(EnrichmentItem.job_id == job_id, EnrichmentItem.status == "done")
-            .order_by(EnrichmentItem.position)
+    return job
+
+
+def result_of(item: EnrichmentItem) -> JobResult:
+    """The API form of a finished row."""
+    return JobResult(
+        firstName=item.first_name,
+        lastName=item.last_name,
+        email=item.email,
+        phone=display_from_e164(item.phone) if item.phone else None,
+        confidence=item.confidence,
+        position=item.position,
+        domain=display_domain(item.website) if item.website else None,
+        domainSource=_domain_detail(item, "source") or ("website" if item.website else None),
+        domainReason=_domain_detail(item, "reason"),
+        sources=item.sources,
+        phoneType=item.phone_type,
+        provider=item.email_provider or item.phone_provider,
+        verification=item.email_verification,
+        reason=item.reason,
+        companyPhone=display_from_e164(item.company_phone) if item.company_phone else None,
+        duplicateOf=item.duplicate_of,
+    )
+
+
+async def job_status(
+    session: AsyncSession,
+    account_id: int,
+    job_id: str,
+    *,
+    after: int = -1,
+    limit: int | None = None,
+) -> JobStatus:
+    """The job's progress and its finished results in input order (``GET /enrich/{jobId}``,
+    also the webhook's body).
+
+    Args:
+        after: only results whose ``position`` is greater (``-1``: from the first).
+        limit: at most this many results (``None``: all), so a client can page through a
+            50,000-row job instead of polling all of it; ``completed`` always counts them all.
+
+    Raises:
+        JobNotFound: no such job for this account (another account's job included).
+    """
+    job = await load_job(session, account_id, job_id)
+    query = (
+        select(EnrichmentItem)
+        .where(
+            EnrichmentItem.job_id == job_id,
+            EnrichmentItem.status == "done",
+            EnrichmentItem.position > after,
         )
-    ).all()
+        .order_by(EnrichmentItem.position)
+    )
+    items = (await session.scalars(query if limit is None else query.limit(limit))).all()
+    completed = len(items)
+    if limit is not None or after >= 0:
+        completed = int(
+            await session.scalar(
+                select(func.count())
+                .select_from(EnrichmentItem)
+                .where(EnrichmentItem.job_id == job_id, EnrichmentItem.status == "done")
+            )
+            or 0
+        )
     connections, rcpts = (
         await session.execute(
             select(
@@ -138,25 +261,176 @@ async def job_status(session: AsyncSession, account_id: int, job_id: str) -> Job
         jobId=job.id,
         status=job.status,
         total=job.total,
-        completed=len(items),
-        results=[
-            JobResult(
-                firstName=item.first_name,
-                lastName=item.last_name,
-                email=item.email,
-                phone=display_from_e164(item.phone) if item.phone else None,
-                confidence=item.confidence,
-                position=item.position,
-                domain=display_domain(item.website) if item.website else None,
-                domainSource=_domain_detail(item, "source")
-                or ("website" if item.website else None),
-                domainReason=_domain_detail(item, "reason"),
-                sources=item.sources,
-                phoneType=item.phone_type,
-                provider=item.email_provider or item.phone_provider,
-            )
-            for item in items
-        ],
+        completed=completed,
+        results=[result_of(item) for item in items],
         smtpConnections=int(connections),
         smtpRcpts=int(rcpts),
+        kind=job.kind,
+        source=job.source,
+        createdAt=utc(job.created_at),
+        finishedAt=utc(job.finished_at),
     )
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """``moment`` as an aware UTC datetime (SQLite returns stored datetimes naive)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _encode_cursor(job: EnrichmentJob) -> str:
+    text = f"{job.created_at.isoformat()}|{job.id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, _, job_id = text.partition("|")
+        when = datetime.fromisoformat(stamp)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("cursor is not a cursor this API returned (take nextCursor).") from None
+    if not job_id:
+        raise BadRequest("cursor is not a cursor this API returned (take nextCursor).")
+    return when, job_id
+
+
+async def list_jobs(
+    session: AsyncSession, account_id: int, limit: int, cursor: str | None
+) -> JobList:
+    """The account's jobs, newest first, ``limit`` at a time (``GET /enrich``).
+
+    Raises:
+        BadRequest: ``cursor`` was not made by this API.
+    """
+    query = select(EnrichmentJob).where(EnrichmentJob.account_id == account_id)
+    if cursor:
+        when, job_id = _decode_cursor(cursor)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        query = query.where(
+            tuple_(EnrichmentJob.created_at, EnrichmentJob.id) < tuple_(when, job_id)
+        )
+    jobs = list(
+        (
+            await session.scalars(
+                query.order_by(EnrichmentJob.created_at.desc(), EnrichmentJob.id.desc()).limit(
+                    limit + 1
+                )
+            )
+        ).all()
+    )
+    more = len(jobs) > limit
+    jobs = jobs[:limit]
+    done = await _done_counts(session, [j.id for j in jobs])
+    return JobList(
+        jobs=[
+            JobSummary(
+                jobId=job.id,
+                status=job.status,
+                kind=job.kind,
+                source=job.source,
+                total=job.total,
+                completed=done.get(job.id, 0),
+                createdAt=utc(job.created_at),
+                finishedAt=utc(job.finished_at),
+                fileName=job.file_name,
+                findEmail=job.find_email,
+                findPhone=job.find_phone,
+                webhookUrl=job.webhook_url,
+            )
+            for job in jobs
+        ],
+        nextCursor=_encode_cursor(jobs[-1]) if more and jobs else None,
+    )
+
+
+async def _done_counts(session: AsyncSession, job_ids: Iterable[str]) -> dict[str, int]:
+    ids = list(job_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(EnrichmentItem.job_id, func.count())
+        .where(EnrichmentItem.job_id.in_(ids), EnrichmentItem.status == "done")
+        .group_by(EnrichmentItem.job_id)
+    )
+    return {job_id: int(count) for job_id, count in rows.all()}
+
+
+async def cancel_job(db: Database, account_id: int, job_id: str) -> JobCancelled:
+    """Stop a processing job (``POST /enrich/{jobId}/cancel``): rows not yet worked end
+    ``cancelled`` and their reserved credits come back in ONE ledger entry
+    (``refund:cancel``, reference the job id); rows being looked up at this moment finish and
+    keep their charge. The job ends ``cancelled`` and its webhook, if any, is sent.
+
+    Raises:
+        JobNotFound: no such job for this account.
+        BadRequest: the job already ended (completed, failed or cancelled).
+    """
+    now = datetime.now(UTC)
+    async with db.write_session() as session:
+        # Locks the job row on PostgreSQL: the runner's finisher takes the same lock, so a job
+        # cannot be completed and cancelled at once.
+        job = await session.scalar(
+            select(EnrichmentJob)
+            .where(EnrichmentJob.id == job_id, EnrichmentJob.account_id == account_id)
+            .with_for_update(key_share=True)
+        )
+        if job is None:
+            raise JobNotFound(job_id)
+        if job.status != "processing":
+            raise BadRequest(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
+        stopped = (
+            await session.execute(
+                update(EnrichmentItem)
+                .where(
+                    EnrichmentItem.job_id == job_id,
+                    EnrichmentItem.status.in_(("pending", "waiting")),
+                )
+                .values(status="cancelled", reason=CANCELLED_REASON, finished_at=now)
+                .returning(EnrichmentItem.duplicate_of)
+            )
+        ).all()
+        unworked = sum(1 for (duplicate,) in stopped if duplicate is None)
+        per_item = 1 if job.kind == "verify" else int(job.find_email) + int(job.find_phone)
+        refund = unworked * per_item
+        if refund:
+            await ledger.refund(session, account_id, refund, "refund:cancel", job_id)
+        job.status = "cancelled"
+        job.finished_at = now
+        await schedule_delivery(session, job_id, job.webhook_url)
+    return JobCancelled(
+        jobId=job_id, status="cancelled", cancelled=len(stopped), credits_refunded=refund
+    )
+
+
+async def answer_repeats(session: AsyncSession, item: EnrichmentItem) -> None:
+    """Give the rows that repeat ``item`` (``duplicate_of``) its answer, in the transaction
+    that finishes it; cancelled repeats stay cancelled."""
+    repeats = (
+        await session.scalars(
+            select(EnrichmentItem).where(
+                EnrichmentItem.job_id == item.job_id,
+                EnrichmentItem.duplicate_of == item.position,
+                EnrichmentItem.status == "waiting",
+            )
+        )
+    ).all()
+    for repeat in repeats:
+        for name in (
+            "email",
+            "confidence",
+            "sources",
+            "email_provider",
+            "phone",
+            "phone_type",
+            "phone_provider",
+            "email_verification",
+            "reason",
+            "company_phone",
+            "error",
+        ):
+            setattr(repeat, name, getattr(item, name))
+        repeat.status = "done"
+        repeat.finished_at = item.finished_at

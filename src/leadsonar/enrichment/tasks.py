@@ -17,7 +17,7 @@ twice. An item in flight when its worker was killed is therefore worked again on
 once; only such items may have been asked of a provider twice.
 
 The queue's tables and functions are procrastinate's own schema, created by LeadSonar's Alembic
-migration ``0002`` on PostgreSQL (see docs/deploy.md for upgrades).
+migration ``0003`` on PostgreSQL (see docs/deploy.md for upgrades).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from leadsonar.config import Settings
 from leadsonar.enrichment.runner import ItemWorker
 from leadsonar.kit.db import Database
 from leadsonar.lookup.service import LookupService
+from leadsonar.lookup.verify import VerifyService
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ class QueueRunner:
             ``serve --no-worker``).
         concurrency: overrides ``settings.job_concurrency``.
         name: the worker's name in procrastinate's logs (default ``host:pid``).
+        verify: judges addresses for verification jobs (``kind == "verify"``).
     """
 
     def __init__(
@@ -123,13 +125,14 @@ class QueueRunner:
         work: bool,
         concurrency: int | None = None,
         name: str | None = None,
+        verify: VerifyService | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.working = work
         self.concurrency = concurrency or settings.job_concurrency
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
-        self.items = ItemWorker(db, lookup, settings.refund_not_found)
+        self.items = ItemWorker(db, lookup, settings.refund_not_found, verify=verify)
         self.app = build_queue_app(db.url, pool_size=self.concurrency // 2 + 3)
         self.task = self.app.tasks[WORK_ITEM]
         self._worker_task: asyncio.Task[None] | None = None

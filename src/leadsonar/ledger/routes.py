@@ -1,13 +1,17 @@
-"""``GET /credits``."""
+"""``GET /credits`` and ``GET /credits/usage``."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from leadsonar.accounts.dependencies import current_principal
 from leadsonar.accounts.service import Principal
+from leadsonar.kit.openapi import errors
 from leadsonar.ledger.service import balance_of
+from leadsonar.ledger.usage import usage_by_day
 
 router = APIRouter(tags=["credits"])
 
@@ -28,3 +32,26 @@ async def credits(
     return CreditsAnswer(
         balance=balance.balance, totalEarned=balance.total_earned, totalSpent=balance.total_spent
     )
+
+
+class DayUsage(BaseModel):
+    date: str
+    spent: int
+    refunded: int
+    granted: int
+
+
+class CreditsUsage(BaseModel):
+    days: list[DayUsage]
+
+
+@router.get("/credits/usage", response_model=CreditsUsage, responses=errors(400))
+async def credits_usage(
+    request: Request,
+    days: Annotated[int, Query(ge=1, le=366, description="Days back, today included.")] = 30,
+    principal: Principal = Depends(current_principal),
+) -> CreditsUsage:
+    """Credits spent, refunded and granted per UTC day, oldest first, zeros included."""
+    async with request.app.state.services.db.session() as session:
+        rows = await usage_by_day(session, principal.account_id, days)
+    return CreditsUsage(days=[DayUsage.model_validate(row) for row in rows])

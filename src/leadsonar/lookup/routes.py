@@ -6,13 +6,19 @@ from fastapi import APIRouter, Depends, Request
 
 from leadsonar.accounts.dependencies import current_principal
 from leadsonar.accounts.service import Principal
+from leadsonar.kit.openapi import errors
 from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer
 from leadsonar.lookup.verify import VerifyAnswer, VerifyRequest
 
 router = APIRouter(tags=["lookup"])
 
 
-@router.post("/find-email", response_model=EmailAnswer, response_model_exclude_none=False)
+@router.post(
+    "/find-email",
+    response_model=EmailAnswer,
+    response_model_exclude_none=False,
+    responses=errors(400, 402),
+)
 async def find_email(
     body: PersonLookup, request: Request, principal: Principal = Depends(current_principal)
 ) -> EmailAnswer:
@@ -20,7 +26,7 @@ async def find_email(
     return await request.app.state.services.lookup.find_email(principal.account_id, body)
 
 
-@router.post("/find-phone", response_model=PhoneAnswer)
+@router.post("/find-phone", response_model=PhoneAnswer, responses=errors(400, 402))
 async def find_phone(
     body: PersonLookup, request: Request, principal: Principal = Depends(current_principal)
 ) -> PhoneAnswer:
@@ -28,7 +34,7 @@ async def find_phone(
     return await request.app.state.services.lookup.find_phone(principal.account_id, body)
 
 
-@router.post("/verify-email", response_model=VerifyAnswer)
+@router.post("/verify-email", response_model=VerifyAnswer, responses=errors(400, 402))
 async def verify_email(
     body: VerifyRequest, request: Request, principal: Principal = Depends(current_principal)
 ) -> VerifyAnswer:

@@ -144,6 +144,31 @@ class VerifyService:
         self.allow_reserved = allow_reserved
         self.second_opinion = second_opinion
 
+    async def check(
+        self, address: str, account_id: int | None = None, *, wait: bool = True
+    ) -> tuple[CheckOutcome, tuple[str, str | None], str]:
+        """Judge one normalised address for ``account_id``, uncharged (``verify`` and bulk
+        verification jobs). With ``wait`` a greylisted probe is retried within
+        ``LEADSONAR_LOOKUP_DEADLINE``; without it (bulk jobs) the answer is ``unknown`` at once
+        and ``outcome.retry_after`` says when to ask again.
+
+        Returns:
+            ``(outcome, (status, reason), source)``: ``status`` ``valid``/``invalid``/
+            ``accept_all``/``unknown``, ``source`` ``smtp`` or ``hunter``.
+        """
+        domain = address.rpartition("@")[2]
+        ctx = LookupContext(
+            account_id=account_id,
+            retry_wait_until=time.monotonic() + self.settings.lookup_deadline if wait else None,
+        )
+        outcome = await self.checker.check(domain, [address], ctx)
+        verdict = judge(address, outcome)
+        if verdict[0] == "unknown" and self.second_opinion is not None:
+            opinion = await ask_second_opinion(self.second_opinion, address)
+            if opinion is not None:
+                return outcome, opinion, "hunter"
+        return outcome, verdict, "smtp"
+
     async def verify(self, account_id: int, body: VerifyRequest) -> VerifyAnswer:
         """Check one address; costs 1 credit.
 
@@ -155,17 +180,7 @@ class VerifyService:
         domain = address.rpartition("@")[2]
 
         async def check() -> tuple[CheckOutcome, tuple[str, str | None], str]:
-            ctx = LookupContext(
-                account_id=account_id,
-                retry_wait_until=time.monotonic() + self.settings.lookup_deadline,
-            )
-            outcome = await self.checker.check(domain, [address], ctx)
-            verdict = judge(address, outcome)
-            if verdict[0] == "unknown" and self.second_opinion is not None:
-                opinion = await ask_second_opinion(self.second_opinion, address)
-                if opinion is not None:
-                    return outcome, opinion, "hunter"
-            return outcome, verdict, "smtp"
+            return await self.check(address, account_id)
 
         (outcome, (status, reason), source), used = await run_charged(
             self.db,

@@ -433,14 +433,21 @@ class Waterfall:
         chain order whatever order the calls end in.
         """
         slots: list[tuple[Provider, WaterfallResult, asyncio.Task[Finding | None]] | None] = []
+        said: list[list[str]] = []  # each call's notes, added to the lookup's in chain order
         for provider in providers:
             budget = self._budget(provider, started, result)
             if budget is None:
                 slots.append(None)
                 continue
             scratch = WaterfallResult(finding=None)  # this call's attempt, kept for chain order
+            # The call's own notes (shared account, deadline and probe counters): the answer's
+            # reason must not depend on which concurrent call happened to finish last.
+            own = LookupContext(
+                account_id=ctx.account_id, retry_wait_until=ctx.retry_wait_until, probe=ctx.probe
+            )
+            said.append(own.notes)
             task = asyncio.create_task(
-                self._call(provider, fld, person, company, budget, scratch, ctx)
+                self._call(provider, fld, person, company, budget, scratch, own)
             )
             slots.append((provider, scratch, task))
         findings, company_lines = into
@@ -479,6 +486,9 @@ class Waterfall:
                 company_lines.append(finding)
             elif finding is not None:
                 findings.append(finding)
+        for notes in said:
+            for note in notes:
+                ctx.note(note)
 
     async def _call(
         self,

@@ -3,7 +3,7 @@ guesses, :mod:`.evidence` for how a site is judged, :mod:`.sources` for Wikidata
 providers' company searches)."""
 
 from leadsonar.domains.companies.evidence import TITLE_MATCH_THRESHOLD, title_score
-from leadsonar.domains.companies.imports import import_companies, read_companies_csv
+from leadsonar.domains.companies.imports import import_companies
 from leadsonar.domains.companies.names import (
     LEGAL_FORMS,
     company_key,
@@ -24,6 +24,5 @@ __all__ = [
     "domain_guesses",
     "import_companies",
     "ranked_guesses",
-    "read_companies_csv",
     "title_score",
 ]

@@ -27,9 +27,10 @@ strongest evidence short of the title.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from rapidfuzz import fuzz
 
@@ -345,6 +346,21 @@ def judge_home(name: str, domain: str, page: HomePage) -> SiteVerdict:
     if not said:
         return SiteVerdict(0.0, f"{domain}'s home page does not name {name}")
     return SiteVerdict(score, f"{domain}: " + ", ".join(said))
+
+
+def site_pages(page: HomePage, domain: str, registrable: Callable[[str], str | None]) -> set[str]:
+    """The distinct pages of ``domain`` itself the home page links to (paths other than
+    ``/``), ``registrable`` giving a URL's registrable domain."""
+    found = set()
+    for url, _ in page.links:
+        parsed = urlsplit(url)
+        if (
+            parsed.scheme in ("http", "https")
+            and parsed.path.strip("/")
+            and registrable(url) == domain
+        ):
+            found.add(parsed.path.rstrip("/"))
+    return found
 
 
 def legal_notice_links(page: HomePage, limit: int = 2) -> list[str]:

@@ -136,8 +136,24 @@ STARTUP_TLDS = (("io", 0.45), ("co", 0.4), ("ai", 0.25), ("app", 0.2), ("so", 0.
 OTHER_TLDS = (("net", 0.2), ("org", 0.15))
 
 
+_DOMAIN_NAME = re.compile(
+    r"(?:www\.)?([a-z0-9][a-z0-9-]*)\.(com|net|org|io|co|ai|app|so|dev|tech|de|fr|uk|nl|be|ch|at"
+    r"|es|it|se|fi|no|dk|pl|eu|us|ca|au|co\.uk|com\.au)"
+)
+
+
+def written_domain(name: str) -> str | None:
+    """The domain a company name is written as (``Acme.io`` → ``acme.io``), or ``None``."""
+    found = _DOMAIN_NAME.fullmatch(anyascii(name).strip().lower())
+    return f"{found.group(1)}.{found.group(2)}" if found else None
+
+
 def _fold(name: str) -> str:
-    """Lower-case ASCII; dots inside abbreviations removed (``S.A.S.`` → ``sas``)."""
+    """Lower-case ASCII; dots inside abbreviations removed (``S.A.S.`` → ``sas``); a name
+    written as a domain is its label (``Acme.io`` → ``acme``)."""
+    written = written_domain(name)
+    if written:
+        return written.split(".")[0]
     folded = anyascii(name).lower().replace("&", " ")
     return re.sub(r"(?<=\w)\.(?=\w|\s|$)", "", folded)
 
@@ -307,8 +323,12 @@ def ranked_guesses(name: str, limit: int = 200) -> list[Guess]:
     are returned, each domain once.
     """
     countries = country_tlds(name)
+    # A GmbH or a SARL more often uses its country's TLD than .com; a language hint, or a
+    # Ltd's .co.uk, is weaker.
+    legal_country = split_legal_form(name)[1] and countries[:1] not in (["co.uk"], ["com.au"])
+    first = 1.05 if legal_country else 0.9
     tlds: list[tuple[str, float]] = [("com", 1.0)]
-    tlds += [(tld, 0.9 if i == 0 else 0.45) for i, tld in enumerate(countries)]
+    tlds += [(tld, first if i == 0 else 0.45) for i, tld in enumerate(countries)]
     tlds += list(STARTUP_TLDS) + list(OTHER_TLDS)
     for tld in ("de", "fr"):
         if tld not in countries:
@@ -343,6 +363,9 @@ def ranked_guesses(name: str, limit: int = 200) -> list[Guess]:
                 add(prefix + joined, tld, weight * tld_weight * 0.3)
             for suffix in SUFFIXES:
                 add(joined + suffix, tld, weight * tld_weight * (0.3 if suffix == "hq" else 0.2))
+    written = written_domain(name)
+    if written:
+        priors[written] = 2.0  # "Acme.io": the name says its domain
     ranked = sorted(priors.items(), key=lambda item: -item[1])
     return [Guess(domain, round(prior, 4)) for domain, prior in ranked[:limit]]
 

@@ -51,6 +51,7 @@ from leadsonar.domains.companies.evidence import (
     judge_legal_notice,
     legal_notice_links,
     read_page,
+    site_pages,
 )
 from leadsonar.domains.companies.names import company_key, ranked_guesses
 from leadsonar.domains.companies.sources import CompanySearch, ask_source
@@ -68,6 +69,8 @@ RESOLVED_TTL = timedelta(days=30)
 UNRESOLVED_TTL = timedelta(days=1)
 SOURCE_SILENT = 30.0  # a source's domain whose reachable site does not say who runs it
 MAIL = 5.0  # the domain takes mail (MX hosts): a company's domain does; many decoys do not
+SITE = 3.0  # the home page links to at least SITE_PAGES pages of its own site
+SITE_PAGES = 3
 ACCEPT = min(TITLE_SHORT, TEXT)  # a guessed domain needs at least a short name in its title
 
 
@@ -338,6 +341,8 @@ class CompanyResolver:
             score += MAIL
         elif answer.no_mail:
             reason += "; it takes no mail"
+        if score > 0 and len(site_pages(home, final, self._registrable)) >= SITE_PAGES:
+            score += SITE  # a company's site has pages to go to; parked and stand-in pages do not
         return Checked(final, score, reason, source, prior)
 
     async def _legal_notice(

@@ -1,0 +1,121 @@
+"""The account and its API keys: ``GET /account``, ``GET /keys``, ``POST /keys``,
+``DELETE /keys/{prefix}``.
+
+A key is shown in full once, in the answer that creates it; afterwards only its display prefix
+(``ls_live_`` and 8 characters) exists anywhere but in the holder's hands.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from leadsonar.accounts import service
+from leadsonar.accounts.dependencies import current_principal
+from leadsonar.accounts.models import Account
+from leadsonar.accounts.service import Principal
+from leadsonar.kit.crypto import display_prefix
+from leadsonar.kit.openapi import errors
+
+router = APIRouter(tags=["keys"])
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+class AccountInfo(BaseModel):
+    name: str
+    keyPrefix: str
+    createdAt: datetime | None
+
+
+class KeyInfo(BaseModel):
+    prefix: str
+    createdAt: datetime | None
+    revokedAt: datetime | None
+    active: bool
+    current: bool
+
+
+class KeyList(BaseModel):
+    keys: list[KeyInfo]
+
+
+class KeyCreated(BaseModel):
+    key: str
+    prefix: str
+    message: str
+
+
+class KeysRevoked(BaseModel):
+    prefix: str
+    revoked: int
+
+
+@router.get("/account", response_model=AccountInfo, tags=["account"])
+async def account(
+    request: Request, principal: Principal = Depends(current_principal)
+) -> AccountInfo:
+    """Who the key belongs to: the account's name and the key's display prefix (what the
+    dashboard shows after signing in)."""
+    async with request.app.state.services.db.session() as session:
+        row = await session.get(Account, principal.account_id)
+        assert row is not None
+    return AccountInfo(
+        name=row.name, keyPrefix=principal.key_prefix, createdAt=_utc(row.created_at)
+    )
+
+
+@router.get("/keys", response_model=KeyList)
+async def list_keys(request: Request, principal: Principal = Depends(current_principal)) -> KeyList:
+    """The account's keys by display prefix, newest first; ``current`` marks the key making
+    this request. Full keys are never shown here."""
+    async with request.app.state.services.db.session() as session:
+        rows = await service.list_keys(session, principal.account_id)
+    return KeyList(
+        keys=[
+            KeyInfo(
+                prefix=row.prefix,
+                createdAt=_utc(row.created_at),
+                revokedAt=_utc(row.revoked_at),
+                active=row.revoked_at is None,
+                current=row.key_hash == principal.key_hash,
+            )
+            for row in rows
+        ]
+    )
+
+
+@router.post("/keys", response_model=KeyCreated, status_code=201)
+async def create_key(
+    request: Request, principal: Principal = Depends(current_principal)
+) -> JSONResponse:
+    """Create another key for the account. The answer is the only time the full key is shown."""
+    services = request.app.state.services
+    async with services.db.write_session() as session:
+        account = await session.get(Account, principal.account_id)
+        assert account is not None
+        key = await service.create_key(session, account, services.secret)
+    body = KeyCreated(
+        key=key,
+        prefix=display_prefix(key),
+        message="Keep this key now: it is shown only once.",
+    )
+    return JSONResponse(body.model_dump(), status_code=201, headers={"Cache-Control": "no-store"})
+
+
+@router.delete("/keys/{prefix}", response_model=KeysRevoked, responses=errors(400, 404))
+async def revoke_key(
+    prefix: str, request: Request, principal: Principal = Depends(current_principal)
+) -> KeysRevoked:
+    """Revoke the account's key with this display prefix (``ls_live_`` and 8 characters).
+    Requests with it are refused (401) from now on. The last active key cannot be revoked."""
+    async with request.app.state.services.db.write_session() as session:
+        count = await service.revoke_account_key(session, principal.account_id, prefix)
+    return KeysRevoked(prefix=prefix[:16], revoked=count)

@@ -1,0 +1,1 @@
+"""The browser dashboard: static pages served at ``/app`` that call the same JSON API."""

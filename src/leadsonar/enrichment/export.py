@@ -1,0 +1,95 @@
+"""``GET /enrich/{jobId}/results.csv``: a job's rows as CSV, streamed a page at a time.
+
+Columns: the input's columns as uploaded (``firstName, lastName, website, companyName`` for a
+job sent as JSON), then :data:`RESULT_COLUMNS`. A result column whose name the input already uses
+(an uploaded file with its own ``email`` column) is written ``leadsonar_<name>``. Rows are in
+input order, every row included: a row not worked yet or cancelled has empty results and a
+``reason`` saying so. UTF-8, ``\\r\\n`` line ends (RFC 4180), with a header; memory stays flat
+whatever the job's size because rows are read :data:`PAGE` at a time, each page in its own short
+read transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+
+from sqlalchemy import select
+
+from leadsonar.enrichment.files import fold_header
+from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
+from leadsonar.kit.db import Database
+from leadsonar.kit.net.hostnames import display_domain
+from leadsonar.kit.phones import display_from_e164
+
+RESULT_COLUMNS = (
+    "email",
+    "confidence",
+    "phone",
+    "type",
+    "companyPhone",
+    "verification",
+    "reason",
+)
+PAGE = 1000
+NOT_YET = "Not looked up yet: the job is still running."
+
+
+def header_of(job: EnrichmentJob) -> tuple[list[str], list[str]]:
+    """``(input columns, result columns)`` as written in the header line."""
+    inputs = list(job.input_columns or ["firstName", "lastName", "website", "companyName"])
+    taken = {fold_header(name) for name in inputs}
+    results = [f"leadsonar_{c}" if fold_header(c) in taken else c for c in RESULT_COLUMNS]
+    return inputs, results
+
+
+def _input_cells(item: EnrichmentItem, width: int) -> list[str]:
+    if item.input_cells is not None:
+        cells = [str(c) for c in item.input_cells]
+    else:
+        website = display_domain(item.website) if item.website else ""
+        cells = [item.first_name, item.last_name, website, item.company_name or ""]
+    return (cells + [""] * width)[:width]
+
+
+def _result_cells(item: EnrichmentItem) -> list[str]:
+    if item.status in ("pending", "running", "waiting"):
+        return ["", "", "", "", "", "", NOT_YET]
+    return [
+        item.email or "",
+        item.confidence or "",
+        display_from_e164(item.phone) if item.phone else "",
+        item.phone_type or "",
+        display_from_e164(item.company_phone) if item.company_phone else "",
+        item.email_verification or "",
+        item.reason or "",
+    ]
+
+
+async def stream_results(db: Database, job: EnrichmentJob) -> AsyncIterator[str]:
+    """The CSV text of ``job``'s rows, header first, one page of rows per chunk."""
+    inputs, results = header_of(job)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(inputs + results)
+    yield buffer.getvalue()
+    after = -1
+    while True:
+        async with db.session() as session:
+            items = (
+                await session.scalars(
+                    select(EnrichmentItem)
+                    .where(EnrichmentItem.job_id == job.id, EnrichmentItem.position > after)
+                    .order_by(EnrichmentItem.position)
+                    .limit(PAGE)
+                )
+            ).all()
+        if not items:
+            return
+        buffer.seek(0)
+        buffer.truncate()
+        for item in items:
+            writer.writerow(_input_cells(item, len(inputs)) + _result_cells(item))
+        yield buffer.getvalue()
+        after = items[-1].position

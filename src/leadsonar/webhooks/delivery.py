@@ -1,0 +1,224 @@
+"""Webhook delivery: POST a finished job's JSON to its ``webhookUrl``, signed, with retries.
+
+- **Body.** Exactly what ``GET /enrich/{jobId}`` returns at the time of the attempt.
+- **Signature.** ``LeadSonar-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` with
+  the account's webhook secret (:mod:`leadsonar.webhooks.signing`).
+- **Success** is any 2xx answer within ``LEADSONAR_WEBHOOK_TIMEOUT`` seconds. Redirects are not
+  followed (a 3xx is a failure: the receiver must give its final URL).
+- **Retries.** A non-2xx answer, a timeout or a connection failure is retried after
+  ``LEADSONAR_WEBHOOK_RETRY_DELAY`` seconds, doubling each time (capped at one hour), until
+  24 hours after the delivery was queued; then it is ``failed``. A URL whose host resolves only
+  to refused addresses (private, loopback, link-local outside
+  ``LEADSONAR_ALLOWED_PRIVATE_NETWORKS``) fails at once: nothing is connected, ever.
+- **One in flight per job.** A job has one delivery row; an attempt claims it (``pending`` →
+  ``sending``) and only the attempt's end puts it back, so two attempts for one job never
+  overlap. A process killed mid-attempt leaves ``sending`` rows, set back to ``pending`` on start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import select, update
+
+from leadsonar.config import Settings
+from leadsonar.enrichment.models import EnrichmentJob
+from leadsonar.enrichment.service import job_status
+from leadsonar.kit.db import Database
+from leadsonar.kit.net.dns import Resolver
+from leadsonar.kit.net.safe_http import USER_AGENT, FetchError, FetchRefused, PinnedTransport
+from leadsonar.webhooks.models import WebhookAttempt, WebhookDelivery
+from leadsonar.webhooks.service import secret_for
+from leadsonar.webhooks.signing import HEADER, sign
+
+log = logging.getLogger(__name__)
+
+GIVE_UP_AFTER = timedelta(hours=24)
+MAX_RETRY_DELAY = 3600.0
+BATCH = 20
+
+
+def retry_delay(first: float, attempts: int) -> float:
+    """Seconds to wait after the ``attempts``-th failed attempt: ``first`` doubled each time,
+    at most one hour."""
+    return float(min(first * 2 ** max(0, attempts - 1), MAX_RETRY_DELAY))
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class WebhookDispatcher:
+    """Delivers due webhooks from the ``webhook_deliveries`` table.
+
+    Args:
+        db: the database.
+        settings: ``webhook_timeout``, ``webhook_retry_delay``, ``allowed_private_networks``,
+            ``job_poll_interval`` (how often due deliveries are looked for).
+        resolver: the one DNS resolver (receivers' names are resolved and checked per attempt).
+        transport: the transport that really connects (tests may pass one).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        resolver: Resolver,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.client = httpx.AsyncClient(
+            transport=PinnedTransport(
+                resolver,
+                settings.allowed_private_networks,
+                transport or httpx.AsyncHTTPTransport(),
+            ),
+            timeout=httpx.Timeout(settings.webhook_timeout),
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+        )
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Put attempts a killed process left ``sending`` back to ``pending``; start the loop."""
+        async with self.db.session() as session:
+            await session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.status == "sending")
+                .values(status="pending")
+            )
+        self._loop_task = asyncio.create_task(self._loop(), name="leadsonar-webhooks")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._loop_task, *self._sending) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._loop_task = None
+        await self.client.aclose()
+
+    def wake(self) -> None:
+        """A delivery was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                claimed = await self._claim()
+            except Exception:
+                log.exception("webhook dispatcher could not claim deliveries")
+                claimed = []
+            for delivery_id in claimed:
+                task = asyncio.create_task(self._attempt(delivery_id))
+                self._sending.add(task)
+                task.add_done_callback(self._sending.discard)
+            if claimed:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.settings.job_poll_interval)
+            except TimeoutError:
+                pass
+
+    async def _claim(self) -> list[int]:
+        now = datetime.now(UTC)
+        free = BATCH - len(self._sending)
+        if free <= 0:
+            return []
+        async with self.db.write_session() as session:
+            ids = list(
+                (
+                    await session.scalars(
+                        select(WebhookDelivery.id)
+                        .where(
+                            WebhookDelivery.status == "pending",
+                            WebhookDelivery.next_attempt_at <= now,
+                        )
+                        .order_by(WebhookDelivery.next_attempt_at)
+                        .limit(free)
+                        .with_for_update(skip_locked=True)
+                    )
+                ).all()
+            )
+            if ids:
+                await session.execute(
+                    update(WebhookDelivery)
+                    .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == "pending")
+                    .values(status="sending")
+                )
+        return ids
+
+    async def _attempt(self, delivery_id: int) -> None:
+        """One POST of one delivery, then its log row and its next state."""
+        async with self.db.session() as session:
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            if delivery is None:
+                return
+            job = await session.get(EnrichmentJob, delivery.job_id)
+            assert job is not None
+            status = await job_status(session, job.account_id, job.id)
+            url, created = delivery.url, _as_utc(delivery.created_at)
+        body = status.model_dump_json().encode()
+        async with self.db.write_session() as session:  # may create the secret
+            secret = await secret_for(session, job.account_id)
+        started = datetime.now(UTC)
+        clock = time.monotonic()
+        status_code: int | None = None
+        error: str | None = None
+        permanent = False
+        try:
+            response = await self.client.post(
+                url,
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    HEADER: sign(secret, body),
+                    "LeadSonar-Event": "job.finished",
+                    "LeadSonar-Delivery": str(delivery_id),
+                },
+            )
+            status_code = response.status_code
+            if not 200 <= status_code < 300:
+                error = f"The receiver answered HTTP {status_code}."
+        except FetchRefused as exc:
+            error, permanent = exc.reason[:300], True
+        except FetchError as exc:
+            error = exc.reason[:300]
+        except httpx.TimeoutException:
+            error = f"No answer within {self.settings.webhook_timeout:g} seconds."
+        except httpx.HTTPError as exc:
+            error = f"The connection failed ({type(exc).__name__})."
+        seconds = time.monotonic() - clock
+        async with self.db.write_session() as session:  # read-then-write: BEGIN IMMEDIATE
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            if delivery is None:
+                return
+            delivery.attempts += 1
+            session.add(
+                WebhookAttempt(
+                    delivery_id=delivery_id,
+                    attempted_at=started,
+                    status_code=status_code,
+                    error=error,
+                    seconds=seconds,
+                )
+            )
+            now = datetime.now(UTC)
+            retry_at = now + timedelta(
+                seconds=retry_delay(self.settings.webhook_retry_delay, delivery.attempts)
+            )
+            if error is None:
+                delivery.status, delivery.finished_at = "delivered", now
+            elif permanent or retry_at > created + GIVE_UP_AFTER:
+                delivery.status, delivery.finished_at = "failed", now
+            else:
+                delivery.status, delivery.next_attempt_at = "pending", retry_at
+        if error is not None:
+            log.info("webhook delivery %s attempt failed: %s", delivery_id, error)
