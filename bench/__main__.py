@@ -5,7 +5,15 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("lookups", "accuracy", "phones", "generalization", "workers", "uploads")
+BENCHMARKS = (
+    "lookups",
+    "accuracy",
+    "phones",
+    "generalization",
+    "workers",
+    "uploads",
+    "throughput",
+)
 
 
 def main(argv: list[str]) -> int:

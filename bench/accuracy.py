@@ -305,8 +305,9 @@ async def import_known(live: LiveServer, world: World, per_domain: int) -> int:
         for first, last, address in domain.colleagues[:per_domain]
     ]
     if rows:
+        owner = await live.account_id("accuracy")
         async with live.services.db.session() as session:
-            await import_rows(session, list(enumerate(rows, start=2)), ImportReport())
+            await import_rows(session, list(enumerate(rows, start=2)), ImportReport(), owner)
     return len(rows)
 
 

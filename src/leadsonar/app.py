@@ -214,6 +214,34 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(500, "Internal server error; the request was not completed.")
 
 
+class BodyLimit:
+    """Refuse bodies over :data:`MAX_BODY_BYTES` before reading them (a 100-contact job is a few
+    kilobytes). A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would add a task and
+    a response stream to every request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            limit = MAX_BODY_BYTES
+            if scope["path"] == f"{API_PREFIX}/enrich/file":
+                limit = MAX_UPLOAD_BYTES + 64 * 1024  # the file plus the form's other fields
+            for name, value in scope["headers"]:
+                if name == b"content-length":
+                    if not value.isdigit() or int(value) > limit:
+                        size = (
+                            f"{limit // (1024 * 1024)} MiB"
+                            if limit > MAX_BODY_BYTES
+                            else "1024 KiB"
+                        )
+                        response = _error(413, f"The request body is over {size}.")
+                        await response(scope, receive, send)
+                        return
+                    break
+        await self.app(scope, receive, send)
+
+
 def create_app(
     settings: Settings | None = None, *, work_jobs: bool = True, **overrides: Any
 ) -> FastAPI:
@@ -244,18 +272,7 @@ def create_app(
     )
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def _limit_body(request: Request, call_next: Any) -> Any:
-        """Refuse bodies over :data:`MAX_BODY_BYTES` before reading them (a 100-contact job is
-        a few kilobytes)."""
-        length = request.headers.get("content-length")
-        limit = MAX_BODY_BYTES
-        if request.url.path == f"{API_PREFIX}/enrich/file":
-            limit = MAX_UPLOAD_BYTES + 64 * 1024  # the file plus the form's other fields
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            size = f"{limit // (1024 * 1024)} MiB" if limit > MAX_BODY_BYTES else "1024 KiB"
-            return _error(413, f"The request body is over {size}.")
-        return await call_next(request)
+    app.add_middleware(BodyLimit)
 
     for router in (
         lookup_router,

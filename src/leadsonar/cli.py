@@ -1,8 +1,8 @@
 """The ``leadsonar`` command line (Typer).
 
 Names are a contract (other tools call them): ``serve``, ``worker``, ``accounts create``,
-``keys create``, ``keys revoke``, ``credits grant``, ``import``, ``find-email``, ``company``,
-``enrich``.
+``keys create``, ``keys revoke``, ``credits grant``, ``ledger check``, ``import``, ``find-email``,
+``company``, ``enrich``.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from leadsonar.domains.contacts import (
     read_contacts_csv,
 )
 from leadsonar.enrichment.files import read_path
-from leadsonar.exceptions import LeadSonarError
+from leadsonar.exceptions import LeadSonarError, NotFound
 from leadsonar.kit.db import is_sqlite
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
@@ -60,9 +60,11 @@ app = typer.Typer(
 accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 credits_app = typer.Typer(help="Credits.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The credit ledger.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(credits_app, name="credits")
+app.add_typer(ledger_app, name="ledger")
 webhooks_app = typer.Typer(help="Webhooks.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
 
@@ -76,6 +78,21 @@ DatabaseOption = Annotated[
     str | None,
     typer.Option("--database-url", envvar="LEADSONAR_DATABASE_URL", help="SQLAlchemy async URL."),
 ]
+AccountOption = Annotated[
+    str,
+    typer.Option(
+        "--account", help="The account whose imported contacts the command uses (tenant data)."
+    ),
+]
+
+
+async def _account_id(services: Services, name: str) -> int | None:
+    """The id of the account named ``name``, or ``None`` when there is none."""
+    async with services.db.read_session() as session:
+        try:
+            return (await accounts.get_account_by_name(session, name)).id
+        except LeadSonarError:
+            return None
 
 
 def _settings(database_url: str | None) -> Settings:
@@ -302,6 +319,27 @@ def credits_grant(
     console.print(f"Granted {credits} credits to {account!r}; balance {balance}.")
 
 
+@ledger_app.command("check")
+def ledger_check(database_url: DatabaseOption = None) -> None:
+    """Check that every account's balance row equals the sums of its ledger entries (balance,
+    total earned, total spent); exit 1 listing the accounts that do not."""
+
+    async def work(services: Services) -> list[Any]:
+        async with services.db.read_session() as session:
+            return await ledger.check(session)
+
+    problems = _run(_settings(database_url), work)
+    for problem in problems:
+        err.print(
+            f"{problem.account}: balance row (balance, earned, spent) = {problem.row}, "
+            f"entries sum to {problem.entries}",
+            soft_wrap=True,
+        )
+    if problems:
+        raise typer.Exit(1)
+    console.print("Ledger balanced: every account's balance row matches its entries.")
+
+
 @webhooks_app.command("secret")
 def webhooks_secret(
     account: str,
@@ -328,17 +366,31 @@ def webhooks_secret(
 @app.command("import")
 def import_contacts(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    account: Annotated[
+        str, typer.Option("--account", help="The account the contacts belong to.")
+    ] = "default",
     database_url: DatabaseOption = None,
 ) -> None:
     """Import contacts (CSV: firstName,lastName,company,website,email,phone) for the ``known``
-    provider; every email also teaches its domain's address pattern. A CSV of companies
-    (company,website or name,domain) instead tells lookups by company name their domain."""
+    provider of ACCOUNT (only that account's lookups see them); importing a row again updates
+    it. Every email also teaches its domain's address pattern (shared knowledge, once per
+    address). A CSV of companies (company,website or name,domain) instead tells lookups by
+    company name their domain (shared knowledge)."""
     kind = _file_check(lambda: csv_kind(file))
     if kind == "contacts":
         _file_check(lambda: next(read_contacts_csv(file), None))
 
+    created: list[str] = []
+
     async def work(services: Services) -> ImportReport:
         report = ImportReport(skipped=[])
+        owner = None
+        if kind == "contacts":
+            if account == "default" and (key := await ensure_first_account(services)):
+                created.append(key)
+            owner = await _account_id(services, account)
+            if owner is None:
+                raise NotFound(f"No account named {account!r}.")
         if kind == "companies":
             companies = read_companies_csv(file)
             while chunk := list(islice(companies, 500)):
@@ -348,12 +400,19 @@ def import_contacts(
             rows = read_contacts_csv(file)
             while batch := list(islice(rows, 500)):
                 async with services.db.write_session() as session:
-                    await import_rows(session, batch, report)
+                    await import_rows(session, batch, report, owner)
         # New contacts or companies can change answers already cached (a "not found" above all).
         await LookupCacheStore(services.db, services.settings.lookup_cache_ttl).clear()
         return report
 
-    report = _run(_settings(database_url), work)
+    settings = _settings(database_url)
+    report = _run(settings, work)
+    if created:
+        console.print(
+            f"First use: created account 'default' with {settings.initial_credits} credits.\n"
+            "Its API key (shown only this once, keep it):"
+        )
+        print(created[0], flush=True)
     for line in (report.skipped or [])[:20]:
         err.print(f"skipped {line}")
     if kind == "companies":
@@ -378,12 +437,21 @@ def show_settings(
 
 
 @app.command("find-email")
-def find_email(first: str, last: str, domain: str, database_url: DatabaseOption = None) -> None:
-    """Find FIRST LAST's work email at DOMAIN (no credits: an operator command)."""
+def find_email(
+    first: str,
+    last: str,
+    domain: str,
+    account: AccountOption = "default",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Find FIRST LAST's work email at DOMAIN (no credits: an operator command), with the
+    imported contacts of ``--account`` (default ``default``)."""
 
     async def work(services: Services) -> dict[str, Any]:
         target = await services.lookup.target(first, last, domain, None)
-        result = await services.lookup.run("email", target)
+        result = await services.lookup.run(
+            "email", target, account_id=await _account_id(services, account)
+        )
         finding = result.finding
         return {
             "email": finding.value if finding else None,
@@ -442,6 +510,7 @@ def enrich(
     concurrency: Annotated[
         int, typer.Option(envvar="LEADSONAR_JOB_CONCURRENCY", min=1, help="Lookups at once.")
     ] = Settings.model_fields["job_concurrency"].default,
+    account: AccountOption = "default",
     database_url: DatabaseOption = None,
 ) -> None:
     """Enrich a CSV into OUT.csv, streaming: rows are read, looked up and written in order, a
@@ -460,6 +529,7 @@ def enrich(
 
     async def work(services: Services) -> int:
         written = 0
+        account_id = await _account_id(services, account)
         table = read_path(input_file)
         with (
             output.open("w", newline="", encoding="utf-8") as sink,
@@ -509,7 +579,7 @@ def enrich(
                         )
                         out["domain"] = target.company.domain or ""
                         out["domain_source"] = target.domain_source or ""
-                        mail = await services.lookup.run("email", target)
+                        mail = await services.lookup.run("email", target, account_id=account_id)
                         out["reason"] = answer_reason(mail, target) or ""
                         if mail.finding:
                             out |= {
@@ -520,7 +590,9 @@ def enrich(
                                 "provider": mail.finding.provider,
                             }
                         if phone:
-                            dialled = await services.lookup.run("phone", target)
+                            dialled = await services.lookup.run(
+                                "phone", target, account_id=account_id
+                            )
                             found = dialled.finding
                             if dialled.company_phone:
                                 out["company_phone"] = display_from_e164(dialled.company_phone)

@@ -1,15 +1,22 @@
 """Every table, imported in one place for Alembic's autogenerate and the models-match test."""
 
 from leadsonar.accounts.models import Account, ApiKey, AppMeta
-from leadsonar.domains.models import CompanyDomain, DomainFacts, DomainPattern, KnownContact
+from leadsonar.domains.models import (
+    CompanyDomain,
+    DomainFacts,
+    DomainPattern,
+    KnownContact,
+    LearnedAddress,
+)
 from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
 from leadsonar.kit.db import Base
-from leadsonar.ledger.models import LedgerEntry
+from leadsonar.ledger.models import AccountBalance, LedgerEntry
 from leadsonar.waterfall.models import LookupCache, ProviderUsage
 from leadsonar.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSecret
 
 __all__ = [
     "Account",
+    "AccountBalance",
     "ApiKey",
     "AppMeta",
     "Base",
@@ -19,6 +26,7 @@ __all__ = [
     "EnrichmentItem",
     "EnrichmentJob",
     "KnownContact",
+    "LearnedAddress",
     "LedgerEntry",
     "LookupCache",
     "ProviderUsage",

@@ -179,7 +179,8 @@ async def test_an_imported_sample_counts_as_evidence_without_a_site(
                 "phone": "",
             }
         ]
+        owner = await server.account_id("catchall")
         async with server.services.db.session() as session:
-            await import_rows(session, list(enumerate(rows, start=2)), ImportReport())
+            await import_rows(session, list(enumerate(rows, start=2)), ImportReport(), owner)
         body = await _find(client, "Alex", "Johnson", "imported.test")
     assert (body["email"], body["confidence"]) == ("ajohnson@imported.test", "medium")

@@ -35,9 +35,10 @@ KNOWN = [
 ]
 
 
-async def _seed(live: LiveServer) -> None:
+async def _seed(live: LiveServer, account: str) -> None:
+    owner = await live.account_id(account)
     async with live.services.db.session() as session:
-        await import_rows(session, list(enumerate(KNOWN, start=2)), ImportReport())
+        await import_rows(session, list(enumerate(KNOWN, start=2)), ImportReport(), owner)
 
 
 async def _wait_done(client: httpx.AsyncClient, job_id: str, seconds: float = 30) -> dict[str, Any]:
@@ -54,8 +55,8 @@ async def test_spec_example_job_completes_in_input_order(
 ) -> None:
     settings = make_settings(database_url=database_url, providers="email=known;phone=known")
     async with LiveServer(settings) as live:
-        await _seed(live)
         key = await live.create_account("jobs", credits=10)
+        await _seed(live, "jobs")
         headers = {"Authorization": f"Bearer {key}"}
         async with httpx.AsyncClient(base_url=live.url, headers=headers, timeout=30) as client:
             accepted = await client.post(

@@ -187,6 +187,7 @@ async def test_imported_contact_confirmed_by_the_mail_server_counts_two_sources(
     dns_zone.add_a("mx.catchall.test", "127.0.0.8")
     await smtp_world.serve("127.0.0.8", mailboxes={"a.johnson@catchall.test"})
     server, client = live
+    owner = await server.account_id("e2e")
     async with server.services.db.session() as session:
         row = {
             "firstname": "Alex",
@@ -196,7 +197,7 @@ async def test_imported_contact_confirmed_by_the_mail_server_counts_two_sources(
             "email": "a.johnson@catchall.test",
             "phone": "",
         }
-        await import_rows(session, [(2, row)], ImportReport())
+        await import_rows(session, [(2, row)], ImportReport(), owner)
     body = await _find(client, {**SPEC_BODY, "website": "catchall.test"})
     assert body["email"] == "a.johnson@catchall.test"
     assert body["confidence"] == "high"

@@ -59,9 +59,10 @@ async def live(
 ) -> AsyncIterator[tuple[LiveServer, httpx.AsyncClient]]:
     settings = make_settings(database_url=database_url, providers="email=known;phone=known")
     async with LiveServer(settings) as server:
-        async with server.services.db.session() as session:
-            await import_rows(session, list(enumerate(KNOWN, start=2)), ImportReport())
         key = await server.create_account("jobs", credits=100)
+        owner = await server.account_id("jobs")
+        async with server.services.db.session() as session:
+            await import_rows(session, list(enumerate(KNOWN, start=2)), ImportReport(), owner)
         async with httpx.AsyncClient(
             base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
         ) as client:

@@ -323,8 +323,9 @@ async def test_catch_all_guess_backed_by_two_known_addresses_is_medium(
         }
         for f, last in (("John", "Doe"), ("Mary", "Major"))
     ]
+    owner = await server.account_id("policy")
     async with server.services.db.session() as session:
-        await import_rows(session, list(enumerate(rows, start=2)), ImportReport())
+        await import_rows(session, list(enumerate(rows, start=2)), ImportReport(), owner)
     body = await _find(client, "Alex", "Johnson", "pattern.test")
     assert body["email"] == "ajohnson@pattern.test"  # flast, learned from the imports
     assert body["confidence"] == "medium"
@@ -398,8 +399,9 @@ async def test_imported_namesakes_keep_an_smtp_find_below_high(
         }
         for email in ("john.smith@twins.test", "john.smith2@twins.test")
     ]
+    owner = await server.account_id("policy")
     async with server.services.db.session() as session:
-        await import_rows(session, list(enumerate(rows, start=2)), ImportReport())
+        await import_rows(session, list(enumerate(rows, start=2)), ImportReport(), owner)
     body = await _find(client, "John", "Smith", "twins.test")
     assert body["confidence"] != "high"
 

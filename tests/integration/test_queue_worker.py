@@ -25,7 +25,7 @@ from leadsonar.config import Settings
 from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
 from leadsonar.enrichment.runner import ItemWorker
 from leadsonar.enrichment.tasks import QUEUE, QueueRunner
-from leadsonar.ledger.models import LedgerEntry
+from leadsonar.ledger.models import AccountBalance, LedgerEntry
 from leadsonar.testing.live import LiveServer
 from leadsonar.testing.providerapi import Call, ProviderApi, Reply
 
@@ -242,12 +242,22 @@ async def test_a_retried_item_whose_result_is_written_does_nothing(
                         .where(EnrichmentJob.id == job_two)
                         .values(status="processing")
                     )
-                    # Undo the first run's refund so the race is the only writer.
-                    await session.execute(
-                        LedgerEntry.__table__.delete().where(
-                            LedgerEntry.reference == f"{job_two}#0"
-                        )
+                    # Undo the first run's refund (its entry and its share of the balance
+                    # row) so the race is the only writer.
+                    undone = await session.execute(
+                        LedgerEntry.__table__.delete()
+                        .where(LedgerEntry.reference == f"{job_two}#0")
+                        .returning(LedgerEntry.account_id, LedgerEntry.amount)
                     )
+                    for account_id, amount in undone.all():
+                        await session.execute(
+                            update(AccountBalance)
+                            .where(AccountBalance.account_id == account_id)
+                            .values(
+                                balance=AccountBalance.balance - amount,
+                                total_earned=AccountBalance.total_earned - amount,
+                            )
+                        )
                 one = ItemWorker(live.services.db, live.services.lookup, refund_not_found=True)
                 two = ItemWorker(live.services.db, live.services.lookup, refund_not_found=True)
                 await asyncio.gather(one.work(item_two.id), two.work(item_two.id))

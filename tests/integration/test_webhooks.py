@@ -49,9 +49,10 @@ async def live(
         webhook_timeout=1.0,
     )
     async with LiveServer(settings) as server:
-        async with server.services.db.session() as session:
-            await import_rows(session, list(enumerate(KNOWN, start=2)), ImportReport())
         key = await server.create_account("hooks", credits=50)
+        owner = await server.account_id("hooks")
+        async with server.services.db.session() as session:
+            await import_rows(session, list(enumerate(KNOWN, start=2)), ImportReport(), owner)
         async with httpx.AsyncClient(
             base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
         ) as client:
@@ -177,9 +178,10 @@ async def test_a_name_that_resolves_to_loopback_is_never_connected(
         dns_servers=dns_zone.address,
     )
     async with HookReceiver() as hook, LiveServer(settings) as server:
-        async with server.services.db.session() as session:
-            await import_rows(session, list(enumerate(KNOWN, start=2)), ImportReport())
         key = await server.create_account("rebind", credits=5)
+        owner = await server.account_id("rebind")
+        async with server.services.db.session() as session:
+            await import_rows(session, list(enumerate(KNOWN, start=2)), ImportReport(), owner)
         async with httpx.AsyncClient(
             base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
         ) as client:

@@ -54,7 +54,7 @@ async def current_principal(
             "Missing API key: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
         )
     services = request.app.state.services
-    async with services.db.session() as session:
+    async with services.db.read_session() as session:  # a read: nothing to commit
         principal = await authenticate(session, key, services.secret)
     await services.rate_limiter.check(principal.key_hash)
     return principal

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.accounts.models import Account, ApiKey, AppMeta
@@ -79,6 +79,12 @@ async def create_key(session: AsyncSession, account: Account, secret: bytes) -> 
     return key
 
 
+# Built once: every authenticated request runs it.
+_ACTIVE_KEY = select(ApiKey.account_id, ApiKey.prefix).where(
+    ApiKey.key_hash == bindparam("digest"), ApiKey.revoked_at.is_(None)
+)
+
+
 async def authenticate(session: AsyncSession, key: str, secret: bytes) -> Principal:
     """The principal for ``key``.
 
@@ -86,8 +92,8 @@ async def authenticate(session: AsyncSession, key: str, secret: bytes) -> Princi
         InvalidApiKey: unknown or revoked key (the same sentence for both).
     """
     digest = hash_api_key(key, secret)
-    row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
-    if row is None or row.revoked_at is not None:
+    row = (await session.execute(_ACTIVE_KEY, {"digest": digest})).first()
+    if row is None:
         raise InvalidApiKey("Invalid or revoked API key.")
     return Principal(account_id=row.account_id, key_prefix=row.prefix, key_hash=digest)
 

@@ -1,4 +1,6 @@
-"""The user's own contacts: CSV import (``leadsonar import``) and lookups by name and domain."""
+"""The user's own contacts: CSV import (``leadsonar import --account NAME``) and lookups by name
+and domain. Contacts belong to the account that imported them and are only ever read for it; the
+patterns their addresses teach are shared knowledge about the domain."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from leadsonar.domains.models import KnownContact
 from leadsonar.domains.patterns import learn_address
 from leadsonar.enrichment.files import LeadTable, read_path
 from leadsonar.exceptions import BadRequest, InvalidDomain
+from leadsonar.kit.db import upsert
 from leadsonar.kit.emails import normalise_email
 from leadsonar.kit.net.hostnames import domain_from_website
 from leadsonar.kit.phones import parse_phone
@@ -33,6 +36,15 @@ def name_key(first: str, last: str) -> str:
     return f"{fold(first)}|{fold(last)}"
 
 
+def contact_key(name: str, domain: str | None, company: str | None, email: str | None) -> str:
+    """What identifies an imported contact within its account (``name`` is :func:`name_key`):
+    its address when it has one (namesakes with different addresses stay apart), else its name
+    at its domain or company. Importing a row with the same key again updates the contact."""
+    if email:
+        return f"email:{email.lower()}"
+    return f"name:{name}@{domain or (company or '').strip().lower()}"
+
+
 def column_key(header: str) -> str:
     """A CSV header folded for matching: ``First_Name``, ``first name`` → ``firstname``."""
     return re.sub(r"[^a-z]", "", header.strip().lower())
@@ -40,7 +52,8 @@ def column_key(header: str) -> str:
 
 @dataclass
 class ImportReport:
-    """What an import did: rows read, contacts stored, rows skipped with reasons (line: text)."""
+    """What an import did: rows read, contacts stored (new or updated), emails that taught
+    their domain's pattern for the first time, rows skipped with reasons (line: text)."""
 
     rows: int = 0
     imported: int = 0
@@ -107,9 +120,17 @@ def read_companies_csv(path: Path) -> Iterator[tuple[int, str, str]]:
 
 
 async def import_rows(
-    session: AsyncSession, rows: list[tuple[int, dict[str, str]]], report: ImportReport
+    session: AsyncSession,
+    rows: list[tuple[int, dict[str, str]]],
+    report: ImportReport,
+    account_id: int,
 ) -> None:
-    """Store one batch of CSV rows as known contacts and learn each email's pattern."""
+    """Store one batch of CSV rows as ``account_id``'s known contacts and learn each email's
+    pattern (each address counts once, however often it is imported).
+
+    A row whose :func:`contact_key` the account already has updates that contact (``INSERT …
+    ON CONFLICT DO UPDATE``) instead of adding a duplicate. Only flushes; the caller commits.
+    """
     skipped = report.skipped if report.skipped is not None else []
     report.skipped = skipped
     for line, row in rows:
@@ -135,16 +156,23 @@ async def import_rows(
             skipped.append(f"line {line}: {exc.message}")
             continue
         phone = parse_phone(row["phone"], "US") if row["phone"] else None
-        session.add(
-            KnownContact(
-                first_name=first,
-                last_name=last,
-                name_key=name_key(first, last),
-                domain=domain,
-                company=row["company"] or None,
-                email=email,
-                phone=phone.e164 if phone else None,
-            )
+        key = name_key(first, last)
+        company = row["company"] or None
+        await upsert(
+            session,
+            KnownContact,
+            {
+                "account_id": account_id,
+                "contact_key": contact_key(key, domain, company, email),
+                "first_name": first,
+                "last_name": last,
+                "name_key": key,
+                "domain": domain,
+                "company": company,
+                "email": email,
+                "phone": phone.e164 if phone else None,
+            },
+            keys=["account_id", "contact_key"],
         )
         report.imported += 1
         if email and await learn_address(session, email, first, last):
@@ -153,11 +181,20 @@ async def import_rows(
 
 
 async def find_contact(
-    session: AsyncSession, first: str, last: str, domain: str | None, company: str | None
+    session: AsyncSession,
+    first: str,
+    last: str,
+    domain: str | None,
+    company: str | None,
+    account_id: int | None,
 ) -> KnownContact | None:
-    """The newest imported contact with this name at ``domain`` (or, without a domain, at a
-    company of the same name, case-insensitive)."""
-    query = select(KnownContact).where(KnownContact.name_key == name_key(first, last))
+    """The newest contact ``account_id`` imported with this name at ``domain`` (or, without a
+    domain, at a company of the same name, case-insensitive); ``None`` without an account."""
+    if account_id is None:
+        return None
+    query = select(KnownContact).where(
+        KnownContact.account_id == account_id, KnownContact.name_key == name_key(first, last)
+    )
     if domain:
         query = query.where(KnownContact.domain == domain)
     elif company:
@@ -168,7 +205,11 @@ async def find_contact(
 
 
 async def domain_for_company(session: AsyncSession, company: str) -> str | None:
-    """A domain for a company name from imported contacts, or ``None``."""
+    """A domain for a company name from imported contacts, or ``None``.
+
+    Company → domain is shared knowledge (DESIGN.md §6): a domain any account's contacts show
+    for a company serves every account (the contacts themselves never leave their account).
+    """
     return await session.scalar(
         select(KnownContact.domain)
         .where(func.lower(KnownContact.company) == company.strip().lower())
@@ -178,11 +219,17 @@ async def domain_for_company(session: AsyncSession, company: str) -> str | None:
     )
 
 
-async def count_namesakes(session: AsyncSession, first: str, last: str, domain: str) -> int:
-    """How many different imported addresses people named ``first last`` have at ``domain``."""
+async def count_namesakes(
+    session: AsyncSession, first: str, last: str, domain: str, account_id: int | None
+) -> int:
+    """How many different addresses ``account_id``'s imported people named ``first last`` have
+    at ``domain`` (0 without an account)."""
+    if account_id is None:
+        return 0
     emails = await session.scalars(
         select(func.lower(KnownContact.email))
         .where(
+            KnownContact.account_id == account_id,
             KnownContact.name_key == name_key(first, last),
             KnownContact.domain == domain,
             KnownContact.email.is_not(None),

@@ -1,8 +1,9 @@
 """Per-domain knowledge the prober reuses: MX hosts, the mail provider behind them, catch-all
 status and policy blocks, so later lookups on a domain probe less (issue: fewer probes).
 
-MX answers are cached in memory (``MX_TTL``); catch-all status and blocks are stored in
-``domain_facts`` and read back within their TTLs.
+MX answers are cached in memory (``MX_TTL``, at most ``MX_CACHE_SIZE`` domains, least recently
+used dropped first); catch-all status and blocks are stored in ``domain_facts`` and read back
+within their TTLs.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from cachetools import TLRUCache
 from sqlalchemy import select
 
 from leadsonar.domains.mailhosts import mail_provider
@@ -20,6 +22,7 @@ from leadsonar.kit.net.dns import MxAnswer, Resolver
 
 MX_TTL = 3600.0  # seconds an MX answer is reused
 MX_ERROR_TTL = 30.0  # seconds a failed MX lookup is remembered
+MX_CACHE_SIZE = 20_000  # domains whose MX answer is kept in memory
 CATCH_ALL_TTL = timedelta(days=7)
 
 
@@ -45,21 +48,33 @@ class DomainKnowledge:
     Args:
         db: where facts are stored.
         resolver: the one DNS resolver.
+        mx_cache_size: domains whose MX answer is kept in memory (least recently used first
+            out; each answer also expires after its TTL).
     """
 
-    def __init__(self, db: Database, resolver: Resolver) -> None:
+    def __init__(
+        self, db: Database, resolver: Resolver, mx_cache_size: int = MX_CACHE_SIZE
+    ) -> None:
         self.db = db
         self.resolver = resolver
-        self._mx: dict[str, tuple[float, MxAnswer]] = {}
+        self._mx: TLRUCache[str, MxAnswer] = TLRUCache(
+            maxsize=mx_cache_size,
+            ttu=lambda _domain, answer, now: now + (MX_ERROR_TTL if answer.error else MX_TTL),
+            timer=time.monotonic,
+        )
+
+    @property
+    def mx_cached(self) -> int:
+        """Domains whose MX answer is held in memory now."""
+        return len(self._mx)
 
     async def mx(self, domain: str) -> MxAnswer:
         """The domain's MX answer, from the cache when fresh (see :meth:`Resolver.mx_hosts`)."""
         cached = self._mx.get(domain)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+        if cached is not None:
+            return cached
         answer = await self.resolver.mx_hosts(domain)
-        ttl = MX_ERROR_TTL if answer.error else MX_TTL
-        self._mx[domain] = (time.monotonic() + ttl, answer)
+        self._mx[domain] = answer
         if not answer.error:
             hosts = [[h.preference, h.host] for h in answer.hosts]
             async with self.db.session() as session:

@@ -1,22 +1,49 @@
-"""What LeadSonar knows about domains and people: imported contacts and learned patterns."""
+"""What LeadSonar knows about domains and people: imported contacts and learned patterns.
+
+Imported contacts belong to one account (tenant data). Everything learned about domains —
+patterns, MX and catch-all facts, company → domain — is shared knowledge of the installation.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadsonar.kit.db import Base
 
 
 class KnownContact(Base):
-    """A contact the user imported (``leadsonar import``): the ``known`` provider's data."""
+    """A contact an account imported (``leadsonar import --account NAME``): the ``known``
+    provider's data, served to that account only.
+
+    ``contact_key`` identifies the row within the account so that importing it again updates it:
+    ``email:<address>`` when the row has an address (namesakes with different addresses stay two
+    contacts), else ``name:<name_key>@<domain or company>``.
+    """
 
     __tablename__ = "known_contacts"
+    __table_args__ = (
+        UniqueConstraint("account_id", "contact_key", name="uq_known_contacts_account_key"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE", name="fk_known_contacts_account_id_accounts"),
+        index=True,
+    )
+    contact_key: Mapped[str] = mapped_column(String(800))
     first_name: Mapped[str] = mapped_column(String(200))
     last_name: Mapped[str] = mapped_column(String(200))
     name_key: Mapped[str] = mapped_column(String(400), index=True)
@@ -42,6 +69,17 @@ class DomainPattern(Base):
     last_seen_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class LearnedAddress(Base):
+    """An address whose pattern evidence was counted (SHA-256 of the lower-case address, so the
+    shared table holds no tenant's addresses): each address teaches its domain once, however
+    often it is imported, found or published."""
+
+    __tablename__ = "learned_addresses"
+
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    learned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class DomainFacts(Base):

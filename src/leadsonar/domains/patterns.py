@@ -7,14 +7,17 @@ the next person at that domain try the best-evidenced pattern first.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.domains.candidates import infer_patterns, infer_umlaut_style
-from leadsonar.domains.models import DomainPattern
+from leadsonar.domains.models import DomainPattern, LearnedAddress
 from leadsonar.kit.db import upsert
 
 PATTERN_TTL = timedelta(days=365)
@@ -39,14 +42,35 @@ async def add_evidence(session: AsyncSession, domain: str, patterns: list[str]) 
         )
 
 
+async def first_sight(session: AsyncSession, email: str) -> bool:
+    """Record that ``email`` (lower case) taught its domain; ``False`` when it already had.
+
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` into ``learned_addresses`` (SHA-256 of
+    the address, so the shared table holds no tenant's address).
+    """
+    digest = hashlib.sha256(email.encode("utf-8")).hexdigest()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(LearnedAddress)
+        .values(address_hash=digest)
+        .on_conflict_do_nothing(index_elements=["address_hash"])
+        .returning(LearnedAddress.address_hash)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
 async def learn_address(session: AsyncSession, email: str, first: str, last: str) -> list[str]:
-    """Learn from a known ``email`` of the person ``first last``.
+    """Learn from a known ``email`` of the person ``first last``; each address counts once
+    (imported twice, found by the prober and published on the site: one unit of evidence).
 
     Returns:
-        The pattern names the address matched (empty when it matches none, e.g. ``jd123@…``).
+        The pattern names the address matched (empty when it matches none, e.g. ``jd123@…``,
+        or when the address already taught its domain).
     """
     local, _, domain = email.strip().lower().rpartition("@")
     if not local or not domain:
+        return []
+    if not await first_sight(session, f"{local}@{domain}"):
         return []
     patterns = infer_patterns(local, first, last)
     await add_evidence(session, domain, patterns)

@@ -353,11 +353,7 @@ class ItemWorker:
             elif self.refund_not_found:
                 refund += int(job.find_email and not item.email)
                 refund += int(job.find_phone and not item.phone)
-            if refund:
-                await ledger.refund(
-                    session, job.account_id, refund, "refund:enrich", f"{job.id}#{item.position}"
-                )
-            await _close(session, job.id, item)
+            await _close(session, job, item, refund, "refund:enrich")
 
     async def _verify_item(
         self,
@@ -420,50 +416,55 @@ class ItemWorker:
             else:
                 item.email_verification, item.reason = verdict
             refund = int(verdict is None or (self.refund_not_found and verdict[0] == "unknown"))
-            if refund:
-                await ledger.refund(
-                    session, job.account_id, refund, "refund:verify", f"{job.id}#{item.position}"
-                )
-            await _close(session, job.id, item)
+            await _close(session, job, item, refund, "refund:verify")
 
 
-async def _close(session: AsyncSession, job_id: str, item: EnrichmentItem) -> None:
-    """Answer the finished item's repeat rows and, when nothing is left to work, end the job
-    and queue its webhook (:func:`~leadsonar.webhooks.service.schedule_delivery`). A job no
-    longer ``processing`` (cancelled) keeps its status.
+async def _close(
+    session: AsyncSession, job: EnrichmentJob, item: EnrichmentItem, refund: int, why: str
+) -> None:
+    """After the finished item's own writes: take the job's row lock, give the item's repeat
+    rows its answer, refund ``refund`` credits (ledger reason ``why``) and, when nothing is left
+    to work, end the job and queue its webhook
+    (:func:`~leadsonar.webhooks.service.schedule_delivery`). A job no longer ``processing``
+    (cancelled) keeps its status.
 
-    The job's row lock is taken last, so that finishers of one job (on every worker) wait for
-    each other only for the count and the commit: each counts after the previous one committed,
+    Lock order, the same as ``cancel_job``'s (job, then its pending/waiting rows, then the
+    account's balance row), so a finisher and a cancel never wait for each other in a circle:
+    the item (taken by the caller), then the job, then the repeat rows and the balance row.
+    Finishers of one job (on every worker) wait for each other only from here to the commit,
     so exactly one sees no item left and closes the job. FOR NO KEY UPDATE, because updating the
-    item above made PostgreSQL's foreign-key check take FOR KEY SHARE on this row; FOR UPDATE
-    would then deadlock two finishers. ``cancel_job`` takes the same lock.
+    item made PostgreSQL's foreign-key check take FOR KEY SHARE on the job's row; FOR UPDATE
+    would then deadlock two finishers.
     """
-    await answer_repeats(session, item)
     await session.flush()
     await session.execute(
-        select(EnrichmentJob.id).where(EnrichmentJob.id == job_id).with_for_update(key_share=True)
+        select(EnrichmentJob.id).where(EnrichmentJob.id == job.id).with_for_update(key_share=True)
     )
+    await answer_repeats(session, item)
+    if refund:
+        await ledger.refund(session, job.account_id, refund, why, f"{job.id}#{item.position}")
+    await session.flush()
     remaining = await session.scalar(
         select(func.count())
         .select_from(EnrichmentItem)
         .where(
-            EnrichmentItem.job_id == job_id,
+            EnrichmentItem.job_id == job.id,
             EnrichmentItem.status.notin_(("done", "cancelled")),
         )
     )
     if remaining:
         return
-    db_job = await session.get(EnrichmentJob, job_id, populate_existing=True)
+    db_job = await session.get(EnrichmentJob, job.id, populate_existing=True)
     if db_job is None or db_job.status != "processing":
         return
     failed = await session.scalar(
         select(func.count())
         .select_from(EnrichmentItem)
-        .where(EnrichmentItem.job_id == job_id, EnrichmentItem.error.is_not(None))
+        .where(EnrichmentItem.job_id == job.id, EnrichmentItem.error.is_not(None))
     )
     db_job.status = "failed" if failed == db_job.total else "completed"
     db_job.finished_at = datetime.now(UTC)
-    await schedule_delivery(session, job_id, db_job.webhook_url)
+    await schedule_delivery(session, job.id, db_job.webhook_url)
 
 
 class JobRunner:

@@ -17,7 +17,7 @@ twice. An item in flight when its worker was killed is therefore worked again on
 once; only such items may have been asked of a provider twice.
 
 The queue's tables and functions are procrastinate's own schema, created by LeadSonar's Alembic
-migration ``0003`` on PostgreSQL (see docs/deploy.md for upgrades).
+migration ``0004`` on PostgreSQL (see docs/deploy.md for upgrades).
 """
 
 from __future__ import annotations

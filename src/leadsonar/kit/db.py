@@ -1,10 +1,11 @@
-"""The database: one async engine, session scopes that commit at the edge, and write transactions
-that serialise credit reservations.
+"""The database: one async engine, session scopes that commit at the edge, read sessions that
+never commit, and write transactions.
 
 SQLite (the default) runs in WAL mode with a busy timeout; a *write* session starts with
-``BEGIN IMMEDIATE`` so that reading a balance and appending a ledger entry cannot interleave with
-another writer (https://www.sqlite.org/lang_transaction.html). On PostgreSQL the same guarantee
-comes from a row lock on the account (``SELECT … FOR UPDATE``), taken by the ledger.
+``BEGIN IMMEDIATE`` (and queues on one in-process lock) so that a transaction that reads and then
+writes cannot fail on another writer's commit (https://www.sqlite.org/lang_transaction.html); a
+*read* session sends no ``BEGIN`` at all. The ledger's debit is a single conditional ``UPDATE``,
+which serialises on the balance row on PostgreSQL and on the write lock on SQLite.
 """
 
 from __future__ import annotations
@@ -54,7 +55,10 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        mode = "IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "DEFERRED"
+        options = conn.get_execution_options()
+        if options.get("sqlite_autocommit"):
+            return  # reads only: each statement is its own implicit transaction
+        mode = "IMMEDIATE" if options.get("sqlite_immediate") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -72,8 +76,10 @@ class Database:
         kwargs: dict[str, Any] = {"pool_pre_ping": not self.sqlite}
         if self.sqlite:
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-            kwargs["pool_size"] = 8
-            kwargs["max_overflow"] = 8
+            # Each pooled aiosqlite connection is a thread: keep enough of them open that busy
+            # moments reuse connections instead of opening (and closing) overflow ones.
+            kwargs["pool_size"] = 32
+            kwargs["max_overflow"] = 16
             kwargs["pool_timeout"] = 120
         else:
             kwargs["pool_size"] = 10
@@ -83,6 +89,15 @@ class Database:
         if self.sqlite:
             _install_sqlite_hooks(self.engine)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads of the hot path: on SQLite without BEGIN/ROLLBACK round trips (each SELECT is
+        # its own implicit transaction, which is all a single read needs).
+        self.read_sessionmaker = (
+            async_sessionmaker(
+                self.engine.execution_options(sqlite_autocommit=True), expire_on_commit=False
+            )
+            if self.sqlite
+            else self.sessionmaker
+        )
         # One writer at a time inside this process: SQLite would serialise writers anyway, and
         # queueing here is cheaper than threads spinning on the busy timeout.
         self._write_lock = asyncio.Lock() if self.sqlite else None
@@ -97,6 +112,14 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only: its transaction is ended (rolled back) when the block
+        ends, never committed, so nothing written in it is kept. Use it for the short reads of
+        the hot path (a cached answer, an imported contact) instead of a committed session."""
+        async with self.read_sessionmaker() as session:  # close() ends it, keeps loaded rows
+            yield session
 
     @asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession]:

@@ -16,7 +16,7 @@ MIGRATE_LOCK = 0x4C_53_6D_69_67  # pg_advisory_xact_lock key of migrations ("LSm
 
 def ours(name: str | None, type_: str, _parents: object = None) -> bool:
     """Alembic ``include_name`` hook: the job queue's tables (procrastinate's own schema, created
-    by migration 0003 on PostgreSQL) are not described by our models, so comparing models with
+    by migration 0004 on PostgreSQL) are not described by our models, so comparing models with
     the database leaves them out."""
     return not (type_ == "table" and (name or "").startswith(QUEUE_TABLE_PREFIX))
 

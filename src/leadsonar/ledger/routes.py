@@ -26,8 +26,9 @@ class CreditsAnswer(BaseModel):
 async def credits(
     request: Request, principal: Principal = Depends(current_principal)
 ) -> CreditsAnswer:
-    """The account's balance; always ``balance == totalEarned - totalSpent``."""
-    async with request.app.state.services.db.session() as session:
+    """The account's balance row (one primary-key read, never a sum over the entries);
+    always ``balance == totalEarned - totalSpent``."""
+    async with request.app.state.services.db.read_session() as session:
         balance = await balance_of(session, principal.account_id)
     return CreditsAnswer(
         balance=balance.balance, totalEarned=balance.total_earned, totalSpent=balance.total_spent

@@ -1,20 +1,21 @@
-"""Credits: grants, reservations (charges) and refunds as append-only ledger entries.
+"""Credits: grants, reservations (charges) and refunds.
 
-The balance is ``SUM(amount)`` over an account's entries. A charge reads the balance and appends
-its entry inside one write transaction (``BEGIN IMMEDIATE`` on SQLite, the account row locked
-``FOR UPDATE`` on PostgreSQL), so concurrent charges can never take the balance below zero.
+Each change appends one row to ``ledger_entries`` (the append-only record operators report on)
+and changes the account's row in ``account_balances`` in the same transaction, so reading a
+balance is one primary-key lookup whatever the account's history (DESIGN.md §6, "Ledger"). A
+charge is one conditional ``UPDATE … WHERE balance >= :n``: it succeeds only while the balance
+covers it and writes nothing when it does not, so concurrent charges can never take the balance
+below zero, on SQLite and PostgreSQL alike. Nothing here commits: the caller's edge does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadsonar.accounts.models import Account
 from leadsonar.exceptions import BadRequest, InsufficientCredits
-from leadsonar.ledger.models import LedgerEntry
+from leadsonar.ledger import repository
 
 
 @dataclass(frozen=True)
@@ -27,62 +28,56 @@ class Balance:
 
 
 async def balance_of(session: AsyncSession, account_id: int) -> Balance:
-    """Sum the account's ledger: earned = grants and refunds, spent = charges (as positive)."""
-    earned, spent = (
-        await session.execute(
-            select(
-                func.coalesce(
-                    func.sum(case((LedgerEntry.amount > 0, LedgerEntry.amount), else_=0)), 0
-                ),
-                func.coalesce(
-                    func.sum(case((LedgerEntry.amount < 0, -LedgerEntry.amount), else_=0)), 0
-                ),
-            ).where(LedgerEntry.account_id == account_id)
-        )
-    ).one()
-    return Balance(
-        balance=int(earned) - int(spent), total_earned=int(earned), total_spent=int(spent)
-    )
+    """The account's balance row: earned = grants and refunds, spent = charges (as positive).
+
+    One primary-key read; never a sum over the entries.
+    """
+    balance, earned, spent = await repository.balance_row(session, account_id)
+    return Balance(balance=balance, total_earned=earned, total_spent=spent)
 
 
 async def grant(
     session: AsyncSession, account_id: int, credits: int, reason: str = "grant"
-) -> LedgerEntry:
-    """Add ``credits`` (> 0) to the account."""
+) -> None:
+    """Add ``credits`` (> 0) to the account.
+
+    Raises:
+        BadRequest: ``credits`` is not positive.
+    """
     if credits <= 0:
         raise BadRequest("A grant must be a positive number of credits.")
-    entry = LedgerEntry(account_id=account_id, amount=credits, reason=reason)
-    session.add(entry)
-    await session.flush()
-    return entry
+    await repository.credit(session, account_id, credits)
+    await repository.append_entry(session, account_id, credits, reason, None)
 
 
 async def charge(
     session: AsyncSession, account_id: int, credits: int, reason: str, reference: str | None = None
-) -> LedgerEntry:
+) -> int:
     """Take ``credits`` (> 0) from the account, or refuse with nothing written.
 
-    Must run in a write session (:meth:`leadsonar.kit.db.Database.write_session`).
+    Returns:
+        the balance left after the charge.
 
     Raises:
         InsufficientCredits: the balance is below ``credits`` (402).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
-    current = await balance_of(session, account_id)
-    if current.balance < credits:
-        raise InsufficientCredits(needed=credits, balance=current.balance)
-    entry = LedgerEntry(account_id=account_id, amount=-credits, reason=reason, reference=reference)
-    session.add(entry)
-    await session.flush()
-    return entry
+    left = await repository.debit(session, account_id, credits)
+    if left is None:
+        balance, _, _ = await repository.balance_row(session, account_id)
+        raise InsufficientCredits(needed=credits, balance=balance)
+    await repository.append_entry(session, account_id, -credits, reason, reference)
+    return left
 
 
 async def refund(
     session: AsyncSession, account_id: int, credits: int, reason: str, reference: str | None = None
-) -> LedgerEntry:
-    """Give back ``credits`` (> 0) for work that was charged and not delivered."""
-    entry = LedgerEntry(account_id=account_id, amount=credits, reason=reason, reference=reference)
-    session.add(entry)
-    await session.flush()
-    return entry
+) -> None:
+    """Give back ``credits`` (> 0) for work that was charged and not delivered (counted as
+    earned, like a grant: ``total_spent`` keeps every charge)."""
+    await repository.credit(session, account_id, credits)
+    await repository.append_entry(session, account_id, credits, reason, reference)
+
+
+async def check(session: AsyncSession) -> list[repository.Mismatch]:
+    """Accounts whose balance row disagrees with their entries (empty when the ledger holds)."""
+    return await repository.mismatches(session)

@@ -1,8 +1,9 @@
 """Single lookups: validate → charge 1 credit → waterfall → answer (refund if it failed).
 
-The charge is committed in its own short write transaction before the waterfall runs, so a
-lookup that takes seconds never holds the ledger's write lock, and concurrent requests can never
-spend more than the balance (DESIGN.md §1, "Credits").
+The charge is committed in its own short write transaction before the waterfall runs (together
+with the charges of concurrent requests: :mod:`leadsonar.ledger.reservations`), so a lookup that
+takes seconds never holds the ledger's write lock, and concurrent requests can never spend more
+than the balance (DESIGN.md §1, "Credits").
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from leadsonar.kit.net.hostnames import display_domain, domain_from_website
 from leadsonar.kit.net.safe_http import SafeHttp
 from leadsonar.kit.phones import display_from_e164, parse_phone
 from leadsonar.ledger import service as ledger
+from leadsonar.ledger.reservations import reservations_for
 from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer, WaterfallSummary
 from leadsonar.providers.base import Company, Confidence, Finding, LookupContext, Person
 from leadsonar.waterfall.engine import Waterfall, WaterfallResult
@@ -78,16 +80,17 @@ async def run_charged(
         InsufficientCredits: the balance is below the cost (402; nothing charged, no work).
     """
     reference = f"{label}_{uuid.uuid4().hex[:16]}"
-    async with db.write_session() as session:
-        await ledger.charge(session, account_id, LOOKUP_COST, label, reference)
+    # A short reservation, committed (with the charges of concurrent requests) before the work
+    # does any network I/O.
+    await reservations_for(db).charge(account_id, LOOKUP_COST, label, reference)
     try:
         result = await work()
     except BaseException:
-        async with db.session() as session:
+        async with db.write_session() as session:
             await ledger.refund(session, account_id, LOOKUP_COST, "refund:failed", reference)
         raise
     if settings.refund_not_found and not found(result):
-        async with db.session() as session:
+        async with db.write_session() as session:
             await ledger.refund(session, account_id, LOOKUP_COST, "refund:not-found", reference)
         return result, 0
     return result, LOOKUP_COST
@@ -207,13 +210,18 @@ class LookupService:
             return result
         if is_role_local_part(finding.value.partition("@")[0]):
             result.finding, result.sources = None, 0
-        elif finding.confidence is Confidence.HIGH and target.company.domain:
-            async with self.db.session() as session:
+        elif (
+            finding.confidence is Confidence.HIGH
+            and target.company.domain
+            and account_id is not None
+        ):
+            async with self.db.read_session() as session:
                 namesakes = await count_namesakes(
                     session,
                     target.person.first_name,
                     target.person.last_name,
                     target.company.domain,
+                    account_id,
                 )
             if namesakes > 1:
                 finding.confidence = Confidence.MEDIUM

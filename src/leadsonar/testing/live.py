@@ -81,6 +81,11 @@ class LiveServer(UvicornInLoop):
     def services(self) -> Services:
         return self.app.state.services
 
+    async def account_id(self, name: str) -> int:
+        """The id of the account named ``name`` (for seeding its imported contacts)."""
+        async with self.services.db.read_session() as session:
+            return (await accounts.get_account_by_name(session, name)).id
+
     async def create_account(self, name: str, credits: int = 0) -> str:
         """Create an account with ``credits`` and return its new API key."""
         async with self.services.db.write_session() as session:

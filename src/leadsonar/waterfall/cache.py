@@ -2,7 +2,9 @@
 ``lookup_cache`` table without calling any provider (issue 5 §5: never pay twice for one answer).
 
 The key is a SHA-256 over the field, the person's folded names, the company's domain and name,
-the provider chain (so changing ``LEADSONAR_PROVIDERS`` starts afresh) and the confidence bar.
+the provider chain (so changing ``LEADSONAR_PROVIDERS`` starts afresh), the confidence bar and
+the account: answers can come from an account's imported contacts, so one account's cached
+answers are never served to another (DESIGN.md §6, "Tenancy").
 Only answers that would not change on a second ask are stored:
 
 - a finding of at least ``medium`` that does not ask to be retried (``retryAfter`` evidence, e.g.
@@ -15,15 +17,19 @@ Only answers that would not change on a second ask are stored:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadsonar.kit.db import Database, upsert
+from leadsonar.kit.db import Database
 from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
 from leadsonar.waterfall.models import LookupCache
 
@@ -33,14 +39,28 @@ if TYPE_CHECKING:
 PURGE_EVERY = 500  # stores between two deletions of expired rows
 
 
+# Built once: every lookup runs it.
+_FRESH_PAYLOAD = select(LookupCache.payload).where(
+    LookupCache.key == bindparam("key"), LookupCache.expires_at > bindparam("now")
+)
+
+
 def _fold(text: str | None) -> str:
     return unicodedata.normalize("NFKC", text or "").strip().casefold()
 
 
-def cache_key(fld: str, person: Person, company: Company, chain: list[str], bar: Confidence) -> str:
-    """The 64-hex-digit key of one lookup."""
+def cache_key(
+    fld: str,
+    person: Person,
+    company: Company,
+    chain: list[str],
+    bar: Confidence,
+    account_id: int | None = None,
+) -> str:
+    """The 64-hex-digit key of one lookup for ``account_id``."""
     material = json.dumps(
         [
+            account_id,
             fld,
             _fold(person.first_name),
             _fold(person.last_name),
@@ -82,6 +102,8 @@ class LookupCacheStore:
         self.db = db
         self.ttl = ttl
         self._stores = 0
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     @property
     def enabled(self) -> bool:
@@ -93,11 +115,10 @@ class LookupCacheStore:
         if not self.enabled:
             return None
         now = datetime.now(UTC)
-        async with self.db.session() as session:
-            row = await session.scalar(
-                select(LookupCache).where(LookupCache.key == key, LookupCache.expires_at > now)
-            )
-            payload = dict(row.payload) if row is not None else None
+        async with self.db.read_session() as session:
+            # The payload column only: no ORM object, no timestamps to parse.
+            stored_payload = await session.scalar(_FRESH_PAYLOAD, {"key": key, "now": now})
+            payload = dict(stored_payload) if stored_payload is not None else None
         if payload is None:
             return None
         notes = [str(n) for n in payload.get("notes") or []]
@@ -125,7 +146,8 @@ class LookupCacheStore:
         return int(dropped.rowcount or 0)
 
     async def put(self, key: str, fld: str, result: WaterfallResult) -> None:
-        """Store ``result`` under ``key`` for ``ttl`` seconds (when :func:`cacheable`)."""
+        """Store ``result`` under ``key`` for ``ttl`` seconds (when :func:`cacheable`); returns
+        once it is committed, together with the answers stored at the same time."""
         if not self.enabled or not cacheable(result):
             return
         finding = result.finding
@@ -150,19 +172,61 @@ class LookupCacheStore:
             "company_phone": result.company_phone,
         }
         now = datetime.now(UTC)
-        async with self.db.session() as session:
-            await upsert(
-                session,
-                LookupCache,
-                {
-                    "key": key,
-                    "field": fld,
-                    "payload": payload,
-                    "created_at": now,
-                    "expires_at": now + timedelta(seconds=self.ttl),
-                },
-                keys=["key"],
-            )
-            self._stores += 1
-            if self._stores % PURGE_EVERY == 0:
-                await session.execute(delete(LookupCache).where(LookupCache.expires_at <= now))
+        row = {
+            "key": key,
+            "field": fld,
+            "payload": payload,
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=self.ttl),
+        }
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((row, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="leadsonar-lookup-cache")
+        await asyncio.shield(done)
+
+    async def _write(self) -> None:
+        """Write the answers stored while the last batch was written, in one transaction and
+        one ``INSERT … ON CONFLICT DO UPDATE`` (group commit: on SQLite writers queue on one
+        lock, and one transaction per answer capped bulk enrichment at one write's time)."""
+        while self._pending:
+            batch, self._pending = self._pending, []
+            rows = list({row["key"]: row for row, _ in batch}.values())  # last answer per key
+            try:
+                async with self.db.write_session() as session:
+                    await _upsert_rows(session, rows)
+                    self._stores += len(rows)
+                    if self._stores // PURGE_EVERY != (self._stores - len(rows)) // PURGE_EVERY:
+                        now = datetime.now(UTC)
+                        await session.execute(
+                            delete(LookupCache).where(LookupCache.expires_at <= now)
+                        )
+            except BaseException as exc:
+                cancelled = isinstance(exc, asyncio.CancelledError)
+                for _, done in batch + (self._pending if cancelled else []):
+                    if done.done():
+                        continue
+                    if cancelled:
+                        done.cancel()
+                    else:
+                        done.set_exception(exc)
+                if cancelled:
+                    raise
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+
+async def _upsert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """One multi-row ``INSERT … ON CONFLICT (key) DO UPDATE`` (SQLite and PostgreSQL)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(LookupCache).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            name: statement.excluded[name]
+            for name in ("field", "payload", "created_at", "expires_at")
+        },
+    )
+    await session.execute(statement)

@@ -274,14 +274,16 @@ class Waterfall:
         )
 
     async def open(self) -> None:
-        """Load persisted usage (credits spent) into the registry's health book."""
+        """Load persisted usage (credits spent) into the registry's health book and start
+        writing usage in the background."""
         if self.usage is not None:
             await self.usage.load()
+            self.usage.start()
 
     async def aclose(self) -> None:
-        """Write pending usage."""
+        """Stop the background writer and write pending usage."""
         if self.usage is not None:
-            await self.usage.flush()
+            await self.usage.stop()
 
     def chain(self, fld: str) -> list[Provider]:
         """The usable providers for ``fld``, ranked when the field's order is ``auto``."""
@@ -314,7 +316,7 @@ class Waterfall:
         chain = self.chain(fld)
         key = None
         if self.cache is not None and self.cache.enabled:
-            key = cache_key(fld, person, company, [p.name for p in chain], bar)
+            key = cache_key(fld, person, company, [p.name for p in chain], bar, ctx.account_id)
             hit = await self.cache.get(key)
             if hit is not None:
                 finding, sources, notes, company_phone = hit
@@ -394,8 +396,6 @@ class Waterfall:
             log.info("waterfall %s: %s", fld, result.summary())
         if key is not None and self.cache is not None:
             await self.cache.put(key, fld, result)
-        if self.usage is not None:
-            await self.usage.maybe_flush()
         return result
 
     def _budget(self, provider: Provider, started: float, result: WaterfallResult) -> float | None:

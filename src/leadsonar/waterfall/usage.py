@@ -9,6 +9,8 @@ spent before, so ``/providers`` shows the provider-side credits spent overall.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -47,6 +49,27 @@ class UsageBook:
         self.pending: dict[str, UsageDelta] = {}
         self.totals: dict[str, UsageDelta] = {}
         self._flushed_at = time.monotonic()
+        self._flusher: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Write pending usage every ``flush_every`` seconds from a background task, off the
+        requests' path (a lookup's unit of work never carries this bookkeeping)."""
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush_forever(), name="leadsonar-usage")
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_every)
+            await self.flush()
+
+    async def stop(self) -> None:
+        """Stop the background writer and write what is pending."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+            self._flusher = None
+        await self.flush()
 
     async def load(self) -> None:
         """Read the stored totals; credits spent go to the health book's counters."""

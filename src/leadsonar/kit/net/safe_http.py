@@ -49,6 +49,7 @@ from types import TracebackType
 from urllib.parse import urljoin
 
 import httpx
+from cachetools import LRUCache
 from protego import Protego
 
 from leadsonar.config import Settings
@@ -196,10 +197,19 @@ class Page:
 
 class Politeness:
     """Spaces requests to one host ``delay`` seconds apart (a slot reservation, no locks:
-    reading and writing a host's next slot happens without an ``await`` in between)."""
+    reading and writing a host's next slot happens without an ``await`` in between).
 
-    def __init__(self) -> None:
-        self._next: dict[str, float] = {}
+    Args:
+        max_hosts: hosts whose next slot is remembered (least recently used dropped first; a
+            dropped host's slot is long past unless the crawler is busy with more hosts).
+    """
+
+    def __init__(self, max_hosts: int = 10_000) -> None:
+        self._next: LRUCache[str, float] = LRUCache(maxsize=max_hosts)
+
+    def __len__(self) -> int:
+        """Hosts whose next slot is remembered."""
+        return len(self._next)
 
     def at_least(self, host: str, extra: float) -> None:
         """Push ``host``'s next slot ``extra`` seconds later (a longer Crawl-delay learned)."""

@@ -223,9 +223,11 @@ class SmtpPool:
         task.add_done_callback(self._closing.discard)
 
     async def reap(self) -> None:
-        """Close sessions idle longer than ``idle_seconds`` (QUIT)."""
+        """Close sessions idle longer than ``idle_seconds`` (QUIT), and forget servers with no
+        session left and no back-off or throttling in force (the map holds only servers in
+        use or remembered for a reason, however many domains were probed)."""
         now = time.monotonic()
-        for host in self._hosts.values():
+        for host in list(self._hosts.values()):
             async with host.condition:
                 stale = [s for s in host.idle if now - s.last_used >= self.idle_seconds]
                 host.idle = [s for s in host.idle if s not in stale]
@@ -233,6 +235,19 @@ class SmtpPool:
                 host.condition.notify_all()
             for leased in stale:
                 self._close_soon(leased)
+        for ip, host in list(self._hosts.items()):
+            if (
+                host.open <= 0
+                and not host.idle
+                and host.backoff_until + BACKOFF_MAX <= now  # its back-off level is stale
+                and host.throttles_until <= now
+            ):
+                del self._hosts[ip]
+
+    @property
+    def servers(self) -> int:
+        """Mail servers (IPs) the pool currently remembers."""
+        return len(self._hosts)
 
     async def aclose(self) -> None:
         """QUIT every idle session and wait for closings to finish."""

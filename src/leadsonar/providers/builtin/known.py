@@ -1,4 +1,5 @@
-"""The ``known`` provider: the user's own imported contacts (``leadsonar import FILE.csv``).
+"""The ``known`` provider: the account's own imported contacts (``leadsonar import FILE.csv
+--account NAME``); a lookup for one account never sees another's (``ctx.account_id``).
 
 An exact name match at the company's domain answers directly with ``medium`` confidence: it is
 one good source (DESIGN.md §3); when the mailbox prober agrees, the waterfall makes it ``high``.
@@ -30,16 +31,23 @@ class KnownContactsProvider:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def _contact(self, person: Person, company: Company):  # type: ignore[no-untyped-def]
-        async with self.db.session() as session:
+    async def _contact(self, person: Person, company: Company, ctx: LookupContext):  # type: ignore[no-untyped-def]
+        if ctx.account_id is None:
+            return None
+        async with self.db.read_session() as session:
             return await find_contact(
-                session, person.first_name, person.last_name, company.domain, company.name
+                session,
+                person.first_name,
+                person.last_name,
+                company.domain,
+                company.name,
+                ctx.account_id,
             )
 
     async def find_email(
         self, person: Person, company: Company, ctx: LookupContext
     ) -> Finding | None:
-        contact = await self._contact(person, company)
+        contact = await self._contact(person, company, ctx)
         if contact is None or not contact.email:
             return None
         return Finding(
@@ -52,7 +60,7 @@ class KnownContactsProvider:
     async def find_phone(
         self, person: Person, company: Company, ctx: LookupContext
     ) -> Finding | None:
-        contact = await self._contact(person, company)
+        contact = await self._contact(person, company, ctx)
         if contact is None or not contact.phone:
             return None
         phone = parse_phone(contact.phone)

@@ -201,6 +201,9 @@ class SmtpProber:
         reprobed = self.reprober.answer(domain, person)
         if reprobed is not None:
             return reprobed
+        if (await self.checker.knowledge.mx(domain)).no_mail:  # known without a probe
+            outcome = await self.checker.check(domain, [], ctx)
+            return await self._judge(person, domain, [], [], outcome, {}, ctx)
         candidates, learned = await self.candidates(person, domain)
         if not candidates:
             return None

@@ -1,7 +1,7 @@
 """the bulk-job queue: procrastinate's schema on PostgreSQL
 
-Revision ID: 0003
-Revises: 0002_h_jobs_webhooks
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 02:30:00
 
 procrastinate 3.10.0's own ``schema.sql`` (copied, frozen, in ``migrations/sql/``) creates the
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002_h_jobs_webhooks"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,523 @@
+"""API throughput against a bare FastAPI endpoint (issue 9 §7), on SQLite and PostgreSQL.
+
+Closed-loop load from ``wrk`` (``apt-get install wrk``; an async httpx closed loop when wrk is
+missing) with ``CONNECTIONS`` connections for ``SECONDS`` seconds per scenario, every server a
+separate process with one uvicorn worker (uvloop, httptools, no access log):
+
+- ``bare``: a FastAPI app whose ``POST /api/v1/find-email`` returns a fixed answer of the same
+  shape (the ceiling for one Python worker on this machine);
+- ``imported``: find-email for imported contacts, a different one each request (every request a
+  cache miss answered by the ``known`` provider; the domains do not exist in DNS, so the prober
+  and the crawler answer from what they already know, without network);
+- ``cached``: the same lookup again and again (answered from the lookup cache);
+- the same two after ``LEDGER_ENTRIES`` more ledger entries on the account, inserted with one
+  SQL statement (the balance row is kept in step, so ``ledger check`` still holds).
+
+Also the CLI: ``leadsonar enrich`` of ``ENRICH_ROWS`` rows whose domains do not exist in DNS
+(answered without network), in rows per second.
+
+``./run bench throughput [--seconds N] [--db sqlite|postgres|both]``; writes
+``bench/results/throughput.json``. PostgreSQL: ``LEADSONAR_BENCH_POSTGRES`` (default
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``; a fresh database is created and dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.common import percentile, save
+from leadsonar.config import Settings
+from leadsonar.testing.dnsserver import LoopbackDns
+
+SECONDS = 10
+CONNECTIONS = 16
+THREADS = 2
+CONTACTS = 20_000
+DOMAINS = 50
+LEDGER_ENTRIES = 1_000_000
+ENRICH_ROWS = 5_000
+POSTGRES = os.environ.get(
+    "LEADSONAR_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+BARE_APP = """
+from fastapi import FastAPI
+app = FastAPI()
+ANSWER = {answer!r}
+
+@app.post("/api/v1/find-email")
+async def find_email(body: dict) -> dict:
+    return ANSWER
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def person(i: int) -> tuple[str, str, str]:
+    """The ``i``-th imported person: ``(first, last, domain)``."""
+    return f"Pat{i}", f"Lee{i}", f"nowhere{i % DOMAINS}.test"
+
+
+class Server:
+    """A uvicorn process serving ``target`` (``module:attr``, a factory when ``factory``)."""
+
+    def __init__(self, target: str, env: dict[str, str], cwd: Path, factory: bool) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            target,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--backlog",
+            "4096",
+        ]
+        if factory:
+            args.append("--factory")
+        self.process = subprocess.Popen(
+            args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+
+    def wait(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    self.process.stderr.read().decode() if self.process.stderr else ""
+                )
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=1.0)
+                return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {key}"
+local n = {count}
+local counter = {offset}
+request = function()
+  counter = counter + 1
+  local i = counter % n
+  {body}
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+
+def wrk_script(tmp: Path, key: str, mode: str, offset: int) -> Path:
+    if mode == "imported":
+        body = (
+            f"local d = i % {DOMAINS}\n  local body = string.format("
+            '\'{"firstName":"Pat%d","lastName":"Lee%d","website":"nowhere%d.test"}\', '
+            "i, i, d)"
+        )
+    else:
+        body = 'local body = \'{"firstName":"Pat0","lastName":"Lee0","website":"nowhere0.test"}\''
+    path = tmp / f"{mode}-{offset}.lua"
+    path.write_text(LUA.format(key=key, count=CONTACTS, offset=offset, body=body))
+    return path
+
+
+def parse_wrk(output: str) -> dict[str, float]:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    figures = {"rps": rps}
+    for q in ("50", "99"):
+        match = re.search(rf"\s{q}%\s+([\d.]+)(us|ms|s)", output)
+        if match:
+            value, unit = float(match.group(1)), match.group(2)
+            figures[f"p{q}_ms"] = value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    figures["non_2xx"] = float(errors.group(1)) if errors else 0.0
+    return figures
+
+
+async def httpx_loop(
+    url: str, key: str, mode: str, offset: int, seconds: float
+) -> dict[str, float]:
+    """The closed loop without wrk: ``CONNECTIONS`` clients each sending the next request as
+    soon as the last is answered."""
+    latencies: list[float] = []
+    errors = 0
+    counter = offset
+    stop = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=CONNECTIONS)
+    async with httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Bearer {key}"}, limits=limits, timeout=60
+    ) as client:
+
+        async def worker() -> None:
+            nonlocal counter, errors
+            while time.monotonic() < stop:
+                counter += 1
+                i = counter % CONTACTS if mode == "imported" else 0
+                first, last, domain = person(i)
+                began = time.perf_counter()
+                response = await client.post(
+                    "/api/v1/find-email",
+                    json={"firstName": first, "lastName": last, "website": domain},
+                )
+                latencies.append(time.perf_counter() - began)
+                errors += response.status_code != 200
+
+        began = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+        elapsed = time.monotonic() - began
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "non_2xx": float(errors),
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load(
+    url: str, key: str, mode: str, tmp: Path, seconds: float, offset: int = 0, pid: int = 0
+) -> dict[str, float]:
+    """Closed-loop load on ``url`` for ``seconds``; ``mode`` ``imported`` or ``cached``.
+
+    With the server's ``pid``, also its CPU milliseconds per answered request: on a machine
+    shared with other work, requests per second follow the CPU the server was given, CPU per
+    request does not."""
+    before = cpu_seconds(pid) if pid else 0.0
+    figures = _load(url, key, mode, tmp, seconds, offset)
+    if pid:
+        requests = figures["rps"] * seconds
+        figures["cpu_ms_per_request"] = round((cpu_seconds(pid) - before) * 1000 / requests, 3)
+    return figures
+
+
+def _load(
+    url: str, key: str, mode: str, tmp: Path, seconds: float, offset: int
+) -> dict[str, float]:
+    if shutil.which("wrk"):
+        script = wrk_script(tmp, key, mode, offset)
+        out = subprocess.run(
+            [
+                "wrk",
+                f"-t{THREADS}",
+                f"-c{CONNECTIONS}",
+                f"-d{int(seconds)}s",
+                "--latency",
+                "-s",
+                str(script),
+                f"{url}/api/v1/find-email",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return parse_wrk(out)
+    return asyncio.run(httpx_loop(url, key, mode, offset, seconds))
+
+
+async def prepare(settings: Settings) -> str:
+    """Create the account (credits for every request), import the contacts; returns the key."""
+    from leadsonar.accounts import service as accounts
+    from leadsonar.domains.contacts import ImportReport, import_rows
+    from leadsonar.kit.db import Database
+    from leadsonar.kit.migrate import upgrade_to_head
+    from leadsonar.ledger import service as ledger
+
+    db = Database(settings.database_url)
+    try:
+        await upgrade_to_head(db.engine)
+        async with db.write_session() as session:
+            secret = await accounts.load_or_create_secret(session, None)
+            account = await accounts.create_account(session, "bench")
+            await ledger.grant(session, account.id, 100_000_000, "initial")
+            key = await accounts.create_key(session, account, secret)
+        rows = []
+        for i in range(CONTACTS):
+            first, last, domain = person(i)
+            rows.append(
+                (
+                    i + 2,
+                    {
+                        "firstname": first,
+                        "lastname": last,
+                        "company": "",
+                        "website": domain,
+                        "email": f"{first.lower()}.{last.lower()}@{domain}",
+                        "phone": "",
+                    },
+                )
+            )
+        for start in range(0, len(rows), 2000):
+            async with db.write_session() as session:
+                await import_rows(session, rows[start : start + 2000], ImportReport(), account.id)
+        return key
+    finally:
+        await db.dispose()
+
+
+async def add_ledger_history(settings: Settings, entries: int) -> float:
+    """Append ``entries`` ledger entries (alternately -1 and +1) to the bench account with one
+    ``INSERT … SELECT`` and keep its balance row in step; returns the seconds it took."""
+    from sqlalchemy import text
+
+    from leadsonar.kit.db import Database
+
+    db = Database(settings.database_url)
+    began = time.perf_counter()
+    try:
+        async with db.write_session() as session:
+            account = (
+                await session.execute(text("SELECT id FROM accounts WHERE name = 'bench'"))
+            ).scalar_one()
+            if db.sqlite:
+                series = (
+                    "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < :n) "
+                    "SELECT :a, CASE WHEN i % 2 = 0 THEN 1 ELSE -1 END, 'bench', NULL FROM s"
+                )
+            else:
+                series = (
+                    "SELECT :a, CASE WHEN i % 2 = 0 THEN 1 ELSE -1 END, 'bench', NULL "
+                    "FROM generate_series(1, :n) AS i"
+                )
+            await session.execute(
+                text(
+                    f"INSERT INTO ledger_entries (account_id, amount, reason, reference) {series}"
+                ),
+                {"a": account, "n": entries},
+            )
+            half = entries // 2
+            await session.execute(
+                text(
+                    "UPDATE account_balances SET total_earned = total_earned + :up, "
+                    "total_spent = total_spent + :down, balance = balance + :up - :down "
+                    "WHERE account_id = :a"
+                ),
+                {"up": half, "down": entries - half, "a": account},
+            )
+        if not db.sqlite:
+            async with db.engine.connect() as connection:
+                await connection.execute(text("COMMIT"))
+                await connection.execute(text("ANALYZE ledger_entries"))
+    finally:
+        await db.dispose()
+    return time.perf_counter() - began
+
+
+def enrich_rows_per_second(env: dict[str, str], tmp: Path) -> dict[str, float]:
+    """``leadsonar enrich`` of ``ENRICH_ROWS`` people at domains that do not exist in DNS."""
+    source = tmp / "enrich.csv"
+    with source.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["firstName", "lastName", "website"])
+        for i in range(ENRICH_ROWS):
+            writer.writerow([f"Sam{i}", f"Ray{i}", f"void{i % DOMAINS}.test"])
+    began = time.perf_counter()
+    done = subprocess.run(
+        [str(Path(PYTHON).parent / "leadsonar"), "enrich", str(source), "-o", str(tmp / "out.csv")],
+        env=env,
+        cwd=tmp,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        print(f"enrich failed (exit {done.returncode}):\n{done.stderr[-3000:]}", file=sys.stderr)
+        return {"rows": ENRICH_ROWS, "failed": done.returncode, "rows_per_s": 0.0}
+    seconds = time.perf_counter() - began
+    return {
+        "rows": ENRICH_ROWS,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(ENRICH_ROWS / seconds, 1),
+    }
+
+
+def postgres_database() -> tuple[str, str]:
+    import psycopg
+
+    admin = POSTGRES.replace("postgresql+psycopg://", "postgresql://")
+    name = f"leadsonar_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = POSTGRES.rpartition("/")
+    return f"{base}/{name}", name
+
+
+def drop_postgres(name: str) -> None:
+    import psycopg
+
+    admin = POSTGRES.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_database(kind: str, dns: LoopbackDns, seconds: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        pg_name = None
+        if kind == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+        else:
+            url, pg_name = postgres_database()
+        env = {
+            **os.environ,
+            "LEADSONAR_DATABASE_URL": url,
+            "LEADSONAR_DNS_SERVERS": dns.address,
+            "LEADSONAR_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
+            "LEADSONAR_RATE_LIMIT": "100000000/second",
+            "LEADSONAR_SMTP_HELO_NAME": "probe.leadsonar.test",
+        }
+        try:
+            settings = Settings(database_url=url)
+            key = asyncio.run(prepare(settings))
+            answer = None
+            product = Server("leadsonar.app:create_app", env, tmp, factory=True)
+            bare_file = tmp / "bare_app.py"
+            try:
+                product.wait()
+                first, last, domain = person(0)
+                answer = httpx.post(
+                    f"{product.url}/api/v1/find-email",
+                    json={"firstName": first, "lastName": last, "website": domain},
+                    headers={"Authorization": f"Bearer {key}"},
+                    timeout=60,
+                ).json()
+                bare_file.write_text(BARE_APP.format(answer=answer))
+                bare = Server("bare_app:app", {**env, "PYTHONPATH": str(tmp)}, tmp, factory=False)
+                try:
+                    _wait_bare(bare)
+                    figures: dict[str, Any] = {
+                        "bare": load(bare.url, key, "cached", tmp, seconds, pid=bare.process.pid)
+                    }
+                finally:
+                    bare.stop()
+                pid = product.process.pid
+                figures["imported"] = load(
+                    product.url, key, "imported", tmp, seconds, offset=1, pid=pid
+                )
+                figures["cached"] = load(product.url, key, "cached", tmp, seconds, pid=pid)
+            finally:
+                product.stop()
+            figures["ledger_history_insert_s"] = round(
+                asyncio.run(add_ledger_history(settings, LEDGER_ENTRIES)), 1
+            )
+            product = Server("leadsonar.app:create_app", env, tmp, factory=True)
+            try:
+                product.wait()
+                pid = product.process.pid
+                load(product.url, key, "cached", tmp, 2)  # warm the new process up
+                figures["imported_1m"] = load(
+                    product.url, key, "imported", tmp, seconds, offset=CONTACTS // 2, pid=pid
+                )
+                figures["cached_1m"] = load(product.url, key, "cached", tmp, seconds, pid=pid)
+            finally:
+                product.stop()
+            figures["enrich_cli"] = enrich_rows_per_second(env, tmp)
+        finally:
+            if pg_name:
+                drop_postgres(pg_name)
+    bare = figures["bare"]
+    for name in ("imported", "cached", "imported_1m", "cached_1m"):
+        row = figures[name]
+        row["ratio_to_bare"] = round(row["rps"] / bare["rps"], 3)
+        row["cpu_ratio_to_bare"] = round(bare["cpu_ms_per_request"] / row["cpu_ms_per_request"], 3)
+    for name in ("imported", "cached"):
+        fresh, later = figures[name], figures[f"{name}_1m"]
+        later["ratio_to_fresh"] = round(later["rps"] / fresh["rps"], 3)
+        later["cpu_ratio_to_fresh"] = round(
+            fresh["cpu_ms_per_request"] / later["cpu_ms_per_request"], 3
+        )
+    figures["answer"] = answer
+    return figures
+
+
+def _wait_bare(server: Server) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"{server.url}/api/v1/find-email", json={}, timeout=1.0)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError("bare server did not start")
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bench throughput")
+    parser.add_argument("--seconds", type=float, default=SECONDS)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    args = parser.parse_args(argv)
+    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    results: dict[str, Any] = {
+        "tool": "wrk" if shutil.which("wrk") else "httpx closed loop",
+        "connections": CONNECTIONS,
+        "seconds": args.seconds,
+        "contacts": CONTACTS,
+        "ledger_entries": LEDGER_ENTRIES,
+        "cpus": os.cpu_count(),
+        "load_average_before": os.getloadavg()[0],
+    }
+    with LoopbackDns() as dns:
+        for kind in kinds:
+            results[kind] = run_database(kind, dns, args.seconds)
+            figures = results[kind]
+            print(f"{kind}:")
+            for name in ("bare", "imported", "cached", "imported_1m", "cached_1m"):
+                row = figures[name]
+                ratios = (
+                    "ratio_to_bare",
+                    "cpu_ratio_to_bare",
+                    "ratio_to_fresh",
+                    "cpu_ratio_to_fresh",
+                )
+                extra = "".join(f"  {k}={row[k]}" for k in ratios if k in row)
+                print(
+                    f"  {name:12} {row['rps']:8.1f} req/s  p50 {row.get('p50_ms', 0):7.2f} ms"
+                    f"  p99 {row.get('p99_ms', 0):7.2f} ms  cpu {row['cpu_ms_per_request']} ms/req"
+                    f"  non-2xx {int(row['non_2xx'])}{extra}"
+                )
+            print(f"  enrich CLI   {figures['enrich_cli']['rows_per_s']} rows/s")
+    path = save("throughput", results)
+    print(f"saved {path}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

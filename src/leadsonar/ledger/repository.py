@@ -1,0 +1,166 @@
+"""The ledger's queries: entries are appended, balance rows changed by single statements.
+
+Every function here only executes statements in the caller's session; the caller's edge (the
+request's or job item's unit of work) commits. Both SQLite (3.35+, for ``RETURNING``) and
+PostgreSQL run the same statements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, case, func, insert, literal_column, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadsonar.accounts.models import Account
+from leadsonar.kit.db import upsert
+from leadsonar.ledger.models import AccountBalance, LedgerEntry
+
+
+async def append_entry(
+    session: AsyncSession, account_id: int, amount: int, reason: str, reference: str | None
+) -> None:
+    """``INSERT`` one ledger entry (``amount`` in credits, negative for charges)."""
+    await session.execute(
+        insert(LedgerEntry).values(
+            account_id=account_id, amount=amount, reason=reason, reference=reference
+        )
+    )
+
+
+async def credit(session: AsyncSession, account_id: int, credits: int) -> None:
+    """Add ``credits`` (> 0) to the balance row and to ``total_earned``, creating the row when
+    the account has none (one ``INSERT … ON CONFLICT DO UPDATE``)."""
+    await upsert(
+        session,
+        AccountBalance,
+        {
+            "account_id": account_id,
+            "balance": credits,
+            "total_earned": credits,
+            "total_spent": 0,
+        },
+        keys=["account_id"],
+        update={
+            "balance": AccountBalance.balance + credits,
+            "total_earned": AccountBalance.total_earned + credits,
+        },
+    )
+
+
+_DEBIT = (  # built once: every charge runs it
+    update(AccountBalance)
+    .where(
+        AccountBalance.account_id == bindparam("account"),
+        AccountBalance.balance >= bindparam("credits"),
+    )
+    .values(
+        balance=AccountBalance.balance - bindparam("credits"),
+        total_spent=AccountBalance.total_spent + bindparam("credits"),
+    )
+    .returning(AccountBalance.balance)
+)
+
+
+async def debit(session: AsyncSession, account_id: int, credits: int) -> int | None:
+    """Take ``credits`` (> 0) from the balance row only while it covers them, in one
+    conditional statement::
+
+        UPDATE account_balances SET balance = balance - :n, total_spent = total_spent + :n
+        WHERE account_id = :id AND balance >= :n RETURNING balance
+
+    Returns:
+        the new balance, or ``None`` when nothing was taken (balance too low, or no row).
+
+    Concurrent debits serialise on the row (PostgreSQL re-checks the condition after the row
+    lock; SQLite has one writer), so the balance can never go below zero.
+    """
+    row = await session.execute(_DEBIT, {"account": account_id, "credits": credits})
+    balance = row.scalar_one_or_none()
+    return None if balance is None else int(balance)
+
+
+async def balance_row(session: AsyncSession, account_id: int) -> tuple[int, int, int]:
+    """``(balance, total_earned, total_spent)`` from the balance row; zeros when it has none."""
+    row = (
+        await session.execute(
+            select(
+                AccountBalance.balance, AccountBalance.total_earned, AccountBalance.total_spent
+            ).where(AccountBalance.account_id == account_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return 0, 0, 0
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """An account whose balance row disagrees with its entries (what ``ledger check`` shows).
+
+    Attributes:
+        account: the account's name.
+        row: ``(balance, total_earned, total_spent)`` from the balance row (zeros when missing).
+        entries: the same three figures summed over the account's ledger entries.
+    """
+
+    account: str
+    row: tuple[int, int, int]
+    entries: tuple[int, int, int]
+
+
+async def mismatches(session: AsyncSession) -> list[Mismatch]:
+    """Every account whose balance row does not equal the sums of its entries (one query:
+    the entries grouped per account, joined to the balance rows)."""
+    sums = (
+        select(
+            LedgerEntry.account_id.label("account_id"),
+            func.sum(LedgerEntry.amount).label("balance"),
+            func.sum(case((LedgerEntry.amount > 0, LedgerEntry.amount), else_=0)).label("earned"),
+            func.sum(case((LedgerEntry.amount < 0, -LedgerEntry.amount), else_=0)).label("spent"),
+        )
+        .group_by(LedgerEntry.account_id)
+        .subquery()
+    )
+    row_balance = func.coalesce(AccountBalance.balance, 0)
+    row_earned = func.coalesce(AccountBalance.total_earned, 0)
+    row_spent = func.coalesce(AccountBalance.total_spent, 0)
+    sum_balance = func.coalesce(sums.c.balance, 0)
+    sum_earned = func.coalesce(sums.c.earned, 0)
+    sum_spent = func.coalesce(sums.c.spent, 0)
+    rows = await session.execute(
+        select(Account.name, row_balance, row_earned, row_spent, sum_balance, sum_earned, sum_spent)
+        .select_from(Account)
+        .outerjoin(AccountBalance, AccountBalance.account_id == Account.id)
+        .outerjoin(sums, sums.c.account_id == Account.id)
+        .where(
+            or_(
+                row_balance != sum_balance,
+                row_earned != sum_earned,
+                row_spent != sum_spent,
+                row_balance < literal_column("0"),
+            )
+        )
+        .order_by(Account.name)
+    )
+    return [
+        Mismatch(str(r[0]), (int(r[1]), int(r[2]), int(r[3])), (int(r[4]), int(r[5]), int(r[6])))
+        for r in rows.all()
+    ]
+
+
+async def append_entries(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    """``INSERT`` many ledger entries in one round trip (``executemany``); each row has
+    ``account_id``, ``amount``, ``reason`` and ``reference``."""
+    if rows:
+        await session.execute(insert(LedgerEntry), rows)
+
+
+async def locked_balance(session: AsyncSession, account_id: int) -> int:
+    """The balance row's balance, locked until the transaction ends (``SELECT … FOR UPDATE``
+    on PostgreSQL; a SQLite write transaction already holds the database's write lock)."""
+    query = select(AccountBalance.balance).where(AccountBalance.account_id == account_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    value = await session.scalar(query)
+    return int(value or 0)

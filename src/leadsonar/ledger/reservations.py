@@ -1,0 +1,143 @@
+"""Charges of concurrent requests committed together (group commit).
+
+A lookup's charge is a short reservation that must be committed before the lookup does any
+network I/O. Committed one by one, every charge of an account queues on the same balance row (and
+on SQLite on the one write lock) for a whole transaction's round trips, which caps an account's
+requests per second at one transaction time. :class:`Reservations` instead gathers the charges
+that arrive while a transaction is being written and commits them in the next one:
+
+- per account, one conditional ``UPDATE … SET balance = balance - :total WHERE balance >=
+  :total`` takes the whole batch when the balance covers it;
+- otherwise the row is locked, the charges that fit are taken in arrival order (one conditional
+  ``UPDATE`` for their total) and the others are refused with :class:`InsufficientCredits`,
+  nothing written for them;
+- the accepted charges' entries are appended with one ``executemany`` in the same transaction;
+- every waiting request learns its outcome only once that transaction committed.
+
+So the ledger's guarantees are those of :func:`leadsonar.ledger.service.charge` (never below
+zero, entries and balance rows in step), with one transaction per batch instead of per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
+
+from leadsonar.exceptions import InsufficientCredits
+from leadsonar.kit.db import Database
+from leadsonar.ledger import repository
+
+
+@dataclass
+class _Charge:
+    account_id: int
+    credits: int
+    reason: str
+    reference: str | None
+    done: asyncio.Future[None] = field(repr=False, default=None)  # type: ignore[assignment]
+
+
+class Reservations:
+    """Group-committed charges on one database (see the module docstring).
+
+    Args:
+        db: the database; its write sessions hold the batches.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._pending: list[_Charge] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0  # transactions written (for benchmarks and tests)
+
+    async def charge(
+        self, account_id: int, credits: int, reason: str, reference: str | None = None
+    ) -> None:
+        """Take ``credits`` (> 0) from the account; returns once the charge is committed.
+
+        Raises:
+            InsufficientCredits: the balance did not cover it (nothing was written for it).
+            Exception: the batch's transaction failed (nothing was written for it).
+        """
+        loop = asyncio.get_running_loop()
+        pending = _Charge(account_id, credits, reason, reference, loop.create_future())
+        self._pending.append(pending)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="leadsonar-reservations")
+        await asyncio.shield(pending.done)
+
+    async def _write(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                async with self.db.write_session() as session:
+                    refused = await _apply(session, batch)
+            except BaseException as exc:
+                cancelled = isinstance(exc, asyncio.CancelledError)
+                for pending in batch + (self._pending if cancelled else []):
+                    if not pending.done.done():
+                        if cancelled:
+                            pending.done.cancel()
+                        else:
+                            pending.done.set_exception(exc)
+                if cancelled:
+                    raise
+                continue
+            self.batches += 1
+            for pending in batch:
+                error = refused.get(id(pending))
+                if error is None:
+                    pending.done.set_result(None)
+                else:
+                    pending.done.set_exception(error)
+
+
+async def _apply(session, batch: list[_Charge]) -> dict[int, InsufficientCredits]:  # type: ignore[no-untyped-def]
+    """Debit ``batch`` in ``session``; returns the refused charges (by ``id``)."""
+    refused: dict[int, InsufficientCredits] = {}
+    accepted: list[_Charge] = []
+    by_account: dict[int, list[_Charge]] = {}
+    for pending in batch:
+        by_account.setdefault(pending.account_id, []).append(pending)
+    for account_id, charges in by_account.items():
+        total = sum(c.credits for c in charges)
+        if await repository.debit(session, account_id, total) is not None:
+            accepted += charges
+            continue
+        balance = await repository.locked_balance(session, account_id)
+        fits, left = [], balance
+        for pending in charges:
+            if pending.credits <= left:
+                fits.append(pending)
+                left -= pending.credits
+            else:
+                refused[id(pending)] = InsufficientCredits(needed=pending.credits, balance=left)
+        taken = sum(c.credits for c in fits)
+        if fits and await repository.debit(session, account_id, taken) is None:
+            raise RuntimeError("the locked balance changed")  # cannot happen under the lock
+        accepted += fits
+    await repository.append_entries(
+        session,
+        [
+            {
+                "account_id": c.account_id,
+                "amount": -c.credits,
+                "reason": c.reason,
+                "reference": c.reference,
+            }
+            for c in accepted
+        ],
+    )
+    return refused
+
+
+_BY_DATABASE: WeakKeyDictionary[Database, Reservations] = WeakKeyDictionary()
+
+
+def reservations_for(db: Database) -> Reservations:
+    """The one :class:`Reservations` of ``db`` in this process."""
+    found = _BY_DATABASE.get(db)
+    if found is None:
+        found = _BY_DATABASE[db] = Reservations(db)
+    return found

@@ -1,0 +1,56 @@
+"""Bounded memory (issue 9 §6): every cache the process keeps for its lifetime has a size bound,
+whatever number of domains, hosts and servers it meets."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadsonar.config import Settings
+from leadsonar.domains.facts import DomainKnowledge
+from leadsonar.kit.db import Database
+from leadsonar.kit.migrate import upgrade_to_head
+from leadsonar.kit.net.dns import Resolver
+from leadsonar.kit.net.safe_http import Politeness
+from leadsonar.kit.net.smtp_pool import SmtpPool
+from leadsonar.testing.dnsserver import LoopbackDns
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_mx_answers_kept_are_bounded_least_recently_used_first(
+    dns_zone: LoopbackDns, sqlite_url: str
+) -> None:
+    for i in range(8):
+        dns_zone.add_null_mx(f"d{i}.test")
+    db = Database(sqlite_url)
+    await upgrade_to_head(db.engine)
+    try:
+        knowledge = DomainKnowledge(db, Resolver([dns_zone.address]), mx_cache_size=3)
+        for i in range(8):
+            assert (await knowledge.mx(f"d{i}.test")).null_mx
+        assert knowledge.mx_cached == 3
+        asked = len(dns_zone.queries)
+        await knowledge.mx("d7.test")  # recent: answered from memory
+        assert len(dns_zone.queries) == asked
+        await knowledge.mx("d0.test")  # dropped long ago: asked again
+        assert len(dns_zone.queries) > asked
+        assert knowledge.mx_cached == 3
+    finally:
+        await db.dispose()
+
+
+async def test_crawler_politeness_remembers_a_bounded_number_of_hosts() -> None:
+    politeness = Politeness(max_hosts=5)
+    for i in range(50):
+        await politeness.wait(f"www.site{i}.test", 0.0)
+    assert len(politeness) == 5
+
+
+async def test_smtp_pool_forgets_servers_with_nothing_to_remember() -> None:
+    pool = SmtpPool(Settings())
+    for i in range(100):
+        assert not pool.throttles_after_unknown(f"192.0.2.{i}")  # a lookup creates the entry
+    pool.mark_throttles_after_unknown("192.0.2.200")
+    assert pool.servers == 101
+    await pool.reap()
+    assert pool.servers == 1  # only the server still remembered as throttling
