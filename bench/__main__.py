@@ -5,7 +5,16 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("lookups", "accuracy", "phones", "generalization", "uploads", "throughput", "edge")
+BENCHMARKS = (
+    "lookups",
+    "accuracy",
+    "phones",
+    "generalization",
+    "workers",
+    "uploads",
+    "throughput",
+    "edge",
+)
 
 
 def main(argv: list[str]) -> int:

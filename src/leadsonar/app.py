@@ -1,7 +1,8 @@
 """The FastAPI application: ``create_app(settings)`` and its lifespan.
 
 The lifespan opens the database (migrations applied), loads the key-hashing secret, builds the
-provider registry and waterfall, and starts the embedded job runner. Every error leaves as
+provider registry and waterfall, and starts the job runner: on SQLite the embedded runner, on
+PostgreSQL a procrastinate worker (unless the process serves the API only). Every error leaves as
 ``{"error": "<sentence>"}`` through the handlers registered here.
 """
 
@@ -28,6 +29,7 @@ from leadsonar.dashboard.routes import install_dashboard
 from leadsonar.enrichment.routes import MAX_UPLOAD_BYTES
 from leadsonar.enrichment.routes import router as enrichment_router
 from leadsonar.enrichment.runner import JobRunner
+from leadsonar.enrichment.tasks import QueueRunner
 from leadsonar.exceptions import LeadSonarError
 from leadsonar.idempotency.middleware import IdempotencyMiddleware
 from leadsonar.kit.db import Database
@@ -70,7 +72,7 @@ class Services:
     registry: ProviderRegistry
     lookup: LookupService
     verify: VerifyService
-    runner: JobRunner
+    runner: JobRunner | QueueRunner
     rate_limiter: KeyRateLimiter
     http: httpx.AsyncClient | None = None
     webhooks: WebhookDispatcher | None = None
@@ -98,8 +100,17 @@ def _hunter_verifier(registry: ProviderRegistry) -> Any:
     return getattr(hunter, "verify_email", None)
 
 
-async def open_services(settings: Settings, *, start_runner: bool = True) -> Services:
-    """Open the database (migrating it), build providers and start the job runner."""
+async def open_services(
+    settings: Settings, *, start_runner: bool = True, work_jobs: bool = True
+) -> Services:
+    """Open the database (migrating it), build providers and start the job runner.
+
+    Args:
+        start_runner: start the job runner at all (CLI one-off commands do not).
+        work_jobs: work bulk-job items in this process. On SQLite, False leaves the embedded
+            runner stopped; on PostgreSQL the queue is still opened (``POST /enrich`` defers on
+            it) but no worker runs (``serve --no-worker``).
+    """
     db = Database(settings.database_url)
     await upgrade_to_head(db.engine)
     async with db.write_session() as session:  # read-then-insert: BEGIN IMMEDIATE on SQLite
@@ -123,21 +134,30 @@ async def open_services(settings: Settings, *, start_runner: bool = True) -> Ser
         lookup.allow_reserved,
         second_opinion=_hunter_verifier(registry),
     )
-    runner = JobRunner(
-        db,
-        lookup,
-        settings.job_concurrency,
-        settings.job_poll_interval,
-        settings.refund_not_found,
-        verify=verify,
-    )
+    runner: JobRunner | QueueRunner
+    if db.sqlite:
+        runner = JobRunner(
+            db,
+            lookup,
+            settings.job_concurrency,
+            settings.job_poll_interval,
+            settings.refund_not_found,
+            verify=verify,
+        )
+        if start_runner and work_jobs:
+            await runner.start()
+    else:
+        runner = QueueRunner(db, lookup, settings, work=work_jobs, verify=verify)
+        if start_runner:
+            await runner.start()
+    # Deliveries are claimed with SKIP LOCKED (PostgreSQL) or under SQLite's write lock, so
+    # every process may send them: API-only and worker processes alike.
     dns_check = None
     if settings.dns_check_name:
         dns_check = ResolverCheck(Resolver.from_settings(settings), settings.dns_check_name)
         lookup.dns_check = dns_check
     webhooks = WebhookDispatcher(db, settings, lookup.companies.resolver)
     if start_runner:
-        await runner.start()
         await webhooks.start()
     services = Services(
         settings=settings,
@@ -253,13 +273,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(500, "Internal server error; the request was not completed.")
 
 
-def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
-    """Build the ASGI app. ``settings`` default to the environment (``LEADSONAR_*``)."""
+def create_app(
+    settings: Settings | None = None, *, work_jobs: bool = True, **overrides: Any
+) -> FastAPI:
+    """Build the ASGI app. ``settings`` default to the environment (``LEADSONAR_*``);
+    ``work_jobs=False`` serves the API only (bulk-job items are left to ``leadsonar worker``)."""
     settings = settings or get_settings(**overrides)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await open_services(settings)
+        services = await open_services(settings, work_jobs=work_jobs)
         app.state.services = services
         await warn_when_dns_is_broken(services)
         try:

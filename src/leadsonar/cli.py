@@ -1,14 +1,16 @@
 """The ``leadsonar`` command line (Typer).
 
-Names are a contract (other tools call them): ``serve``, ``accounts create``, ``keys create``,
-``keys revoke``, ``credits grant``, ``ledger check``, ``import``, ``find-email``, ``company``,
-``enrich``.
+Names are a contract (other tools call them): ``serve``, ``worker``, ``accounts create``,
+``keys create``, ``keys revoke``, ``credits grant``, ``ledger check``, ``import``, ``find-email``,
+``company``, ``enrich``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from itertools import islice
@@ -28,6 +30,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
+from sqlalchemy import text
 
 from leadsonar.accounts import service as accounts
 from leadsonar.app import Services, close_services, open_services
@@ -42,6 +45,7 @@ from leadsonar.domains.contacts import (
 )
 from leadsonar.enrichment.files import read_path
 from leadsonar.exceptions import LeadSonarError, NotFound
+from leadsonar.kit.db import is_sqlite
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
 from leadsonar.lookup.service import answer_reason
@@ -68,6 +72,7 @@ app.add_typer(webhooks_app, name="webhooks")
 console = Console(markup=False, highlight=False)
 err = Console(stderr=True, markup=False, highlight=False)
 T = TypeVar("T")
+FIRST_LOCK = 0x4C_53_66_69_72_73_74  # pg_advisory_xact_lock key of the first account ("LSfirst")
 
 DatabaseOption = Annotated[
     str | None,
@@ -123,6 +128,8 @@ async def ensure_first_account(services: Services) -> str | None:
         The new API key (shown once), or ``None`` when accounts already exist.
     """
     async with services.db.write_session() as session:
+        if not services.db.sqlite:  # API processes starting together: one creates it
+            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FIRST_LOCK})
         if await accounts.count_accounts(session):
             return None
         account = await accounts.create_account(session, "default")
@@ -139,16 +146,31 @@ def serve(
         int,
         typer.Option(envvar="LEADSONAR_PORT", min=1, max=65535, help="Port to listen on."),
     ] = 8000,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Also work bulk-job items in this process (the default). --no-worker serves "
+            "the API only and leaves items to `leadsonar worker` processes (PostgreSQL).",
+        ),
+    ] = True,
     database_url: DatabaseOption = None,
 ) -> None:
     """Start the API server (migrations applied; first start creates an account and prints its
-    key once)."""
+    key once). On SQLite it also runs the embedded job runner (one server per database file);
+    on PostgreSQL a queue worker, unless --no-worker."""
     import uvicorn
 
     from leadsonar.app import create_app
     from leadsonar.kit.http_edge import configure_logging, uvicorn_log_config
 
     settings = _settings(database_url)
+    if not worker and is_sqlite(settings.database_url):
+        err.print(
+            "Warning: --no-worker on SQLite: bulk jobs wait until a `leadsonar serve` with its "
+            "runner works them (`leadsonar worker` needs PostgreSQL).",
+            style="yellow",
+        )
     key = _run(settings, ensure_first_account)
     if key:
         console.print(
@@ -168,7 +190,7 @@ def serve(
     # uvicorn's own access log, which writes the raw URL, stays off.
     configure_logging(settings.log_format)
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, work_jobs=worker),
         host=host,
         port=port,
         log_level="info",
@@ -178,6 +200,59 @@ def serve(
         # 60 s): otherwise the server may close one just as it is reused (a reset request).
         timeout_keep_alive=75,
     )
+
+
+@app.command("worker")
+def worker_command(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency",
+            min=1,
+            max=256,
+            help="Items worked at once (one per slot); default LEADSONAR_JOB_CONCURRENCY.",
+        ),
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Work bulk-job items from the PostgreSQL queue until SIGTERM or Ctrl-C (then items in
+    flight finish, up to LEADSONAR_WORKER_SHUTDOWN_TIMEOUT seconds). Run as many as you like,
+    on as many machines, beside `leadsonar serve --no-worker` API processes."""
+    settings = _settings(database_url)
+    if is_sqlite(settings.database_url):
+        err.print(
+            "Error: `leadsonar worker` needs PostgreSQL (LEADSONAR_DATABASE_URL=postgresql+psycopg"
+            "://…). On SQLite, `leadsonar serve` works bulk jobs itself.",
+            style="red",
+        )
+        raise typer.Exit(2)
+    if concurrency is not None:
+        settings = settings.model_copy(update={"job_concurrency": concurrency})
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        services = await open_services(settings)
+        runner = services.runner
+        console.print(
+            f"LeadSonar worker {getattr(runner, 'name', '')} working bulk-job items, "
+            f"{settings.job_concurrency} at once.",
+            soft_wrap=True,
+        )
+        try:
+            waiting = asyncio.ensure_future(runner.wait())  # type: ignore[union-attr]
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if waiting.done() and waiting.exception() is not None:
+                raise waiting.exception()  # type: ignore[misc]
+        finally:
+            await close_services(services)
+
+    asyncio.run(main())
 
 
 @accounts_app.command("create")

@@ -268,6 +268,23 @@ class Settings(BaseSettings):
     job_poll_interval: float = Field(
         default=1.0, gt=0, description="seconds between checks for due bulk-job work"
     )
+    worker_heartbeat: float = Field(
+        default=10.0,
+        gt=0,
+        description="seconds between a queue worker's heartbeats and its checks for stalled "
+        "workers (PostgreSQL)",
+    )
+    worker_stall_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="seconds without a heartbeat after which a worker counts as dead and its "
+        "items in flight are worked again (PostgreSQL)",
+    )
+    worker_shutdown_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        description="seconds a stopping worker lets its items in flight finish (PostgreSQL)",
+    )
     webhook_timeout: float = Field(
         default=10.0, gt=0, description="seconds one webhook POST may take before it is retried"
     )

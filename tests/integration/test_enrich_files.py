@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import httpx
 import pytest
@@ -179,8 +178,10 @@ async def test_more_than_fifty_thousand_rows_is_400(
 
 
 async def test_an_email_column_is_verified_one_credit_per_address(
-    dns_zone: LoopbackDns, smtp_world: SmtpWorld, tmp_path: Path
+    dns_zone: LoopbackDns, smtp_world: SmtpWorld, database_url: str
 ) -> None:
+    """On SQLite (embedded runner) and on PostgreSQL (the upload's items deferred on the
+    procrastinate queue in the upload's transaction, worked by the queue worker)."""
     dns_zone.add_mx("verify.test", [(10, "mx.verify.test")])
     dns_zone.add_a("mx.verify.test", "127.0.0.11")
     dns_zone.add_null_mx("nomail.test")
@@ -188,7 +189,7 @@ async def test_an_email_column_is_verified_one_credit_per_address(
     settings = make_net_settings(
         dns_zone,
         smtp_world,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'verify.db'}",
+        database_url=database_url,
         rate_limit="1000/second",
         job_poll_interval=0.1,
     )
@@ -241,10 +242,11 @@ async def test_a_verification_file_without_an_email_column_is_400(
 
 
 async def test_a_greylisted_address_in_a_verification_job_is_asked_again_later(
-    dns_zone: LoopbackDns, smtp_world: SmtpWorld, tmp_path: Path
+    dns_zone: LoopbackDns, smtp_world: SmtpWorld, database_url: str
 ) -> None:
     """FC-22 in bulk: the row goes back to the queue until the server's delay has passed,
-    instead of a worker waiting it out; the second ask gets the real answer."""
+    instead of a worker waiting it out (on PostgreSQL a queue entry scheduled for that time);
+    the second ask gets the real answer."""
     dns_zone.add_mx("grey.test", [(10, "mx.grey.test")])
     dns_zone.add_a("mx.grey.test", "127.0.0.12")
     server = await smtp_world.serve(
@@ -253,7 +255,7 @@ async def test_a_greylisted_address_in_a_verification_job_is_asked_again_later(
     settings = make_net_settings(
         dns_zone,
         smtp_world,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'grey.db'}",
+        database_url=database_url,
         rate_limit="1000/second",
         job_poll_interval=0.1,
         smtp_greylist_delay=0.4,

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from leadsonar.kit.db import Database
-from leadsonar.kit.migrate import upgrade_to_head
+from leadsonar.kit.migrate import ours, upgrade_to_head
 from leadsonar.models import Base
 
 pytestmark = pytest.mark.asyncio
@@ -22,7 +22,9 @@ async def test_migrations_match_models(database_url: str) -> None:
         await upgrade_to_head(db.engine)  # a second start is a no-op
 
         def diff(connection: Any) -> list[Any]:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": ours}
+            )
             return list(compare_metadata(context, Base.metadata))
 
         async with db.engine.connect() as connection:

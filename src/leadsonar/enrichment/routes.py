@@ -51,7 +51,12 @@ async def enrich(
     services = request.app.state.services
     webhook = _webhook(request, body.webhookUrl)
     accepted = await service.submit(
-        services.db, principal.account_id, body, services.lookup.allow_reserved, webhook
+        services.db,
+        principal.account_id,
+        body,
+        services.lookup.allow_reserved,
+        webhook,
+        enqueue=services.runner.enqueue,
     )
     services.runner.wake()
     return JSONResponse(accepted.model_dump(), status_code=202)
@@ -145,7 +150,9 @@ async def enrich_file(
             ],
         )
         return JSONResponse(preview.model_dump(mode="json"), status_code=200)
-    accepted = await service.store_job(services.db, principal.account_id, draft)
+    accepted = await service.store_job(
+        services.db, principal.account_id, draft, enqueue=services.runner.enqueue
+    )
     services.runner.wake()
     return JSONResponse(accepted.model_dump(), status_code=202)
 

@@ -1,18 +1,26 @@
-"""The embedded job runner: works enrichment items inside the server process.
+"""Working bulk-job items: :class:`ItemWorker` (one item, both job paths) and the embedded
+:class:`JobRunner` (SQLite's path, inside the server process).
 
 Items move ``pending`` → ``running`` → ``done``. Credits were reserved when the job was accepted,
-so running an item never charges; finishing it writes its result (and any refund) and, for the
-last item, the job's final status, all in one transaction. On start, items left ``running`` by a
-killed process go back to ``pending``: every contact is answered once and charged once.
+so working an item never charges; finishing it writes its result (and any refund) and, for the
+last item, the job's final status, all in one transaction. Finishing is idempotent: an item
+already ``done`` is never written again, so a retried item charges and refunds nothing twice.
+Items of a job that is no longer ``processing`` (cancelled) are not worked.
 
-One embedded runner per database is assumed (``leadsonar serve`` on one machine); several server
-processes on one database need the PostgreSQL worker (a later step).
+Two paths bring items to an :class:`ItemWorker`:
+
+- **Embedded** (:class:`JobRunner`, SQLite): claims due items by polling the items table. On
+  start, items a killed process left ``running`` go back to ``pending``, so one runner per
+  database is assumed (one ``leadsonar serve`` per database file).
+- **Queue** (:mod:`leadsonar.enrichment.tasks`, PostgreSQL): one procrastinate job per item,
+  deferred in the transaction that accepted the job; any number of API and worker processes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -36,6 +44,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # tries of one item when its mail server asks to retry later
 SEEN_DOMAINS = 10_000
+
+# Puts an item back on a queue ``seconds`` from now, inside the caller's transaction.
+Requeue = Callable[[AsyncSession, int, float], Awaitable[None]]
 
 
 def row_reason(fld: str, result: WaterfallResult, target: Target) -> str | None:
@@ -85,8 +96,380 @@ async def _namesakes_in_job(session: AsyncSession, job_id: str, item: Enrichment
     return sum(1 for first, last in rows.all() if name_key(first, last) == key)
 
 
+async def _take(session: AsyncSession, item_id: int) -> bool:
+    """See :meth:`ItemWorker.take`."""
+    taken = await session.execute(
+        update(EnrichmentItem)
+        .where(
+            EnrichmentItem.id == item_id,
+            EnrichmentItem.status.in_(("pending", "running")),
+            or_(
+                EnrichmentItem.not_before.is_(None), EnrichmentItem.not_before <= datetime.now(UTC)
+            ),
+            EnrichmentItem.job_id.in_(
+                select(EnrichmentJob.id).where(EnrichmentJob.status == "processing")
+            ),
+        )
+        .values(status="running")
+        .returning(EnrichmentItem.id)
+    )
+    return taken.first() is not None
+
+
+class ItemWorker:
+    """Works one bulk-job item: runs its lookups (or, for a ``verify`` job, its address check)
+    outside any transaction, then writes its result, its reason, its refund if any, the answer
+    of its repeat rows and the job's progress in one transaction; the transaction that closes
+    the job also queues its webhook.
+
+    Args:
+        db: the database.
+        lookup: runs the waterfall for one item.
+        refund_not_found: give back a credit per type that found nothing.
+        verify: judges addresses for verification jobs (``kind == "verify"``).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        lookup: LookupService,
+        refund_not_found: bool = False,
+        *,
+        verify: VerifyService | None = None,
+    ) -> None:
+        self.db = db
+        self.lookup = lookup
+        self.refund_not_found = refund_not_found
+        self.verify = verify
+        self._finishing: set[asyncio.Future[None]] = set()
+
+    async def drain(self) -> None:
+        """Wait for results being written (a stopping process lets them finish: cancelling a
+        transaction mid-way only makes the driver log a failed rollback)."""
+        if self._finishing:
+            await asyncio.gather(*self._finishing, return_exceptions=True)
+
+    async def take(self, item_id: int) -> bool:
+        """Mark a queued item ``running`` if it is still to be worked (queue path).
+
+        Returns False, changing nothing, when the item is gone, ``done`` or ``cancelled``, its
+        job is no longer ``processing`` (cancelled), or it waits for a later time
+        (``not_before``: a queue entry for that time exists). An item left ``running`` by a
+        killed worker is taken again.
+        """
+        async with self.db.session() as session:
+            return await _take(session, item_id)
+
+    async def work(self, item_id: int, requeue: Requeue | None = None, claim: bool = False) -> None:
+        """Work the item and write its outcome.
+
+        Args:
+            requeue: when the mail server asked to retry later (greylisting), the item goes back
+                to ``pending`` with a ``not_before`` time and, in the same transaction,
+                ``requeue(session, item_id, seconds)`` queues it again (queue path); without it
+                the embedded runner finds it by polling.
+            claim: take the item first (:meth:`take`, in the same transaction as reading it);
+                without it the caller already marked it ``running`` (embedded runner).
+        """
+        async with self.db.session() as session:
+            if claim and not await _take(session, item_id):
+                return
+            item = await session.get(EnrichmentItem, item_id)
+            job = await session.get(EnrichmentJob, item.job_id) if item else None
+        if item is None or job is None or item.status != "running" or job.status != "processing":
+            return  # finished, or cancelled between the claim and now: never worked
+        if job.kind == "verify":
+            await self._verify_item(item_id, job, item.email or "", item.attempts, requeue)
+            return
+        email: WaterfallResult | None = None
+        phone: WaterfallResult | None = None
+        error: str | None = None
+        target: Target | None = None
+        reason: str | None = None
+        try:
+            target = await self.lookup.target(
+                item.first_name, item.last_name, item.website or None, item.company_name
+            )
+            if job.find_email:
+                email = await self.lookup.run(
+                    "email", target, wait=False, account_id=job.account_id
+                )
+                retry_after = _retry_after(email)
+                if retry_after is not None and item.attempts < MAX_ATTEMPTS:
+                    probe = email.probe
+                    await self._defer(item_id, retry_after, probe.connections, probe.rcpts, requeue)
+                    return
+            if job.find_phone:
+                phone = await self.lookup.run(
+                    "phone", target, wait=False, account_id=job.account_id
+                )
+            email_reason = row_reason("email", email, target) if email else None
+            phone_reason = row_reason("phone", phone, target) if phone else None
+            if email is not None and email.finding is None:
+                reason = email_reason
+            elif phone is not None and phone.finding is None:
+                reason = phone_reason  # the email was found: say why there is no phone
+            else:
+                reason = email_reason or phone_reason
+        except asyncio.CancelledError:
+            raise
+        except LeadSonarError as exc:
+            error, reason = "lookup failed", exc.message
+        except Exception:
+            log.exception("enrichment item %s failed", item_id)
+            error, reason = "lookup failed", "The lookup failed; its credits were refunded."
+        await self._shielded(self._finish(item_id, job, email, phone, error, reason, target))
+
+    async def give_up(self, item_id: int, error: str) -> None:
+        """Finish the item as failed (its credits refunded) when it cannot be worked: the last
+        try of a queue entry whose writing kept failing. A finished or cancelled item is left
+        alone."""
+        async with self.db.session() as session:
+            item = await session.get(EnrichmentItem, item_id)
+            job = await session.get(EnrichmentJob, item.job_id) if item else None
+        if item is None or job is None or item.status in ("done", "cancelled"):
+            return
+        if job.kind == "verify":
+            await self._finish_verify(item_id, job, None, "smtp", 0, 0, giving_up=True)
+            return
+        await self._finish(
+            item_id,
+            job,
+            None,
+            None,
+            error,
+            "The lookup failed; its credits were refunded.",
+            giving_up=True,
+        )
+
+    async def _shielded(self, writing: Awaitable[None]) -> None:
+        """Write a result even if the worker is being cancelled (see :meth:`drain`)."""
+        finishing = asyncio.ensure_future(writing)
+        self._finishing.add(finishing)
+        finishing.add_done_callback(self._finishing.discard)
+        await asyncio.shield(finishing)
+
+    async def _defer(
+        self,
+        item_id: int,
+        seconds: float,
+        connections: int,
+        rcpts: int,
+        requeue: Requeue | None,
+    ) -> None:
+        """Put the item back for later (greylisting): no worker waits the delay out."""
+        async with self.db.session() as session:
+            moved = await session.execute(
+                update(EnrichmentItem)
+                .where(EnrichmentItem.id == item_id, EnrichmentItem.status == "running")
+                .values(
+                    status="pending",
+                    attempts=EnrichmentItem.attempts + 1,
+                    not_before=datetime.now(UTC) + timedelta(seconds=seconds),
+                    smtp_connections=EnrichmentItem.smtp_connections + connections,
+                    smtp_rcpts=EnrichmentItem.smtp_rcpts + rcpts,
+                )
+            )
+            if requeue is not None and moved.rowcount:  # type: ignore[attr-defined]
+                await requeue(session, item_id, seconds)
+
+    @staticmethod
+    async def _lock_item(
+        session: AsyncSession, item_id: int, giving_up: bool
+    ) -> EnrichmentItem | None:
+        """The item, row-locked, if it is still ``running`` (or, ``giving_up``, still
+        ``pending``: its queue entry failed before the item was taken). The lock (SQLite: BEGIN
+        IMMEDIATE) serialises two finishers of one item: the second waits, then reads the first
+        one's result and writes nothing; an item cancelled meanwhile is not written either."""
+        item = await session.scalar(
+            select(EnrichmentItem)
+            .where(EnrichmentItem.id == item_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        allowed = ("running", "pending") if giving_up else ("running",)
+        return item if item is not None and item.status in allowed else None
+
+    async def _finish(
+        self,
+        item_id: int,
+        job: EnrichmentJob,
+        email: WaterfallResult | None,
+        phone: WaterfallResult | None,
+        error: str | None,
+        reason: str | None = None,
+        target: Target | None = None,
+        giving_up: bool = False,
+    ) -> None:
+        async with self.db.write_session() as session:
+            item = await self._lock_item(session, item_id, giving_up)
+            if item is None:
+                return
+            item.status = "done"
+            item.error = error
+            item.reason = reason
+            item.finished_at = datetime.now(UTC)
+            resolved = target.resolution if target is not None else None
+            if resolved is not None and not item.website:
+                item.website = resolved.domain or ""
+            item.company_phone = next(
+                (r.company_phone for r in (email, phone) if r is not None and r.company_phone),
+                None,
+            )
+            refund = 0
+            if email is not None:
+                finding = email.finding
+                if finding is not None and finding.confidence is Confidence.HIGH:
+                    namesakes = await _namesakes_in_job(session, job.id, item)
+                    if namesakes > 1:
+                        # Two people with this name at this domain: the mailbox that answered
+                        # may be either one's (issue 3: never the same address as high twice).
+                        finding.confidence = Confidence.MEDIUM
+                        finding.evidence["ambiguous"] = f"{namesakes} contacts share this name"
+                        item.reason = item.reason or (
+                            f"{namesakes} rows of this job have this name at this domain; the "
+                            "address may be any of theirs."
+                        )
+                item.email = finding.value if finding else None
+                item.email_verification = finding.verification.value if finding else None
+                item.detail = _detail(email)
+                item.confidence = finding.confidence.value if finding else None
+                item.sources = email.sources
+                item.email_provider = finding.provider if finding else None
+                item.smtp_connections += email.probe.connections
+                item.smtp_rcpts += email.probe.rcpts
+            if resolved is not None:
+                how = {"source": resolved.source, "reason": resolved.reason}
+                item.detail = {**(item.detail or {}), "domain": how}
+            if phone is not None and phone.finding is not None:
+                item.phone = phone.finding.value
+                item.phone_type = phone.finding.kind
+                item.phone_provider = phone.finding.provider
+                if item.confidence is None:
+                    item.confidence = phone.finding.confidence.value
+            wanted = int(job.find_email) + int(job.find_phone)
+            if error:
+                refund = wanted
+            elif self.refund_not_found:
+                refund += int(job.find_email and not item.email)
+                refund += int(job.find_phone and not item.phone)
+            await _close(session, job, item, refund, "refund:enrich")
+
+    async def _verify_item(
+        self,
+        item_id: int,
+        job: EnrichmentJob,
+        address: str,
+        attempts: int,
+        requeue: Requeue | None,
+    ) -> None:
+        """Judge one address of a verification job and finish the item (1 credit, refunded
+        when the check crashed, or said ``unknown`` where not-found is refunded). A greylisted
+        address goes back to ``pending`` until the server's delay has passed, like a greylisted
+        enrichment (at most :data:`MAX_ATTEMPTS` times), instead of holding a worker."""
+        verdict: tuple[str, str | None] | None = None
+        source = "smtp"
+        connections = rcpts = 0
+        try:
+            if self.verify is None:
+                raise RuntimeError("no verifier configured")
+            outcome, verdict, source = await self.verify.check(address, job.account_id, wait=False)
+            if outcome.probe is not None:
+                connections, rcpts = outcome.probe.connections, outcome.probe.rcpts
+            if (
+                outcome.retry_after is not None
+                and verdict[0] == "unknown"
+                and attempts < MAX_ATTEMPTS
+            ):
+                await self._defer(item_id, outcome.retry_after, connections, rcpts, requeue)
+                return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("verification item %s failed", item_id)
+            verdict = None
+        await self._shielded(self._finish_verify(item_id, job, verdict, source, connections, rcpts))
+
+    async def _finish_verify(
+        self,
+        item_id: int,
+        job: EnrichmentJob,
+        verdict: tuple[str, str | None] | None,
+        source: str,
+        connections: int,
+        rcpts: int,
+        giving_up: bool = False,
+    ) -> None:
+        """Write a verification item's verdict (``None``: the check failed, refunded)."""
+        async with self.db.write_session() as session:
+            item = await self._lock_item(session, item_id, giving_up)
+            if item is None:
+                return
+            item.status = "done"
+            item.finished_at = datetime.now(UTC)
+            item.email_provider = source
+            item.smtp_connections += connections
+            item.smtp_rcpts += rcpts
+            if verdict is None:
+                item.error = "verification failed"
+                item.reason = "The check failed; its credit was refunded."
+            else:
+                item.email_verification, item.reason = verdict
+            refund = int(verdict is None or (self.refund_not_found and verdict[0] == "unknown"))
+            await _close(session, job, item, refund, "refund:verify")
+
+
+async def _close(
+    session: AsyncSession, job: EnrichmentJob, item: EnrichmentItem, refund: int, why: str
+) -> None:
+    """After the finished item's own writes: take the job's row lock, give the item's repeat
+    rows its answer, refund ``refund`` credits (ledger reason ``why``) and, when nothing is left
+    to work, end the job and queue its webhook
+    (:func:`~leadsonar.webhooks.service.schedule_delivery`). A job no longer ``processing``
+    (cancelled) keeps its status.
+
+    Lock order, the same as ``cancel_job``'s (job, then its pending/waiting rows, then the
+    account's balance row), so a finisher and a cancel never wait for each other in a circle:
+    the item (taken by the caller), then the job, then the repeat rows and the balance row.
+    Finishers of one job (on every worker) wait for each other only from here to the commit,
+    so exactly one sees no item left and closes the job. FOR NO KEY UPDATE, because updating the
+    item made PostgreSQL's foreign-key check take FOR KEY SHARE on the job's row; FOR UPDATE
+    would then deadlock two finishers.
+    """
+    await session.flush()
+    await session.execute(
+        select(EnrichmentJob.id).where(EnrichmentJob.id == job.id).with_for_update(key_share=True)
+    )
+    await answer_repeats(session, item)
+    if refund:
+        await ledger.refund(session, job.account_id, refund, why, f"{job.id}#{item.position}")
+    await session.flush()
+    remaining = await session.scalar(
+        select(func.count())
+        .select_from(EnrichmentItem)
+        .where(
+            EnrichmentItem.job_id == job.id,
+            EnrichmentItem.status.notin_(("done", "cancelled")),
+        )
+    )
+    if remaining:
+        return
+    db_job = await session.get(EnrichmentJob, job.id, populate_existing=True)
+    if db_job is None or db_job.status != "processing":
+        return
+    failed = await session.scalar(
+        select(func.count())
+        .select_from(EnrichmentItem)
+        .where(EnrichmentItem.job_id == job.id, EnrichmentItem.error.is_not(None))
+    )
+    db_job.status = "failed" if failed == db_job.total else "completed"
+    db_job.finished_at = datetime.now(UTC)
+    await schedule_delivery(session, job.id, db_job.webhook_url)
+
+
 class JobRunner:
-    """Works pending items with at most ``concurrency`` lookups at once.
+    """The embedded runner (SQLite): works pending items with at most ``concurrency`` lookups at
+    once, claiming them by polling the items table.
 
     Args:
         db: the database.
@@ -110,14 +493,15 @@ class JobRunner:
         self.lookup = lookup
         self.concurrency = concurrency
         self.poll_interval = poll_interval
-        self.refund_not_found = refund_not_found
-        self.verify = verify
+        self.items = ItemWorker(db, lookup, refund_not_found, verify=verify)
         self._wake = asyncio.Event()
         self._seen: dict[str, None] = {}  # domains this runner has worked on (insertion order)
         self._warming: dict[int, str] = {}  # item id → domain, for a domain's first item
         self._loop_task: asyncio.Task[None] | None = None
         self._workers: set[asyncio.Task[None]] = set()
-        self._finishing: set[asyncio.Future[None]] = set()
+
+    async def enqueue(self, session: AsyncSession, item_ids: Sequence[int]) -> None:
+        """Nothing to queue: the runner finds pending items by polling (see :meth:`wake`)."""
 
     async def start(self) -> None:
         """Put items a killed process left ``running`` back to ``pending`` and start working."""
@@ -135,10 +519,7 @@ class JobRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        # A result being written is let finish: cancelling a transaction mid-way only makes
-        # the driver log a failed rollback; the item would be redone either way.
-        if self._finishing:
-            await asyncio.gather(*self._finishing, return_exceptions=True)
+        await self.items.drain()
         self._loop_task = None
 
     def wake(self) -> None:
@@ -167,7 +548,7 @@ class JobRunner:
                     waiter.cancel()
 
     async def _claim_and_spawn(self) -> int:
-        """Claim pending items (due ones only), grouped by domain.
+        """Claim pending items (due ones of jobs still ``processing``), grouped by domain.
 
         Items of one domain are taken together so that they share pooled SMTP sessions and the
         domain's cached facts; the first item of a domain new to this runner runs alone, so its
@@ -183,6 +564,7 @@ class JobRunner:
                     select(EnrichmentItem.id, EnrichmentItem.website, EnrichmentItem.company_name)
                     .join(EnrichmentJob, EnrichmentJob.id == EnrichmentItem.job_id)
                     .where(
+                        EnrichmentJob.status == "processing",
                         EnrichmentItem.status == "pending",
                         or_(EnrichmentItem.not_before.is_(None), EnrichmentItem.not_before <= now),
                     )
@@ -234,243 +616,6 @@ class JobRunner:
 
     async def _work(self, item_id: int) -> None:
         try:
-            await self._work_item(item_id)
+            await self.items.work(item_id)
         finally:
             self._warming.pop(item_id, None)
-
-    async def _work_item(self, item_id: int) -> None:
-        async with self.db.session() as session:
-            item = await session.get(EnrichmentItem, item_id)
-            job = await session.get(EnrichmentJob, item.job_id) if item else None
-        if item is None or job is None or item.status != "running":
-            return  # finished, or cancelled between the claim and now: never worked
-        email: WaterfallResult | None = None
-        phone: WaterfallResult | None = None
-        error: str | None = None
-        target: Target | None = None
-        reason: str | None = None
-        if job.kind == "verify":
-            await self._verify_item(item_id, job, item.email or "", item.attempts)
-            return
-        try:
-            target = await self.lookup.target(
-                item.first_name, item.last_name, item.website or None, item.company_name
-            )
-            if job.find_email:
-                email = await self.lookup.run(
-                    "email", target, wait=False, account_id=job.account_id
-                )
-                retry_after = _retry_after(email)
-                if retry_after is not None and item.attempts < MAX_ATTEMPTS:
-                    await self._defer(item_id, retry_after, email)
-                    return
-            if job.find_phone:
-                phone = await self.lookup.run(
-                    "phone", target, wait=False, account_id=job.account_id
-                )
-            email_reason = row_reason("email", email, target) if email else None
-            phone_reason = row_reason("phone", phone, target) if phone else None
-            if email is not None and email.finding is None:
-                reason = email_reason
-            elif phone is not None and phone.finding is None:
-                reason = phone_reason  # the email was found: say why there is no phone
-            else:
-                reason = email_reason or phone_reason
-        except asyncio.CancelledError:
-            raise
-        except LeadSonarError as exc:
-            error, reason = "lookup failed", exc.message
-        except Exception:
-            log.exception("enrichment item %s failed", item_id)
-            error, reason = "lookup failed", "The lookup failed; its credits were refunded."
-        finishing = asyncio.ensure_future(
-            self._finish(item_id, job, email, phone, error, reason, target)
-        )
-        self._finishing.add(finishing)
-        finishing.add_done_callback(self._finishing.discard)
-        await asyncio.shield(finishing)
-
-    async def _defer(self, item_id: int, seconds: float, email: WaterfallResult) -> None:
-        """Put the item back for later (greylisting): no worker waits the delay out."""
-        async with self.db.session() as session:
-            await session.execute(
-                update(EnrichmentItem)
-                .where(EnrichmentItem.id == item_id, EnrichmentItem.status == "running")
-                .values(
-                    status="pending",
-                    attempts=EnrichmentItem.attempts + 1,
-                    not_before=datetime.now(UTC) + timedelta(seconds=seconds),
-                    smtp_connections=EnrichmentItem.smtp_connections + email.probe.connections,
-                    smtp_rcpts=EnrichmentItem.smtp_rcpts + email.probe.rcpts,
-                )
-            )
-
-    async def _finish(
-        self,
-        item_id: int,
-        job: EnrichmentJob,
-        email: WaterfallResult | None,
-        phone: WaterfallResult | None,
-        error: str | None,
-        reason: str | None = None,
-        target: Target | None = None,
-    ) -> None:
-        async with self.db.write_session() as session:
-            # Serialise finishers of one job (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE
-            # already does), so exactly one of them sees no item left and closes the job.
-            await session.execute(
-                select(EnrichmentJob.id).where(EnrichmentJob.id == job.id).with_for_update()
-            )
-            item = await session.get(EnrichmentItem, item_id)
-            if item is None or item.status != "running":
-                return
-            item.status = "done"
-            item.error = error
-            item.reason = reason
-            item.finished_at = datetime.now(UTC)
-            resolved = target.resolution if target is not None else None
-            if resolved is not None and not item.website:
-                item.website = resolved.domain or ""
-            item.company_phone = next(
-                (r.company_phone for r in (email, phone) if r is not None and r.company_phone),
-                None,
-            )
-            refund = 0
-            if email is not None:
-                finding = email.finding
-                if finding is not None and finding.confidence is Confidence.HIGH:
-                    namesakes = await _namesakes_in_job(session, job.id, item)
-                    if namesakes > 1:
-                        # Two people with this name at this domain: the mailbox that answered
-                        # may be either one's (issue 3: never the same address as high twice).
-                        finding.confidence = Confidence.MEDIUM
-                        finding.evidence["ambiguous"] = f"{namesakes} contacts share this name"
-                        item.reason = item.reason or (
-                            f"{namesakes} rows of this job have this name at this domain; the "
-                            "address may be any of theirs."
-                        )
-                item.email = finding.value if finding else None
-                item.email_verification = finding.verification.value if finding else None
-                item.detail = _detail(email)
-                item.confidence = finding.confidence.value if finding else None
-                item.sources = email.sources
-                item.email_provider = finding.provider if finding else None
-                item.smtp_connections += email.probe.connections
-                item.smtp_rcpts += email.probe.rcpts
-            if resolved is not None:
-                how = {"source": resolved.source, "reason": resolved.reason}
-                item.detail = {**(item.detail or {}), "domain": how}
-            if phone is not None and phone.finding is not None:
-                item.phone = phone.finding.value
-                item.phone_type = phone.finding.kind
-                item.phone_provider = phone.finding.provider
-                if item.confidence is None:
-                    item.confidence = phone.finding.confidence.value
-            wanted = int(job.find_email) + int(job.find_phone)
-            if error:
-                refund = wanted
-            elif self.refund_not_found:
-                refund += int(job.find_email and not item.email)
-                refund += int(job.find_phone and not item.phone)
-            if refund:
-                await ledger.refund(
-                    session, job.account_id, refund, "refund:enrich", f"{job.id}#{item.position}"
-                )
-            await self._close(session, job.id, item)
-
-    async def _close(self, session: AsyncSession, job_id: str, item: EnrichmentItem) -> None:
-        """Answer the item's repeats and, when nothing is left to work, end the job (a
-        cancelled job stays cancelled) and queue its webhook."""
-        await answer_repeats(session, item)
-        await session.flush()
-        remaining = await session.scalar(
-            select(func.count())
-            .select_from(EnrichmentItem)
-            .where(
-                EnrichmentItem.job_id == job_id,
-                EnrichmentItem.status.notin_(("done", "cancelled")),
-            )
-        )
-        db_job = await session.get(EnrichmentJob, job_id)
-        if remaining == 0 and db_job is not None and db_job.status == "processing":
-            failed = await session.scalar(
-                select(func.count())
-                .select_from(EnrichmentItem)
-                .where(EnrichmentItem.job_id == job_id, EnrichmentItem.error.is_not(None))
-            )
-            db_job.status = "failed" if failed == db_job.total else "completed"
-            db_job.finished_at = datetime.now(UTC)
-            await schedule_delivery(session, job_id, db_job.webhook_url)
-
-    async def _verify_item(
-        self, item_id: int, job: EnrichmentJob, address: str, attempts: int
-    ) -> None:
-        """Judge one address of a verification job and finish the item (1 credit, refunded
-        when the check crashed, or said ``unknown`` where not-found is refunded). A greylisted
-        address goes back to ``pending`` until the server's delay has passed, like a greylisted
-        enrichment (at most :data:`MAX_ATTEMPTS` times), instead of holding a worker."""
-        verdict: tuple[str, str | None] | None = None
-        source = "smtp"
-        connections = rcpts = 0
-        try:
-            if self.verify is None:
-                raise RuntimeError("no verifier configured")
-            outcome, verdict, source = await self.verify.check(address, job.account_id, wait=False)
-            if outcome.probe is not None:
-                connections, rcpts = outcome.probe.connections, outcome.probe.rcpts
-            if (
-                outcome.retry_after is not None
-                and verdict[0] == "unknown"
-                and attempts < MAX_ATTEMPTS
-            ):
-                async with self.db.session() as session:
-                    await session.execute(
-                        update(EnrichmentItem)
-                        .where(EnrichmentItem.id == item_id, EnrichmentItem.status == "running")
-                        .values(
-                            status="pending",
-                            attempts=EnrichmentItem.attempts + 1,
-                            not_before=datetime.now(UTC) + timedelta(seconds=outcome.retry_after),
-                            smtp_connections=EnrichmentItem.smtp_connections + connections,
-                            smtp_rcpts=EnrichmentItem.smtp_rcpts + rcpts,
-                        )
-                    )
-                return
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("verification item %s failed", item_id)
-
-        async def finish() -> None:
-            async with self.db.write_session() as session:
-                await session.execute(
-                    select(EnrichmentJob.id).where(EnrichmentJob.id == job.id).with_for_update()
-                )
-                item = await session.get(EnrichmentItem, item_id)
-                if item is None or item.status != "running":
-                    return
-                item.status = "done"
-                item.finished_at = datetime.now(UTC)
-                item.email_provider = source
-                item.smtp_connections += connections
-                item.smtp_rcpts += rcpts
-                if verdict is None:
-                    item.error = "verification failed"
-                    item.reason = "The check failed; its credit was refunded."
-                else:
-                    item.email_verification, item.reason = verdict
-                refund = int(verdict is None or (self.refund_not_found and verdict[0] == "unknown"))
-                if refund:
-                    await ledger.refund(
-                        session,
-                        job.account_id,
-                        refund,
-                        "refund:verify",
-                        f"{job.id}#{item.position}",
-                    )
-                await self._close(session, job.id, item)
-
-        finishing = asyncio.ensure_future(finish())
-        self._finishing.add(finishing)
-        finishing.add_done_callback(self._finishing.discard)
-        await asyncio.shield(finishing)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, tuple_, update
@@ -53,14 +53,24 @@ def _domain_detail(item: EnrichmentItem, key: str) -> str | None:
     return str(value) if value else None
 
 
+# Queues items inside the caller's transaction: ``JobRunner.enqueue`` (SQLite, a no-op: the
+# embedded runner polls) or ``QueueRunner.enqueue`` (PostgreSQL, procrastinate).
+Enqueue = Callable[[AsyncSession, Sequence[int]], Awaitable[None]]
+
+
 def _initial_status(item: ItemDraft, duplicate: int | None) -> str:
     if item.skipped:
         return "done"
     return "waiting" if duplicate is not None else "pending"
 
 
-async def store_job(db: Database, account_id: int, draft: JobDraft) -> JobAccepted:
-    """Reserve the credits and store the job and its items in one transaction.
+async def store_job(
+    db: Database, account_id: int, draft: JobDraft, *, enqueue: Enqueue
+) -> JobAccepted:
+    """Reserve the credits, store the job and its items and queue the items to work
+    (``enqueue``: the rows ``pending``, not the skipped ones nor the repeats, which get their
+    first row's answer) in one transaction. Every path that creates a job comes here, so on
+    PostgreSQL every job's items reach the workers' queue.
 
     Raises:
         InsufficientCredits: the balance is below :meth:`JobDraft.cost` (402; nothing stored).
@@ -120,7 +130,14 @@ async def store_job(db: Database, account_id: int, draft: JobDraft) -> JobAccept
                 )
             ],
         )
-        if not worked:
+        if worked:
+            pending = await session.scalars(
+                select(EnrichmentItem.id)
+                .where(EnrichmentItem.job_id == job_id, EnrichmentItem.status == "pending")
+                .order_by(EnrichmentItem.position)
+            )
+            await enqueue(session, list(pending))
+        else:
             await schedule_delivery(session, job_id, draft.webhook_url)
     return JobAccepted(
         jobId=job_id,
@@ -137,8 +154,11 @@ async def submit(
     body: EnrichRequest,
     allow_reserved: bool,
     webhook_url: str | None = None,
+    *,
+    enqueue: Enqueue,
 ) -> JobAccepted:
-    """Validate every contact, then reserve the credits and store the job (``POST /enrich``).
+    """Validate every contact, then reserve the credits, store the job and its items and queue
+    the items to work (``enqueue``), all in one transaction (``POST /enrich``).
 
     Raises:
         InvalidDomain: a contact's ``website`` is unusable (400 naming the contact; no job).
@@ -148,7 +168,7 @@ async def submit(
     """
     draft = draft_from_request(body, allow_reserved)
     draft.webhook_url = webhook_url
-    return await store_job(db, account_id, draft)
+    return await store_job(db, account_id, draft, enqueue=enqueue)
 
 
 async def load_job(session: AsyncSession, account_id: int, job_id: str) -> EnrichmentJob:
@@ -355,7 +375,7 @@ async def cancel_job(db: Database, account_id: int, job_id: str) -> JobCancelled
         job = await session.scalar(
             select(EnrichmentJob)
             .where(EnrichmentJob.id == job_id, EnrichmentJob.account_id == account_id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
         if job is None:
             raise JobNotFound(job_id)

@@ -57,18 +57,19 @@ class UvicornInLoop:
 
 
 class LiveServer(UvicornInLoop):
-    """uvicorn serving ``create_app(settings)`` on ``127.0.0.1:<free port>``.
+    """uvicorn serving ``create_app(settings)`` on ``127.0.0.1:<free port>``;
+    ``work_jobs=False`` is ``serve --no-worker`` (the API only).
 
     Attributes:
         url: ``http://127.0.0.1:PORT``.
         services: the app's services once started (db, registry, runner …).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, work_jobs: bool = True) -> None:
         self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.app = create_app(settings)
+        self.app = create_app(settings, work_jobs=work_jobs)
         config = uvicorn.Config(
             self.app,
             host="127.0.0.1",
