@@ -176,6 +176,7 @@ async def open_services(
     services.verify.dns_check = dns_check
     suppressions = SuppressionList(db)
     lookup.suppressions = suppressions
+    lookup.companies.suppressions = suppressions
     services.verify.suppressions = suppressions
     services.verify.checker.suppressions = suppressions
     return services

@@ -492,3 +492,19 @@ async def test_cli_enrich_resolves_company_names(
     answer = json.loads(shown.output)
     assert (answer["domain"], answer["domainSource"]) == (SONNENFELD.domain, "guess")
     assert answer["domainReason"].startswith("resolved from guess and verified on ")
+
+
+async def test_a_suppressed_domain_is_never_fetched_nor_chosen(
+    harness: Harness, world: LoopbackWeb
+) -> None:
+    """Issue 12 §5: no HTTP request is made for a suppressed domain, not even to check that a
+    company name points at it."""
+    from leadsonar.suppressions.service import SuppressionList, add
+
+    resolver = await harness.make()
+    resolver.suppressions = SuppressionList(harness.db)
+    async with harness.db.write_session() as session:
+        await add(session, 0, "domain", NORTHWIND.domain)
+    resolution = await resolver.resolve(NORTHWIND.name)
+    assert resolution.domain != NORTHWIND.domain, resolution
+    assert not world.paths(NORTHWIND.domain)

@@ -30,6 +30,8 @@ each distinct company once).
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncio
 import logging
 from dataclasses import dataclass
@@ -134,6 +136,9 @@ class CompanyResolver:
         self.http = http
         self.sources = list(sources or [])
         self._running: dict[str, asyncio.Future[Resolution]] = {}
+        # The suppression list, set by the app: a suppressed domain's site is never fetched
+        # (issue 12 §5: no SMTP or HTTP request is made for it), so it is never chosen either.
+        self.suppressions: Any = None
 
     @property
     def _allow_reserved(self) -> bool:
@@ -302,7 +307,9 @@ class CompanyResolver:
         self, crawl: CrawlSession, name: str, domain: str, source: str, prior: float
     ) -> Checked | None:
         """Fetch ``domain``'s home page (and legal notice) and judge it; ``None`` when the site
-        cannot be read or is rejected (parked, another business's)."""
+        cannot be read or is rejected (parked, another business's) or is suppressed."""
+        if self.suppressions is not None and await self.suppressions.suppressed(domain=domain):
+            return None
         page = None
         for url in self.http.home_urls(domain):
             try:
