@@ -30,12 +30,11 @@ each distinct company once).
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
