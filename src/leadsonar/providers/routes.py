@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
 from leadsonar.accounts.dependencies import current_principal
 from leadsonar.accounts.service import Principal
+from leadsonar.services import ServicesDep
 
 router = APIRouter(tags=["providers"])
 
 
 @router.get("/providers")
 async def providers(
-    request: Request, principal: Principal = Depends(current_principal)
+    services: ServicesDep, principal: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
     """List enrichment providers: name, kind, fields, enabled, order, cost, status, stats."""
-    registry = request.app.state.services.registry
+    registry = services.registry
     return {"providers": registry.describe(), "order": registry.order}
