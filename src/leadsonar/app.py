@@ -51,7 +51,7 @@ from leadsonar.operations.routes import router as operations_router
 from leadsonar.providers.catalog import build_registry
 from leadsonar.providers.registry import ProviderRegistry
 from leadsonar.providers.routes import router as providers_router
-from leadsonar.services import Services
+from leadsonar.services import Services as Services  # re-exported: cli, tests
 from leadsonar.suppressions.routes import router as suppressions_router
 from leadsonar.suppressions.service import SuppressionList
 from leadsonar.waterfall.engine import Waterfall
