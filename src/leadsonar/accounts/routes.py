@@ -117,7 +117,8 @@ async def revoke_key(
     prefix: str, services: ServicesDep, principal: Principal = Depends(current_principal)
 ) -> KeysRevoked:
     """Revoke the account's key with this display prefix (``ls_live_`` and 8 characters).
-    Requests with it are refused (401) from now on. The last active key cannot be revoked."""
+    Requests with it are refused (401) from now on (by other API processes within
+    ``LEADSONAR_AUTH_CACHE_TTL`` seconds). The last active key cannot be revoked."""
     async with services.db.write_session() as session:
         count = await service.revoke_account_key(session, principal.account_id, prefix)
     services.principals.clear()  # committed: this process stops accepting the key at once
