@@ -249,7 +249,7 @@ class Settings(BaseSettings):
         "over it, every request from that address gets 429 until the window frees",
     )
     auth_cache_ttl: float = Field(
-        default=10.0,
+        default=5.0,
         ge=0,
         description="seconds an authenticated API key is remembered by a process (0: ask the "
         "database on every request); a key revoked through the API stops working at once in "
