@@ -60,6 +60,7 @@ LEGAL_CUE = re.compile(
     r"responsable\s+de\s+la\s+publication|registered\s+by)\W{0,3}$",
     re.IGNORECASE,
 )
+_CAPS_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _WORD = re.compile(r"[^\W\d_](?:[\w'’-]*[^\W\d_])?\.?")
 
 
@@ -92,8 +93,8 @@ def _name_token(word: str) -> str | None:
         return None  # an abbreviation ("Str.", "Tel."), not a name
     if bare[0].isupper() and any(ch.islower() for ch in bare[1:]):
         return "cap"
-    if len(bare) >= 2 and bare.isupper() and bare.isalpha():
-        return "caps"
+    if len(bare) >= 2 and bare.isupper() and _CAPS_WORD.fullmatch(bare):
+        return "caps"  # "DUPONT", and with an apostrophe or hyphen inside: "N'DIAYE", "LE-ROY"
     return None
 
 

@@ -93,6 +93,8 @@ _IMPRINT = re.compile(
     re.IGNORECASE,
 )
 _LABEL_TAGS = frozenset({"dt", "th", "label"})
+# a link to one person's own file: a vCard download (RFC 6350 files end in .vcf)
+_PERSON_FILE = re.compile(r"\.vcf$|^v-?card\b|\bv-?card$", re.IGNORECASE)
 
 
 def _label_line(document: Document, line: str, start: int) -> bool:
@@ -229,5 +231,14 @@ def extract_page(
     for href, start, end in document.links:
         if not href or href.lower().startswith(("mailto:", "tel:", "javascript:", "#")):
             continue
-        findings.links.append((urljoin(url, href), re.sub(r"\s+", " ", text[start:end]).strip()))
+        target = urljoin(url, href)
+        link_text = re.sub(r"\s+", " ", text[start:end]).strip()
+        findings.links.append((target, link_text))
+        if _PERSON_FILE.search(urlsplit(target).path) or _PERSON_FILE.search(link_text):
+            # a vCard download in a person's card is theirs (the card rule of :func:`owner_of`)
+            owner = owner_of(
+                text, names, start, document.element_at(start), [], name_elements, all_offsets
+            )
+            if owner:
+                findings.person_links.append((target, owner))
     return findings

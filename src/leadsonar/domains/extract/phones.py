@@ -42,11 +42,17 @@ _TITLE_WORDS = frozenset({"reception", "empfang", "accueil"})  # main-line words
 _NEW_FIELD = re.compile(r"[·|,;•–—/\t]|\s-\s")  # a separator: the number starts a new field
 COMPANY_LABELS = frozenset({"fax", "support", "main"})  # never a person's, whatever stands near
 _DATE_LIKE = re.compile(
-    r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"  # 12.03.2015, 3/12/15
+    # 12.03.2015, 3/12/15: a day and a month that can be one, not a group of a longer dotted
+    # number ("01.55.25.89.95", the French way of writing 01 55 25 89 95, is no date)
+    r"(?<![\d./])(?:0?[1-9]|[12]\d|3[01])([./])(?:0?[1-9]|1[0-2])\1\d{2,4}(?![\d]|[./]\d)"
+    r"|(?<![\d./])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])/\d{2,4}(?![\d]|[./]\d)"
     r"|\b\d{1,2}/(?:19|20)\d{2}\b"  # 03/2015
     r"|\b(?:19|20)\d{2}\s*[–—-]\s*(?:\d{1,2}/)?(?:19|20)\d{2}\b"  # 2015–2016, 2015 – 03/2016
     r"|\b(?:19|20)\d{2}-\d{2}-\d{2}\b"  # ISO dates
 )
+# a dotted run starting with one-digit groups is a version or an address ("4.4.7700.900123",
+# "10.0.0.12"), not a number: no country writes a phone number's first two groups that short
+_VERSION_LIKE = re.compile(r"^\d\.\d{1,2}\.\d")
 _VANITY_TLDS = frozenset(
     "io co ai so me tv fm ly gg to cc ws sh ac la gl am im is it.com vc xyz app dev".split()
 )
@@ -209,6 +215,8 @@ def find_phones(text: str, region: str) -> list[tuple[Phone, int, int]]:
         if any(ch.isdigit() for ch in line):
             for match in _matches(line, region):
                 if _starts_inside_token(line, match.start) or _DATE_LIKE.search(match.raw_string):
+                    continue
+                if _VERSION_LIKE.match(match.raw_string):
                     continue
                 if _NOT_PHONE_BEFORE.search(line[max(0, match.start - 30) : match.start]):
                     continue

@@ -326,8 +326,9 @@ def extract_vcard(text: str, region: str = "US") -> PageFindings:
     """Emails and phones of the people in a vCard file (RFC 6350; vCard 3 and 4).
 
     Lines are unfolded (§3.2); ``FN`` (or ``N``, ``Family;Given``) names the owner; ``TEL`` is
-    labelled from its ``TYPE``: ``fax`` → ``fax``, ``cell`` → ``mobile``, ``work``/``voice`` →
-    ``direct``.
+    labelled from its ``TYPE``: ``fax`` → ``fax``, ``main`` (the company's main number, as
+    Apple's and Outlook's exports write it) → ``main`` and nobody's, ``cell`` → ``mobile``,
+    ``work``/``voice`` → ``direct``.
     """
     findings = PageFindings()
     unfolded = re.sub(r"\r?\n[ \t]", "", text)
@@ -355,15 +356,23 @@ def extract_vcard(text: str, region: str = "US") -> PageFindings:
                 phone = parse_phone(value.removeprefix("tel:"), region)
                 if phone is None:
                     continue
+                kinds = set(re.findall(r"[a-z]+", params))
                 label = (
                     "fax"
-                    if "fax" in params
+                    if "fax" in kinds
+                    else "main"
+                    if "main" in kinds
                     else "mobile"
-                    if "cell" in params
+                    if "cell" in kinds
                     else "direct"
                     if owner
                     else None
                 )
+                if label == "main":  # the company's line printed on everyone's card
+                    findings.phones.append(
+                        PhoneFinding(phone_value(phone), label, None, phone.mobile, "vcard")
+                    )
+                    continue
                 findings.phones.append(
                     PhoneFinding(phone_value(phone), label, owner, phone.mobile, "vcard")
                 )

@@ -1,0 +1,139 @@
+"""Kinds of published direct dials the field world's tune seed showed missed or misread (issue
+8 §2), each with the failing HTML or vCard: French numbers written with dots, surnames in
+capitals with an apostrophe, vCard downloads (the company's ``MAIN`` line on every card, and
+the download link as its person's), and a listed name whose middle initial marks a namesake."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from leadsonar.domains.extract import extract_page, extract_vcard, find_names, find_phones
+from leadsonar.providers.base import LookupContext, Person
+from leadsonar.providers.builtin.website import _one_person
+
+# -- French numbers written with dots are numbers, not dates ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        ("01.55.25.89.95", ["+33155258995"]),
+        ("Ligne directe: 04.46.21.88.75", ["+33446218875"]),
+        ("06.12.14.88.75", ["+33612148875"]),
+        ("Tél. : 01.02.03.04.05", ["+33102030405"]),  # day-and-month-like groups too
+        ("le 12.03.2015 à Paris", []),  # a date stays a date
+        ("du 01.02.2015 au 03.04.2016", []),
+    ],
+)
+def test_dotted_french_numbers_are_not_dates(text: str, right: list[str]) -> None:
+    assert [p.e164 for p, _, _ in find_phones(text, "FR")] == right
+
+
+def test_a_dotted_number_in_a_definition_list_is_the_terms_person() -> None:
+    page = extract_page(
+        '<html lang="fr"><dl class="contacts">'
+        "<dt>Hélène Chevalier</dt><dd>Partner</dd><dd>Ligne directe: 04.46.21.79.42</dd>"
+        "<dt>Camille Girard</dt><dd>Customer Success</dd><dd>Ligne directe: 04.46.21.88.75</dd>"
+        "</dl><footer>Tél. : 04 46 21 92 00</footer></html>",
+        "https://aubepinehq.fr/equipe",
+    )
+    owners = {p.value: (p.owner, p.label) for p in page.phones}
+    assert owners["+33446218875"] == ("Camille Girard", "direct")
+    assert owners["+33446217942"] == ("Hélène Chevalier", "direct")
+    assert owners["+33446219200"] == (None, "main")
+
+
+# -- surnames in capitals with an apostrophe or hyphen -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["Margaux N'DIAYE", "Margaux N’DIAYE", "Sean O'BRIEN", "Anne LEROY-BEAULIEU"]
+)
+def test_capital_surnames_with_an_apostrophe_or_hyphen_are_names(name: str) -> None:
+    assert [n for n, _, _ in find_names(name)] == [name]
+
+
+def test_a_table_row_with_an_apostrophe_surname_in_capitals_owns_its_number() -> None:
+    page = extract_page(
+        '<html lang="fr"><table class="staff"><thead><tr><th>Nom</th><th>Fonction</th>'
+        "<th>Téléphone</th><th>E-mail</th></tr></thead><tbody>"
+        "<tr><td>Pauline N&#x27;DIAYE</td><td>Marketing Lead</td><td>&ndash;</td><td></td></tr>"
+        "<tr><td>Margaux N&#x27;DIAYE</td><td>CFO</td><td>+33 1 55 25 17 28</td><td></td></tr>"
+        "</tbody></table></html>",
+        "https://borealhq.com/a-propos/equipe",
+    )
+    assert [(p.value, p.owner) for p in page.phones] == [("+33155251728", "Margaux N'DIAYE")]
+
+
+# -- vCard downloads -----------------------------------------------------------------------------
+
+VCARD = (
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Alfie Kaur\r\nN:Kaur;Alfie;;;\r\n"
+    "ORG:Marlow Systems plc\r\nTITLE:CFO\r\n"
+    "TEL;TYPE=WORK,VOICE:020 7946 0300 ext. 85\r\n"
+    "TEL;TYPE=WORK,MAIN:020 7946 0300\r\n"
+    "END:VCARD\r\n"
+)
+
+
+def test_a_vcards_main_line_is_the_companys_and_the_extension_is_the_persons() -> None:
+    found = extract_vcard(VCARD, "GB")
+    assert [(p.value, p.label, p.owner) for p in found.phones] == [
+        ("+442079460300;ext=85", "direct", "Alfie Kaur"),
+        ("+442079460300", "main", None),
+    ]
+
+
+def test_a_vcard_download_in_a_persons_card_is_their_link() -> None:
+    page = extract_page(
+        '<html lang="en-GB"><main><ul class="people">'
+        '<li><strong>Alfie Kaur</strong>, CFO — <a href="/vcard/alfie-kaur.vcf" download>vCard'
+        "</a></li>"
+        '<li><strong>Tobias G. Schäfer</strong>, Account Executive — <a href="/vcard/t.vcf">'
+        "vCard</a></li></ul></main>"
+        '<footer><a href="/company.vcf">Our address as a vCard</a> T 020 7946 0300</footer>'
+        "</html>",
+        "https://marlowsystems.com/team",
+    )
+    assert page.person_links == [
+        ("https://marlowsystems.com/vcard/alfie-kaur.vcf", "Alfie Kaur"),
+        ("https://marlowsystems.com/vcard/t.vcf", "Tobias G. Schäfer"),
+    ]
+
+
+# -- a middle initial that marks a namesake ------------------------------------------------------
+
+
+def _own(*owners: str) -> list[tuple[float, dict[str, Any]]]:
+    return [(100.0, {"owner": o, "value": f"+4989829333730{n}"}) for n, o in enumerate(owners)]
+
+
+def _pick(first: str, last: str, own: list[Any], listed: list[str]) -> list[str]:
+    picked = _one_person(
+        Person(first_name=first, last_name=last),
+        own,
+        LookupContext(),
+        listed,
+        marked_namesakes=True,
+    )
+    return [str(p["owner"]) for _, p in picked]
+
+
+def test_a_plain_query_does_not_get_the_number_of_someone_listed_with_a_middle_initial() -> None:
+    listed = ["Li Schäfer", "Tobias G. Schäfer", "Brandon Klein", "Sabine von Falkenberg"]
+    own = _own("Tobias G. Schäfer")
+    assert _pick("Tobias", "Schäfer", own, listed) == []
+    assert _pick("Tobias G.", "Schäfer", own, listed) == ["Tobias G. Schäfer"]
+
+
+def test_a_middle_initial_house_style_tells_nobody_apart() -> None:
+    listed = ["Tobias G. Schäfer", "Brandon T. Klein", "Sabine von Falkenberg"]
+    assert _pick("Tobias", "Schäfer", _own("Tobias G. Schäfer"), listed) == ["Tobias G. Schäfer"]
+
+
+def test_a_particle_is_not_a_middle_initial() -> None:
+    listed = ["Li Schäfer", "Sabine von Falkenberg"]
+    own = _own("Sabine von Falkenberg")
+    assert _pick("Sabine", "von Falkenberg", own, listed) == ["Sabine von Falkenberg"]
