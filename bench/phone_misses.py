@@ -8,9 +8,9 @@ default 1; never the held-out seeds): the world is served as in the benchmark, t
 find-phone pass runs over HTTP (after the find-email pass with ``--with-email``, as the
 benchmark does; without it the phone pass alone, which is what find-phone sees on a fresh
 install), and each row whose ``phone`` is wrong, or whose published direct dial was missed, is
-printed with the product's answer, the right one (``TWIN``: the number of a colleague
-whose request is this row's to the letter, scored neither right nor wrong), and the lines of the company's pages that
-hold the person's surname or the number's last digits. Nothing is saved.
+printed with the product's answer, the right one (``TWIN``: the number of a colleague whose
+request is this row's to the letter, scored neither right nor wrong), and the lines of the
+company's pages that hold the person's surname or the number's last digits. Nothing is saved.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import re
 import tempfile
 from collections import Counter, defaultdict
 from contextlib import AsyncExitStack
+
 import httpx
 
 from bench.generalization import STYLES

@@ -524,6 +524,7 @@ class WebsiteProvider:
         named for them, the vCard download in their card) but its page budget left them
         unread (at most :data:`MAX_PROFILE_PAGES`, same fetcher and rules as the crawl); the
         site's stored crawl is updated. Returns the (possibly updated) site."""
+
         def theirs(profiles: dict[str, str]) -> list[str]:
             return [
                 u
