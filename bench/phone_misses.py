@@ -35,7 +35,7 @@ from bench.runs import (
     serve_mail,
     serve_web,
 )
-from bench.scoring import Answer, reachable
+from bench.scoring import Answer, figures, reachable, tally
 from bench.spec import Query, Spec, phone_key
 from leadsonar.testing.dnsserver import LoopbackDns
 from leadsonar.testing.live import LiveServer
@@ -154,6 +154,12 @@ def report(spec: Spec, answers: dict[int, Answer]) -> None:
     print("\nby kind:")
     for kind, n in kinds.most_common():
         print(f"  {n:3d}  {kind}")
+    g = figures(tally(spec.queries, answers))
+    print(
+        f"direct dials {g['direct_dial_coverage_n']}, phone precision {g['phone_precision_n']}, "
+        f"same-request twins {g['phone_twin_answers']}, switchboard as phone "
+        f"{g['switchboard_as_phone']}"
+    )
 
 
 def main(argv: list[str]) -> None:
