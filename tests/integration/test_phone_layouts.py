@@ -75,8 +75,10 @@ def _site() -> dict[str, str | Response]:
         "/contact-us": _page("Contact us", f"<p>Main office: {SWITCHBOARD}</p>"),
     }
     for first, last, phone in PEOPLE:
+        # one server sends a .vcf as text/plain: it is still read as a vCard
+        kind = "text/plain" if last == "Kaur" else "text/vcard; charset=utf-8"
         pages[f"/vcard/{_slug(first, last)}.vcf"] = Response(
-            _vcard(first, last, phone), content_type="text/vcard; charset=utf-8"
+            _vcard(first, last, phone), content_type=kind
         )
     return pages
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from leadsonar.domains.extract import extract_page, extract_vcard, find_names, find_phones
+from leadsonar.kit.net.safe_http import Page
 from leadsonar.providers.base import LookupContext, Person
-from leadsonar.providers.builtin.website import _one_person
+from leadsonar.providers.builtin.website import SiteCrawl, _one_person, _read
 
 # -- French numbers written with dots are numbers, not dates ------------------------------------
 
@@ -86,6 +87,16 @@ def test_a_vcards_main_line_is_the_companys_and_the_extension_is_the_persons() -
     ]
 
 
+def test_a_vcard_served_as_text_plain_is_read_as_a_vcard() -> None:
+    site = SiteCrawl("marlowsystems.com", lang="en-GB")
+    page = Page("https://marlowsystems.com/vcard/alfie-kaur.vcf", 200, "text/plain", VCARD)
+    found = _read(page, site)
+    assert [(p.value, p.owner, p.source) for p in found.phones] == [
+        ("+442079460300;ext=85", "Alfie Kaur", "vcard"),
+        ("+442079460300", None, "vcard"),
+    ]
+
+
 def test_a_vcard_download_in_a_persons_card_is_their_link() -> None:
     page = extract_page(
         '<html lang="en-GB"><main><ul class="people">'
@@ -100,6 +111,21 @@ def test_a_vcard_download_in_a_persons_card_is_their_link() -> None:
     assert page.person_links == [
         ("https://marlowsystems.com/vcard/alfie-kaur.vcf", "Alfie Kaur"),
         ("https://marlowsystems.com/vcard/t.vcf", "Tobias G. Schäfer"),
+    ]
+
+
+def test_profile_and_vcard_links_by_path_or_text_are_their_cards_person() -> None:
+    page = extract_page(
+        '<div class="team"><div class="member"><h3>Anna Roth</h3><p>Vertrieb</p>'
+        '<a href="/people/anna-roth/vcard">Kontakt speichern</a></div>'
+        '<div class="member"><h3>Jonas Weber</h3><p>Einkauf</p>'
+        '<a href="/team/jonas">Profil ansehen</a></div>'
+        '<div class="member"><h3>Li Wagner</h3><a href="/careers">Jobs</a></div></div>',
+        "https://example.de/team",
+    )
+    assert page.person_links == [
+        ("https://example.de/people/anna-roth/vcard", "Anna Roth"),
+        ("https://example.de/team/jonas", "Jonas Weber"),
     ]
 
 

@@ -48,9 +48,9 @@ Owners
     * structured data names its owner (JSON-LD ``Person`` and its ``ContactPoint``s, a vCard's
       ``FN``/``N``, h-card ``p-name``, microdata ``Person``, a table row's name column) and
       outranks the text's nearest name; a vCard's ``TEL;TYPE=MAIN`` is the company's line.
-    * a link to one person's own file (a vCard download: ``….vcf``, or link text ``vCard``) in
-      that person's card is theirs (:attr:`PageFindings.person_links`), so a lookup can read the
-      file when the crawl did not.
+    * a link to one person's own file or page (a vCard download: ``….vcf``, ``/vcard/``, link
+      text ``vCard``; a "Profile" or "Read more" link) in that person's card is theirs
+      (:attr:`PageFindings.person_links`), so a lookup can read it when the crawl did not.
     * a short block (card, row, list entry) holding one person's name is that person's: every
       number in it is theirs unless labelled fax, support or switchboard.
     * otherwise, from the element holding the address or number, the smallest enclosing element

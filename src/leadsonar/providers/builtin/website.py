@@ -387,7 +387,9 @@ async def _robots_failure(crawl: CrawlSession, url: str) -> FetchFailed | None:
 def _read(page: Page, site: SiteCrawl, score: int = 0) -> PageFindings:
     """Extract one page (HTML or vCard) and merge its findings into ``site``; ``score`` is the
     :func:`page_score` of the link that led to it."""
-    if page.content_type in ("text/vcard", "text/x-vcard", "text/directory"):
+    if page.content_type in ("text/vcard", "text/x-vcard", "text/directory") or (
+        page.text.lstrip()[:11].upper() == "BEGIN:VCARD"  # a .vcf served as text/plain
+    ):
         findings = extract_vcard(page.text, region_for(site.domain, site.lang))
     else:
         findings = extract_page(page.text, page.url, domain=site.domain, lang=site.lang)
