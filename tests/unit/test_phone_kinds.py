@@ -68,6 +68,19 @@ def test_a_table_row_with_an_apostrophe_surname_in_capitals_owns_its_number() ->
     assert [(p.value, p.owner) for p in page.phones] == [("+33155251728", "Margaux N'DIAYE")]
 
 
+def test_a_name_column_in_the_catalogue_order_owns_the_rows_number() -> None:
+    page = extract_page(
+        '<html lang="de"><table><tr><th>Name</th><th>Telefon</th></tr>'
+        "<tr><td>SCHMIDT, Anna</td><td>+49 30 1234567-214</td></tr>"
+        "<tr><td>Weber, Jonas</td><td>030 1234567-215</td></tr></table></html>",
+        "https://example.de/team",
+    )
+    assert [(p.value, p.owner) for p in page.phones] == [
+        ("+49301234567214", "Anna SCHMIDT"),
+        ("+49301234567215", "Jonas Weber"),
+    ]
+
+
 # -- vCard downloads -----------------------------------------------------------------------------
 
 VCARD = (

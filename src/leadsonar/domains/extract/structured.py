@@ -11,9 +11,9 @@
 * **microformats** h-card (``p-name``, ``p-tel``, ``u-email``) and the older ``vcard``
   (``fn``, ``tel``, ``email``, with ``type``/``value`` parts), and schema.org **microdata**
   (``itemtype=…/Person`` with ``itemprop=name``/``telephone``/``email``).
-* **tables** with a header row: a row per person, the name in a ``Name`` column or in
-  ``First name``/``Last name`` columns, numbers in columns whose header says phone, direct,
-  mobile, fax … (the header is the number's label).
+* **tables** with a header row: a row per person, the name in a ``Name`` column (also in the
+  catalogue order, ``Schmidt, Anna``) or in ``First name``/``Last name`` columns, numbers in
+  columns whose header says phone, direct, mobile, fax … (the header is the number's label).
 """
 
 from __future__ import annotations
@@ -231,6 +231,16 @@ _PHONE_HEADER = re.compile(
 _EMAIL_HEADER = re.compile(r"e-?mail|courriel|mail", re.IGNORECASE)
 
 
+def _catalogue_order(cell: str) -> str:
+    """A name cell in the catalogue order, ``"Schmidt, Anna"`` or ``"SCHMIDT, Anna"``, as
+    ``"Anna Schmidt"``; any other cell unchanged (only in a name column: elsewhere ``"Berlin,
+    Germany"`` is not a person)."""
+    family, comma, given = cell.partition(",")
+    if comma and "," not in given and 1 <= len(given.split()) <= 2 and family.strip():
+        return f"{given.strip()} {family.strip()}"
+    return cell
+
+
 def _cells(row: LexborNode) -> list[LexborNode]:
     return [c for c in row.iter() if c.tag in ("td", "th")]
 
@@ -280,7 +290,7 @@ def table_findings(
                 assert first_col is not None and last_col is not None
                 parts = [texts[i] for i in (first_col, last_col) if i < len(texts)]
                 raw = " ".join(parts)
-            found = find_names(raw)
+            found = find_names(raw) or find_names(_catalogue_order(raw))
             if not found:
                 continue
             owner = found[0][0]
