@@ -46,6 +46,43 @@ def test_a_dotted_number_in_a_definition_list_is_the_terms_person() -> None:
     assert owners["+33446219200"] == (None, "main")
 
 
+# -- numbers in ranges libphonenumber's metadata does not know yet ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "right"),
+    [
+        ("Portable : 07 11 40 60 93", "FR", ["+33711406093"]),  # labelled: read, range unknown
+        ("Tél. : +33 7 28 93 23 65", "FR", ["+33728932365"]),
+        ("07 11 40 60 93", "FR", []),  # unlabelled: an unknown range is not read from prose
+        ("Commande 07 11 40 60 93", "FR", []),
+        ("Tel: 12345678", "DE", []),  # a national form without the trunk prefix
+    ],
+)
+def test_a_labelled_number_of_an_unknown_range_is_read(
+    text: str, region: str, right: list[str]
+) -> None:
+    found = find_phones(text, region)
+    assert [p.e164 for p, _, _ in found] == right
+    assert not any(p.mobile for p, _, _ in found)  # its range says nothing: never "mobile"
+
+
+def test_tel_links_vcards_and_phone_columns_state_a_number_of_an_unknown_range() -> None:
+    page = extract_page(
+        '<html lang="fr"><div class="card"><h3>Guillaume FAURE</h3>'
+        '<a href="tel:+33726835149">07 26 83 51 49</a></div>'
+        "<table><tr><th>Nom</th><th>Téléphone</th></tr>"
+        "<tr><td>Léa Moreau</td><td>07 11 40 60 93</td></tr></table></html>",
+        "https://mistral.fr/equipe",
+    )
+    assert {p.value: p.owner for p in page.phones} == {
+        "+33726835149": "Guillaume FAURE",
+        "+33711406093": "Léa Moreau",
+    }
+    vcard = "BEGIN:VCARD\r\nFN:Guillaume Faure\r\nTEL;TYPE=WORK:07 26 83 51 49\r\nEND:VCARD"
+    assert [p.value for p in extract_vcard(vcard, "FR").phones] == ["+33726835149"]
+
+
 # -- surnames in capitals with an apostrophe or hyphen -----------------------------------------
 
 
@@ -54,6 +91,14 @@ def test_a_dotted_number_in_a_definition_list_is_the_terms_person() -> None:
 )
 def test_capital_surnames_with_an_apostrophe_or_hyphen_are_names(name: str) -> None:
     assert [n for n, _, _ in find_names(name)] == [name]
+
+
+@pytest.mark.parametrize(
+    "name", ["Benoît Le Goff", "Camille LE GOFF", "Gianni De Luca", "Anna Van Der Berg"]
+)
+def test_a_capitalised_particle_inside_a_name_is_part_of_it(name: str) -> None:
+    assert [n for n, _, _ in find_names(name)] == [name]
+    assert find_names("Bienvenue au Mans et Le Bureau") == []
 
 
 def test_a_table_row_with_an_apostrophe_surname_in_capitals_owns_its_number() -> None:

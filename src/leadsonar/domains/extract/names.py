@@ -81,7 +81,9 @@ def _name_token(word: str) -> str | None:
     bare = word.rstrip(".")
     if not bare:
         return None
-    if bare.lower() in _PARTICLES and bare.islower():
+    if bare.lower() in _PARTICLES and (bare.islower() or (len(bare) > 1 and word == bare)):
+        # "van", and capitalised inside a name: "Benoît Le Goff", "Camille LE GOFF", "Gianni
+        # De Luca" (a particle never starts or ends a name, see ``close``)
         return "particle"
     if len(bare) == 1 and bare.isupper() and word.endswith("."):
         return "initial"  # "L." in "Dominik L. Großmann" (before the word list: "l", "a" are in it)

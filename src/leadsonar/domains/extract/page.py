@@ -179,7 +179,7 @@ def extract_page(
                 emails[item.value] = EmailFinding(item.value, owner, item.source)
             continue
         if item.source == "tel":
-            phone = parse_phone(item.value, region)
+            phone = parse_phone(item.value, region, possible=True)  # the page says it is one
             if phone is None:
                 continue
             value = phone_value(phone)

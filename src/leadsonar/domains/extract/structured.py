@@ -117,7 +117,7 @@ def jsonld_findings(
                     emails.append(EmailFinding(address, owner, "json-ld"))
             for key, key_label in (("telephone", label), ("faxNumber", "fax")):
                 for raw in _strings(node.get(key)):
-                    phone = parse_phone(raw.removeprefix("tel:"), region)
+                    phone = parse_phone(raw.removeprefix("tel:"), region, possible=True)
                     if phone:
                         phones.append(
                             PhoneFinding(
@@ -190,7 +190,7 @@ def markup_findings(
             if owner not in names:
                 names.append(owner)
             for value, context in _card_values(card, tel_selector, "tel:"):
-                phone = parse_phone(value, region)
+                phone = parse_phone(value, region, possible=True)
                 if phone is None:
                     continue
                 label = phone_label(context.replace(value, " "))
@@ -301,10 +301,14 @@ def table_findings(
                     continue
                 header_label = phone_label(headers[i])
                 numbers = [
-                    parse_phone(unquote(a.attributes.get("href", "").split(":", 1)[1]), region)
+                    parse_phone(
+                        unquote(a.attributes.get("href", "").split(":", 1)[1]),
+                        region,
+                        possible=True,
+                    )
                     for a in cells[i].css('a[href^="tel:"]')
                 ]
-                numbers += [p for p, _, _ in find_phones(texts[i], region)]
+                numbers += [p for p, _, _ in find_phones(texts[i], region, marked=True)]
                 for phone in numbers:
                     if phone is None:
                         continue
@@ -363,7 +367,7 @@ def extract_vcard(text: str, region: str = "US") -> PageFindings:
                 if address:
                     findings.emails.append(EmailFinding(address, owner, "vcard"))
             elif name == "TEL":
-                phone = parse_phone(value.removeprefix("tel:"), region)
+                phone = parse_phone(value.removeprefix("tel:"), region, possible=True)
                 if phone is None:
                     continue
                 kinds = set(re.findall(r"[a-z]+", params))
