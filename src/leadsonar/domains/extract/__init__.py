@@ -42,6 +42,10 @@ Phones
       and a month and nothing follows (``12.03.2015``); ``01.55.25.89.95``, the French way of
       writing a number, is a number. A dotted run starting with one-digit groups
       (``4.4.7700.900123``) is a version, not a number.
+    * a number of the right length whose range libphonenumber's metadata does not know
+      (``07 11 40 60 93`` in France) is read only where the page states it is a phone number:
+      a ``tel:`` link, structured data, a phone column, a ``Tel.``/``Mobile`` label right
+      before it (:func:`~leadsonar.kit.phones.parse_phone` ``possible``); never ``mobile``.
     * the label comes from the words just before the number on its line (or on a short line
       just above it, as in ``<dt>Fax</dt><dd>…</dd>``) or in brackets right after it.
 Owners
