@@ -62,9 +62,7 @@ async def test_imported_contact_and_cached_answers_commit_at_most_twice(
         # provider usage written every few seconds. Stop both so that their transactions
         # cannot fall inside a measured request.
         await live.services.runner.stop()
-        usage = live.services.lookup.waterfall.usage
-        assert usage is not None
-        await usage.stop()
+        await live.services.registry.books.stop_writing()
         async with httpx.AsyncClient(
             base_url=live.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
         ) as client:

@@ -222,7 +222,9 @@ async def test_rate_window_spaces_requests() -> None:
     stamps: list[float] = []
 
     async def one() -> None:
-        async with books.slot("p"):
+        async with books.slot("p") as turn:
+            assert turn is not None
+            await turn.take()  # what the request's send hook does (httpx trace extension)
             stamps.append(time.time())
 
     await asyncio.gather(*(one() for _ in range(12)))

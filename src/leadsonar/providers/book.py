@@ -488,14 +488,18 @@ class ProviderBooks:
             for name, delta in pending.items():
                 self._books[name].pending.add(delta)
 
-    async def aclose(self) -> None:
-        """Stop the usage writer, write what is pending, close the Redis client."""
+    async def stop_writing(self) -> None:
+        """Stop the background usage writer and write what is pending."""
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
             self._flusher = None
         await self.flush()
+
+    async def aclose(self) -> None:
+        """Stop the usage writer, write what is pending, close the Redis client."""
+        await self.stop_writing()
         if self.redis is not None:
             await self.redis.aclose()
 
