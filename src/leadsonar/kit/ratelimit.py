@@ -16,6 +16,7 @@ several processes must share the counts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 import uuid
@@ -173,6 +174,19 @@ class Pacer:
         self._next: dict[str, float] = {}
         self._space = redis.register_script(_SPACE) if redis is not None else None
 
+    async def ready(
+        self, key: str, items: Sequence[RateLimitItem], max_wait: float | None = None
+    ) -> None:
+        """Wait for this request's paced moment and for room in every window, counting
+        nothing: what a caller does before it opens a connection, so that :meth:`take`, right
+        before the request leaves, seldom has to wait (a pooled connection is not held idle
+        while waiting, which a server may close).
+
+        Raises:
+            WindowsSpent: room comes only after more than ``max_wait`` seconds.
+        """
+        await self._pass(key, items, max_wait, count=False)
+
     async def take(
         self, key: str, items: Sequence[RateLimitItem], max_wait: float | None = None
     ) -> None:
@@ -182,7 +196,8 @@ class Pacer:
         storage). Another process may win the race between the room seen and the hit; the
         loser looks again (a window counted before the race was lost stays counted:
         conservative, never above the limit). A hit that took longer than half the margin to
-        answer (a stalled process or server) is counted again, now.
+        answer (a stalled process or server) is counted again, now. Paced keys wait for their
+        moment first unless :meth:`ready` was awaited for this request.
 
         Args:
             max_wait: seconds the caller can wait at most; None waits as long as needed.
@@ -191,19 +206,34 @@ class Pacer:
             WindowsSpent: room comes only after more than ``max_wait`` seconds (nothing is
                 counted).
         """
+        await self._pass(key, items, max_wait, count=True)
+
+    async def _pass(
+        self,
+        key: str,
+        items: Sequence[RateLimitItem],
+        max_wait: float | None,
+        *,
+        count: bool,
+        paced: bool = True,
+    ) -> None:
         if not items:
             return
-        turn = self._turns.setdefault(key, asyncio.Lock())
+        # Waiters queue in arrival order; a request already made ready (``paced`` False) is
+        # counted at once, never behind waiters still sleeping to their paced moment.
+        turn = self._turns.setdefault(key, asyncio.Lock()) if paced else contextlib.nullcontext()
         began = time.monotonic()
         spacing = max(
             (i.get_expiry() / i.amount for i in items if i.get_expiry() <= 1), default=0.0
         )
         async with turn:
-            if spacing:
+            if spacing and paced:
                 await asyncio.sleep(await self._reserve(key, spacing))
             while True:
                 wait = await self._wait_for(key, items)
                 if wait <= 0:
+                    if not count:
+                        return
                     asked = time.time()
                     if await self._hit_all(key, items):
                         if time.time() - asked <= self.margin / 2:
@@ -216,6 +246,12 @@ class Pacer:
                 if max_wait is not None and wait > max_wait - (time.monotonic() - began):
                     raise WindowsSpent(wait)
                 await asyncio.sleep(wait)
+
+    async def take_ready(
+        self, key: str, items: Sequence[RateLimitItem], max_wait: float | None = None
+    ) -> None:
+        """:meth:`take` for a request that already awaited :meth:`ready` (not paced again)."""
+        await self._pass(key, items, max_wait, count=True, paced=False)
 
     async def _reserve(self, key: str, spacing: float) -> float:
         """Seconds until ``key``'s next paced send time, reserving it."""

@@ -95,10 +95,11 @@ class Quota:
     async def slot(self, call: CallContext | None = None) -> AsyncIterator[Turn]:
         """Hold one request slot for the duration of the block.
 
-        Waits until a concurrency slot is free, then yields the request's :class:`Turn` in the
-        rate windows: pass ``turn.extensions`` to the ``httpx`` request, and the turn is taken
-        the moment the request's headers are about to be sent (after any connection was
-        opened), so the windows count requests when they leave, not when they were allowed. A
+        Waits until a concurrency slot is free, the request's paced moment has come and every
+        rate window has room, then yields the request's :class:`Turn`: pass
+        ``turn.extensions`` to the ``httpx`` request, and the turn is counted the moment the
+        request's headers are about to be sent (after any connection was opened), so the
+        windows count requests when they leave, not when they were allowed. A
         request that never fires that event (a mock transport) takes its turn when the block
         ends normally. ``call`` (the provider call's context) is marked ``waiting`` while
         queueing and told the seconds queued; its ``until`` (monotonic) bounds the wait for
@@ -115,10 +116,19 @@ class Quota:
         try:
             if self.semaphore is not None:
                 token = await self.semaphore.acquire()
+            # Wait for the paced moment and room in the windows before any connection is
+            # taken; the turn is counted when the request leaves (seldom a further wait).
+            max_wait = context.until - time.monotonic() if context.until is not None else None
+            await self.pacer.ready(self.name, self.rates, max_wait)
+        except WindowsSpent as spent:
+            context.queued += time.monotonic() - began
+            await self._give_back(token)
+            raise QuotaWait(spent.reset_in) from None
         except BaseException:
             # Cancelled (a deadline) while queueing: ``waiting`` stays set so the waterfall
             # knows the call never reached the provider.
             context.queued += time.monotonic() - began
+            await self._give_back(token)
             raise
         context.waiting = False
         context.queued += time.monotonic() - began
@@ -176,7 +186,7 @@ class Turn:
         context.waiting = True
         try:
             max_wait = context.until - began if context.until is not None else None
-            await self.quota.pacer.take(self.quota.name, self.quota.rates, max_wait)
+            await self.quota.pacer.take_ready(self.quota.name, self.quota.rates, max_wait)
         except WindowsSpent as spent:
             context.queued += time.monotonic() - began
             raise QuotaWait(spent.reset_in) from None
