@@ -281,11 +281,6 @@ class Pacer:
                 return False
         return True
 
-    async def clear(self, key: str, items: Sequence[RateLimitItem]) -> None:
-        """Forget ``key``'s counts (tests, tools)."""
-        for item in items:
-            await self.limiter.clear(item, self.namespace, key)
-
 
 class Semaphore(Protocol):
     """A cap on requests in flight: :meth:`acquire` waits for a slot and returns its token."""
@@ -398,9 +393,3 @@ class LeaseSemaphore:
     async def renew(self, token: str) -> None:
         """Extend the lease by ``lease`` seconds from now."""
         await self._renew(keys=[self.key, self.freed], args=[token, self.lease])
-
-    async def holders(self) -> int:
-        """Leases held now (expired ones not counted)."""
-        seconds, micros = await self.redis.time()
-        now = seconds + micros / 1_000_000
-        return int(await self.redis.zcount(self.key, now, "+inf"))
