@@ -64,9 +64,7 @@ async def _quiet(live: LiveServer) -> None:
     await live.services.runner.stop()
     if live.services.webhooks is not None:
         await live.services.webhooks.stop()
-    usage = live.services.lookup.waterfall.usage
-    assert usage is not None
-    await usage.stop()
+    await live.services.registry.books.stop_writing()
 
 
 async def test_imported_contact_and_cached_answers_commit_at_most_twice(
