@@ -68,6 +68,12 @@ class DomainKnowledge:
         # one database read per domain per KNOWN_TTL, not one per check (a lookup checks the
         # candidates, then the numbered sibling, then maybe the full-name exception)
         self._known: TTLCache[str, KnownFacts] = TTLCache(maxsize=MAX_KNOWN, ttl=KNOWN_TTL)
+        # what this process last stored of each domain's MX answer: an unchanged answer (a
+        # bulk job asks the same domain for every row; NXDOMAIN is not in ``_mx``) is written
+        # once per MX_TTL, not once per lookup
+        self._mx_recorded: TTLCache[str, tuple[object, ...]] = TTLCache(
+            maxsize=mx_cache_size, ttl=MX_TTL
+        )
 
     @property
     def mx_cached(self) -> int:
@@ -87,19 +93,27 @@ class DomainKnowledge:
             self._mx[domain] = answer
         if not answer.error:
             hosts = [[h.preference, h.host] for h in answer.hosts]
-            async with self.db.session() as session:
-                await upsert(
-                    session,
-                    DomainFacts,
-                    {
-                        "domain": domain,
-                        "mx_hosts": hosts,
-                        "mx_provider": mail_provider(h.host for h in answer.hosts),
-                        "null_mx": answer.null_mx,
-                        "mx_checked_at": datetime.now(UTC),
-                    },
-                    keys=["domain"],
-                )
+            recorded = (answer.null_mx, answer.nxdomain, *(tuple(h) for h in hosts))
+            if self._mx_recorded.get(domain) == recorded:
+                return answer
+            self._mx_recorded[domain] = recorded  # before the write: concurrent rows skip it
+            try:
+                async with self.db.session() as session:
+                    await upsert(
+                        session,
+                        DomainFacts,
+                        {
+                            "domain": domain,
+                            "mx_hosts": hosts,
+                            "mx_provider": mail_provider(h.host for h in answer.hosts),
+                            "null_mx": answer.null_mx,
+                            "mx_checked_at": datetime.now(UTC),
+                        },
+                        keys=["domain"],
+                    )
+            except BaseException:
+                self._mx_recorded.pop(domain, None)
+                raise
         return answer
 
     async def known(self, domain: str) -> KnownFacts:

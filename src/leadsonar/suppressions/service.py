@@ -21,17 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadsonar.domains.models import DomainFacts, KnownContact
-from leadsonar.enrichment.models import EnrichmentItem
 from leadsonar.exceptions import BadRequest
 from leadsonar.kit.db import Database
 from leadsonar.kit.emails import normalise_email
 from leadsonar.kit.net.hostnames import to_a_label
-from leadsonar.suppressions.models import EVERYONE, Suppression
-from leadsonar.waterfall.models import LookupCache
+from leadsonar.suppressions import repository
+from leadsonar.suppressions.models import EVERYONE
 
 SUPPRESSED = "suppressed"
 """The ``reason`` of an answer withheld because of a suppression."""
@@ -98,46 +96,51 @@ async def add(
     session: AsyncSession, account_id: int, kind: str, value: str, reason: str | None = None
 ) -> Entry:
     """Suppress ``value`` (already normalised) on behalf of ``account_id`` (``0``: operator).
-    Adding an existing entry again changes nothing and returns it."""
-    row = await session.scalar(
-        select(Suppression).where(
-            Suppression.account_id == account_id,
-            Suppression.kind == kind,
-            Suppression.value == value,
-        )
-    )
+    Adding an existing entry again changes nothing and returns it. Flushes; the caller's edge
+    commits."""
+    row = await repository.find(session, account_id, kind, value)
     if row is None:
-        row = Suppression(account_id=account_id, kind=kind, value=value, reason=reason)
-        session.add(row)
-        await session.flush()
-        await session.refresh(row)
+        row = await repository.insert(session, account_id, kind, value, reason)
+        _CHANGES.bump()
     return Entry(row.kind, row.value, row.reason, row.created_at)
 
 
 async def remove(session: AsyncSession, account_id: int, kind: str, value: str) -> bool:
     """Lift ``account_id``'s own suppression of ``value``; ``False`` when it had none."""
-    result = await session.execute(
-        delete(Suppression).where(
-            Suppression.account_id == account_id,
-            Suppression.kind == kind,
-            Suppression.value == value,
-        )
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    removed = await repository.delete_one(session, account_id, kind, value) > 0
+    _CHANGES.bump()
+    return removed
 
 
 async def entries(session: AsyncSession, account_id: int) -> list[Entry]:
     """``account_id``'s own suppressions, newest first."""
-    rows = await session.scalars(
-        select(Suppression)
-        .where(Suppression.account_id == account_id)
-        .order_by(Suppression.id.desc())
-    )
+    rows = await repository.of_account(session, account_id)
     return [Entry(r.kind, r.value, r.reason, r.created_at) for r in rows]
 
 
+class _Changes:
+    """A counter of the suppression changes made in this process: a
+    :class:`SuppressionList` drops its memo when it moved."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def bump(self) -> None:
+        self.count += 1
+
+
+_CHANGES = _Changes()
+
+SUPPRESSION_CACHE_SECONDS = 10.0
+"""Seconds a "this domain is (not) suppressed" answer is reused. Changes made in this process
+(``add``, ``remove``, ``erase``) are seen at once; another process's within this time."""
+MAX_CACHED_DOMAINS = 10_000
+
+
 class SuppressionList:
-    """Answers "is this address or domain suppressed?" from the database (one indexed query).
+    """Answers "is this address or domain suppressed?" from the database (one indexed query;
+    a domain's answer is reused for :data:`SUPPRESSION_CACHE_SECONDS`, so a bulk job's rows
+    at one domain ask once, not once per row and provider).
 
     Args:
         db: the database.
@@ -145,22 +148,33 @@ class SuppressionList:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._domains: TTLCache[str, bool] = TTLCache(
+            maxsize=MAX_CACHED_DOMAINS, ttl=SUPPRESSION_CACHE_SECONDS
+        )
+        self._seen_changes = _CHANGES.count
 
     async def suppressed(self, *, email: str | None = None, domain: str | None = None) -> bool:
         """Whether ``email`` (lower-case) or ``domain`` (A-label), or a parent domain of either,
         is suppressed by anyone."""
-        conditions = []
         if email:
-            conditions.append((Suppression.kind == "email") & (Suppression.value == email.lower()))
             domain = domain or email.rpartition("@")[2]
-        if domain:
-            covering = _domains_covering(domain.lower().rstrip("."))
-            conditions.append((Suppression.kind == "domain") & Suppression.value.in_(covering))
-        if not conditions:
+        if not email and not domain:
             return False
+        if self._seen_changes != _CHANGES.count:
+            self._domains.clear()
+            self._seen_changes = _CHANGES.count
+        covering = _domains_covering(domain.lower().rstrip(".")) if domain else []
+        if domain and not email:
+            known = self._domains.get(covering[0])
+            if known is not None:
+                return known
         async with self.db.read_session() as session:  # a read on the hot path: no commit
-            found = await session.scalar(select(Suppression.id).where(or_(*conditions)).limit(1))
-        return found is not None
+            found = await repository.any_covering(
+                session, email.lower() if email else None, covering
+            )
+        if domain and not email:
+            self._domains[covering[0]] = found
+        return found
 
     async def filter_addresses(self, domain: str, addresses: list[str]) -> list[str]:
         """``addresses`` without the suppressed ones (all of them when ``domain`` is)."""
@@ -169,14 +183,7 @@ class SuppressionList:
         if not addresses:
             return addresses
         async with self.db.read_session() as session:
-            taken = set(
-                await session.scalars(
-                    select(Suppression.value).where(
-                        Suppression.kind == "email",
-                        Suppression.value.in_([a.lower() for a in addresses]),
-                    )
-                )
-            )
+            taken = await repository.suppressed_emails(session, [a.lower() for a in addresses])
         return [a for a in addresses if a.lower() not in taken]
 
 
@@ -198,39 +205,27 @@ class ErasureReport:
         }
 
 
-async def erase(db: Database, email: str) -> ErasureReport:
+async def erase(session: AsyncSession, email: str) -> ErasureReport:
     """Remove every stored copy of ``email`` (normalised) and suppress it installation-wide.
 
     Removes imported contacts with that address, lookup-cache answers and cached website
     crawls that mention it, and the address from every stored bulk-job result; then adds an
-    ``email`` suppression (reason ``erased``) so it is never found again. One transaction.
+    ``email`` suppression (reason ``erased``) so it is never found again. All in the caller's
+    transaction (open it with ``db.write_session()``): one commit at the edge.
     """
     report = ErasureReport()
     domain = email.rpartition("@")[2]
-    async with db.write_session() as session:
-        result = await session.execute(delete(KnownContact).where(KnownContact.email == email))
-        report.contacts = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        cached = (await session.execute(select(LookupCache.key, LookupCache.payload))).all()
-        stale = [key for key, payload in cached if email in json.dumps(payload).lower()]
-        if stale:
-            await session.execute(delete(LookupCache).where(LookupCache.key.in_(stale)))
-        report.cache_entries = len(stale)
-        facts = await session.get(DomainFacts, domain)
-        if facts is not None and facts.crawl and email in json.dumps(facts.crawl).lower():
-            facts.crawl = None
-            facts.crawled_at = None
-            report.crawls = 1
-        result = await session.execute(
-            update(EnrichmentItem)
-            .where(EnrichmentItem.email == email)
-            .values(
-                email=None,
-                confidence=None,
-                email_provider=None,
-                email_verification=None,
-                detail=None,  # the evidence kept for operators may quote the address
-            )
-        )
-        report.job_results = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        await add(session, EVERYONE, "email", email, "erased")
+    report.contacts = await repository.delete_contacts(session, email)
+    cached = await repository.cache_entries(session)
+    stale = [key for key, payload in cached if email in json.dumps(payload).lower()]
+    if stale:
+        await repository.delete_cache_entries(session, stale)
+    report.cache_entries = len(stale)
+    facts = await repository.domain_facts(session, domain)
+    if facts is not None and facts.crawl and email in json.dumps(facts.crawl).lower():
+        facts.crawl = None
+        facts.crawled_at = None
+        report.crawls = 1
+    report.job_results = await repository.clear_job_results(session, email)
+    await add(session, EVERYONE, "email", email, "erased")
     return report

@@ -475,7 +475,7 @@ class WebsiteProvider:
         """The domain's crawl: from ``domain_facts`` when younger than ``LEADSONAR_CRAWL_TTL``
         (:data:`FAILED_CRAWL_TTL` for a site that could not be read at all), else crawled now
         (one crawl at a time per domain in this process) and stored."""
-        async with self.db.session() as session:
+        async with self.db.read_session() as session:  # a read on the hot path: no commit
             facts = await session.get(DomainFacts, domain)
             crawled_at = _aware(facts.crawled_at) if facts else None
             cached = SiteCrawl.from_json(facts.crawl) if facts and facts.crawl else None
