@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy import select
 
 from leadsonar.enrichment.files import fold_header
-from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
+from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob, ItemState
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.hostnames import display_domain
 from leadsonar.kit.phones import display_from_e164
@@ -78,7 +78,7 @@ def _input_cells(item: EnrichmentItem, width: int) -> list[str]:
 
 
 def _result_cells(item: EnrichmentItem) -> list[str]:
-    if item.status in ("pending", "running", "waiting"):
+    if item.status in (ItemState.PENDING, ItemState.RUNNING, ItemState.WAITING):
         return ["", "", "", "", "", "", NOT_YET]
     return [
         item.email or "",

@@ -43,8 +43,10 @@ from leadsonar.domains.names import local_part_fit
 from leadsonar.providers.base import (
     Company,
     Confidence,
+    ErrorClass,
     Finding,
     LookupContext,
+    Outcome,
     Person,
     ProbeStats,
     Provider,
@@ -75,7 +77,7 @@ class Attempt:
     """
 
     provider: str
-    outcome: str
+    outcome: Outcome
     seconds: float
     error_class: str | None = None
     cost: float = 0.0
@@ -115,12 +117,12 @@ class WaterfallResult:
     @property
     def tried(self) -> list[str]:
         """Providers actually called."""
-        return [a.provider for a in self.attempts if a.outcome != "skipped"]
+        return [a.provider for a in self.attempts if a.outcome != Outcome.SKIPPED]
 
     @property
     def answered(self) -> list[str]:
         """Providers that returned a finding."""
-        return [a.provider for a in self.attempts if a.outcome == "hit"]
+        return [a.provider for a in self.attempts if a.outcome == Outcome.HIT]
 
     @property
     def cost(self) -> float:
@@ -410,7 +412,9 @@ class Waterfall:
                         default=0.0,
                     )
                     if cost >= answer_cost:
-                        result.attempts.append(Attempt(provider.name, "skipped", 0.0, "answered"))
+                        result.attempts.append(
+                            Attempt(provider.name, Outcome.SKIPPED, 0.0, ErrorClass.ANSWERED)
+                        )
                         continue
                 budget = self._budget(provider, started, result)
                 if budget is None:
@@ -445,11 +449,13 @@ class Waterfall:
         lookup's deadline has passed or the provider is resting or its circuit is open."""
         remaining = self.deadline - (time.monotonic() - started)
         if remaining <= 0:
-            result.attempts.append(Attempt(provider.name, "skipped", 0.0, "deadline"))
+            result.attempts.append(
+                Attempt(provider.name, Outcome.SKIPPED, 0.0, ErrorClass.DEADLINE)
+            )
             return None
         closed = self.registry.health.gate(provider.name)
         if closed is not None:
-            result.attempts.append(Attempt(provider.name, "skipped", 0.0, closed))
+            result.attempts.append(Attempt(provider.name, Outcome.SKIPPED, 0.0, closed))
             return None
         return min(remaining, self.provider_timeout)
 
@@ -523,7 +529,9 @@ class Waterfall:
                 continue
             provider, scratch, task = slot
             if task.cancelled():
-                result.attempts.append(Attempt(provider.name, "skipped", 0.0, "answered"))
+                result.attempts.append(
+                    Attempt(provider.name, Outcome.SKIPPED, 0.0, ErrorClass.ANSWERED)
+                )
                 continue
             result.attempts.extend(scratch.attempts)
             finding = task.result()
@@ -562,13 +570,15 @@ class Waterfall:
             settled = True
             if context.waiting:  # our own queue for a rate-limit slot: not the provider's fault
                 health.release(name)
-                result.attempts.append(Attempt(name, "skipped", elapsed, "queue"))
+                result.attempts.append(Attempt(name, Outcome.SKIPPED, elapsed, ErrorClass.QUEUE))
                 log.info("provider %s: no rate-limit slot within %.1fs", name, elapsed)
                 return None
             stats.record("timeout", elapsed, "timeout", fld=fld)
             health.record(name, None, timed_out=True, context=context)
             self._count(name, error=True, cost=context.spent)
-            result.attempts.append(Attempt(name, "timeout", elapsed, "timeout", context.spent))
+            result.attempts.append(
+                Attempt(name, Outcome.TIMEOUT, elapsed, ErrorClass.TIMEOUT, context.spent)
+            )
             log.warning("provider %s timed out after %.1fs", name, elapsed)
             return None
         except ProviderError as exc:
@@ -577,7 +587,9 @@ class Waterfall:
             stats.record("error", elapsed, exc.error_class, fld=fld)
             health.record(name, exc, context=context)
             self._count(name, error=True, cost=context.spent)
-            result.attempts.append(Attempt(name, "error", elapsed, exc.error_class, context.spent))
+            result.attempts.append(
+                Attempt(name, Outcome.ERROR, elapsed, exc.error_class, context.spent)
+            )
             log.warning("provider %s failed: %s", name, exc.error_class)
             return None
         except Exception as exc:
@@ -586,7 +598,7 @@ class Waterfall:
             stats.record("error", elapsed, "internal error", fld=fld)
             health.record(name, exc, context=context)
             self._count(name, error=True, cost=context.spent)
-            result.attempts.append(Attempt(name, "error", elapsed, "internal error"))
+            result.attempts.append(Attempt(name, Outcome.ERROR, elapsed, ErrorClass.INTERNAL))
             log.exception("provider %s raised", name)
             return None
         finally:
@@ -594,7 +606,7 @@ class Waterfall:
             if not settled:
                 health.release(name)  # cancelled: no verdict on the provider
         elapsed = time.monotonic() - began
-        outcome = "hit" if finding is not None else "miss"
+        outcome = Outcome.HIT if finding is not None else Outcome.MISS
         stats.record(outcome, elapsed, fld=fld)
         health.record(name, None, context=context)
         self._count(name, hit=finding is not None, cost=context.spent)
