@@ -1,7 +1,9 @@
 """The suppression queries (DESIGN.md §2a: queries live in repositories; callers commit).
 
 Every function takes the caller's session and only reads, adds or flushes; the request, the
-CLI command or the job item that opened the session commits it.
+CLI command or the job item that opened the session commits it. :class:`SuppressionList` is the
+read port of the lookup hot path: its checks run mid-lookup, outside any unit of work (never a
+transaction across DNS, SMTP or HTTP), so it opens its own read, which is never committed.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.domains.models import DomainFacts, KnownContact
 from leadsonar.enrichment.models import EnrichmentItem
+from leadsonar.kit.db import Database
 from leadsonar.suppressions.models import Suppression
 from leadsonar.waterfall.models import LookupCache
 
@@ -122,3 +126,77 @@ async def clear_job_results(session: AsyncSession, email: str) -> int:
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _domains_covering(domain: str) -> list[str]:
+    """``a.b.acme.com`` → ``[a.b.acme.com, b.acme.com, acme.com, com]`` (a suppressed domain
+    covers its subdomains)."""
+    labels = domain.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels))]
+
+
+class _Changes:
+    """A counter of the suppression changes made in this process: a
+    :class:`SuppressionList` drops its memo when it moved."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def bump(self) -> None:
+        self.count += 1
+
+
+_CHANGES = _Changes()
+
+SUPPRESSION_CACHE_SECONDS = 10.0
+"""Seconds a "this domain is (not) suppressed" answer is reused. Changes made in this process
+(``add``, ``remove``, ``erase``) are seen at once; another process's within this time."""
+MAX_CACHED_DOMAINS = 10_000
+
+
+class SuppressionList:
+    """Answers "is this address or domain suppressed?" from the database (one indexed query;
+    a domain's answer is reused for :data:`SUPPRESSION_CACHE_SECONDS`, so a bulk job's rows
+    at one domain ask once, not once per row and provider).
+
+    Args:
+        db: the database.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._domains: TTLCache[str, bool] = TTLCache(
+            maxsize=MAX_CACHED_DOMAINS, ttl=SUPPRESSION_CACHE_SECONDS
+        )
+        self._seen_changes = _CHANGES.count
+
+    async def suppressed(self, *, email: str | None = None, domain: str | None = None) -> bool:
+        """Whether ``email`` (lower-case) or ``domain`` (A-label), or a parent domain of either,
+        is suppressed by anyone."""
+        if email:
+            domain = domain or email.rpartition("@")[2]
+        if not email and not domain:
+            return False
+        if self._seen_changes != _CHANGES.count:
+            self._domains.clear()
+            self._seen_changes = _CHANGES.count
+        covering = _domains_covering(domain.lower().rstrip(".")) if domain else []
+        if domain and not email:
+            known = self._domains.get(covering[0])
+            if known is not None:
+                return known
+        async with self.db.read_session() as session:  # a read on the hot path: no commit
+            found = await any_covering(session, email.lower() if email else None, covering)
+        if domain and not email:
+            self._domains[covering[0]] = found
+        return found
+
+    async def filter_addresses(self, domain: str, addresses: list[str]) -> list[str]:
+        """``addresses`` without the suppressed ones (all of them when ``domain`` is)."""
+        if await self.suppressed(domain=domain):
+            return []
+        if not addresses:
+            return addresses
+        async with self.db.read_session() as session:
+            taken = await suppressed_emails(session, [a.lower() for a in addresses])
+        return [a for a in addresses if a.lower() not in taken]

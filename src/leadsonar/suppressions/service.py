@@ -21,14 +21,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.exceptions import BadRequest
-from leadsonar.kit.db import Database
 from leadsonar.kit.emails import normalise_email
 from leadsonar.kit.net.hostnames import to_a_label
 from leadsonar.suppressions import repository
+from leadsonar.suppressions.repository import _CHANGES, SuppressionList
+
+__all__ = [
+    "SUPPRESSED",
+    "Entry",
+    "ErasureReport",
+    "SuppressionList",
+    "add",
+    "entries",
+    "erase",
+    "normalise_domain",
+    "parse_target",
+    "remove",
+]
 from leadsonar.suppressions.models import EVERYONE
 
 SUPPRESSED = "suppressed"
@@ -85,13 +97,6 @@ def parse_target(email: str | None, domain: str | None) -> tuple[str, str]:
     return "domain", normalise_domain(domain)
 
 
-def _domains_covering(domain: str) -> list[str]:
-    """``a.b.acme.com`` → ``[a.b.acme.com, b.acme.com, acme.com, com]`` (a suppressed domain
-    covers its subdomains)."""
-    labels = domain.split(".")
-    return [".".join(labels[i:]) for i in range(len(labels))]
-
-
 async def add(
     session: AsyncSession, account_id: int, kind: str, value: str, reason: str | None = None
 ) -> Entry:
@@ -116,75 +121,6 @@ async def entries(session: AsyncSession, account_id: int) -> list[Entry]:
     """``account_id``'s own suppressions, newest first."""
     rows = await repository.of_account(session, account_id)
     return [Entry(r.kind, r.value, r.reason, r.created_at) for r in rows]
-
-
-class _Changes:
-    """A counter of the suppression changes made in this process: a
-    :class:`SuppressionList` drops its memo when it moved."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def bump(self) -> None:
-        self.count += 1
-
-
-_CHANGES = _Changes()
-
-SUPPRESSION_CACHE_SECONDS = 10.0
-"""Seconds a "this domain is (not) suppressed" answer is reused. Changes made in this process
-(``add``, ``remove``, ``erase``) are seen at once; another process's within this time."""
-MAX_CACHED_DOMAINS = 10_000
-
-
-class SuppressionList:
-    """Answers "is this address or domain suppressed?" from the database (one indexed query;
-    a domain's answer is reused for :data:`SUPPRESSION_CACHE_SECONDS`, so a bulk job's rows
-    at one domain ask once, not once per row and provider).
-
-    Args:
-        db: the database.
-    """
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._domains: TTLCache[str, bool] = TTLCache(
-            maxsize=MAX_CACHED_DOMAINS, ttl=SUPPRESSION_CACHE_SECONDS
-        )
-        self._seen_changes = _CHANGES.count
-
-    async def suppressed(self, *, email: str | None = None, domain: str | None = None) -> bool:
-        """Whether ``email`` (lower-case) or ``domain`` (A-label), or a parent domain of either,
-        is suppressed by anyone."""
-        if email:
-            domain = domain or email.rpartition("@")[2]
-        if not email and not domain:
-            return False
-        if self._seen_changes != _CHANGES.count:
-            self._domains.clear()
-            self._seen_changes = _CHANGES.count
-        covering = _domains_covering(domain.lower().rstrip(".")) if domain else []
-        if domain and not email:
-            known = self._domains.get(covering[0])
-            if known is not None:
-                return known
-        async with self.db.read_session() as session:  # a read on the hot path: no commit
-            found = await repository.any_covering(
-                session, email.lower() if email else None, covering
-            )
-        if domain and not email:
-            self._domains[covering[0]] = found
-        return found
-
-    async def filter_addresses(self, domain: str, addresses: list[str]) -> list[str]:
-        """``addresses`` without the suppressed ones (all of them when ``domain`` is)."""
-        if await self.suppressed(domain=domain):
-            return []
-        if not addresses:
-            return addresses
-        async with self.db.read_session() as session:
-            taken = await repository.suppressed_emails(session, [a.lower() for a in addresses])
-        return [a for a in addresses if a.lower() not in taken]
 
 
 @dataclass
