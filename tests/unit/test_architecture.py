@@ -79,7 +79,10 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         W_API,
         "start-up creates the first account in its own transaction (a start-up edge)",
     ),
-    ("leadsonar/cli.py", QUERY): (W_CLI, "`ledger check` runs its report query inline"),
+    ("leadsonar/cli.py", QUERY): (
+        W_API,
+        "the first-account advisory lock (PostgreSQL) inline; accounts/repository.py to come",
+    ),
     ("leadsonar/domains/companies/resolver.py", TRANSACTION): (
         W_SPEED,
         "company → domain answers stored mid-lookup in their own short transaction",
@@ -88,21 +91,13 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         W_SPEED,
         "company → domain queries inline",
     ),
-    ("leadsonar/domains/contacts.py", QUERY): (W_CLI, "import queries inline"),
     ("leadsonar/domains/facts.py", TRANSACTION): (
         W_CLI,
         "MX, catch-all and block facts recorded mid-lookup in their own short transaction "
         "(never across DNS/SMTP); to be returned to the waterfall and persisted once per "
         "lookup through the DomainKnowledge port (issue 9 §2)",
     ),
-    ("leadsonar/domains/facts.py", QUERY): (W_CLI, "facts queries inline"),
     ("leadsonar/domains/patterns.py", QUERY): (W_SPEED, "pattern learning queries inline"),
-    ("leadsonar/enrichment/export.py", TRANSACTION): (
-        W_CLI,
-        "results.csv streams pages, each in its own read, so a large export holds no "
-        "transaction while the client reads",
-    ),
-    ("leadsonar/enrichment/export.py", QUERY): (W_CLI, "the export's page query inline"),
     ("leadsonar/enrichment/routes.py", TRANSACTION): (
         W_API,
         "routes open their own sessions until the typed request-session dependency",
@@ -133,11 +128,6 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         W_API,
         "the namesake read and the refund: their own short transactions around the lookup",
     ),
-    ("leadsonar/operations/service.py", TRANSACTION): (
-        W_CLI,
-        "/readyz pings the database in its own read (it is the edge of that probe)",
-    ),
-    ("leadsonar/operations/service.py", QUERY): (W_CLI, "the readiness ping inline"),
     ("leadsonar/providers/builtin/known.py", TRANSACTION): (
         W_API,
         "imported contacts read mid-lookup (a read, never committed)",
@@ -170,7 +160,6 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         "the dispatcher is a background edge: claim, then record each attempt after the POST",
     ),
     ("leadsonar/webhooks/delivery.py", QUERY): (W_CLI, "delivery queries inline"),
-    ("leadsonar/webhooks/service.py", QUERY): (W_CLI, "webhook secret and delivery queries"),
 }
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cachetools import TLRUCache, TTLCache
-from sqlalchemy import select
 
+from leadsonar.domains import repository
 from leadsonar.domains.mailhosts import mail_provider
 from leadsonar.domains.models import DomainFacts
 from leadsonar.kit.db import Database, upsert
@@ -127,17 +127,7 @@ class DomainKnowledge:
             cached.blocked_until is None or cached.blocked_until > datetime.now(UTC)
         ):
             return cached
-        async with self.db.session() as session:
-            row = (
-                await session.execute(
-                    select(
-                        DomainFacts.catch_all,
-                        DomainFacts.catch_all_checked_at,
-                        DomainFacts.blocked_until,
-                        DomainFacts.blocked_reason,
-                    ).where(DomainFacts.domain == domain)
-                )
-            ).first()
+        row = await repository.stored_facts(self.db, domain)
         if row is None:
             facts = KnownFacts()
         else:
