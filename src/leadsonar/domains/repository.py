@@ -8,7 +8,7 @@ Imported contacts belong to one account; what is learned about domains is shared
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,3 +101,30 @@ async def count_namesakes(
         .distinct()
     )
     return len(emails.all())
+
+
+async def crawl_time(db: Database, domain: str) -> datetime | None:
+    """When the domain's stored crawl was made (``None``: no crawl stored), in a read of its
+    own; one small column, so a caller holding a parsed copy can tell whether it is current."""
+    async with db.read_session() as session:
+        return await session.scalar(
+            select(DomainFacts.crawled_at).where(
+                DomainFacts.domain == domain, DomainFacts.crawl.is_not(None)
+            )
+        )
+
+
+async def stored_crawl(db: Database, domain: str) -> tuple[datetime | None, Any] | None:
+    """``(crawled_at, crawl JSON)`` of the domain's stored crawl, or ``None``, in a read of its
+    own."""
+    async with db.read_session() as session:
+        row = (
+            await session.execute(
+                select(DomainFacts.crawled_at, DomainFacts.crawl).where(
+                    DomainFacts.domain == domain
+                )
+            )
+        ).first()
+    if row is None or row.crawl is None:
+        return None
+    return row.crawled_at, row.crawl
