@@ -171,7 +171,9 @@ class ItemWorker:
             claim: take the item first (:meth:`take`, in the same transaction as reading it);
                 without it the caller already marked it ``running`` (embedded runner).
         """
-        async with self.db.session() as session:
+        # claimed by the embedded runner already: a read, nothing to commit
+        scope = self.db.session() if claim else self.db.read_session()
+        async with scope as session:
             if claim and not await _take(session, item_id):
                 return
             item = await session.get(EnrichmentItem, item_id)
