@@ -47,7 +47,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from anyascii import anyascii
-from cachetools import LRUCache
+from cachetools import LRUCache, TTLCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.config import Settings
@@ -96,6 +96,7 @@ log = logging.getLogger(__name__)
 CRAWL_VERSION = 2  # bump when the stored shape changes; older crawls are redone
 FAILED_CRAWL_TTL = timedelta(hours=1)  # a site that could not be read is retried sooner
 PARSED_CRAWLS = 1_000  # domains whose parsed stored crawl is kept in memory
+RECENT_CRAWL_SECONDS = 10.0  # a stored crawl read back is reused without asking this long
 MIN_LINKS_BEFORE_SITEMAP = 3
 MIN_TEAM_NAMES = 3  # people named on one page for it to list the team (2 on a team page)
 TEAM_PAGE_SCORE = 6  # page_score of a page whose URL or link says team/people/staff
@@ -465,6 +466,9 @@ class WebsiteProvider:
         self._parsed: LRUCache[str, tuple[datetime | None, SiteCrawl]] = LRUCache(
             maxsize=PARSED_CRAWLS
         )
+        self._recent: TTLCache[str, tuple[datetime | None, SiteCrawl]] = TTLCache(
+            maxsize=PARSED_CRAWLS, ttl=RECENT_CRAWL_SECONDS
+        )
         self._profile_locks: dict[str, asyncio.Lock] = {}
 
     def status_detail(self) -> str | None:
@@ -485,15 +489,23 @@ class WebsiteProvider:
         # A bulk job asks for the same domain's crawl on every row: its stored time is read
         # each time (one small column), the crawl itself (JSON, often kilobytes) is parsed
         # again only when that time changed.
-        crawled_at = _aware(await domains_repository.crawl_time(self.db, domain))
-        parsed = self._parsed.get(domain)
-        cached = parsed[1] if parsed is not None and parsed[0] == crawled_at else None
-        if cached is None and crawled_at is not None:
-            stored = await domains_repository.stored_crawl(self.db, domain)
-            if stored is not None:
-                crawled_at = _aware(stored[0])
-                cached = SiteCrawl.from_json(stored[1])
-                self._parsed[domain] = (crawled_at, cached)
+        # Within RECENT_CRAWL_SECONDS even that read is skipped (another process's new crawl
+        # is seen after it; this process's own at once).
+        recent = self._recent.get(domain)
+        if recent is not None:
+            crawled_at, cached = recent
+        else:
+            crawled_at = _aware(await domains_repository.crawl_time(self.db, domain))
+            parsed = self._parsed.get(domain)
+            cached = parsed[1] if parsed is not None and parsed[0] == crawled_at else None
+            if cached is None and crawled_at is not None:
+                stored = await domains_repository.stored_crawl(self.db, domain)
+                if stored is not None:
+                    crawled_at = _aware(stored[0])
+                    cached = SiteCrawl.from_json(stored[1])
+                    self._parsed[domain] = (crawled_at, cached)
+            if cached is not None:
+                self._recent[domain] = (crawled_at, cached)
         if cached is not None and crawled_at is not None:
             ttl = self.settings.crawl_ttl
             if cached.error and not cached.pages:
@@ -506,6 +518,12 @@ class WebsiteProvider:
             self._crawls[domain] = task
             task.add_done_callback(lambda _: self._crawls.pop(domain, None))
         return await asyncio.shield(task)
+
+    def forget(self, domain: str) -> None:
+        """Drop this process's copies of the domain's stored crawl: the next lookup reads it
+        from ``domain_facts`` (after it was changed there by other means)."""
+        self._recent.pop(domain, None)
+        self._parsed.pop(domain, None)
 
     async def _crawl_and_store(self, domain: str) -> SiteCrawl:
         site = await crawl_site(self.http, domain)
@@ -525,6 +543,7 @@ class WebsiteProvider:
             )
             for email in learn_from:
                 await self._learn(session, site.domain, email, site)
+        self.forget(site.domain)
 
     async def _with_profile(self, site: SiteCrawl, person: Person) -> SiteCrawl:
         """Read the person's own profile page when the crawl found a link named for them but
