@@ -395,27 +395,37 @@ def enrich_rows_per_second(
     return figures
 
 
-def run_cli(kind: str, dns: LoopbackDns, rows: int) -> dict[str, Any]:
-    """Only the CLI part, on a fresh database of ``kind``."""
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        pg_name = None
-        if kind == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-        else:
-            url, pg_name = postgres_database()
-        env = {
-            **os.environ,
-            "LEADSONAR_DATABASE_URL": url,
-            "LEADSONAR_DNS_SERVERS": dns.address,
-            "LEADSONAR_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
-            "LEADSONAR_SMTP_HELO_NAME": "probe.leadsonar.test",
-        }
-        try:
-            return {"enrich_cli": enrich_rows_per_second(env, tmp, rows)}
-        finally:
-            if pg_name:
-                drop_postgres(pg_name)
+def run_cli(
+    kind: str, dns: LoopbackDns, rows: int, compare_src: Path | None = None
+) -> dict[str, Any]:
+    """Only the CLI part, on a fresh database of ``kind``; with ``compare_src`` (the ``src``
+    folder of another checkout, e.g. ``git archive main``) that code runs too, first, on a
+    database of its own, so the two are measured under the same load."""
+    figures: dict[str, Any] = {}
+    runs = [("enrich_cli_compared", compare_src)] if compare_src else []
+    for name, src in [*runs, ("enrich_cli", None)]:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
+            pg_name = None
+            if kind == "sqlite":
+                url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+            else:
+                url, pg_name = postgres_database()
+            env = {
+                **os.environ,
+                "LEADSONAR_DATABASE_URL": url,
+                "LEADSONAR_DNS_SERVERS": dns.address,
+                "LEADSONAR_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
+                "LEADSONAR_SMTP_HELO_NAME": "probe.leadsonar.test",
+            }
+            if src is not None:
+                env["PYTHONPATH"] = str(src.resolve())
+            try:
+                figures[name] = enrich_rows_per_second(env, tmp, rows)
+            finally:
+                if pg_name:
+                    drop_postgres(pg_name)
+    return figures
 
 
 def postgres_database() -> tuple[str, str]:
@@ -539,6 +549,12 @@ def main(argv: list[str]) -> None:
         help="cli: only the `leadsonar enrich` figures (no API servers, no ledger history)",
     )
     parser.add_argument("--rows", type=int, default=ENRICH_ROWS, help="rows of the CLI part")
+    parser.add_argument(
+        "--compare-src",
+        type=Path,
+        default=None,
+        help="with --part cli: also run the CLI of this src folder (another checkout), first",
+    )
     args = parser.parse_args(argv)
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     results: dict[str, Any] = {
@@ -553,7 +569,15 @@ def main(argv: list[str]) -> None:
     with LoopbackDns(negative_ttl=60) as dns:
         for kind in kinds:
             if args.part == "cli":
-                results[kind] = run_cli(kind, dns, args.rows)
+                results[kind] = run_cli(kind, dns, args.rows, args.compare_src)
+                if "enrich_cli_compared" in results[kind]:
+                    was = results[kind]["enrich_cli_compared"]
+                    print(
+                        f"{kind}: compared ({args.compare_src}): {was.get('rows_per_s')} rows/s "
+                        f"({was.get('rows_per_cpu_s')} per CPU s) NXDOMAIN, "
+                        f"{was.get('cached_rows_per_s')} rows/s "
+                        f"({was.get('cached_rows_per_cpu_s')} per CPU s) cached"
+                    )
                 cli = results[kind]["enrich_cli"]
                 print(
                     f"{kind}: enrich CLI {cli['rows']} rows: {cli['rows_per_s']} rows/s "
