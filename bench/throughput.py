@@ -14,7 +14,10 @@ separate process with one uvicorn worker (uvloop, httptools, no access log):
   SQL statement (the balance row is kept in step, so ``ledger check`` still holds).
 
 Also the CLI: ``leadsonar enrich`` of ``ENRICH_ROWS`` rows whose domains do not exist in DNS
-(answered without network), in rows per second.
+(answered without network), then the same file again (answered from the lookup cache), in rows
+per second and rows per CPU second; ``--part cli`` runs only that (``--compare-src DIR`` also
+runs another checkout's ``src`` first, under the same load). The loopback DNS stand-in sends the
+zone's SOA with each NXDOMAIN, as real servers do (RFC 2308).
 
 ``./run bench throughput [--seconds N] [--db sqlite|postgres|both]``; writes
 ``bench/results/throughput.json``. PostgreSQL: ``LEADSONAR_BENCH_POSTGRES`` (default
