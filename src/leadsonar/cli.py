@@ -476,7 +476,8 @@ def erase(email: str, database_url: DatabaseOption = None) -> None:
 
     async def work(services: Services) -> tuple[str, suppressions.ErasureReport]:
         address = normalise_email(email, allow_reserved=True)
-        return address, await suppressions.erase(services.db, address)
+        async with services.db.write_session() as session:
+            return address, await suppressions.erase(session, address)
 
     address, report = _run(_settings(database_url), work)
     console.print(

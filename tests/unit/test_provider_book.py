@@ -10,12 +10,13 @@ import pytest
 
 from leadsonar.providers.base import (
     CallContext,
+    Outcome,
     ProviderAuthError,
     ProviderQuotaExceeded,
     ProviderThrottled,
     ProviderUnavailable,
 )
-from leadsonar.providers.book import CallRecord, Outcome, ProviderBook, ProviderBooks
+from leadsonar.providers.book import CallRecord, ProviderBook, ProviderBooks
 from leadsonar.providers.health import BreakerState, HealthPolicy
 from leadsonar.providers.http.base import ProviderRejectedRequest
 from leadsonar.providers.quotas import QuotaWait

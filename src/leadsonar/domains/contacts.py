@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from anyascii import anyascii
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.domains.models import KnownContact
@@ -178,62 +177,3 @@ async def import_rows(
         if email and await learn_address(session, email, first, last):
             report.patterns_learned += 1
     await session.flush()
-
-
-async def find_contact(
-    session: AsyncSession,
-    first: str,
-    last: str,
-    domain: str | None,
-    company: str | None,
-    account_id: int | None,
-) -> KnownContact | None:
-    """The newest contact ``account_id`` imported with this name at ``domain`` (or, without a
-    domain, at a company of the same name, case-insensitive); ``None`` without an account."""
-    if account_id is None:
-        return None
-    query = select(KnownContact).where(
-        KnownContact.account_id == account_id, KnownContact.name_key == name_key(first, last)
-    )
-    if domain:
-        query = query.where(KnownContact.domain == domain)
-    elif company:
-        query = query.where(func.lower(KnownContact.company) == company.strip().lower())
-    else:
-        return None
-    return await session.scalar(query.order_by(KnownContact.id.desc()).limit(1))
-
-
-async def domain_for_company(session: AsyncSession, company: str) -> str | None:
-    """A domain for a company name from imported contacts, or ``None``.
-
-    Company → domain is shared knowledge (DESIGN.md §6): a domain any account's contacts show
-    for a company serves every account (the contacts themselves never leave their account).
-    """
-    return await session.scalar(
-        select(KnownContact.domain)
-        .where(func.lower(KnownContact.company) == company.strip().lower())
-        .where(KnownContact.domain.is_not(None))
-        .order_by(KnownContact.id.desc())
-        .limit(1)
-    )
-
-
-async def count_namesakes(
-    session: AsyncSession, first: str, last: str, domain: str, account_id: int | None
-) -> int:
-    """How many different addresses ``account_id``'s imported people named ``first last`` have
-    at ``domain`` (0 without an account)."""
-    if account_id is None:
-        return 0
-    emails = await session.scalars(
-        select(func.lower(KnownContact.email))
-        .where(
-            KnownContact.account_id == account_id,
-            KnownContact.name_key == name_key(first, last),
-            KnownContact.domain == domain,
-            KnownContact.email.is_not(None),
-        )
-        .distinct()
-    )
-    return len(emails.all())

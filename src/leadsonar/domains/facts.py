@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cachetools import TLRUCache, TTLCache
-from sqlalchemy import select
 
+from leadsonar.domains import repository
 from leadsonar.domains.mailhosts import mail_provider
 from leadsonar.domains.models import DomainFacts
 from leadsonar.kit.db import Database, upsert
@@ -68,10 +68,11 @@ class DomainKnowledge:
         # one database read per domain per KNOWN_TTL, not one per check (a lookup checks the
         # candidates, then the numbered sibling, then maybe the full-name exception)
         self._known: TTLCache[str, KnownFacts] = TTLCache(maxsize=MAX_KNOWN, ttl=KNOWN_TTL)
-        # the MX fact last stored per domain (bounded like ``_mx``): unchanged facts are not
-        # rewritten within MX_TTL
-        self._stored: TTLCache[str, tuple[str, bool]] = TTLCache(
-            maxsize=mx_cache_size, ttl=MX_TTL, timer=time.monotonic
+        # what this process last stored of each domain's MX answer: an unchanged answer (a
+        # bulk job asks the same domain for every row; NXDOMAIN is not in ``_mx``) is written
+        # once per MX_TTL, not once per lookup
+        self._mx_recorded: TTLCache[str, tuple[object, ...]] = TTLCache(
+            maxsize=mx_cache_size, ttl=MX_TTL
         )
 
     @property
@@ -90,25 +91,29 @@ class DomainKnowledge:
         # (kit/net/resolver_check.py).
         if not answer.nxdomain:
             self._mx[domain] = answer
-        hosts = [[h.preference, h.host] for h in answer.hosts]
-        fact = (repr(hosts), answer.null_mx)
-        # A fact this process stored within MX_TTL is not written again: an NXDOMAIN domain
-        # (never kept in ``_mx``) was rewritten on every lookup (issue 9: two commits each).
-        if not answer.error and self._stored.get(domain) != fact:
-            async with self.db.session() as session:
-                await upsert(
-                    session,
-                    DomainFacts,
-                    {
-                        "domain": domain,
-                        "mx_hosts": hosts,
-                        "mx_provider": mail_provider(h.host for h in answer.hosts),
-                        "null_mx": answer.null_mx,
-                        "mx_checked_at": datetime.now(UTC),
-                    },
-                    keys=["domain"],
-                )
-            self._stored[domain] = fact
+        if not answer.error:
+            hosts = [[h.preference, h.host] for h in answer.hosts]
+            recorded = (answer.null_mx, answer.nxdomain, *(tuple(h) for h in hosts))
+            if self._mx_recorded.get(domain) == recorded:
+                return answer
+            self._mx_recorded[domain] = recorded  # before the write: concurrent rows skip it
+            try:
+                async with self.db.session() as session:
+                    await upsert(
+                        session,
+                        DomainFacts,
+                        {
+                            "domain": domain,
+                            "mx_hosts": hosts,
+                            "mx_provider": mail_provider(h.host for h in answer.hosts),
+                            "null_mx": answer.null_mx,
+                            "mx_checked_at": datetime.now(UTC),
+                        },
+                        keys=["domain"],
+                    )
+            except BaseException:
+                self._mx_recorded.pop(domain, None)
+                raise
         return answer
 
     async def known(self, domain: str) -> KnownFacts:
@@ -122,17 +127,7 @@ class DomainKnowledge:
             cached.blocked_until is None or cached.blocked_until > datetime.now(UTC)
         ):
             return cached
-        async with self.db.session() as session:
-            row = (
-                await session.execute(
-                    select(
-                        DomainFacts.catch_all,
-                        DomainFacts.catch_all_checked_at,
-                        DomainFacts.blocked_until,
-                        DomainFacts.blocked_reason,
-                    ).where(DomainFacts.domain == domain)
-                )
-            ).first()
+        row = await repository.stored_facts(self.db, domain)
         if row is None:
             facts = KnownFacts()
         else:

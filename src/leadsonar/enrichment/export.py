@@ -24,10 +24,9 @@ import io
 import re
 from collections.abc import AsyncIterator
 
-from sqlalchemy import select
-
+from leadsonar.enrichment import repository
 from leadsonar.enrichment.files import fold_header
-from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
+from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob, ItemState
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.hostnames import display_domain
 from leadsonar.kit.phones import display_from_e164
@@ -78,7 +77,7 @@ def _input_cells(item: EnrichmentItem, width: int) -> list[str]:
 
 
 def _result_cells(item: EnrichmentItem) -> list[str]:
-    if item.status in ("pending", "running", "waiting"):
+    if item.status in (ItemState.PENDING, ItemState.RUNNING, ItemState.WAITING):
         return ["", "", "", "", "", "", NOT_YET]
     return [
         item.email or "",
@@ -100,15 +99,7 @@ async def stream_results(db: Database, job: EnrichmentJob) -> AsyncIterator[str]
     yield buffer.getvalue()
     after = -1
     while True:
-        async with db.session() as session:
-            items = (
-                await session.scalars(
-                    select(EnrichmentItem)
-                    .where(EnrichmentItem.job_id == job.id, EnrichmentItem.position > after)
-                    .order_by(EnrichmentItem.position)
-                    .limit(PAGE)
-                )
-            ).all()
+        items = await repository.item_page(db, job.id, after, PAGE)
         if not items:
             return
         buffer.seek(0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +22,27 @@ from sqlalchemy.orm import Mapped, mapped_column
 from leadsonar.kit.db import Base
 
 
+class JobState(StrEnum):
+    """A bulk job's status (the ``status`` column and the API's ``status``)."""
+
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"  # every worked row ended in an error
+    CANCELLED = "cancelled"
+
+
+class ItemState(StrEnum):
+    """A job row's status: ``pending`` → ``running`` → ``done``; ``waiting`` for a repeat of an
+    earlier row of the job (answered with it, never looked up or charged itself);
+    ``cancelled``."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    WAITING = "waiting"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
 class EnrichmentJob(Base):
     __tablename__ = "enrichment_jobs"
     # The job list: an account's jobs newest first.
@@ -28,7 +50,7 @@ class EnrichmentJob(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="processing", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=JobState.PROCESSING, index=True)
     total: Mapped[int] = mapped_column(Integer)
     find_email: Mapped[bool] = mapped_column(Boolean)
     find_phone: Mapped[bool] = mapped_column(Boolean)
@@ -57,9 +79,8 @@ class EnrichmentItem(Base):
     last_name: Mapped[str] = mapped_column(String(200))
     website: Mapped[str] = mapped_column(String(300))
     company_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    # ``pending`` → ``running`` → ``done``; ``waiting`` for a repeat of an earlier row of the
-    # job (answered with it, never looked up or charged itself); ``cancelled``.
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    # an ItemState value
+    status: Mapped[str] = mapped_column(String(16), default=ItemState.PENDING, index=True)
     duplicate_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
     input_cells: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     reason: Mapped[str | None] = mapped_column(String(300), nullable=True)

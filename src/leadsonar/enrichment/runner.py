@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.domains.companies import company_key
 from leadsonar.domains.contacts import name_key
-from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
+from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob, ItemState, JobState
 from leadsonar.enrichment.service import answer_repeats
 from leadsonar.exceptions import LeadSonarError
 from leadsonar.kit.db import Database
@@ -102,15 +102,15 @@ async def _take(session: AsyncSession, item_id: int) -> bool:
         update(EnrichmentItem)
         .where(
             EnrichmentItem.id == item_id,
-            EnrichmentItem.status.in_(("pending", "running")),
+            EnrichmentItem.status.in_((ItemState.PENDING, ItemState.RUNNING)),
             or_(
                 EnrichmentItem.not_before.is_(None), EnrichmentItem.not_before <= datetime.now(UTC)
             ),
             EnrichmentItem.job_id.in_(
-                select(EnrichmentJob.id).where(EnrichmentJob.status == "processing")
+                select(EnrichmentJob.id).where(EnrichmentJob.status == JobState.PROCESSING)
             ),
         )
-        .values(status="running")
+        .values(status=ItemState.RUNNING)
         .returning(EnrichmentItem.id)
     )
     return taken.first() is not None
@@ -171,12 +171,19 @@ class ItemWorker:
             claim: take the item first (:meth:`take`, in the same transaction as reading it);
                 without it the caller already marked it ``running`` (embedded runner).
         """
-        async with self.db.session() as session:
+        # claimed by the embedded runner already: a read, nothing to commit
+        scope = self.db.session() if claim else self.db.read_session()
+        async with scope as session:
             if claim and not await _take(session, item_id):
                 return
             item = await session.get(EnrichmentItem, item_id)
             job = await session.get(EnrichmentJob, item.job_id) if item else None
-        if item is None or job is None or item.status != "running" or job.status != "processing":
+        if (
+            item is None
+            or job is None
+            or item.status != ItemState.RUNNING
+            or job.status != JobState.PROCESSING
+        ):
             return  # finished, or cancelled between the claim and now: never worked
         if job.kind == "verify":
             await self._verify_item(item_id, job, item.email or "", item.attempts, requeue)
@@ -227,7 +234,7 @@ class ItemWorker:
         async with self.db.session() as session:
             item = await session.get(EnrichmentItem, item_id)
             job = await session.get(EnrichmentJob, item.job_id) if item else None
-        if item is None or job is None or item.status in ("done", "cancelled"):
+        if item is None or job is None or item.status in (ItemState.DONE, ItemState.CANCELLED):
             return
         if job.kind == "verify":
             await self._finish_verify(item_id, job, None, "smtp", 0, 0, giving_up=True)
@@ -261,9 +268,9 @@ class ItemWorker:
         async with self.db.session() as session:
             moved = await session.execute(
                 update(EnrichmentItem)
-                .where(EnrichmentItem.id == item_id, EnrichmentItem.status == "running")
+                .where(EnrichmentItem.id == item_id, EnrichmentItem.status == ItemState.RUNNING)
                 .values(
-                    status="pending",
+                    status=ItemState.PENDING,
                     attempts=EnrichmentItem.attempts + 1,
                     not_before=datetime.now(UTC) + timedelta(seconds=seconds),
                     smtp_connections=EnrichmentItem.smtp_connections + connections,
@@ -287,7 +294,7 @@ class ItemWorker:
             .with_for_update()
             .execution_options(populate_existing=True)
         )
-        allowed = ("running", "pending") if giving_up else ("running",)
+        allowed = (ItemState.RUNNING, ItemState.PENDING) if giving_up else (ItemState.RUNNING,)
         return item if item is not None and item.status in allowed else None
 
     async def _finish(
@@ -305,7 +312,7 @@ class ItemWorker:
             item = await self._lock_item(session, item_id, giving_up)
             if item is None:
                 return
-            item.status = "done"
+            item.status = ItemState.DONE
             item.error = error
             item.reason = reason
             item.finished_at = datetime.now(UTC)
@@ -405,7 +412,7 @@ class ItemWorker:
             item = await self._lock_item(session, item_id, giving_up)
             if item is None:
                 return
-            item.status = "done"
+            item.status = ItemState.DONE
             item.finished_at = datetime.now(UTC)
             item.email_provider = source
             item.smtp_connections += connections
@@ -449,20 +456,20 @@ async def _close(
         .select_from(EnrichmentItem)
         .where(
             EnrichmentItem.job_id == job.id,
-            EnrichmentItem.status.notin_(("done", "cancelled")),
+            EnrichmentItem.status.notin_((ItemState.DONE, ItemState.CANCELLED)),
         )
     )
     if remaining:
         return
     db_job = await session.get(EnrichmentJob, job.id, populate_existing=True)
-    if db_job is None or db_job.status != "processing":
+    if db_job is None or db_job.status != JobState.PROCESSING:
         return
     failed = await session.scalar(
         select(func.count())
         .select_from(EnrichmentItem)
         .where(EnrichmentItem.job_id == job.id, EnrichmentItem.error.is_not(None))
     )
-    db_job.status = "failed" if failed == db_job.total else "completed"
+    db_job.status = JobState.FAILED if failed == db_job.total else JobState.COMPLETED
     db_job.finished_at = datetime.now(UTC)
     await schedule_delivery(session, job.id, db_job.webhook_url)
 
@@ -508,8 +515,8 @@ class JobRunner:
         async with self.db.session() as session:
             await session.execute(
                 update(EnrichmentItem)
-                .where(EnrichmentItem.status == "running")
-                .values(status="pending")
+                .where(EnrichmentItem.status == ItemState.RUNNING)
+                .values(status=ItemState.PENDING)
             )
         self._loop_task = asyncio.create_task(self._loop(), name="leadsonar-job-runner")
 
@@ -564,8 +571,8 @@ class JobRunner:
                     select(EnrichmentItem.id, EnrichmentItem.website, EnrichmentItem.company_name)
                     .join(EnrichmentJob, EnrichmentJob.id == EnrichmentItem.job_id)
                     .where(
-                        EnrichmentJob.status == "processing",
-                        EnrichmentItem.status == "pending",
+                        EnrichmentJob.status == JobState.PROCESSING,
+                        EnrichmentItem.status == ItemState.PENDING,
                         or_(EnrichmentItem.not_before.is_(None), EnrichmentItem.not_before <= now),
                     )
                     .order_by(
@@ -595,8 +602,8 @@ class JobRunner:
             if ids:
                 await session.execute(
                     update(EnrichmentItem)
-                    .where(EnrichmentItem.id.in_(ids), EnrichmentItem.status == "pending")
-                    .values(status="running")
+                    .where(EnrichmentItem.id.in_(ids), EnrichmentItem.status == ItemState.PENDING)
+                    .values(status=ItemState.RUNNING)
                 )
         for item_id in ids:
             task = asyncio.create_task(self._work(item_id), name=f"leadsonar-item-{item_id}")

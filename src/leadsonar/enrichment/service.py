@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.enrichment.drafts import ItemDraft, JobDraft, draft_from_request
-from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
+from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob, ItemState, JobState
 from leadsonar.enrichment.schemas import (
     EnrichRequest,
     JobAccepted,
@@ -60,8 +60,8 @@ Enqueue = Callable[[AsyncSession, Sequence[int]], Awaitable[None]]
 
 def _initial_status(item: ItemDraft, duplicate: int | None) -> str:
     if item.skipped:
-        return "done"
-    return "waiting" if duplicate is not None else "pending"
+        return ItemState.DONE
+    return ItemState.WAITING if duplicate is not None else ItemState.PENDING
 
 
 async def store_job(
@@ -86,7 +86,7 @@ async def store_job(
         job = EnrichmentJob(
             id=job_id,
             account_id=account_id,
-            status="processing" if worked else "completed",
+            status=JobState.PROCESSING if worked else JobState.COMPLETED,
             total=len(draft.items),
             find_email=draft.find_email,
             find_phone=draft.find_phone,
@@ -133,7 +133,7 @@ async def store_job(
         if worked:
             pending = await session.scalars(
                 select(EnrichmentItem.id)
-                .where(EnrichmentItem.job_id == job_id, EnrichmentItem.status == "pending")
+                .where(EnrichmentItem.job_id == job_id, EnrichmentItem.status == ItemState.PENDING)
                 .order_by(EnrichmentItem.position)
             )
             await enqueue(session, list(pending))
@@ -233,7 +233,7 @@ async def job_status(
         select(EnrichmentItem)
         .where(
             EnrichmentItem.job_id == job_id,
-            EnrichmentItem.status == "done",
+            EnrichmentItem.status == ItemState.DONE,
             EnrichmentItem.position > after,
         )
         .order_by(EnrichmentItem.position)
@@ -245,7 +245,7 @@ async def job_status(
             await session.scalar(
                 select(func.count())
                 .select_from(EnrichmentItem)
-                .where(EnrichmentItem.job_id == job_id, EnrichmentItem.status == "done")
+                .where(EnrichmentItem.job_id == job_id, EnrichmentItem.status == ItemState.DONE)
             )
             or 0
         )
@@ -352,7 +352,7 @@ async def _done_counts(session: AsyncSession, job_ids: Iterable[str]) -> dict[st
         return {}
     rows = await session.execute(
         select(EnrichmentItem.job_id, func.count())
-        .where(EnrichmentItem.job_id.in_(ids), EnrichmentItem.status == "done")
+        .where(EnrichmentItem.job_id.in_(ids), EnrichmentItem.status == ItemState.DONE)
         .group_by(EnrichmentItem.job_id)
     )
     return {job_id: int(count) for job_id, count in rows.all()}
@@ -379,16 +379,16 @@ async def cancel_job(db: Database, account_id: int, job_id: str) -> JobCancelled
         )
         if job is None:
             raise JobNotFound(job_id)
-        if job.status != "processing":
+        if job.status != JobState.PROCESSING:
             raise BadRequest(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
         stopped = (
             await session.execute(
                 update(EnrichmentItem)
                 .where(
                     EnrichmentItem.job_id == job_id,
-                    EnrichmentItem.status.in_(("pending", "waiting")),
+                    EnrichmentItem.status.in_((ItemState.PENDING, ItemState.WAITING)),
                 )
-                .values(status="cancelled", reason=CANCELLED_REASON, finished_at=now)
+                .values(status=ItemState.CANCELLED, reason=CANCELLED_REASON, finished_at=now)
                 .returning(EnrichmentItem.duplicate_of)
             )
         ).all()
@@ -397,11 +397,11 @@ async def cancel_job(db: Database, account_id: int, job_id: str) -> JobCancelled
         refund = unworked * per_item
         if refund:
             await ledger.refund(session, account_id, refund, "refund:cancel", job_id)
-        job.status = "cancelled"
+        job.status = JobState.CANCELLED
         job.finished_at = now
         await schedule_delivery(session, job_id, job.webhook_url)
     return JobCancelled(
-        jobId=job_id, status="cancelled", cancelled=len(stopped), credits_refunded=refund
+        jobId=job_id, status=JobState.CANCELLED, cancelled=len(stopped), credits_refunded=refund
     )
 
 
@@ -413,7 +413,7 @@ async def answer_repeats(session: AsyncSession, item: EnrichmentItem) -> None:
             select(EnrichmentItem).where(
                 EnrichmentItem.job_id == item.job_id,
                 EnrichmentItem.duplicate_of == item.position,
-                EnrichmentItem.status == "waiting",
+                EnrichmentItem.status == ItemState.WAITING,
             )
         )
     ).all()
@@ -432,5 +432,5 @@ async def answer_repeats(session: AsyncSession, item: EnrichmentItem) -> None:
             "error",
         ):
             setattr(repeat, name, getattr(item, name))
-        repeat.status = "done"
+        repeat.status = ItemState.DONE
         repeat.finished_at = item.finished_at

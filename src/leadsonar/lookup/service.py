@@ -21,7 +21,7 @@ import httpx
 from leadsonar.config import Settings
 from leadsonar.domains.candidates import is_role_local_part
 from leadsonar.domains.companies import CompanyResolver, CompanySearch, Resolution, WikidataSource
-from leadsonar.domains.contacts import count_namesakes
+from leadsonar.domains.repository import count_namesakes
 from leadsonar.exceptions import BadRequest, InvalidDomain
 from leadsonar.kit import metrics
 from leadsonar.kit.db import Database

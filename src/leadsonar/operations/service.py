@@ -12,10 +12,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import func, select, text
-
-from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
+from leadsonar.enrichment.models import ItemState
 from leadsonar.kit import metrics
+from leadsonar.operations import repository
 
 CHECK_TIMEOUT = 3.0
 
@@ -24,8 +23,7 @@ async def check_database(services: Any) -> tuple[bool, str]:
     """``SELECT 1`` on the application database within :data:`CHECK_TIMEOUT` seconds."""
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
-            async with services.db.session() as session:
-                await session.execute(text("SELECT 1"))
+            await repository.ping(services.db)
     except Exception as exc:  # any failure means "not ready"; the type is the detail
         return False, f"unreachable ({type(exc).__name__})"
     return True, "ok"
@@ -67,17 +65,7 @@ async def refresh_job_gauges(services: Any) -> None:
     """Set the job, item and queue-depth gauges from the database (one grouped query each)."""
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
-            async with services.db.session() as session:
-                jobs = (
-                    await session.execute(
-                        select(EnrichmentJob.status, func.count()).group_by(EnrichmentJob.status)
-                    )
-                ).all()
-                items = (
-                    await session.execute(
-                        select(EnrichmentItem.status, func.count()).group_by(EnrichmentItem.status)
-                    )
-                ).all()
+            jobs, items = await repository.status_counts(services.db)
     except Exception:
         return  # the database is down: /readyz says so; keep the last values
     metrics.JOBS.clear()
@@ -87,6 +75,6 @@ async def refresh_job_gauges(services: Any) -> None:
     pending = 0
     for status, count in items:
         metrics.JOB_ITEMS.labels(status=status).set(count)
-        if status == "pending":
+        if status == ItemState.PENDING:
             pending = count
     metrics.QUEUE_DEPTH.set(pending)

@@ -192,32 +192,64 @@ class LookupContext:
             self.call.spent += credits
 
 
+class Outcome(StrEnum):
+    """How one provider call within a lookup ended (``Attempt.outcome``, the ``/providers``
+    counters and the lookup's ``waterfall`` block)."""
+
+    HIT = "hit"
+    MISS = "miss"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    SKIPPED = "skipped"
+
+
+class ErrorClass(StrEnum):
+    """Why a provider call failed or was skipped: a secret-free class for users and operators
+    (``Attempt.error_class``, ``/providers``' ``lastErrorClass``). A breaker's or quota's rest
+    (``providers.health.Rest``) is a class too."""
+
+    ERROR = "error"
+    UNAVAILABLE = "unavailable"
+    TIMEOUT = "timeout"
+    BAD_KEY = "bad key"
+    OUT_OF_CREDITS = "out of credits"
+    THROTTLED = "throttled"
+    BAD_RESPONSE = "bad response"
+    SERVER_ERROR = "server error"
+    BAD_REQUEST = "bad request"
+    INTERNAL = "internal error"
+    # skipped, not failed
+    ANSWERED = "answered"  # an earlier provider already answered well enough
+    DEADLINE = "deadline"  # the lookup's time was up
+    QUEUE = "queue"  # the provider's queue was too long to wait in
+
+
 class ProviderError(Exception):
     """A provider failed (not "not found", which is ``None``)."""
 
-    error_class = "error"
+    error_class: ErrorClass = ErrorClass.ERROR
 
 
 class ProviderUnavailable(ProviderError):
     """Retriable: network failure, timeout, 5xx. Feeds the circuit breaker."""
 
-    error_class = "unavailable"
+    error_class = ErrorClass.UNAVAILABLE
 
 
 class ProviderTimeout(ProviderUnavailable):
-    error_class = "timeout"
+    error_class = ErrorClass.TIMEOUT
 
 
 class ProviderAuthError(ProviderError):
-    error_class = "bad key"
+    error_class = ErrorClass.BAD_KEY
 
 
 class ProviderQuotaExceeded(ProviderError):
-    error_class = "out of credits"
+    error_class = ErrorClass.OUT_OF_CREDITS
 
 
 class ProviderThrottled(ProviderError):
-    error_class = "throttled"
+    error_class = ErrorClass.THROTTLED
 
     def __init__(self, message: str = "throttled", retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -225,7 +257,7 @@ class ProviderThrottled(ProviderError):
 
 
 class ProviderBadResponse(ProviderError):
-    error_class = "bad response"
+    error_class = ErrorClass.BAD_RESPONSE
 
 
 @runtime_checkable

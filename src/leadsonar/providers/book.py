@@ -35,12 +35,11 @@ from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from leadsonar.kit.ratelimit import LeaseSemaphore, LocalSemaphore, Pacer, Semaphore, redis_url
 from leadsonar.providers import repository
-from leadsonar.providers.base import CallContext, ProviderError
+from leadsonar.providers.base import CallContext, ErrorClass, Outcome, ProviderError
 from leadsonar.providers.health import (
     BreakerMove,
     BreakerState,
@@ -66,16 +65,6 @@ log = logging.getLogger(__name__)
 WINDOW = 50  # outcomes kept per provider for /providers
 QUOTA_REST = 60.0  # a full window that frees later than this is a spent quota: rest until then
 KEY_PREFIX = "leadsonar:provider"
-
-
-class Outcome(StrEnum):
-    """How one provider call ended, as attempts and stats name it."""
-
-    HIT = "hit"
-    MISS = "miss"
-    ERROR = "error"
-    TIMEOUT = "timeout"
-    SKIPPED = "skipped"  # never reached the provider (our own queue, a spent quota)
 
 
 @dataclass(frozen=True)
@@ -247,14 +236,14 @@ class ProviderBook:
                 )
                 return Recorded(Outcome.SKIPPED, Rest.QUOTA_SPENT.value)
             await self.health.release()
-            return Recorded(Outcome.SKIPPED, "queue")
+            return Recorded(Outcome.SKIPPED, ErrorClass.QUEUE)
         if call.timed_out:
-            outcome, error_class = Outcome.TIMEOUT, "timeout"
+            outcome, error_class = Outcome.TIMEOUT, ErrorClass.TIMEOUT
         elif call.error is not None:
             error = call.error
             outcome = Outcome.ERROR
             error_class = (
-                error.error_class if isinstance(error, ProviderError) else "internal error"
+                error.error_class if isinstance(error, ProviderError) else ErrorClass.INTERNAL
             )
         else:
             outcome, error_class = (Outcome.HIT if call.found else Outcome.MISS), None

@@ -32,7 +32,7 @@ from typing import Any
 from limits import RateLimitItem, parse_many
 
 from leadsonar.kit.ratelimit import Pacer, Semaphore, WindowsSpent
-from leadsonar.providers.base import CallContext, ProviderError
+from leadsonar.providers.base import CallContext, ErrorClass, ProviderError
 
 NAMESPACE = "leadsonar-provider"
 
@@ -45,7 +45,7 @@ class QuotaWait(ProviderError):
         reset_in: seconds until the windows have room again.
     """
 
-    error_class = "queue"
+    error_class = ErrorClass.QUEUE
     neutral = True
 
     def __init__(self, reset_in: float) -> None:

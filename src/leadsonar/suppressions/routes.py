@@ -91,5 +91,6 @@ async def erase_contact(
     """Erase a person (GDPR Art. 17): their address leaves imported contacts, caches and
     stored job results, and is suppressed for good."""
     address = normalise_email(email, allow_reserved=True)
-    report = await service.erase(services.db, address)
+    async with services.db.write_session() as session:
+        report = await service.erase(session, address)
     return {"email": address, "erased": report.as_json(), "suppressed": True}

@@ -21,17 +21,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadsonar.domains.models import DomainFacts, KnownContact
-from leadsonar.enrichment.models import EnrichmentItem
 from leadsonar.exceptions import BadRequest
-from leadsonar.kit.db import Database
 from leadsonar.kit.emails import normalise_email
 from leadsonar.kit.net.hostnames import to_a_label
-from leadsonar.suppressions.models import EVERYONE, Suppression
-from leadsonar.waterfall.models import LookupCache
+from leadsonar.suppressions import repository
+from leadsonar.suppressions.repository import _CHANGES, SuppressionList
+
+__all__ = [
+    "SUPPRESSED",
+    "Entry",
+    "ErasureReport",
+    "SuppressionList",
+    "add",
+    "entries",
+    "erase",
+    "normalise_domain",
+    "parse_target",
+    "remove",
+]
+from leadsonar.suppressions.models import EVERYONE
 
 SUPPRESSED = "suppressed"
 """The ``reason`` of an answer withheld because of a suppression."""
@@ -87,118 +97,30 @@ def parse_target(email: str | None, domain: str | None) -> tuple[str, str]:
     return "domain", normalise_domain(domain)
 
 
-def _domains_covering(domain: str) -> list[str]:
-    """``a.b.acme.com`` → ``[a.b.acme.com, b.acme.com, acme.com, com]`` (a suppressed domain
-    covers its subdomains)."""
-    labels = domain.split(".")
-    return [".".join(labels[i:]) for i in range(len(labels))]
-
-
 async def add(
     session: AsyncSession, account_id: int, kind: str, value: str, reason: str | None = None
 ) -> Entry:
     """Suppress ``value`` (already normalised) on behalf of ``account_id`` (``0``: operator).
-    Adding an existing entry again changes nothing and returns it."""
-    row = await session.scalar(
-        select(Suppression).where(
-            Suppression.account_id == account_id,
-            Suppression.kind == kind,
-            Suppression.value == value,
-        )
-    )
+    Adding an existing entry again changes nothing and returns it. Flushes; the caller's edge
+    commits."""
+    row = await repository.find(session, account_id, kind, value)
     if row is None:
-        row = Suppression(account_id=account_id, kind=kind, value=value, reason=reason)
-        session.add(row)
-        await session.flush()
-        await session.refresh(row)
+        row = await repository.insert(session, account_id, kind, value, reason)
+        _CHANGES.bump()
     return Entry(row.kind, row.value, row.reason, row.created_at)
 
 
 async def remove(session: AsyncSession, account_id: int, kind: str, value: str) -> bool:
     """Lift ``account_id``'s own suppression of ``value``; ``False`` when it had none."""
-    result = await session.execute(
-        delete(Suppression).where(
-            Suppression.account_id == account_id,
-            Suppression.kind == kind,
-            Suppression.value == value,
-        )
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    removed = await repository.delete_one(session, account_id, kind, value) > 0
+    _CHANGES.bump()
+    return removed
 
 
 async def entries(session: AsyncSession, account_id: int) -> list[Entry]:
     """``account_id``'s own suppressions, newest first."""
-    rows = await session.scalars(
-        select(Suppression)
-        .where(Suppression.account_id == account_id)
-        .order_by(Suppression.id.desc())
-    )
+    rows = await repository.of_account(session, account_id)
     return [Entry(r.kind, r.value, r.reason, r.created_at) for r in rows]
-
-
-# Built once: every lookup runs it. An empty ``domains`` list matches no domain row.
-_SUPPRESSED = (
-    select(Suppression.id)
-    .where(
-        or_(
-            (Suppression.kind == "email") & (Suppression.value == bindparam("email")),
-            (Suppression.kind == "domain")
-            & Suppression.value.in_(bindparam("domains", expanding=True)),
-        )
-    )
-    .limit(1)
-)
-
-_SUPPRESSED_AMONG = select(Suppression.kind, Suppression.value).where(
-    or_(
-        (Suppression.kind == "email") & Suppression.value.in_(bindparam("emails", expanding=True)),
-        (Suppression.kind == "domain")
-        & Suppression.value.in_(bindparam("domains", expanding=True)),
-    )
-)
-
-
-class SuppressionList:
-    """Answers "is this address or domain suppressed?" from the database (one indexed query).
-
-    Args:
-        db: the database.
-    """
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    async def suppressed(self, *, email: str | None = None, domain: str | None = None) -> bool:
-        """Whether ``email`` (lower-case) or ``domain`` (A-label), or a parent domain of either,
-        is suppressed by anyone."""
-        if email:
-            domain = domain or email.rpartition("@")[2]
-        if not email and not domain:
-            return False
-        covering = _domains_covering(domain.lower().rstrip(".")) if domain else []
-        # Every lookup asks this (twice): one prebuilt statement on a bare connection, no ORM
-        # session (issue 9 §7's profile).
-        async with self.db.read_connection() as connection:  # a read on the hot path
-            found = await connection.scalar(
-                _SUPPRESSED, {"email": email.lower() if email else "", "domains": covering}
-            )
-        return found is not None
-
-    async def filter_addresses(self, domain: str, addresses: list[str]) -> list[str]:
-        """``addresses`` without the suppressed ones (all of them when ``domain`` is); one
-        query."""
-        covering = _domains_covering(domain.lower().rstrip("."))
-        async with self.db.read_connection() as connection:  # a read on the hot path
-            rows = (
-                await connection.execute(
-                    _SUPPRESSED_AMONG,
-                    {"emails": [a.lower() for a in addresses], "domains": covering},
-                )
-            ).all()
-        if any(kind == "domain" for kind, _ in rows):
-            return []
-        taken = {value for _, value in rows}
-        return [a for a in addresses if a.lower() not in taken]
 
 
 @dataclass
@@ -219,39 +141,27 @@ class ErasureReport:
         }
 
 
-async def erase(db: Database, email: str) -> ErasureReport:
+async def erase(session: AsyncSession, email: str) -> ErasureReport:
     """Remove every stored copy of ``email`` (normalised) and suppress it installation-wide.
 
     Removes imported contacts with that address, lookup-cache answers and cached website
     crawls that mention it, and the address from every stored bulk-job result; then adds an
-    ``email`` suppression (reason ``erased``) so it is never found again. One transaction.
+    ``email`` suppression (reason ``erased``) so it is never found again. All in the caller's
+    transaction (open it with ``db.write_session()``): one commit at the edge.
     """
     report = ErasureReport()
     domain = email.rpartition("@")[2]
-    async with db.write_session() as session:
-        result = await session.execute(delete(KnownContact).where(KnownContact.email == email))
-        report.contacts = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        cached = (await session.execute(select(LookupCache.key, LookupCache.payload))).all()
-        stale = [key for key, payload in cached if email in json.dumps(payload).lower()]
-        if stale:
-            await session.execute(delete(LookupCache).where(LookupCache.key.in_(stale)))
-        report.cache_entries = len(stale)
-        facts = await session.get(DomainFacts, domain)
-        if facts is not None and facts.crawl and email in json.dumps(facts.crawl).lower():
-            facts.crawl = None
-            facts.crawled_at = None
-            report.crawls = 1
-        result = await session.execute(
-            update(EnrichmentItem)
-            .where(EnrichmentItem.email == email)
-            .values(
-                email=None,
-                confidence=None,
-                email_provider=None,
-                email_verification=None,
-                detail=None,  # the evidence kept for operators may quote the address
-            )
-        )
-        report.job_results = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        await add(session, EVERYONE, "email", email, "erased")
+    report.contacts = await repository.delete_contacts(session, email)
+    cached = await repository.cache_entries(session)
+    stale = [key for key, payload in cached if email in json.dumps(payload).lower()]
+    if stale:
+        await repository.delete_cache_entries(session, stale)
+    report.cache_entries = len(stale)
+    facts = await repository.domain_facts(session, domain)
+    if facts is not None and facts.crawl and email in json.dumps(facts.crawl).lower():
+        facts.crawl = None
+        facts.crawled_at = None
+        report.crawls = 1
+    report.job_results = await repository.clear_job_results(session, email)
+    await add(session, EVERYONE, "email", email, "erased")
     return report

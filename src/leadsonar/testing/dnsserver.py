@@ -46,6 +46,7 @@ class _ZoneResolver:
         self.queries: list[tuple[str, str]] = []
         self.lock = threading.Lock()
         self.broken = False
+        self.negative_ttl = 0
 
     def resolve(self, request: Any, handler: Any) -> Any:
         from dnslib import QTYPE, RCODE, DNSError
@@ -64,6 +65,15 @@ class _ZoneResolver:
             reply.header.rcode = RCODE.SERVFAIL
         elif not known:
             reply.header.rcode = RCODE.NXDOMAIN
+            if self.negative_ttl:
+                # as an authoritative server does (RFC 2308 §3): the enclosing zone's SOA,
+                # whose MINIMUM says how long the "does not exist" may be cached
+                from dnslib import RR, SOA
+
+                zone = name.rpartition(".")[2] + "." if name else "."
+                ttl = self.negative_ttl
+                soa = SOA("ns." + zone, "hostmaster." + zone, (1, 3600, 600, 86400, ttl))
+                reply.add_auth(RR(zone, QTYPE.SOA, rdata=soa, ttl=ttl))
         for rr in answers:
             reply.add_answer(rr)
         return reply
@@ -87,14 +97,26 @@ class LoopbackDns:
         host: the loopback address to listen on.
         ttl: TTL in seconds of every record.
         broken: answer NXDOMAIN for everything (records added later are still ignored).
+        negative_ttl: seconds an NXDOMAIN may be cached: with a value above 0 each NXDOMAIN
+            carries the enclosing zone's SOA with that TTL and MINIMUM, as real servers send
+            (RFC 2308 §3); 0 (the default) sends none, so resolvers do not cache it (§5) and
+            tests may add a name right after asking for it.
     """
 
-    def __init__(self, host: str = "127.0.0.1", *, ttl: int = 60, broken: bool = False) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        *,
+        ttl: int = 60,
+        broken: bool = False,
+        negative_ttl: int = 0,
+    ) -> None:
         self.host = host
         self.ttl = ttl
         self.port: int | None = None
         self._zone = _ZoneResolver()
         self._zone.broken = broken
+        self._zone.negative_ttl = negative_ttl
         self._servers: list[Any] = []
         self.add_name(".")
 

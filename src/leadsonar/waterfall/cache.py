@@ -222,9 +222,11 @@ class LookupCacheStore:
 
 
 async def _upsert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """One multi-row ``INSERT … ON CONFLICT (key) DO UPDATE`` (SQLite and PostgreSQL)."""
+    """``INSERT … ON CONFLICT (key) DO UPDATE`` of ``rows`` (SQLite and PostgreSQL): one Core
+    statement, the same for every batch (compiled once), executed for all rows at once
+    (executemany), not the ORM's bulk path with a statement per batch size."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(LookupCache).values(rows)
+    statement = insert(LookupCache.__table__)
     statement = statement.on_conflict_do_update(
         index_elements=["key"],
         set_={
@@ -232,4 +234,4 @@ async def _upsert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
             for name in ("field", "payload", "created_at", "expires_at")
         },
     )
-    await session.execute(statement)
+    await session.execute(statement, rows)

@@ -45,8 +45,10 @@ from leadsonar.domains.names import local_part_fit
 from leadsonar.providers.base import (
     Company,
     Confidence,
+    ErrorClass,
     Finding,
     LookupContext,
+    Outcome,
     Person,
     ProbeStats,
     Provider,
@@ -77,7 +79,7 @@ class Attempt:
     """
 
     provider: str
-    outcome: str
+    outcome: Outcome
     seconds: float
     error_class: str | None = None
     cost: float = 0.0
@@ -117,12 +119,12 @@ class WaterfallResult:
     @property
     def tried(self) -> list[str]:
         """Providers actually called."""
-        return [a.provider for a in self.attempts if a.outcome != "skipped"]
+        return [a.provider for a in self.attempts if a.outcome != Outcome.SKIPPED]
 
     @property
     def answered(self) -> list[str]:
         """Providers that returned a finding."""
-        return [a.provider for a in self.attempts if a.outcome == "hit"]
+        return [a.provider for a in self.attempts if a.outcome == Outcome.HIT]
 
     @property
     def cost(self) -> float:
@@ -407,7 +409,9 @@ class Waterfall:
                         default=0.0,
                     )
                     if cost >= answer_cost:
-                        result.attempts.append(Attempt(provider.name, "skipped", 0.0, "answered"))
+                        result.attempts.append(
+                            Attempt(provider.name, Outcome.SKIPPED, 0.0, ErrorClass.ANSWERED)
+                        )
                         continue
                 budget = await self._budget(provider, started, result)
                 if budget is None:
@@ -444,11 +448,13 @@ class Waterfall:
         lookup's deadline has passed or the provider is resting or its circuit is open."""
         remaining = self.deadline - (time.monotonic() - started)
         if remaining <= 0:
-            result.attempts.append(Attempt(provider.name, "skipped", 0.0, "deadline"))
+            result.attempts.append(
+                Attempt(provider.name, Outcome.SKIPPED, 0.0, ErrorClass.DEADLINE)
+            )
             return None
         closed = await self.registry.books[provider.name].gate()
         if closed is not None:
-            result.attempts.append(Attempt(provider.name, "skipped", 0.0, closed))
+            result.attempts.append(Attempt(provider.name, Outcome.SKIPPED, 0.0, closed))
             return None
         return min(remaining, self.provider_timeout)
 
@@ -522,7 +528,9 @@ class Waterfall:
                 continue
             provider, scratch, task = slot
             if task.cancelled():
-                result.attempts.append(Attempt(provider.name, "skipped", 0.0, "answered"))
+                result.attempts.append(
+                    Attempt(provider.name, Outcome.SKIPPED, 0.0, ErrorClass.ANSWERED)
+                )
                 continue
             result.attempts.extend(scratch.attempts)
             finding = task.result()
@@ -571,9 +579,9 @@ class Waterfall:
         recorded = await book.record(call)
         spent = ctx.call.spent
         result.attempts.append(
-            Attempt(name, recorded.outcome.value, elapsed, recorded.error_class, spent)
+            Attempt(name, recorded.outcome, elapsed, recorded.error_class, spent)
         )
-        if recorded.outcome == "skipped":
+        if recorded.outcome is Outcome.SKIPPED:
             log.info("provider %s: no quota slot within %.1fs", name, elapsed)
         elif timed_out:
             log.warning("provider %s timed out after %.1fs", name, elapsed)

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -73,19 +74,26 @@ class WebhookDispatcher:
     ) -> None:
         self.db = db
         self.settings = settings
-        self.client = httpx.AsyncClient(
-            transport=PinnedTransport(
-                resolver,
-                settings.allowed_private_networks,
-                transport or httpx.AsyncHTTPTransport(),
-            ),
-            timeout=httpx.Timeout(settings.webhook_timeout),
-            follow_redirects=False,
-            headers={"User-Agent": USER_AGENT},
-        )
+        self._resolver = resolver
+        self._transport = transport
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
+
+    @functools.cached_property
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client, made on first delivery: its TLS context (the CA bundle) costs a
+        noticeable part of a CLI command's start, and most commands deliver nothing."""
+        return httpx.AsyncClient(
+            transport=PinnedTransport(
+                self._resolver,
+                self.settings.allowed_private_networks,
+                self._transport or httpx.AsyncHTTPTransport(),
+            ),
+            timeout=httpx.Timeout(self.settings.webhook_timeout),
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+        )
 
     async def start(self) -> None:
         """Put attempts a killed process left ``sending`` back to ``pending``; start the loop."""
@@ -103,7 +111,9 @@ class WebhookDispatcher:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._loop_task = None
-        await self.client.aclose()
+        client = self.__dict__.pop("client", None)  # made by cached_property, if ever
+        if client is not None:
+            await client.aclose()
 
     def wake(self) -> None:
         """A delivery was queued: look now rather than at the next poll."""

@@ -14,15 +14,14 @@ import ipaddress
 from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.config import Settings
 from leadsonar.exceptions import AddressNotAllowed, BadRequest, InvalidDomain
-from leadsonar.kit.db import upsert
 from leadsonar.kit.net.addresses import ensure_allowed
 from leadsonar.kit.net.hostnames import domain_from_website
-from leadsonar.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSecret
+from leadsonar.webhooks import repository
+from leadsonar.webhooks.models import WebhookDelivery
 from leadsonar.webhooks.schemas import DeliveryAttempt, DeliveryLog, DeliveryState
 from leadsonar.webhooks.signing import new_secret
 
@@ -81,20 +80,7 @@ async def secret_for(session: AsyncSession, account_id: int, *, rotate: bool = F
     the one secret instead of colliding on the primary key.
     """
     now = datetime.now(UTC)
-    await upsert(
-        session,
-        WebhookSecret,
-        {"account_id": account_id, "secret": new_secret(), "created_at": now},
-        ["account_id"],
-        update={"secret": new_secret(), "created_at": now} if rotate else {},
-    )
-    secret = await session.scalar(
-        select(WebhookSecret.secret)
-        .where(WebhookSecret.account_id == account_id)
-        .execution_options(populate_existing=True)
-    )
-    assert secret is not None
-    return secret
+    return await repository.store_secret(session, account_id, new_secret(), now, replace=rotate)
 
 
 async def schedule_delivery(session: AsyncSession, job_id: str, url: str | None) -> None:
@@ -102,10 +88,7 @@ async def schedule_delivery(session: AsyncSession, job_id: str, url: str | None)
     notifies once, so a second call is a no-op."""
     if not url:
         return
-    existing = await session.scalar(
-        select(WebhookDelivery.id).where(WebhookDelivery.job_id == job_id)
-    )
-    if existing is None:
+    if not await repository.has_delivery(session, job_id):
         session.add(
             WebhookDelivery(
                 job_id=job_id, url=url, status="pending", next_attempt_at=datetime.now(UTC)
@@ -123,16 +106,10 @@ def _utc(moment: datetime | None) -> datetime | None:
 async def delivery_log(session: AsyncSession, job_id: str) -> DeliveryLog:
     """The answer of ``GET /enrich/{jobId}/deliveries`` (the caller checked the job belongs to
     the account): the delivery's state and every attempt, oldest first."""
-    delivery = await session.scalar(select(WebhookDelivery).where(WebhookDelivery.job_id == job_id))
+    delivery = await repository.delivery_of(session, job_id)
     if delivery is None:
         return DeliveryLog(jobId=job_id, webhook=None, attempts=[])
-    attempts = (
-        await session.scalars(
-            select(WebhookAttempt)
-            .where(WebhookAttempt.delivery_id == delivery.id)
-            .order_by(WebhookAttempt.id)
-        )
-    ).all()
+    attempts = await repository.attempts_of(session, delivery.id)
     return DeliveryLog(
         jobId=job_id,
         webhook=DeliveryState(

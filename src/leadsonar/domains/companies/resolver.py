@@ -56,8 +56,8 @@ from leadsonar.domains.companies.evidence import (
 )
 from leadsonar.domains.companies.names import company_key, ranked_guesses
 from leadsonar.domains.companies.sources import CompanySearch, ask_source
-from leadsonar.domains.contacts import domain_for_company
 from leadsonar.domains.models import CompanyDomain
+from leadsonar.domains.repository import domain_for_company
 from leadsonar.exceptions import InvalidDomain
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.dns import Resolver

@@ -37,6 +37,7 @@ _TRY_TIMEOUT = 2.0
 MAX_CACHED = 4096  # answers one resolver keeps
 MAX_CACHE_SECONDS = 300.0  # an answer is reused at most this long, whatever its TTL
 EMPTY_CACHE_SECONDS = 30.0  # a NOERROR answer without records (no AAAA) is reused this long
+NEGATIVE_CACHE_SECONDS = 60.0  # an NXDOMAIN is reused at most this long (RFC 2308 §5)
 
 
 class DnsError(Exception):
@@ -137,10 +138,13 @@ class Resolver:
         self.timeout = timeout
         # Answers reused within their TTL (RFC 1035 §3.2.1; at most MAX_CACHE_SECONDS), and
         # one query in flight per (name, type): a burst of lookups at one company asks once.
-        # NXDOMAIN and failures are never kept (a name may be registered a moment later).
-        self._answers: TLRUCache[tuple[str, str], tuple[float, dns.resolver.Answer]] = TLRUCache(
-            maxsize=MAX_CACHED, ttu=lambda _key, value, now: now + value[0]
-        )
+        # NXDOMAIN is kept as RFC 2308 says: for the SOA's negative TTL sent with it (at most
+        # NEGATIVE_CACHE_SECONDS; not at all without an SOA), so a bulk job's rows at a domain
+        # that does not exist ask once; :meth:`forget_negative` drops them (the resolver
+        # self-check does, while DNS is broken). Failures are never kept.
+        self._answers: TLRUCache[
+            tuple[str, str], tuple[float, dns.resolver.Answer | dns.resolver.NXDOMAIN]
+        ] = TLRUCache(maxsize=MAX_CACHED, ttu=lambda _key, value, now: now + value[0])
         self._inflight: dict[tuple[str, str], asyncio.Future[dns.resolver.Answer]] = {}
 
     @classmethod
@@ -152,6 +156,13 @@ class Resolver:
         key = (name.lower().rstrip("."), rdtype)
         cached = self._answers.get(key)
         if cached is not None:
+            if isinstance(cached[1], dns.resolver.NXDOMAIN):
+                # a new exception each time: raising one instance again grows its traceback
+                kept = cached[1]
+                raise dns.resolver.NXDOMAIN(  # type: ignore[no-untyped-call]
+                    qnames=kept.qnames(),  # type: ignore[no-untyped-call]
+                    responses=kept.responses(),  # type: ignore[no-untyped-call]
+                )
             return cached[1]
         running = self._inflight.get(key)
         if running is not None:
@@ -171,6 +182,10 @@ class Resolver:
                 dns.name.from_text(name), rdtype, raise_on_no_answer=False, search=False
             )
         except BaseException as exc:
+            if isinstance(exc, dns.resolver.NXDOMAIN):
+                seconds = _negative_ttl(exc)
+                if seconds > 0:
+                    self._answers[key] = (seconds, exc)
             if isinstance(exc, Exception):
                 future.set_exception(exc)
                 future.exception()  # retrieved: waiters re-raise it, nobody logs it
@@ -187,6 +202,14 @@ class Resolver:
         if seconds > 0:
             self._answers[key] = (seconds, answer)
         return answer
+
+    def forget_negative(self) -> int:
+        """Drop every cached NXDOMAIN (a resolver that was broken may have sent them);
+        returns how many were dropped."""
+        stale = [k for k, v in self._answers.items() if isinstance(v[1], dns.resolver.NXDOMAIN)]
+        for key in stale:
+            self._answers.pop(key, None)
+        return len(stale)
 
     def _failure(self, name: str, rdtype: str, error: Exception) -> str:
         if isinstance(error, dns.exception.Timeout):
@@ -296,6 +319,18 @@ class Resolver:
         if len(failures) == 2:
             raise DnsError(failures[0])
         return found
+
+
+def _negative_ttl(error: dns.resolver.NXDOMAIN) -> float:
+    """Seconds an NXDOMAIN may be cached: ``min(SOA TTL, SOA MINIMUM)`` of the SOA in its
+    authority section (RFC 2308 §5), at most :data:`NEGATIVE_CACHE_SECONDS`; 0 without one."""
+    seconds: float = 0.0
+    for response in error.responses().values():  # type: ignore[no-untyped-call]
+        for rrset in getattr(response, "authority", ()):
+            if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
+                ttl = min(float(rrset.ttl), float(rrset[0].minimum))
+                seconds = ttl if not seconds else min(seconds, ttl)
+    return min(seconds, NEGATIVE_CACHE_SECONDS)
 
 
 def _unique(hosts: list[MxHost]) -> list[MxHost]:

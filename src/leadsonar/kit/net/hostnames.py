@@ -13,6 +13,7 @@ on subdomains. A value that cannot be a public internet domain is refused with
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from functools import cache
@@ -61,6 +62,7 @@ def _extractor() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+@functools.lru_cache(maxsize=8192)  # a pure function the hot path calls per row and query
 def to_a_label(name: str) -> str:
     """The lowercase A-label (ASCII) form of a host name, without a trailing dot.
 

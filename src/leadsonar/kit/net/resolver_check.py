@@ -77,6 +77,10 @@ class ResolverCheck:
                 if time.monotonic() - status.checked_at < ttl:
                     return status
             status = await self._ask()
+            if not status.ok or (self._status is not None and not self._status.ok):
+                # NXDOMAIN answers from a broken resolver (or kept through its outage) are not
+                # to be believed later
+                self.resolver.forget_negative()
             self._status = status
             metrics.DNS_HEALTHY.set(1 if status.ok else 0)
             return status

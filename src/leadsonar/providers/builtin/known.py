@@ -7,7 +7,7 @@ one good source (DESIGN.md §3); when the mailbox prober agrees, the waterfall m
 
 from __future__ import annotations
 
-from leadsonar.domains.contacts import find_contact
+from leadsonar.domains.repository import find_contact
 from leadsonar.kit.db import Database
 from leadsonar.kit.phones import parse_phone
 from leadsonar.providers.base import (

@@ -49,9 +49,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from anyascii import anyascii
+from cachetools import LRUCache, TTLCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.config import Settings
+from leadsonar.domains import repository as domains_repository
 from leadsonar.domains.candidates import infer_patterns, is_role_local_part
 from leadsonar.domains.extract import (
     NAME_MATCH_THRESHOLD,
@@ -95,6 +97,8 @@ log = logging.getLogger(__name__)
 
 CRAWL_VERSION = 3  # bump when the stored shape changes; older crawls are redone
 FAILED_CRAWL_TTL = timedelta(hours=1)  # a site that could not be read is retried sooner
+PARSED_CRAWLS = 1_000  # domains whose parsed stored crawl is kept in memory
+RECENT_CRAWL_SECONDS = 10.0  # a stored crawl read back is reused without asking this long
 MIN_LINKS_BEFORE_SITEMAP = 3
 MIN_TEAM_NAMES = 3  # people named on one page for it to list the team (2 on a team page)
 TEAM_PAGE_SCORE = 6  # page_score of a page whose URL or link says team/people/staff
@@ -468,6 +472,13 @@ class WebsiteProvider:
         self.db = db
         self.http = http
         self._crawls: dict[str, asyncio.Task[SiteCrawl]] = {}
+        # the stored crawls parsed last, with their stored time (LRU-bounded)
+        self._parsed: LRUCache[str, tuple[datetime | None, SiteCrawl]] = LRUCache(
+            maxsize=PARSED_CRAWLS
+        )
+        self._recent: TTLCache[str, tuple[datetime | None, SiteCrawl]] = TTLCache(
+            maxsize=PARSED_CRAWLS, ttl=RECENT_CRAWL_SECONDS
+        )
         self._profile_locks: dict[str, asyncio.Lock] = {}
 
     def status_detail(self) -> str | None:
@@ -485,10 +496,26 @@ class WebsiteProvider:
         """The domain's crawl: from ``domain_facts`` when younger than ``LEADSONAR_CRAWL_TTL``
         (:data:`FAILED_CRAWL_TTL` for a site that could not be read at all), else crawled now
         (one crawl at a time per domain in this process) and stored."""
-        async with self.db.read_session() as session:  # a read: no commit (issue 9 §2)
-            facts = await session.get(DomainFacts, domain)
-            crawled_at = _aware(facts.crawled_at) if facts else None
-            cached = SiteCrawl.from_json(facts.crawl) if facts and facts.crawl else None
+        # A bulk job asks for the same domain's crawl on every row: its stored time is read
+        # each time (one small column), the crawl itself (JSON, often kilobytes) is parsed
+        # again only when that time changed.
+        # Within RECENT_CRAWL_SECONDS even that read is skipped (another process's new crawl
+        # is seen after it; this process's own at once).
+        recent = self._recent.get(domain)
+        if recent is not None:
+            crawled_at, cached = recent
+        else:
+            crawled_at = _aware(await domains_repository.crawl_time(self.db, domain))
+            parsed = self._parsed.get(domain)
+            cached = parsed[1] if parsed is not None and parsed[0] == crawled_at else None
+            if cached is None and crawled_at is not None:
+                stored = await domains_repository.stored_crawl(self.db, domain)
+                if stored is not None:
+                    crawled_at = _aware(stored[0])
+                    cached = SiteCrawl.from_json(stored[1])
+                    self._parsed[domain] = (crawled_at, cached)
+            if cached is not None:
+                self._recent[domain] = (crawled_at, cached)
         if cached is not None and crawled_at is not None:
             ttl = self.settings.crawl_ttl
             if cached.error and not cached.pages:
@@ -501,6 +528,12 @@ class WebsiteProvider:
             self._crawls[domain] = task
             task.add_done_callback(lambda _: self._crawls.pop(domain, None))
         return await asyncio.shield(task)
+
+    def forget(self, domain: str) -> None:
+        """Drop this process's copies of the domain's stored crawl: the next lookup reads it
+        from ``domain_facts`` (after it was changed there by other means)."""
+        self._recent.pop(domain, None)
+        self._parsed.pop(domain, None)
 
     async def _crawl_and_store(self, domain: str) -> SiteCrawl:
         site = await crawl_site(self.http, domain)
@@ -520,6 +553,7 @@ class WebsiteProvider:
             )
             for email in learn_from:
                 await self._learn(session, site.domain, email, site)
+        self.forget(site.domain)
 
     async def _with_profile(self, site: SiteCrawl, person: Person) -> SiteCrawl:
         """Read the person's own pages when the crawl found links that are theirs (a link

@@ -49,6 +49,7 @@ from leadsonar.providers.base import (
     CallContext,
     Company,
     Confidence,
+    ErrorClass,
     Finding,
     LookupContext,
     Person,
@@ -69,14 +70,14 @@ T = TypeVar("T")
 class ProviderServerError(ProviderUnavailable):
     """The provider answered 5xx (retriable; feeds the breaker)."""
 
-    error_class = "server error"
+    error_class = ErrorClass.SERVER_ERROR
 
 
 class ProviderRejectedRequest(ProviderError):
     """The provider refused our request as malformed (400/422): a bug or an input it cannot
     take, not a health problem (``neutral``: it does not feed the circuit breaker)."""
 
-    error_class = "bad request"
+    error_class = ErrorClass.BAD_REQUEST
     neutral = True
 
 
