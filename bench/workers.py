@@ -18,8 +18,10 @@ answers after ``LATENCY`` seconds, defined by configuration (a declarative provi
 2. **Scaling**: ``CONTACTS`` contacts (jobs of 100, the API's per-request maximum) with no
    provider rate limit; workers 1 → 2 → 4 at the same concurrency each. Throughput is contacts
    answered per second from the first submission to the last result written.
-3. **Rate-limited**: the provider limited to ``RATE``/second (shared by the workers through
-   Redis); throughput against the limit, and the most calls the provider saw in any second.
+3. **Rate-limited**: 2 workers, the provider limited to R/second (``--rate``, default 10; shared
+   by the workers through Redis), 30 × R contacts, with enough slots for 1.5 × R × (seconds per
+   item, as the earlier runs measured it) answers in flight; throughput against the limit, and
+   the most calls the provider saw in any second.
 
 Options: ``--concurrency C`` (skip the calibration), ``--contacts N``, ``--workers 1,2,4``,
 ``--rate R``, ``--no-rate`` / ``--no-scaling``, ``--py-spy DIR`` (record each worker with py-spy,
@@ -29,6 +31,7 @@ raw stacks, for finding where a worker's CPU goes).
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import signal
 import sys
@@ -70,8 +73,8 @@ class Options:
     contacts: int = 2000
     workers: tuple[int, ...] = (1, 2, 4)
     concurrency: int | None = None
-    rate: int = 30
-    rate_contacts: int = 600
+    rate: int = 10
+    rate_contacts: int = 300
     rate_workers: int = 2
     scaling: bool = True
     limited: bool = True
@@ -435,9 +438,25 @@ async def run(options: Options) -> dict[str, Any]:
             figures[f"speedupAt{scaling[-1]['workers']}"] = scaling[-1]["speedup"]
             print(cpu_note(scaling[-1], cores), flush=True)
         if options.limited:
+            # Enough slots that the limit, not the slots, bounds the run: half again the
+            # R x (seconds per item) answers in flight that R/second needs, seconds per item
+            # as measured so far (Little's law: slots / throughput; on a busy machine an item
+            # takes longer than the provider's latency).
+            measured = [figures.get("calibration"), *figures.get("scaling", [])]
+            per_item = max(
+                [LATENCY]
+                + [
+                    once["workers"] * once["concurrencyPerWorker"] / once["contactsPerSecond"]
+                    for once in measured
+                    if once and once["contactsPerSecond"]
+                ]
+            )
+            rate_concurrency = max(
+                concurrency, math.ceil(1.5 * options.rate * per_item / options.rate_workers)
+            )
             limited = await run_once(
                 options.rate_workers,
-                concurrency,
+                rate_concurrency,
                 options.rate_contacts,
                 options.rate,
                 Path(tmp),
@@ -448,7 +467,7 @@ async def run(options: Options) -> dict[str, Any]:
             figures["rateLimited"] = limited
             print(
                 f"rate-limited to {options.rate}/s, {options.rate_workers} workers x "
-                f"{concurrency}: {limited['contactsPerSecond']} contacts/s = "
+                f"{rate_concurrency}: {limited['contactsPerSecond']} contacts/s = "
                 f"{limited['ofLimit']} x the limit; provider saw at most "
                 f"{limited['providerMaxPerSecond']} in any second",
                 flush=True,
@@ -472,7 +491,7 @@ def parse(argv: list[str]) -> Options:
         options.workers = tuple(int(n) for n in given.split(","))
     if (given := value("--rate")) is not None:
         options.rate = int(given)
-        options.rate_contacts = 20 * options.rate
+        options.rate_contacts = 30 * options.rate
     if (given := value("--py-spy")) is not None:
         options.profile = Path(given)
     options.limited = "--no-rate" not in argv

@@ -442,8 +442,8 @@ async def _close(
     Lock order, the same as ``cancel_job``'s (job, then its pending/waiting rows, then the
     account's balance row), so a finisher and a cancel never wait for each other in a circle:
     the item (taken by the caller), then the job, then the repeat rows and the balance row.
-    FOR NO KEY UPDATE, because updating the item made PostgreSQL's foreign-key check take FOR
-    KEY SHARE on the job's row; FOR UPDATE would then deadlock two finishers.
+    FOR NO KEY UPDATE, which does not conflict with the FOR KEY SHARE a foreign-key check takes
+    on the job's row (FOR UPDATE would make such a check wait, and could deadlock finishers).
 
     Two finishers that both see a ``pending`` item which is then taken and finished before they
     commit leave the job ``processing`` with nothing left (PostgreSQL only; SQLite writes one
