@@ -238,7 +238,7 @@ def worker_command(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        services = await open_services(settings)
+        services = await open_services(settings, pre_ping=False)
         runner = services.runner
         console.print(
             f"LeadSonar worker {getattr(runner, 'name', '')} working bulk-job items, "
