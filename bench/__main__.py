@@ -14,6 +14,7 @@ BENCHMARKS = (
     "uploads",
     "throughput",
     "edge",
+    "provider_rate",
 )
 
 

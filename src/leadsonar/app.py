@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -22,6 +21,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from leadsonar.accounts.edge import AuthFirstMiddleware
+from leadsonar.accounts.keycache import PrincipalCache
 from leadsonar.accounts.routes import router as keys_router
 from leadsonar.accounts.service import load_or_create_secret
 from leadsonar.config import Settings, get_settings
@@ -51,6 +51,7 @@ from leadsonar.operations.routes import router as operations_router
 from leadsonar.providers.catalog import build_registry
 from leadsonar.providers.registry import ProviderRegistry
 from leadsonar.providers.routes import router as providers_router
+from leadsonar.services import Services as Services  # re-exported: cli, tests
 from leadsonar.suppressions.routes import router as suppressions_router
 from leadsonar.suppressions.service import SuppressionList
 from leadsonar.waterfall.engine import Waterfall
@@ -60,24 +61,6 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024 * 1024
-
-
-@dataclass
-class Services:
-    """What routes reach through ``request.app.state.services``."""
-
-    settings: Settings
-    db: Database
-    secret: bytes
-    registry: ProviderRegistry
-    lookup: LookupService
-    verify: VerifyService
-    runner: JobRunner | QueueRunner
-    rate_limiter: KeyRateLimiter
-    http: httpx.AsyncClient | None = None
-    webhooks: WebhookDispatcher | None = None
-    auth_throttle: FailureThrottle | None = None
-    dns_check: ResolverCheck | None = None
 
 
 def provider_http_client(settings: Settings) -> httpx.AsyncClient:
@@ -177,6 +160,7 @@ async def open_services(
         verify=verify,
         runner=runner,
         rate_limiter=KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage),
+        principals=PrincipalCache(settings.auth_cache_ttl),
         http=http,
         webhooks=webhooks,
         auth_throttle=FailureThrottle(settings.auth_failure_limit, settings.rate_limit_storage),

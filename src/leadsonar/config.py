@@ -248,6 +248,13 @@ class Settings(BaseSettings):
         description="failed authentications allowed per client address (limits syntax); "
         "over it, every request from that address gets 429 until the window frees",
     )
+    auth_cache_ttl: float = Field(
+        default=5.0,
+        ge=0,
+        description="seconds an authenticated API key is remembered by a process (0: ask the "
+        "database on every request); a key revoked through the API stops working at once in "
+        "the process that revoked it, in other processes within this many seconds",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text", description="server log lines: text, or json (one object per line)"
     )

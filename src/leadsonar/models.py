@@ -12,8 +12,9 @@ from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
 from leadsonar.idempotency.models import IdempotencyKey
 from leadsonar.kit.db import Base
 from leadsonar.ledger.models import AccountBalance, LedgerEntry
+from leadsonar.providers.models import ProviderUsage
 from leadsonar.suppressions.models import Suppression
-from leadsonar.waterfall.models import LookupCache, ProviderUsage
+from leadsonar.waterfall.models import LookupCache
 from leadsonar.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSecret
 
 __all__ = [

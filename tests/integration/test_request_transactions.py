@@ -14,6 +14,7 @@ from sqlalchemy import event
 
 from leadsonar.config import Settings
 from leadsonar.domains.contacts import ImportReport, import_rows
+from leadsonar.testing.dnsserver import LoopbackDns
 from leadsonar.testing.live import LiveServer
 
 pytestmark = pytest.mark.asyncio
@@ -31,8 +32,9 @@ BODY = {"firstName": "Jane", "lastName": "Roe", "website": "globex.test"}
 
 @contextmanager
 def counting(live: LiveServer) -> Iterator[dict[str, int]]:
-    """Count transactions begun and committed on the server's engine inside the block."""
-    counts = {"begin": 0, "commit": 0}
+    """Count transactions begun and committed on the server's engine inside the block, and
+    statements that read API keys (``auth``)."""
+    counts = {"begin": 0, "commit": 0, "auth": 0}
     engine = live.services.db.engine.sync_engine
 
     def begun(_conn: Any) -> None:
@@ -41,13 +43,28 @@ def counting(live: LiveServer) -> Iterator[dict[str, int]]:
     def committed(_conn: Any) -> None:
         counts["commit"] += 1
 
+    def executed(*args: Any) -> None:
+        counts["auth"] += "FROM api_keys" in args[2]
+
     event.listen(engine, "begin", begun)
     event.listen(engine, "commit", committed)
+    event.listen(engine, "before_cursor_execute", executed)
     try:
         yield counts
     finally:
         event.remove(engine, "begin", begun)
         event.remove(engine, "commit", committed)
+        event.remove(engine, "before_cursor_execute", executed)
+
+
+async def _quiet(live: LiveServer) -> None:
+    """Stop the background work that is not the requests': the job runner's and the webhook
+    dispatcher's polling for due work and provider usage written every few seconds, so that
+    their transactions cannot fall inside a measured request."""
+    await live.services.runner.stop()
+    if live.services.webhooks is not None:
+        await live.services.webhooks.stop()
+    await live.services.registry.books.stop_writing()
 
 
 async def test_imported_contact_and_cached_answers_commit_at_most_twice(
@@ -58,13 +75,7 @@ async def test_imported_contact_and_cached_answers_commit_at_most_twice(
         key = await live.create_account("uow", credits=10)
         async with live.services.db.write_session() as session:
             await import_rows(session, [(2, JANE)], ImportReport(), await live.account_id("uow"))
-        # Background work is not the requests': the job runner's polling for due items and
-        # provider usage written every few seconds. Stop both so that their transactions
-        # cannot fall inside a measured request.
-        await live.services.runner.stop()
-        usage = live.services.lookup.waterfall.usage
-        assert usage is not None
-        await usage.stop()
+        await _quiet(live)
         async with httpx.AsyncClient(
             base_url=live.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
         ) as client:
@@ -81,3 +92,38 @@ async def test_imported_contact_and_cached_answers_commit_at_most_twice(
     assert imported["commit"] == 2, imported
     assert cached["commit"] == 1, cached
     assert refused["commit"] == 0, refused
+
+
+async def test_the_default_waterfall_commits_at_most_twice_for_an_imported_contact(
+    make_settings: Callable[..., Settings], database_url: str, dns_zone: LoopbackDns
+) -> None:
+    """The whole default chain (known, website, smtp) for a domain that does not resolve: the
+    crawler and the prober ask (DNS: NXDOMAIN) but the facts they learned on the domain's first
+    lookup are not written again, reads are never committed, and the key is authenticated
+    from the database once (then from the process's key cache)."""
+    settings = make_settings(database_url=database_url, dns_servers=[dns_zone.address])
+    async with LiveServer(settings) as live:
+        key = await live.create_account("uow", credits=10)
+        owner = await live.account_id("uow")
+        john = {**JANE, "firstname": "John", "lastname": "Doe", "email": "john.doe@globex.test"}
+        async with live.services.db.write_session() as session:
+            await import_rows(session, [(2, JANE), (3, john)], ImportReport(), owner)
+        await _quiet(live)
+        async with httpx.AsyncClient(
+            base_url=live.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+        ) as client:
+            # the domain's first lookup learns its facts (MX: none, the crawl: unreadable)
+            first = (await client.post("/api/v1/find-email", json=BODY)).json()
+            with counting(live) as imported:
+                other = await client.post(
+                    "/api/v1/find-email", json={**BODY, "firstName": "John", "lastName": "Doe"}
+                )
+            with counting(live) as cached:
+                again = (await client.post("/api/v1/find-email", json=BODY)).json()
+    assert first["email"] == "jane.roe@globex.test"
+    assert first["waterfall"]["tried"] == ["known", "website", "smtp"]
+    assert other.json()["email"] == "john.doe@globex.test"
+    assert again["waterfall"]["cached"] is True
+    assert imported["commit"] <= 2, imported  # the charge, the cached answer
+    assert cached["commit"] <= 1, cached  # the charge
+    assert imported["auth"] == cached["auth"] == 0  # the key came from the key cache

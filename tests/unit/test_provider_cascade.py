@@ -4,6 +4,7 @@ in-package scripted provider fake (no network, no database)."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,11 @@ def waterfall(
         {p.name: p for p in providers}, parse_order(order or f"email={names};phone=")
     )
     return Waterfall(registry, provider_timeout=1.0, deadline=5.0, **kwargs)  # type: ignore[arg-type]
+
+
+async def described(flow: Waterfall) -> list[dict[str, Any]]:
+    """``/providers`` rows as the wire shows them."""
+    return list((await flow.registry.describe()).model_dump()["providers"])
 
 
 async def test_stops_at_the_bar_and_never_pays_twice_for_an_address() -> None:
@@ -89,7 +95,7 @@ async def test_throttled_provider_rests_and_the_cascade_goes_on() -> None:
         second.attempts[0].outcome,
         second.attempts[0].error_class,
     ) == ("busy", "skipped", "throttled")
-    rows = {row["name"]: row for row in flow.registry.describe()}
+    rows = {row["name"]: row for row in await described(flow)}
     assert rows["busy"]["status"] == "degraded"
     assert rows["busy"]["stats"]["lastErrorClass"] == "throttled"
     assert rows["backup"]["stats"]["creditsSpent"] == 2.0
@@ -102,7 +108,7 @@ async def test_out_of_credits_and_bad_key_are_skipped_with_their_reason() -> Non
     await flow.run("email", ALEX, NOTION)
     again = await flow.run("email", ALEX, NOTION)
     assert [a.error_class for a in again.attempts] == ["out of credits", "bad key"]
-    rows = {row["name"]: row for row in flow.registry.describe()}
+    rows = {row["name"]: row for row in await described(flow)}
     assert (rows["broke"]["status"], rows["broke"]["reason"]) == ("degraded", "out of credits")
     assert (rows["locked"]["status"], rows["locked"]["reason"]) == ("down", "bad key")
 
@@ -117,7 +123,7 @@ async def test_a_timeout_is_a_timeout_and_repeated_ones_open_the_circuit() -> No
         assert result.attempts[0].outcome == "timeout"
     result = await flow.run("email", ALEX, NOTION)
     assert result.attempts[0].error_class == "circuit open" and slow.calls["email"] == 5
-    row = flow.registry.describe()[0]
+    row = (await described(flow))[0]
     assert (row["status"], row["breaker"]) == ("down", "open")
 
 
@@ -127,7 +133,7 @@ async def test_unconfigured_providers_are_never_called() -> None:
     )
     result = await waterfall(keyless).run("email", ALEX, NOTION)
     assert keyless.calls["email"] == 0 and result.finding is None
-    row = waterfall(keyless).registry.describe()[0]
+    row = (await described(waterfall(keyless)))[0]
     assert (row["status"], row["reason"]) == ("unconfigured", "missing LEADSONAR_KEYLESS_API_KEY")
 
 
@@ -141,9 +147,9 @@ async def test_auto_order_ranks_free_first_then_hit_rate_per_cost() -> None:
     assert [p.name for p in flow.chain("email")] == ["free", "poor", "good", "pricey"]
     for _ in range(4):  # observed: poor never answers, good always does
         await flow.registry.providers["poor"].find_email(ALEX, NOTION, LookupContext())
-        flow.registry.stats["poor"].record("miss", 0.1, fld="email")
-        flow.registry.stats["good"].record("hit", 0.1, fld="email")
-    ranked = rank_auto(flow.registry.chain("email"), "email", flow.registry.stats)
+        flow.registry.books["poor"].stats.record("miss", 0.1, fld="email")
+        flow.registry.books["good"].stats.record("hit", 0.1, fld="email")
+    ranked = rank_auto(flow.registry.chain("email"), "email", flow.registry.books.stats())
     assert [p.name for p in ranked] == ["free", "good", "poor", "pricey"]
 
 
@@ -157,7 +163,7 @@ async def test_auto_order_ranks_each_field_by_that_fields_hits_only() -> None:
         await flow.run("email", ALEX, NOTION)  # both misses; emails answers once in three
     for _ in range(6):
         await flow.run("phone", ALEX, NOTION)  # both answers every phone
-    stats = flow.registry.stats
+    stats = flow.registry.books.stats()
     assert (stats["both"].for_field("email").calls, stats["both"].for_field("email").hits) == (3, 0)
     assert (stats["both"].for_field("phone").calls, stats["both"].for_field("phone").hits) == (6, 6)
     assert (stats["emails"].for_field("email").hits, stats["emails"].for_field("phone").calls) == (
@@ -167,7 +173,7 @@ async def test_auto_order_ranks_each_field_by_that_fields_hits_only() -> None:
     ranked = rank_auto([both, emails], "email", stats)  # pooled, both's 6/9 would beat 1/3
     assert [p.name for p in ranked] == ["emails", "both"]
     assert [p.name for p in rank_auto([emails, both], "phone", stats)] == ["both", "emails"]
-    row = next(r for r in flow.registry.describe() if r["name"] == "both")
+    row = next(r for r in await described(flow) if r["name"] == "both")
     assert (row["stats"]["calls"], row["stats"]["hits"]) == (9, 6)
 
 

@@ -16,8 +16,9 @@ from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from leadsonar.accounts.edge import MISSING_KEY, presented_key
-from leadsonar.accounts.service import Principal, authenticate
+from leadsonar.accounts.service import Principal, authenticate_key
 from leadsonar.exceptions import InvalidApiKey
+from leadsonar.services import services_of
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -54,8 +55,7 @@ async def current_principal(
     key = _presented_key(request)
     if key is None:
         raise InvalidApiKey(MISSING_KEY)
-    services = request.app.state.services
-    async with services.db.read_session() as session:  # a read: nothing to commit
-        principal = await authenticate(session, key, services.secret)
+    services = services_of(request.app)
+    principal = await authenticate_key(services.db, key, services.secret, services.principals)
     await services.rate_limiter.check(principal.key_hash)
     return principal

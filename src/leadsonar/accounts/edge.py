@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from leadsonar.accounts.service import authenticate
+from leadsonar.accounts.service import authenticate_key
 from leadsonar.exceptions import InvalidApiKey, RateLimited
 from leadsonar.kit import metrics
 from leadsonar.kit.http_edge import ASGIApp, Receive, Scope, Send, is_key_like, send_json_error
+from leadsonar.services import services_of
 
 MISSING_KEY = "Missing API key: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
 KEY_IN_URL = (
@@ -64,7 +65,7 @@ class AuthFirstMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
-        services = scope["app"].state.services
+        services = services_of(scope["app"])
         client = scope.get("client")
         address = client[0] if client else "unknown"
         throttle = services.auth_throttle
@@ -83,8 +84,9 @@ class AuthFirstMiddleware:
                 query = bytes(scope.get("query_string", b"")).decode("latin-1")
                 in_url = any(is_key_like(name) for name, _ in parse_qsl(query))
                 raise InvalidApiKey(KEY_IN_URL if in_url else MISSING_KEY)
-            async with services.db.read_session() as session:  # a read: nothing to commit
-                principal = await authenticate(session, key, services.secret)
+            principal = await authenticate_key(
+                services.db, key, services.secret, services.principals
+            )
         except InvalidApiKey as exc:
             metrics.REJECTED_REQUESTS.labels(
                 reason="missing_key" if key is None else "invalid_key"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -19,6 +19,7 @@ from leadsonar.accounts.models import Account
 from leadsonar.accounts.service import Principal
 from leadsonar.kit.crypto import display_prefix
 from leadsonar.kit.openapi import errors
+from leadsonar.services import ServicesDep
 
 router = APIRouter(tags=["keys"])
 
@@ -60,11 +61,11 @@ class KeysRevoked(BaseModel):
 
 @router.get("/account", response_model=AccountInfo, tags=["account"])
 async def account(
-    request: Request, principal: Principal = Depends(current_principal)
+    services: ServicesDep, principal: Principal = Depends(current_principal)
 ) -> AccountInfo:
     """Who the key belongs to: the account's name and the key's display prefix (what the
     dashboard shows after signing in)."""
-    async with request.app.state.services.db.session() as session:
+    async with services.db.session() as session:
         row = await session.get(Account, principal.account_id)
         assert row is not None
     return AccountInfo(
@@ -73,10 +74,12 @@ async def account(
 
 
 @router.get("/keys", response_model=KeyList)
-async def list_keys(request: Request, principal: Principal = Depends(current_principal)) -> KeyList:
+async def list_keys(
+    services: ServicesDep, principal: Principal = Depends(current_principal)
+) -> KeyList:
     """The account's keys by display prefix, newest first; ``current`` marks the key making
     this request. Full keys are never shown here."""
-    async with request.app.state.services.db.session() as session:
+    async with services.db.session() as session:
         rows = await service.list_keys(session, principal.account_id)
     return KeyList(
         keys=[
@@ -94,10 +97,9 @@ async def list_keys(request: Request, principal: Principal = Depends(current_pri
 
 @router.post("/keys", response_model=KeyCreated, status_code=201)
 async def create_key(
-    request: Request, principal: Principal = Depends(current_principal)
+    services: ServicesDep, principal: Principal = Depends(current_principal)
 ) -> JSONResponse:
     """Create another key for the account. The answer is the only time the full key is shown."""
-    services = request.app.state.services
     async with services.db.write_session() as session:
         account = await session.get(Account, principal.account_id)
         assert account is not None
@@ -112,10 +114,12 @@ async def create_key(
 
 @router.delete("/keys/{prefix}", response_model=KeysRevoked, responses=errors(400, 404))
 async def revoke_key(
-    prefix: str, request: Request, principal: Principal = Depends(current_principal)
+    prefix: str, services: ServicesDep, principal: Principal = Depends(current_principal)
 ) -> KeysRevoked:
     """Revoke the account's key with this display prefix (``ls_live_`` and 8 characters).
-    Requests with it are refused (401) from now on. The last active key cannot be revoked."""
-    async with request.app.state.services.db.write_session() as session:
+    Requests with it are refused (401) from now on (by other API processes within
+    ``LEADSONAR_AUTH_CACHE_TTL`` seconds). The last active key cannot be revoked."""
+    async with services.db.write_session() as session:
         count = await service.revoke_account_key(session, principal.account_id, prefix)
+    services.principals.clear()  # committed: this process stops accepting the key at once
     return KeysRevoked(prefix=prefix[:16], revoked=count)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadsonar.accounts.keycache import PrincipalCache
 from leadsonar.accounts.models import Account, ApiKey, AppMeta
 from leadsonar.exceptions import BadRequest, InvalidApiKey, NotFound
 from leadsonar.kit.crypto import (
@@ -21,6 +22,7 @@ from leadsonar.kit.crypto import (
     generate_secret,
     hash_api_key,
 )
+from leadsonar.kit.db import Database
 
 SECRET_META_KEY = "api_key_hmac_secret"
 
@@ -96,6 +98,26 @@ async def authenticate(session: AsyncSession, key: str, secret: bytes) -> Princi
     if row is None:
         raise InvalidApiKey("Invalid or revoked API key.")
     return Principal(account_id=row.account_id, key_prefix=row.prefix, key_hash=digest)
+
+
+async def authenticate_key(
+    db: Database, key: str, secret: bytes, principals: PrincipalCache | None = None
+) -> Principal:
+    """The principal for ``key``, from ``principals`` when it remembers the key's digest,
+    otherwise from the database (one read, never committed), then remembered.
+
+    Raises:
+        InvalidApiKey: unknown or revoked key (never remembered).
+    """
+    if principals is not None:
+        found = principals.get(hash_api_key(key, secret))
+        if found is not None:
+            return found
+    async with db.read_session() as session:  # a read: nothing to commit
+        principal = await authenticate(session, key, secret)
+    if principals is not None:
+        principals.put(principal)
+    return principal
 
 
 async def revoke_keys(session: AsyncSession, prefix: str) -> int:

@@ -68,6 +68,11 @@ class DomainKnowledge:
         # one database read per domain per KNOWN_TTL, not one per check (a lookup checks the
         # candidates, then the numbered sibling, then maybe the full-name exception)
         self._known: TTLCache[str, KnownFacts] = TTLCache(maxsize=MAX_KNOWN, ttl=KNOWN_TTL)
+        # the MX fact last stored per domain (bounded like ``_mx``): unchanged facts are not
+        # rewritten within MX_TTL
+        self._stored: TTLCache[str, tuple[str, bool]] = TTLCache(
+            maxsize=mx_cache_size, ttl=MX_TTL, timer=time.monotonic
+        )
 
     @property
     def mx_cached(self) -> int:
@@ -85,8 +90,11 @@ class DomainKnowledge:
         # (kit/net/resolver_check.py).
         if not answer.nxdomain:
             self._mx[domain] = answer
-        if not answer.error:
-            hosts = [[h.preference, h.host] for h in answer.hosts]
+        hosts = [[h.preference, h.host] for h in answer.hosts]
+        fact = (repr(hosts), answer.null_mx)
+        # A fact this process stored within MX_TTL is not written again: an NXDOMAIN domain
+        # (never kept in ``_mx``) was rewritten on every lookup (issue 9: two commits each).
+        if not answer.error and self._stored.get(domain) != fact:
             async with self.db.session() as session:
                 await upsert(
                     session,
@@ -100,6 +108,7 @@ class DomainKnowledge:
                     },
                     keys=["domain"],
                 )
+            self._stored[domain] = fact
         return answer
 
     async def known(self, domain: str) -> KnownFacts:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -27,6 +27,7 @@ from leadsonar.enrichment.schemas import (
 from leadsonar.exceptions import BadRequest, LeadSonarError
 from leadsonar.kit.openapi import errors
 from leadsonar.ledger.service import balance_of
+from leadsonar.services import Services, ServicesDep
 from leadsonar.webhooks.schemas import DeliveryLog
 from leadsonar.webhooks.service import check_webhook_url, delivery_log
 
@@ -35,21 +36,20 @@ router = APIRouter(tags=["enrichment"])
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # 50,000 rows of a wide lead list fit comfortably
 
 
-def _webhook(request: Request, url: str | None) -> str | None:
-    return check_webhook_url(url, request.app.state.services.settings) if url else None
+def _webhook(services: Services, url: str | None) -> str | None:
+    return check_webhook_url(url, services.settings) if url else None
 
 
 @router.post(
     "/enrich", response_model=JobAccepted, status_code=202, responses=errors(400, 402, 413)
 )
 async def enrich(
-    body: EnrichRequest, request: Request, principal: Principal = Depends(current_principal)
+    body: EnrichRequest, services: ServicesDep, principal: Principal = Depends(current_principal)
 ) -> JSONResponse:
     """Start a bulk job (1 credit per contact per requested type, reserved now; a contact
     repeated in the job is looked up and charged once); poll ``GET /enrich/{jobId}`` for
     results, or give ``webhookUrl`` to be notified when it ends."""
-    services = request.app.state.services
-    webhook = _webhook(request, body.webhookUrl)
+    webhook = _webhook(services, body.webhookUrl)
     accepted = await service.submit(
         services.db,
         principal.account_id,
@@ -72,7 +72,7 @@ async def enrich(
     },
 )
 async def enrich_file(
-    request: Request,
+    services: ServicesDep,
     file: Annotated[UploadFile, File(description="The CSV (UTF-8/UTF-16/Latin-1; , ; or tab).")],
     mode: Annotated[
         Literal["enrich", "verify"],
@@ -92,7 +92,6 @@ async def enrich_file(
     ``Website``, ``Email``, …); credits are reserved like ``POST /enrich`` (1 per row per type,
     1 per address to verify; repeats and unusable rows are free). ``dryRun=true`` answers 200
     with the preview the dashboard shows before the user starts the job."""
-    services = request.app.state.services
     if mode == "enrich" and not findEmail and not findPhone:
         raise BadRequest("Set findEmail or findPhone to true: there is nothing to find.")
     data = await file.read(MAX_UPLOAD_BYTES + 1)
@@ -100,7 +99,7 @@ async def enrich_file(
         raise LeadSonarError(
             f"The file is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB.", status_code=413
         )
-    webhook = _webhook(request, webhookUrl)
+    webhook = _webhook(services, webhookUrl)
 
     def read() -> tuple[LeadTable, JobDraft]:
         table = read_bytes(data, file.filename or "The file")
@@ -159,20 +158,20 @@ async def enrich_file(
 
 @router.get("/enrich", response_model=JobList, responses=errors(400))
 async def list_jobs(
-    request: Request,
+    services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100, description="Jobs per page.")] = 20,
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page.")] = None,
     principal: Principal = Depends(current_principal),
 ) -> JobList:
     """The account's jobs, newest first, ``limit`` at a time."""
-    async with request.app.state.services.db.session() as session:
+    async with services.db.session() as session:
         return await service.list_jobs(session, principal.account_id, limit, cursor)
 
 
 @router.get("/enrich/{job_id}", response_model=JobStatus, responses=errors(400, 404))
 async def enrich_status(
     job_id: str,
-    request: Request,
+    services: ServicesDep,
     after: Annotated[
         int, Query(ge=-1, description="Only results with a greater position (paging).")
     ] = -1,
@@ -183,7 +182,7 @@ async def enrich_status(
 ) -> JobStatus:
     """A job's status, ``completed`` count and finished results in input order (all of them,
     or a page with ``after``/``limit``)."""
-    async with request.app.state.services.db.session() as session:
+    async with services.db.session() as session:
         return await service.job_status(
             session, principal.account_id, job_id, after=after, limit=limit
         )
@@ -191,11 +190,11 @@ async def enrich_status(
 
 @router.post("/enrich/{job_id}/cancel", response_model=JobCancelled, responses=errors(400, 404))
 async def cancel(
-    job_id: str, request: Request, principal: Principal = Depends(current_principal)
+    job_id: str, services: ServicesDep, principal: Principal = Depends(current_principal)
 ) -> JobCancelled:
     """Stop a processing job: rows not yet worked are refunded in one ledger entry and the job
     ends ``cancelled`` (rows being looked up at that moment finish normally)."""
-    return await service.cancel_job(request.app.state.services.db, principal.account_id, job_id)
+    return await service.cancel_job(services.db, principal.account_id, job_id)
 
 
 @router.get(
@@ -204,11 +203,11 @@ async def cancel(
     responses={200: {"content": {"text/csv": {}}}, **errors(404)},
 )
 async def results_csv(
-    job_id: str, request: Request, principal: Principal = Depends(current_principal)
+    job_id: str, services: ServicesDep, principal: Principal = Depends(current_principal)
 ) -> StreamingResponse:
     """The job's rows as CSV (input columns, then email, confidence, phone, type,
     companyPhone, verification, reason), streamed."""
-    db = request.app.state.services.db
+    db = services.db
     async with db.session() as session:
         job = await service.load_job(session, principal.account_id, job_id)
     return StreamingResponse(
@@ -220,9 +219,9 @@ async def results_csv(
 
 @router.get("/enrich/{job_id}/deliveries", response_model=DeliveryLog, responses=errors(404))
 async def deliveries(
-    job_id: str, request: Request, principal: Principal = Depends(current_principal)
+    job_id: str, services: ServicesDep, principal: Principal = Depends(current_principal)
 ) -> DeliveryLog:
     """The job's webhook delivery: its state and every attempt (time, HTTP status or error)."""
-    async with request.app.state.services.db.session() as session:
+    async with services.db.session() as session:
         await service.load_job(session, principal.account_id, job_id)
         return await delivery_log(session, job_id)

@@ -31,6 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from leadsonar.idempotency.models import IdempotencyKey
 from leadsonar.kit.http_edge import ASGIApp, Message, Receive, Scope, Send, send_json_error
+from leadsonar.services import services_of
 
 TTL = timedelta(hours=24)
 HEADER = b"idempotency-key"
@@ -82,7 +83,7 @@ class IdempotencyMiddleware:
             body += bytes(message.get("body", b""))
             more = bool(message.get("more_body", False))
         print_ = fingerprint("POST", scope["path"], body)
-        db = scope["app"].state.services.db
+        db = services_of(scope["app"]).db
         account_id = int(principal.account_id)
         row_id = await self._claim(db, account_id, key, print_)
         if row_id is None:

@@ -4,8 +4,9 @@ never commit, and write transactions.
 SQLite (the default) runs in WAL mode with a busy timeout; a *write* session starts with
 ``BEGIN IMMEDIATE`` (and queues on one in-process lock) so that a transaction that reads and then
 writes cannot fail on another writer's commit (https://www.sqlite.org/lang_transaction.html); a
-*read* session sends no ``BEGIN`` at all. The ledger's debit is a single conditional ``UPDATE``,
-which serialises on the balance row on PostgreSQL and on the write lock on SQLite.
+*read* session sends no ``BEGIN`` at all (on PostgreSQL it runs in autocommit mode). The
+ledger's debit is a single conditional ``UPDATE``, which serialises on the balance row on
+PostgreSQL and on the write lock on SQLite.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -91,13 +93,14 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # Reads of the hot path: on SQLite without BEGIN/ROLLBACK round trips (each SELECT is
         # its own implicit transaction, which is all a single read needs).
-        self.read_sessionmaker = (
-            async_sessionmaker(
-                self.engine.execution_options(sqlite_autocommit=True), expire_on_commit=False
-            )
+        # On PostgreSQL the same in autocommit mode: no BEGIN before the SELECT and no ROLLBACK
+        # when the connection goes back to the pool (two round trips of three).
+        self.read_engine = (
+            self.engine.execution_options(sqlite_autocommit=True)
             if self.sqlite
-            else self.sessionmaker
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        self.read_sessionmaker = async_sessionmaker(self.read_engine, expire_on_commit=False)
         # One writer at a time inside this process: SQLite would serialise writers anyway, and
         # queueing here is cheaper than threads spinning on the busy timeout.
         self._write_lock = asyncio.Lock() if self.sqlite else None
@@ -120,6 +123,14 @@ class Database:
         the hot path (a cached answer, an imported contact) instead of a committed session."""
         async with self.read_sessionmaker() as session:  # close() ends it, keeps loaded rows
             yield session
+
+    @asynccontextmanager
+    async def read_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection for the hot path's single-statement reads (a cached answer, a
+        suppression check): no ORM session to build and tear down, no transaction (SQLite:
+        no ``BEGIN``; PostgreSQL: autocommit), so nothing can be held or committed by it."""
+        async with self.read_engine.connect() as connection:
+            yield connection
 
     @asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession]:

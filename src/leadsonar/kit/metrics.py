@@ -8,6 +8,8 @@ docs/operations.md lists them with what to alert on.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -110,10 +112,23 @@ DNS_HEALTHY = Gauge(
 )
 
 
+# The labelled children of the request metrics, by (method, route, status): ``labels()`` takes
+# a lock and builds the label tuple on every call, once per request; the label set is bounded
+# (route templates, methods, status codes), so the children are kept.
+_REQUEST_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     """Count one answered request and its latency (``route`` is a template, never a raw path)."""
-    HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
-    HTTP_LATENCY.labels(method=method, route=route).observe(seconds)
+    children = _REQUEST_CHILDREN.get((method, route, status))
+    if children is None:
+        children = (
+            HTTP_REQUESTS.labels(method=method, route=route, status=str(status)),
+            HTTP_LATENCY.labels(method=method, route=route),
+        )
+        _REQUEST_CHILDREN[(method, route, status)] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def render() -> tuple[bytes, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from leadsonar.accounts.dependencies import current_principal
@@ -12,6 +12,7 @@ from leadsonar.accounts.service import Principal
 from leadsonar.kit.openapi import errors
 from leadsonar.ledger.service import balance_of
 from leadsonar.ledger.usage import usage_by_day
+from leadsonar.services import ServicesDep
 
 router = APIRouter(tags=["credits"])
 
@@ -24,11 +25,11 @@ class CreditsAnswer(BaseModel):
 
 @router.get("/credits", response_model=CreditsAnswer)
 async def credits(
-    request: Request, principal: Principal = Depends(current_principal)
+    services: ServicesDep, principal: Principal = Depends(current_principal)
 ) -> CreditsAnswer:
     """The account's balance row (one primary-key read, never a sum over the entries);
     always ``balance == totalEarned - totalSpent``."""
-    async with request.app.state.services.db.read_session() as session:
+    async with services.db.read_session() as session:
         balance = await balance_of(session, principal.account_id)
     return CreditsAnswer(
         balance=balance.balance, totalEarned=balance.total_earned, totalSpent=balance.total_spent
@@ -48,11 +49,11 @@ class CreditsUsage(BaseModel):
 
 @router.get("/credits/usage", response_model=CreditsUsage, responses=errors(400))
 async def credits_usage(
-    request: Request,
+    services: ServicesDep,
     days: Annotated[int, Query(ge=1, le=366, description="Days back, today included.")] = 30,
     principal: Principal = Depends(current_principal),
 ) -> CreditsUsage:
     """Credits spent, refunded and granted per UTC day, oldest first, zeros included."""
-    async with request.app.state.services.db.session() as session:
+    async with services.db.session() as session:
         rows = await usage_by_day(session, principal.account_id, days)
     return CreditsUsage(days=[DayUsage.model_validate(row) for row in rows])

@@ -3,11 +3,12 @@ network or put them behind the proxy's access rules; docs/operations.md)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from leadsonar.kit import metrics
 from leadsonar.operations.service import readiness, refresh_job_gauges
+from leadsonar.services import ServicesDep
 
 router = APIRouter(tags=["operations"])
 
@@ -19,10 +20,10 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", include_in_schema=False)
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(services: ServicesDep) -> JSONResponse:
     """``200 {"status": "ready", "checks": {...}}`` when the database (and Redis and the DNS
     resolver, when configured) answer; ``503 {"error": …, "checks": {...}}`` otherwise."""
-    ready, checks = await readiness(request.app.state.services)
+    ready, checks = await readiness(services)
     if ready:
         return JSONResponse({"status": "ready", "checks": checks})
     failing = ", ".join(f"{name}: {detail}" for name, detail in checks.items() if detail != "ok")
@@ -30,8 +31,8 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def prometheus_metrics(request: Request) -> Response:
+async def prometheus_metrics(services: ServicesDep) -> Response:
     """Prometheus text exposition of :mod:`leadsonar.kit.metrics`."""
-    await refresh_job_gauges(request.app.state.services)
+    await refresh_job_gauges(services)
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)

@@ -108,6 +108,8 @@ class CallContext:
         rest_for: seconds the provider asked us to leave it alone (rate-limit headers showing
             an exhausted window), or None.
         requests: HTTP requests sent.
+        until: ``time.monotonic()`` by which the call must end (its budget), or None; a quota
+            slot that frees only later is not waited for.
     """
 
     spent: float = 0.0
@@ -115,6 +117,7 @@ class CallContext:
     queued: float = 0.0
     rest_for: float | None = None
     requests: int = 0
+    until: float | None = None
 
 
 @dataclass

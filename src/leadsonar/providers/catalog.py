@@ -13,15 +13,14 @@ from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.safe_http import SafeHttp
 from leadsonar.kit.net.smtp_pool import SmtpPool
 from leadsonar.providers.base import Provider
+from leadsonar.providers.book import ProviderBooks
 from leadsonar.providers.builtin.known import KnownContactsProvider
 from leadsonar.providers.builtin.mailbox import MailboxChecker
 from leadsonar.providers.builtin.roster import SiteRoster
 from leadsonar.providers.builtin.smtp import SmtpProber
 from leadsonar.providers.builtin.website import WebsiteProvider
-from leadsonar.providers.health import HealthBook
 from leadsonar.providers.http.adapters import build_http_providers
 from leadsonar.providers.registry import ProviderRegistry, parse_order
-from leadsonar.waterfall.quotas import ProviderQuotas
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,8 @@ def build_providers(settings: Settings, db: Database) -> dict[str, Provider]:
 def build_registry(
     settings: Settings, db: Database, http: httpx.AsyncClient | None = None
 ) -> ProviderRegistry:
-    """The registry with ``LEADSONAR_PROVIDERS`` order, health and per-provider quotas.
+    """The registry with ``LEADSONAR_PROVIDERS`` order and one book per provider (health,
+    breaker, quotas, usage), shared through ``LEADSONAR_RATE_LIMIT_STORAGE``.
 
     Args:
         http: the app's shared client; without it only the built-in providers exist.
@@ -54,14 +54,11 @@ def build_registry(
             (``LEADSONAR_PROVIDER_LIMITS`` …) is malformed.
     """
     providers = build_providers(settings, db)
-    quotas = ProviderQuotas(settings.rate_limit_storage)
+    books = ProviderBooks.from_settings(settings, db)
     if http is not None:
-        for name, provider in build_http_providers(settings, http, quotas).items():
+        for name, provider in build_http_providers(settings, http, books).items():
             if name in providers:
                 log.warning("provider %s is a built-in name; the configured one is ignored", name)
                 continue
             providers[name] = provider
-    health = HealthBook.from_settings(settings, list(providers))
-    return ProviderRegistry(
-        providers, parse_order(settings.providers), health=health, quotas=quotas
-    )
+    return ProviderRegistry(providers, parse_order(settings.providers), books=books)

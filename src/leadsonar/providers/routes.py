@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
 from leadsonar.accounts.dependencies import current_principal
 from leadsonar.accounts.service import Principal
+from leadsonar.providers.schemas import ProvidersPage
+from leadsonar.services import ServicesDep
 
 router = APIRouter(tags=["providers"])
 
 
-@router.get("/providers")
+@router.get("/providers", response_model=ProvidersPage)
 async def providers(
-    request: Request, principal: Principal = Depends(current_principal)
-) -> dict[str, Any]:
+    services: ServicesDep, principal: Principal = Depends(current_principal)
+) -> ProvidersPage:
     """List enrichment providers: name, kind, fields, enabled, order, cost, status, stats."""
-    registry = request.app.state.services.registry
-    return {"providers": registry.describe(), "order": registry.order}
+    registry = services.registry
+    page: ProvidersPage = await registry.describe()
+    return page

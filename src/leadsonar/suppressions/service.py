@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.domains.models import DomainFacts, KnownContact
@@ -136,6 +136,28 @@ async def entries(session: AsyncSession, account_id: int) -> list[Entry]:
     return [Entry(r.kind, r.value, r.reason, r.created_at) for r in rows]
 
 
+# Built once: every lookup runs it. An empty ``domains`` list matches no domain row.
+_SUPPRESSED = (
+    select(Suppression.id)
+    .where(
+        or_(
+            (Suppression.kind == "email") & (Suppression.value == bindparam("email")),
+            (Suppression.kind == "domain")
+            & Suppression.value.in_(bindparam("domains", expanding=True)),
+        )
+    )
+    .limit(1)
+)
+
+_SUPPRESSED_AMONG = select(Suppression.kind, Suppression.value).where(
+    or_(
+        (Suppression.kind == "email") & Suppression.value.in_(bindparam("emails", expanding=True)),
+        (Suppression.kind == "domain")
+        & Suppression.value.in_(bindparam("domains", expanding=True)),
+    )
+)
+
+
 class SuppressionList:
     """Answers "is this address or domain suppressed?" from the database (one indexed query).
 
@@ -149,34 +171,33 @@ class SuppressionList:
     async def suppressed(self, *, email: str | None = None, domain: str | None = None) -> bool:
         """Whether ``email`` (lower-case) or ``domain`` (A-label), or a parent domain of either,
         is suppressed by anyone."""
-        conditions = []
         if email:
-            conditions.append((Suppression.kind == "email") & (Suppression.value == email.lower()))
             domain = domain or email.rpartition("@")[2]
-        if domain:
-            covering = _domains_covering(domain.lower().rstrip("."))
-            conditions.append((Suppression.kind == "domain") & Suppression.value.in_(covering))
-        if not conditions:
+        if not email and not domain:
             return False
-        async with self.db.read_session() as session:  # a read on the hot path: no commit
-            found = await session.scalar(select(Suppression.id).where(or_(*conditions)).limit(1))
+        covering = _domains_covering(domain.lower().rstrip(".")) if domain else []
+        # Every lookup asks this (twice): one prebuilt statement on a bare connection, no ORM
+        # session (issue 9 §7's profile).
+        async with self.db.read_connection() as connection:  # a read on the hot path
+            found = await connection.scalar(
+                _SUPPRESSED, {"email": email.lower() if email else "", "domains": covering}
+            )
         return found is not None
 
     async def filter_addresses(self, domain: str, addresses: list[str]) -> list[str]:
-        """``addresses`` without the suppressed ones (all of them when ``domain`` is)."""
-        if await self.suppressed(domain=domain):
-            return []
-        if not addresses:
-            return addresses
-        async with self.db.read_session() as session:
-            taken = set(
-                await session.scalars(
-                    select(Suppression.value).where(
-                        Suppression.kind == "email",
-                        Suppression.value.in_([a.lower() for a in addresses]),
-                    )
+        """``addresses`` without the suppressed ones (all of them when ``domain`` is); one
+        query."""
+        covering = _domains_covering(domain.lower().rstrip("."))
+        async with self.db.read_connection() as connection:  # a read on the hot path
+            rows = (
+                await connection.execute(
+                    _SUPPRESSED_AMONG,
+                    {"emails": [a.lower() for a in addresses], "domains": covering},
                 )
-            )
+            ).all()
+        if any(kind == "domain" for kind, _ in rows):
+            return []
+        taken = {value for _, value in rows}
         return [a for a in addresses if a.lower() not in taken]
 
 

@@ -118,9 +118,9 @@ class LookupCacheStore:
         if not self.enabled:
             return None
         now = datetime.now(UTC)
-        async with self.db.read_session() as session:
-            # The payload column only: no ORM object, no timestamps to parse.
-            stored_payload = await session.scalar(_FRESH_PAYLOAD, {"key": key, "now": now})
+        async with self.db.read_connection() as connection:
+            # The payload column only, on a bare connection: no ORM session, no timestamps.
+            stored_payload = await connection.scalar(_FRESH_PAYLOAD, {"key": key, "now": now})
             payload = dict(stored_payload) if stored_payload is not None else None
         if payload is None:
             return None

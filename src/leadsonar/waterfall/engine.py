@@ -17,9 +17,10 @@ Rules (DESIGN.md §2–3, issue 5 §5):
   (default ``high``, ``LEADSONAR_CONFIDENCE_BAR``). Once a ``medium`` answer is in hand it is kept
   and only providers that are free, or cheaper than the one that answered, are still asked — so
   no provider is paid for an address already found.
-- **Health.** A provider that is resting (throttled, out of credits, bad key) or whose circuit is
-  open is skipped (:class:`~leadsonar.providers.health.HealthBook`); every call's outcome, latency
-  and provider-side credits are recorded for ``/providers`` and persisted in ``provider_usage``.
+- **Health.** A provider that is resting (throttled, out of credits, bad key, quota spent) or
+  whose circuit is open is skipped; each call is recorded once in the provider's book
+  (:class:`~leadsonar.providers.book.ProviderBook`: outcome, latency, credits, breaker, usage
+  persisted in ``provider_usage``), shared across processes through Redis when configured.
 - **Merge.** Findings that agree on a value are merged: ``sources`` counts the independent ones,
   and two independent agreeing findings of at least ``medium`` make the answer ``high``.
 - **The company's line is not the person's.** A phone finding of kind ``office`` (a
@@ -36,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -50,9 +52,9 @@ from leadsonar.providers.base import (
     Provider,
     ProviderError,
 )
-from leadsonar.providers.registry import ProviderRegistry, ProviderStats
+from leadsonar.providers.book import CallRecord, ProviderStats
+from leadsonar.providers.registry import ProviderRegistry
 from leadsonar.waterfall.cache import LookupCacheStore, cache_key
-from leadsonar.waterfall.usage import UsageBook
 
 if TYPE_CHECKING:
     from leadsonar.config import Settings
@@ -187,13 +189,15 @@ def pick_company_phone(
     """The company's main line for a phone lookup, in E.164 without extension, or ``None``.
 
     From the ``office`` findings first (the most sure one, then the first), else from a
-    finding's ``evidence["company_phone"]``; never the answer's own number.
+    finding's ``evidence["company_phone"]``; never the answer's own number (an answer that is
+    an extension of the main line, ``+442079460300;ext=85``, keeps the main line beside it:
+    that is how the person is reached from outside).
     """
     numbers = [f.value for f in sorted(company_lines, key=lambda f: -f.confidence.rank)]
     numbers += [
         str(f.evidence["company_phone"]) for f in findings if f.evidence.get("company_phone")
     ]
-    own = answer.value.split(";", 1)[0] if answer is not None else None
+    own = answer.value if answer is not None else None
     for number in numbers:
         e164 = number.split(";", 1)[0]
         if e164 and e164 != own:
@@ -242,7 +246,7 @@ def cost_of(provider: Provider, fld: str) -> float:
 
 
 def rank_auto(
-    providers: list[Provider], fld: str, stats: dict[str, ProviderStats]
+    providers: list[Provider], fld: str, stats: Mapping[str, ProviderStats]
 ) -> list[Provider]:
     """Order for an ``auto`` field: free providers first (in configured order), then paid ones
     by observed hit rate per unit of cost, best first. The hit rate is the provider's for
@@ -268,12 +272,11 @@ class Waterfall:
     """Runs one field's providers for one person.
 
     Args:
-        registry: providers, their order, stats and health.
+        registry: providers, their order and their books (health, quotas, usage, stats).
         provider_timeout: seconds one provider may take.
         deadline: seconds the whole lookup may take.
         bar: the default confidence at which the cascade stops.
         cache: the lookup cache (None: no cache).
-        usage: persisted usage totals (None: not persisted).
     """
 
     def __init__(
@@ -284,14 +287,12 @@ class Waterfall:
         *,
         bar: Confidence = Confidence.HIGH,
         cache: LookupCacheStore | None = None,
-        usage: UsageBook | None = None,
     ) -> None:
         self.registry = registry
         self.provider_timeout = provider_timeout
         self.deadline = deadline
         self.bar = bar
         self.cache = cache
-        self.usage = usage
 
     @classmethod
     def from_settings(
@@ -304,26 +305,22 @@ class Waterfall:
             settings.lookup_deadline,
             bar=Confidence(settings.confidence_bar),
             cache=LookupCacheStore(db, settings.lookup_cache_ttl),
-            usage=UsageBook(db, registry.health),
         )
 
     async def open(self) -> None:
-        """Load persisted usage (credits spent) into the registry's health book and start
-        writing usage in the background."""
-        if self.usage is not None:
-            await self.usage.load()
-            self.usage.start()
+        """Load the providers' stored usage into their books and start writing usage in the
+        background."""
+        await self.registry.books.open()
 
     async def aclose(self) -> None:
-        """Stop the background writer and write pending usage."""
-        if self.usage is not None:
-            await self.usage.stop()
+        """Stop the background writer, write pending usage, close the books' storage."""
+        await self.registry.books.aclose()
 
     def chain(self, fld: str) -> list[Provider]:
         """The usable providers for ``fld``, ranked when the field's order is ``auto``."""
         chain = self.registry.chain(fld)
         if fld in self.registry.auto:
-            chain = rank_auto(chain, fld, self.registry.stats)
+            chain = rank_auto(chain, fld, self.registry.books.stats())
         return chain
 
     async def run(
@@ -412,7 +409,7 @@ class Waterfall:
                     if cost >= answer_cost:
                         result.attempts.append(Attempt(provider.name, "skipped", 0.0, "answered"))
                         continue
-                budget = self._budget(provider, started, result)
+                budget = await self._budget(provider, started, result)
                 if budget is None:
                     continue
                 finding = await self._call(provider, fld, person, company, budget, result, ctx)
@@ -440,14 +437,16 @@ class Waterfall:
                 await self.cache.put(key, fld, result)
         return result
 
-    def _budget(self, provider: Provider, started: float, result: WaterfallResult) -> float | None:
+    async def _budget(
+        self, provider: Provider, started: float, result: WaterfallResult
+    ) -> float | None:
         """Seconds ``provider`` may take now, or ``None`` (recorded as skipped) when the
         lookup's deadline has passed or the provider is resting or its circuit is open."""
         remaining = self.deadline - (time.monotonic() - started)
         if remaining <= 0:
             result.attempts.append(Attempt(provider.name, "skipped", 0.0, "deadline"))
             return None
-        closed = self.registry.health.gate(provider.name)
+        closed = await self.registry.books[provider.name].gate()
         if closed is not None:
             result.attempts.append(Attempt(provider.name, "skipped", 0.0, closed))
             return None
@@ -477,7 +476,7 @@ class Waterfall:
         slots: list[tuple[Provider, WaterfallResult, asyncio.Task[Finding | None]] | None] = []
         said: list[list[str]] = []  # each call's notes, added to the lookup's in chain order
         for provider in providers:
-            budget = self._budget(provider, started, result)
+            budget = await self._budget(provider, started, result)
             if budget is None:
                 slots.append(None)
                 continue
@@ -545,66 +544,43 @@ class Waterfall:
         result: WaterfallResult,
         lookup: LookupContext,
     ) -> Finding | None:
+        """Call ``provider`` within ``budget`` seconds and record the call once in its book."""
         name = provider.name
-        stats = self.registry.stats[name]
-        health = self.registry.health
+        book = self.registry.books[name]
         method = provider.find_email if fld == "email" else provider.find_phone
         began = time.monotonic()
         ctx = lookup.for_call()
-        context = ctx.call
-        settled = False  # the call ended with a verdict on the provider (not cancelled)
+        ctx.call.until = began + budget
+        finding: Finding | None = None
+        error: Exception | None = None
+        timed_out = settled = False  # settled: the call ended with a verdict (not cancelled)
         try:
             async with asyncio.timeout(budget):
                 finding = await method(person, company, ctx)
             settled = True
         except TimeoutError:
-            elapsed = time.monotonic() - began
-            settled = True
-            if context.waiting:  # our own queue for a rate-limit slot: not the provider's fault
-                health.release(name)
-                result.attempts.append(Attempt(name, "skipped", elapsed, "queue"))
-                log.info("provider %s: no rate-limit slot within %.1fs", name, elapsed)
-                return None
-            stats.record("timeout", elapsed, "timeout", fld=fld)
-            health.record(name, None, timed_out=True, context=context)
-            self._count(name, error=True, cost=context.spent)
-            result.attempts.append(Attempt(name, "timeout", elapsed, "timeout", context.spent))
-            log.warning("provider %s timed out after %.1fs", name, elapsed)
-            return None
-        except ProviderError as exc:
-            elapsed = time.monotonic() - began
-            settled = True
-            stats.record("error", elapsed, exc.error_class, fld=fld)
-            health.record(name, exc, context=context)
-            self._count(name, error=True, cost=context.spent)
-            result.attempts.append(Attempt(name, "error", elapsed, exc.error_class, context.spent))
-            log.warning("provider %s failed: %s", name, exc.error_class)
-            return None
+            timed_out = settled = True
         except Exception as exc:
-            elapsed = time.monotonic() - began
-            settled = True
-            stats.record("error", elapsed, "internal error", fld=fld)
-            health.record(name, exc, context=context)
-            self._count(name, error=True, cost=context.spent)
-            result.attempts.append(Attempt(name, "error", elapsed, "internal error"))
-            log.exception("provider %s raised", name)
-            return None
+            error, settled = exc, True
         finally:
             lookup.probe.add(ctx.probe)
             if not settled:
-                health.release(name)  # cancelled: no verdict on the provider
+                await asyncio.shield(book.release())  # cancelled: no verdict on the provider
         elapsed = time.monotonic() - began
-        outcome = "hit" if finding is not None else "miss"
-        stats.record(outcome, elapsed, fld=fld)
-        health.record(name, None, context=context)
-        self._count(name, hit=finding is not None, cost=context.spent)
-        result.attempts.append(Attempt(name, outcome, elapsed, None, context.spent))
+        call = CallRecord(fld, elapsed, finding is not None, error, timed_out, ctx.call)
+        recorded = await book.record(call)
+        spent = ctx.call.spent
+        result.attempts.append(
+            Attempt(name, recorded.outcome.value, elapsed, recorded.error_class, spent)
+        )
+        if recorded.outcome == "skipped":
+            log.info("provider %s: no quota slot within %.1fs", name, elapsed)
+        elif timed_out:
+            log.warning("provider %s timed out after %.1fs", name, elapsed)
+        elif error is not None and not isinstance(error, ProviderError):
+            log.error("provider %s raised", name, exc_info=error)
+        elif error is not None:
+            log.warning("provider %s failed: %s", name, recorded.error_class)
         if finding is not None and not finding.provider:
             finding.provider = name
         return finding
-
-    def _count(
-        self, name: str, *, hit: bool = False, error: bool = False, cost: float = 0.0
-    ) -> None:
-        if self.usage is not None:
-            self.usage.add(name, hit=hit, error=error, cost=cost)

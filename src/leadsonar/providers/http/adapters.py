@@ -35,6 +35,7 @@ from leadsonar.providers.http.leadmagic import LeadMagicProvider
 from leadsonar.providers.http.lusha import LushaProvider
 from leadsonar.providers.http.pdl import PeopleDataLabsProvider
 from leadsonar.providers.http.prospeo import ProspeoProvider
+from leadsonar.providers.quotas import Turn
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +58,13 @@ ADAPTERS: dict[str, type[HttpProvider]] = {
 
 
 class Quotas(Protocol):
-    """What the builder needs of :class:`leadsonar.waterfall.quotas.ProviderQuotas`."""
+    """What the builder needs of :class:`leadsonar.providers.book.ProviderBooks`."""
 
     def configure(self, name: str, rates: str | None, concurrency: int | None) -> None: ...
 
     def slot(
         self, name: str, call: CallContext | None = None
-    ) -> AbstractAsyncContextManager[None]: ...
+    ) -> AbstractAsyncContextManager[Turn | None]: ...
 
 
 class BrokenProvider:

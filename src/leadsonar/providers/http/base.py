@@ -8,7 +8,8 @@ rate limits, cost and status table, and implements ``find_email`` / ``find_phone
   lifespan with explicit timeouts); the key travels in a header, never in the URL, so it never
   appears in logs or exception texts.
 - **Quotas.** Each HTTP request holds a slot of the provider's rate windows and concurrency cap
-  (:class:`leadsonar.waterfall.quotas.ProviderQuotas`), shared by every lookup and job.
+  (:class:`leadsonar.providers.book.ProviderBooks`), shared by every lookup, job and — with
+  a Redis `LEADSONAR_RATE_LIMIT_STORAGE` — process.
 - **Foreign errors mapped at the boundary** (CONVENTIONS habit 8): ``httpx`` timeouts →
   :class:`ProviderTimeout`; network failures → :class:`ProviderUnavailable`; 5xx →
   :class:`ProviderServerError`; 401 → :class:`ProviderAuthError`; 402 →
@@ -60,6 +61,7 @@ from leadsonar.providers.base import (
     ProviderUnavailable,
     Verification,
 )
+from leadsonar.providers.quotas import Turn
 
 T = TypeVar("T")
 
@@ -79,19 +81,20 @@ class ProviderRejectedRequest(ProviderError):
 
 
 class Slots(Protocol):
-    """The quota port: ``async with quotas.slot(name, ctx.call)`` around each request."""
+    """The quota port: ``async with quotas.slot(name, ctx.call) as turn`` around each request,
+    ``turn.extensions`` passed to it (the rate windows count it when its headers leave)."""
 
     def slot(
         self, name: str, call: CallContext | None = None
-    ) -> AbstractAsyncContextManager[None]: ...
+    ) -> AbstractAsyncContextManager[Turn | None]: ...
 
 
 class NoQuotas:
     """No limits (unit tests, tools)."""
 
     @contextlib.asynccontextmanager
-    async def slot(self, name: str, call: CallContext | None = None) -> AsyncIterator[None]:
-        yield
+    async def slot(self, name: str, call: CallContext | None = None) -> AsyncIterator[Turn | None]:
+        yield None
 
 
 @dataclass(frozen=True)
@@ -368,11 +371,16 @@ class HttpProvider:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         headers = {"Accept": "application/json", **self.auth_headers()}
         context = ctx.call
-        async with self.quotas.slot(bucket or self.name, context):
+        async with self.quotas.slot(bucket or self.name, context) as turn:
             context.requests += 1
             try:
                 response = await self.http.request(
-                    method, url, params=params, json=json, headers=headers
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers=headers,
+                    extensions=turn.extensions if turn is not None else None,
                 )
             except httpx.TimeoutException:
                 raise ProviderTimeout(f"{self.name} did not answer in time") from None
