@@ -84,7 +84,11 @@ def _hunter_verifier(registry: ProviderRegistry) -> Any:
 
 
 async def open_services(
-    settings: Settings, *, start_runner: bool = True, work_jobs: bool = True
+    settings: Settings,
+    *,
+    start_runner: bool = True,
+    work_jobs: bool = True,
+    pre_ping: bool = True,
 ) -> Services:
     """Open the database (migrating it), build providers and start the job runner.
 
@@ -93,8 +97,13 @@ async def open_services(
         work_jobs: work bulk-job items in this process. On SQLite, False leaves the embedded
             runner stopped; on PostgreSQL the queue is still opened (``POST /enrich`` defers on
             it) but no worker runs (``serve --no-worker``).
+        pre_ping: test each pooled PostgreSQL connection before use (a round trip per
+            session). ``leadsonar worker`` turns it off: after a database restart the first
+            use of a dead connection fails its item's queue entry (SQLAlchemy then renews the
+            pool's older connections) and procrastinate tries the entry again, instead of every
+            session of every item costing a round trip.
     """
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, **({} if pre_ping else {"pool_pre_ping": False}))
     await upgrade_to_head(db.engine)
     async with db.write_session() as session:  # read-then-insert: BEGIN IMMEDIATE on SQLite
         secret = await load_or_create_secret(

@@ -229,13 +229,16 @@ def worker_command(
     if concurrency is not None:
         settings = settings.model_copy(update={"job_concurrency": concurrency})
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # procrastinate logs two INFO lines per queue entry (started, ended): per item, that is
+    # noise and CPU at thousands of items a minute; its warnings and errors still show.
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        services = await open_services(settings)
+        services = await open_services(settings, pre_ping=False)
         runner = services.runner
         console.print(
             f"LeadSonar worker {getattr(runner, 'name', '')} working bulk-job items, "
@@ -251,8 +254,25 @@ def worker_command(
                 raise waiting.exception()  # type: ignore[misc]
         finally:
             await close_services(services)
+            console.print(
+                f"LeadSonar worker {getattr(runner, 'name', '')} stopped after working "
+                f"{getattr(runner, 'worked', 0)} items.",
+                soft_wrap=True,
+            )
 
-    asyncio.run(main())
+    # The event loop `serve` runs on (uvicorn picks uvloop when it is installed, as it is with
+    # uvicorn[standard]): a worker spends much of its CPU in the loop, between round trips.
+    with asyncio.Runner(loop_factory=_loop_factory()) as loop:
+        loop.run(main())
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when it is installed, else asyncio's default."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 @accounts_app.command("create")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 import time
@@ -272,7 +273,11 @@ async def test_two_worker_processes_share_a_providers_rate_limit_through_redis(
             finally:
                 await asyncio.gather(*(_stop(p) for p in processes))
     worked = [
-        (tmp_path / f"w{n}.log").read_text().count("Starting job leadsonar.enrich.work_item")
+        int(
+            re.findall(r"stopped after working (\d+) items", (tmp_path / f"w{n}.log").read_text())[
+                0
+            ]
+        )
         for n in (1, 2)
     ]
     assert body["status"] == "completed" and body["completed"] == count

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, text, update
 from leadsonar.app import Services, close_services, open_services
 from leadsonar.config import Settings
 from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob
-from leadsonar.enrichment.runner import ItemWorker
+from leadsonar.enrichment.runner import ItemWorker, close_finished_jobs
 from leadsonar.enrichment.tasks import QUEUE, QueueRunner
 from leadsonar.ledger.models import AccountBalance, LedgerEntry
 from leadsonar.testing.live import LiveServer
@@ -327,6 +327,59 @@ async def test_a_stalled_workers_item_is_taken_again_and_charged_once(
     per_contact = Counter(c.body["first"] for c in api.calls)
     assert per_contact == {"Person0": 1, "Person1": 1, "Person2": 1}
     assert credits == {"balance": 0, "totalEarned": 3, "totalSpent": 3}
+
+
+async def test_finishers_leave_the_job_row_alone_while_items_wait_to_be_taken(
+    queue_settings: Callable[..., Settings],
+) -> None:
+    """The job's row is not a hot row: an item of a job that still has items nobody took
+    finishes while another transaction holds the job's row lock, in the strongest mode, so that
+    a foreign-key check's KEY SHARE lock on it would wait too (a finisher that locked it would
+    wait for ever; the 60 s guard only turns such a hang into a failure). A job whose
+    last items were finished without ending it (two finishers that each saw the other's item
+    running) is ended by the workers' periodic check, once."""
+    async with ProviderApi() as api:
+        api.on("POST", PATH, _answer())
+        settings = queue_settings(api.url)
+        async with LiveServer(settings, work_jobs=False) as live:
+            key = await live.create_account("hot", credits=3)
+            async with httpx.AsyncClient(
+                base_url=live.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+            ) as client:
+                job_id = (
+                    await client.post("/api/v1/enrich", json={"contacts": contacts(3)})
+                ).json()["jobId"]
+            db = live.services.db
+            async with db.session() as session:
+                item_ids = list(
+                    await session.scalars(
+                        select(EnrichmentItem.id)
+                        .where(EnrichmentItem.job_id == job_id)
+                        .order_by(EnrichmentItem.position)
+                    )
+                )
+            items = ItemWorker(db, live.services.lookup)
+            async with db.session() as holder:
+                await holder.execute(
+                    select(EnrichmentJob.id).where(EnrichmentJob.id == job_id).with_for_update()
+                )
+                await asyncio.wait_for(items.work(item_ids[0], claim=True), 60)
+                async with db.session() as session:
+                    first = await session.get(EnrichmentItem, item_ids[0])
+                    assert first is not None and first.status == "done"
+            # The race's outcome: every item done, the job still processing.
+            async with db.session() as session:
+                await session.execute(
+                    update(EnrichmentItem)
+                    .where(EnrichmentItem.id.in_(item_ids[1:]))
+                    .values(status="done", email="x@company1.test", finished_at=datetime.now(UTC))
+                )
+            assert await close_finished_jobs(db) == [job_id]
+            assert await close_finished_jobs(db) == []
+            async with db.session() as session:
+                job = await session.get(EnrichmentJob, job_id)
+    assert job is not None and job.status == "completed" and job.finished_at is not None
+    assert first.email == "person0.lee@company0.test"
 
 
 async def test_items_of_a_cancelled_job_are_not_worked(

@@ -86,12 +86,18 @@ def _detail(result: WaterfallResult) -> dict[str, object]:
 
 
 async def _namesakes_in_job(session: AsyncSession, job_id: str, item: EnrichmentItem) -> int:
-    """How many contacts of the job have ``item``'s name (folded) at its domain."""
-    rows = await session.execute(
-        select(EnrichmentItem.first_name, EnrichmentItem.last_name).where(
-            EnrichmentItem.job_id == job_id, EnrichmentItem.website == item.website
+    """How many contacts of the job have ``item``'s name (folded) at its domain.
+
+    Without autoflush: the item's pending changes go out in one UPDATE at the end. A second
+    UPDATE of a row this transaction already updated makes PostgreSQL re-check its foreign key
+    (FOR KEY SHARE on the job's row: a multixact on a row every finisher of the job touches).
+    """
+    with session.no_autoflush:
+        rows = await session.execute(
+            select(EnrichmentItem.first_name, EnrichmentItem.last_name).where(
+                EnrichmentItem.job_id == job_id, EnrichmentItem.website == item.website
+            )
         )
-    )
     key = name_key(item.first_name, item.last_name)
     return sum(1 for first, last in rows.all() if name_key(first, last) == key)
 
@@ -429,49 +435,109 @@ class ItemWorker:
 async def _close(
     session: AsyncSession, job: EnrichmentJob, item: EnrichmentItem, refund: int, why: str
 ) -> None:
-    """After the finished item's own writes: take the job's row lock, give the item's repeat
-    rows its answer, refund ``refund`` credits (ledger reason ``why``) and, when nothing is left
-    to work, end the job and queue its webhook
-    (:func:`~leadsonar.webhooks.service.schedule_delivery`). A job no longer ``processing``
-    (cancelled) keeps its status.
+    """After the finished item's own writes: give the item's repeat rows its answer, refund
+    ``refund`` credits (ledger reason ``why``) and, when nothing is left to work, end the job and
+    queue its webhook (:func:`~leadsonar.webhooks.service.schedule_delivery`). A job no longer
+    ``processing`` (cancelled) keeps its status.
+
+    The job's progress is its items' statuses (nothing is counted on the job's row), so
+    finishers of one job, on every worker, do not queue on its row while the job still has
+    items nobody has taken: one query tells that, and whether this item has repeat rows. Only a
+    finisher that could be the last one (no item of the job ``pending``) or that answers repeat
+    rows (which ``cancel_job`` may be cancelling) takes the job's row lock, then counts.
 
     Lock order, the same as ``cancel_job``'s (job, then its pending/waiting rows, then the
     account's balance row), so a finisher and a cancel never wait for each other in a circle:
     the item (taken by the caller), then the job, then the repeat rows and the balance row.
-    Finishers of one job (on every worker) wait for each other only from here to the commit,
-    so exactly one sees no item left and closes the job. FOR NO KEY UPDATE, because updating the
-    item made PostgreSQL's foreign-key check take FOR KEY SHARE on the job's row; FOR UPDATE
-    would then deadlock two finishers.
+    FOR NO KEY UPDATE, which does not conflict with the FOR KEY SHARE a foreign-key check takes
+    on the job's row (FOR UPDATE would make such a check wait, and could deadlock finishers).
+
+    Two finishers that both see a ``pending`` item which is then taken and finished before they
+    commit leave the job ``processing`` with nothing left (PostgreSQL only; SQLite writes one
+    transaction at a time): :func:`close_finished_jobs` closes it, run periodically by the
+    queue workers.
     """
     await session.flush()
-    await session.execute(
-        select(EnrichmentJob.id).where(EnrichmentJob.id == job.id).with_for_update(key_share=True)
-    )
-    await answer_repeats(session, item)
+    others = select(EnrichmentItem.id).where(EnrichmentItem.job_id == job.id)
+    pending, repeated = (
+        await session.execute(
+            select(
+                others.where(EnrichmentItem.status == ItemState.PENDING).exists(),
+                others.where(
+                    EnrichmentItem.duplicate_of == item.position,
+                    EnrichmentItem.status == "waiting",
+                ).exists(),
+            )
+        )
+    ).one()
+    if pending and not repeated:
+        if refund:
+            await ledger.refund(session, job.account_id, refund, why, f"{job.id}#{item.position}")
+        return
+    await _lock_job(session, job.id)
+    if repeated:
+        await answer_repeats(session, item)
     if refund:
         await ledger.refund(session, job.account_id, refund, why, f"{job.id}#{item.position}")
     await session.flush()
+    await _end_if_done(session, job.id)
+
+
+async def _lock_job(session: AsyncSession, job_id: str) -> None:
+    await session.execute(
+        select(EnrichmentJob.id).where(EnrichmentJob.id == job_id).with_for_update(key_share=True)
+    )
+
+
+async def _end_if_done(session: AsyncSession, job_id: str) -> bool:
+    """Under the job's row lock: end the job (``completed``, or ``failed`` when every item
+    failed) and queue its webhook if it is ``processing`` and no item is left to work."""
     remaining = await session.scalar(
         select(func.count())
         .select_from(EnrichmentItem)
         .where(
-            EnrichmentItem.job_id == job.id,
+            EnrichmentItem.job_id == job_id,
             EnrichmentItem.status.notin_((ItemState.DONE, ItemState.CANCELLED)),
         )
     )
     if remaining:
-        return
-    db_job = await session.get(EnrichmentJob, job.id, populate_existing=True)
+        return False
+    db_job = await session.get(EnrichmentJob, job_id, populate_existing=True)
     if db_job is None or db_job.status != JobState.PROCESSING:
-        return
+        return False
     failed = await session.scalar(
         select(func.count())
         .select_from(EnrichmentItem)
-        .where(EnrichmentItem.job_id == job.id, EnrichmentItem.error.is_not(None))
+        .where(EnrichmentItem.job_id == job_id, EnrichmentItem.error.is_not(None))
     )
     db_job.status = JobState.FAILED if failed == db_job.total else JobState.COMPLETED
     db_job.finished_at = datetime.now(UTC)
-    await schedule_delivery(session, job.id, db_job.webhook_url)
+    await schedule_delivery(session, job_id, db_job.webhook_url)
+    return True
+
+
+async def close_finished_jobs(db: Database) -> list[str]:
+    """End every ``processing`` job with no item left to work (see :func:`_close` for how one
+    can be left so); returns their ids. One transaction per job, under its row lock."""
+    left = select(EnrichmentItem.id).where(
+        EnrichmentItem.job_id == EnrichmentJob.id,
+        EnrichmentItem.status.notin_((ItemState.DONE, ItemState.CANCELLED)),
+    )
+    async with db.read_session() as session:
+        ids = list(
+            await session.scalars(
+                select(EnrichmentJob.id).where(
+                    EnrichmentJob.status == JobState.PROCESSING, ~left.exists()
+                )
+            )
+        )
+    closed = []
+    for job_id in ids:
+        async with db.write_session() as session:
+            await _lock_job(session, job_id)
+            if await _end_if_done(session, job_id):
+                closed.append(job_id)
+    return closed
 
 
 class JobRunner:

@@ -14,7 +14,10 @@ for queue entries held by a worker whose heartbeat is older than ``LEADSONAR_WOR
 and puts them back on the queue (procrastinate's stalled-job retry, ``get_stalled_jobs`` then
 ``retry_job``), under a PostgreSQL advisory lock so that two processes never retry the same entry
 twice. An item in flight when its worker was killed is therefore worked again once, and charged
-once; only such items may have been asked of a provider twice.
+once; only such items may have been asked of a provider twice. The same loop ends jobs whose last
+items were finished at the same moment by two workers that each saw the other's item still
+running (:func:`~leadsonar.enrichment.runner.close_finished_jobs`): finishers do not queue on
+their job's row while it still has items to take, so that race is possible and rare.
 
 The queue's tables and functions are procrastinate's own schema, created by LeadSonar's Alembic
 migration ``0004`` on PostgreSQL (see docs/deploy.md for upgrades).
@@ -31,12 +34,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import procrastinate
+import psycopg
 from procrastinate import exceptions as queue_errors
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.config import Settings
-from leadsonar.enrichment.runner import ItemWorker
+from leadsonar.enrichment.runner import ItemWorker, close_finished_jobs
 from leadsonar.kit.db import Database
 from leadsonar.lookup.service import LookupService
 from leadsonar.lookup.verify import VerifyService
@@ -65,6 +69,11 @@ def conninfo(database_url: str) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+async def _autocommit(connection: psycopg.AsyncConnection[Any]) -> None:
+    """Pool connections of the queue run each statement in its own transaction."""
+    await connection.set_autocommit(True)
+
+
 def build_queue_app(database_url: str, pool_size: int = 4) -> procrastinate.App:
     """A procrastinate app on ``database_url`` with the :data:`WORK_ITEM` task registered.
 
@@ -73,7 +82,13 @@ def build_queue_app(database_url: str, pool_size: int = 4) -> procrastinate.App:
     """
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(
-            conninfo=conninfo(database_url), min_size=1, max_size=max(2, pool_size)
+            conninfo=conninfo(database_url),
+            min_size=1,
+            max_size=max(2, pool_size),
+            # Every query procrastinate sends on its own pool is one function call (fetch a
+            # job, finish it, heartbeat): autocommit spares each a BEGIN and a COMMIT round
+            # trip (2 of the 4 a pooled query costs; the pool's liveness check is the other).
+            configure=_autocommit,
         )
     )
 
@@ -82,6 +97,7 @@ def build_queue_app(database_url: str, pool_size: int = 4) -> procrastinate.App:
         runner: QueueRunner = context.additional_context["runner"]
         try:
             await runner.work(item_id)
+            runner.worked += 1
         except Exception:
             if context.job.attempts < (TASK_RETRY.max_attempts or 0):
                 raise  # procrastinate tries the entry again later
@@ -135,6 +151,7 @@ class QueueRunner:
         self.items = ItemWorker(db, lookup, settings.refund_not_found, verify=verify)
         self.app = build_queue_app(db.url, pool_size=self.concurrency // 2 + 3)
         self.task = self.app.tasks[WORK_ITEM]
+        self.worked = 0  # queue entries this process finished (the worker's exit line says it)
         self._worker_task: asyncio.Task[None] | None = None
         self._stall_task: asyncio.Task[None] | None = None
         self._open = False
@@ -240,3 +257,8 @@ class QueueRunner:
                 await self.retry_stalled()
             except Exception:
                 log.exception("stalled-job check failed")
+            try:
+                for job_id in await close_finished_jobs(self.db):
+                    log.info("job %s ended by the periodic check", job_id)
+            except Exception:
+                log.exception("finished-job check failed")
