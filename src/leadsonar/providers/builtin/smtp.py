@@ -56,6 +56,7 @@ from cachetools import TTLCache
 from leadsonar.config import Settings
 from leadsonar.domains.candidates import (
     MIDDLE_PATTERNS,
+    MIDDLE_TWINS,
     Candidate,
     generate_candidates,
     render,
@@ -271,6 +272,11 @@ class SmtpProber:
             if verdict is RcptVerdict.FULL:
                 evidence["mailbox"] = "full"
             if result.catch_all is False:
+                twin = await self._middle_twin(
+                    person, domain, candidate, outcome, learned, evidence, ctx
+                )
+                if twin is not None:
+                    return twin
                 if candidate.pattern in INITIAL_PATTERNS:
                     exception = await self._full_name_exception(
                         person, domain, candidates, outcome, learned, evidence, ctx
@@ -307,6 +313,43 @@ class SmtpProber:
             (c, a) for c, a, v in zip(candidates, addresses, verdicts, strict=True) if v not in GONE
         ]
         return self._guess([c for c, _ in rest], [a for _, a in rest], outcome, evidence)
+
+    async def _middle_twin(
+        self,
+        person: Person,
+        domain: str,
+        candidate: Candidate,
+        outcome: CheckOutcome,
+        learned: dict[str, int],
+        evidence: dict[str, object],
+        ctx: LookupContext,
+    ) -> Finding | None:
+        """The person's middle-initial address in the accepted address's own pattern family
+        (``ss.neumann@`` or ``s.s.neumann@`` beside an accepted ``s.neumann@``,
+        :data:`~leadsonar.domains.candidates.MIDDLE_TWINS`), when the query carries a middle
+        initial (``Sabine S. Neumann``): companies give a same-name newcomer the middle-initial
+        form of the domain's pattern, so the plain one is then a colleague's (issue 8 §3).
+        Only forms not yet asked in this probe; ``None`` when none exists."""
+        if candidate.pattern in MIDDLE_PATTERNS:
+            return None
+        if not any(s.middle_given for s in name_forms(person.first_name, person.last_name)):
+            return None
+        twins = [
+            Candidate(local, twin)
+            for twin in MIDDLE_TWINS.get(candidate.pattern, ())
+            for local in render(twin, person.first_name, person.last_name, domain)[:1]
+        ]
+        asked = [t for t in twins if outcome.verdict(f"{t.local_part}@{domain}") is None]
+        if not asked:
+            return None
+        addresses = [f"{t.local_part}@{domain}" for t in asked]
+        checked = await self.checker.check(domain, addresses, ctx, retry=False)
+        if checked.catch_all is not False:
+            return None
+        for twin, address in zip(asked, addresses, strict=True):
+            if checked.verdict(address) in EXISTS:
+                return await self._verified(person, domain, twin, address, learned, evidence, ctx)
+        return None
 
     async def _full_name_exception(
         self,

@@ -4,8 +4,10 @@
 then ``http``, the bare domain then ``www.``), then the pages where people are listed, best
 first: links whose URL or text says team, people, staff, équipe, Mitarbeiter, leadership,
 contact/Kontakt, about/über uns, imprint/Impressum, mentions légales (:data:`PAGE_WORDS`);
-``sitemap.xml`` entries with those words when the home page links to fewer than three; vCards
-linked from those pages. All within ``LEADSONAR_CRAWL_MAX_PAGES`` and through
+``sitemap.xml`` entries with those words when the home page links to fewer than three and
+the pages it links to did not show the team (read after them: every request to a host waits its
+politeness delay, and lookups wait for the crawl); vCards linked from those pages. All within
+``LEADSONAR_CRAWL_MAX_PAGES`` and through
 :class:`~leadsonar.kit.net.safe_http.SafeHttp` (SSRF rules, robots.txt, size and time caps,
 politeness), so the crawl never reaches a host that is not allowed. Each page goes through
 :func:`~leadsonar.domains.extract.extract_page`; the findings are merged per site and stored in
@@ -47,6 +49,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from anyascii import anyascii
+from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.config import Settings
@@ -93,6 +96,8 @@ log = logging.getLogger(__name__)
 
 CRAWL_VERSION = 2  # bump when the stored shape changes; older crawls are redone
 FAILED_CRAWL_TTL = timedelta(hours=1)  # a site that could not be read is retried sooner
+FRESH_CRAWL_SECONDS = 30.0  # a crawl stored or read by this process is reused this long
+MAX_FRESH_CRAWLS = 512
 MIN_LINKS_BEFORE_SITEMAP = 3
 MIN_TEAM_NAMES = 3  # people named on one page for it to list the team (2 on a team page)
 TEAM_PAGE_SCORE = 6  # page_score of a page whose URL or link says team/people/staff
@@ -298,9 +303,17 @@ async def crawl_site(http: SafeHttp, domain: str) -> SiteCrawl:
         home_page, home_findings = home
         queue: dict[str, int] = {}
         _enqueue(queue, home_findings, site)
-        if len(queue) < MIN_LINKS_BEFORE_SITEMAP:
-            await _sitemap(crawl, home_page.url, queue, site)
-        while queue and crawl.budget_left:
+        # The sitemap is read only when the home page's links lead to too few people pages
+        # and those did not show the team: each request waits the host's politeness delay,
+        # and lookups wait for the crawl.
+        sitemap = len(queue) < MIN_LINKS_BEFORE_SITEMAP
+        while crawl.budget_left:
+            if not queue:
+                if not sitemap or site.team_page is not None:
+                    break
+                sitemap = False
+                await _sitemap(crawl, home_page.url, queue, site)
+                continue
             url = max(queue, key=lambda u: queue[u])
             score = queue.pop(url)
             try:
@@ -459,6 +472,11 @@ class WebsiteProvider:
         self.http = http
         self._crawls: dict[str, asyncio.Task[SiteCrawl]] = {}
         self._profile_locks: dict[str, asyncio.Lock] = {}
+        # Crawls this process stored or read moments ago: the website provider, the prober's
+        # roster and a profile read ask for the same domain within one lookup, and each ask
+        # would otherwise read and parse the stored crawl again.
+        self._reuse = min(FRESH_CRAWL_SECONDS, settings.crawl_ttl.total_seconds())
+        self._fresh: TTLCache[str, SiteCrawl] = TTLCache(MAX_FRESH_CRAWLS, max(self._reuse, 1e-3))
 
     def status_detail(self) -> str | None:
         return None
@@ -474,7 +492,12 @@ class WebsiteProvider:
     async def site(self, domain: str) -> SiteCrawl:
         """The domain's crawl: from ``domain_facts`` when younger than ``LEADSONAR_CRAWL_TTL``
         (:data:`FAILED_CRAWL_TTL` for a site that could not be read at all), else crawled now
-        (one crawl at a time per domain in this process) and stored."""
+        (one crawl at a time per domain in this process) and stored. A crawl this process
+        stored or read within :data:`FRESH_CRAWL_SECONDS` (at most ``LEADSONAR_CRAWL_TTL``) is
+        reused without reading it again."""
+        fresh = self._fresh.get(domain)
+        if fresh is not None:
+            return fresh
         async with self.db.session() as session:
             facts = await session.get(DomainFacts, domain)
             crawled_at = _aware(facts.crawled_at) if facts else None
@@ -484,6 +507,8 @@ class WebsiteProvider:
             if cached.error and not cached.pages:
                 ttl = min(ttl, FAILED_CRAWL_TTL)
             if datetime.now(UTC) - crawled_at < ttl:
+                if self._reuse > 0 and cached.pages:
+                    self._fresh[domain] = cached
                 return cached
         task = self._crawls.get(domain)
         if task is None:
@@ -499,6 +524,7 @@ class WebsiteProvider:
 
     async def _store(self, site: SiteCrawl, learn_from: list[dict[str, Any]]) -> None:
         """Store the crawl in ``domain_facts`` and learn from the addresses ``learn_from``."""
+        self._fresh.pop(site.domain, None)
         async with self.db.session() as session:
             now = datetime.now(UTC)
             await upsert(
@@ -510,6 +536,8 @@ class WebsiteProvider:
             )
             for email in learn_from:
                 await self._learn(session, site.domain, email, site)
+        if self._reuse > 0 and site.pages:  # a site that could not be read is asked again
+            self._fresh[site.domain] = site
 
     async def _with_profile(self, site: SiteCrawl, person: Person) -> SiteCrawl:
         """Read the person's own profile page when the crawl found a link named for them but
