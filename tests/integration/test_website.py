@@ -3,6 +3,7 @@ the crawl, its cache and pattern learning, and the provider's answers with their
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -457,3 +458,37 @@ async def test_a_plain_query_never_gets_the_middle_initial_namesakes_number(
     assert plain is not None and (plain.value, plain.kind) == ("+13035550140", "office")
     middle = await _phone(provider, "Daniel L.", "Thompson", "harbor.test")
     assert middle is not None and middle.value == "+13035550174"
+
+
+async def test_who_a_site_lists_is_known_before_its_vcards_are_read(
+    provider: WebsiteProvider, dns_zone: LoopbackDns, web: LoopbackWeb
+) -> None:
+    # The prober's owner check needs the names, not the vCards behind them: it is answered
+    # once the pages that may list people are read, while a slow vCard is still on its way.
+    dns_zone.add_a("cards.test", "127.0.0.20")
+    names = ["Hanna Berg", "Jonas Weber", "Lea Vogel"]
+    team = "".join(
+        f'<li><strong>{n}</strong>, Consultant — <a href="/vcard/{n.split()[0].lower()}.vcf">'
+        "vCard</a></li>"
+        for n in names
+    )
+    slow = Response(
+        body="BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Hanna Berg\r\nEND:VCARD\r\n",
+        content_type="text/vcard",
+        delay=1.0,
+    )
+    web.site(
+        "cards.test",
+        {
+            "/": '<html><body><a href="/team">Our team</a></body></html>',
+            "/team": f'<html><body><h1>Team</h1><ul class="people">{team}</ul></body></html>',
+        }
+        | {f"/vcard/{n.split()[0].lower()}.vcf": slow for n in names},
+    )
+    crawl = asyncio.ensure_future(provider.site("cards.test"))
+    listed = await provider.people("cards.test")
+    assert not crawl.done()  # a vCard is still being read
+    assert set(names) <= set(listed.people) and listed.team_page is not None
+    site = await crawl
+    assert any(p.endswith(".vcf") for p in site.pages)
+    assert await provider.people("cards.test") is site  # stored: the whole crawl

@@ -30,7 +30,8 @@ own network (SSRF; DESIGN.md §5). The rules, in the order a request meets them:
    :data:`RECENT_PAGE_BYTES`) is handed to another crawl asking for the same URL within
    :data:`RECENT_PAGE_SECONDS` (at most ``LEADSONAR_CRAWL_TTL``) without a request (a company
    resolution's home page and legal notice, then the lookup's crawl of that site): a second
-   request would only wait out the politeness delay for the same bytes. It still counts against that crawl's page budget.
+   request would only wait out the politeness delay for the same bytes. It still counts against
+   that crawl's page budget.
 6. **Identity.** An honest ``User-Agent``: :data:`USER_AGENT`.
 
 Usage::

@@ -97,9 +97,11 @@ def _middle(first: str, last: str) -> tuple[str, ...]:
 class Roster(Protocol):
     """Where the prober learns who a company lists."""
 
-    async def listed_people(self, domain: str) -> ListedPeople | None:
+    async def listed_people(self, domain: str, *, complete: bool = True) -> ListedPeople | None:
         """The people ``domain``'s site names, or ``None`` when it could not be read or names
-        nobody. Never raises for the site's failures."""
+        nobody. ``complete=False``: as soon as the pages that name people are read, before
+        the rest of the crawl (whose published addresses teach the domain's pattern). Never
+        raises for the site's failures."""
         ...
 
 
@@ -144,9 +146,12 @@ class SiteRoster:
     def __init__(self, crawls: SiteCrawls) -> None:
         self.crawls = crawls
 
-    async def listed_people(self, domain: str) -> ListedPeople | None:
+    async def listed_people(self, domain: str, *, complete: bool = True) -> ListedPeople | None:
+        people = getattr(self.crawls, "people", None)
         try:
-            site = await self.crawls.site(domain)
+            site = await (
+                self.crawls.site(domain) if complete or people is None else people(domain)
+            )
         except Exception:  # the site's trouble is the website provider's to report
             return None
         return listed_from_site(site)

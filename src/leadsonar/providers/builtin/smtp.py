@@ -436,7 +436,7 @@ class SmtpProber:
             name_forms(person.first_name, person.last_name)[0].middle_initials
         )
         roster = (
-            asyncio.ensure_future(self._listed(domain))
+            asyncio.ensure_future(self._listed(domain, complete=False))
             if candidate.pattern in SHARED_PATTERNS
             or candidate.pattern in INITIAL_PATTERNS
             or middle
@@ -525,10 +525,13 @@ class SmtpProber:
             return f"{sibling} exists too: another person shares this address's form."
         return None
 
-    async def _listed(self, domain: str) -> ListedPeople | None:
+    async def _listed(self, domain: str, *, complete: bool = True) -> ListedPeople | None:
+        """Who ``domain``'s site lists; ``complete=False`` once the pages naming people are read
+        (a verified address's owner check needs no more; a catch-all answer also needs the
+        patterns the site's published addresses teach, stored at the crawl's end)."""
         if self.roster is None:
             return None
-        return await self.roster.listed_people(domain)
+        return await self.roster.listed_people(domain, complete=complete)
 
     async def _accept_all(
         self, person: Person, domain: str, evidence: dict[str, object]

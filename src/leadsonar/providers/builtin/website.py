@@ -99,6 +99,7 @@ FAILED_CRAWL_TTL = timedelta(hours=1)  # a site that could not be read is retrie
 FRESH_CRAWL_SECONDS = 30.0  # a crawl stored or read by this process is reused this long
 MAX_FRESH_CRAWLS = 512
 MIN_LINKS_BEFORE_SITEMAP = 3
+PEOPLE_PAGE_SCORE = 4  # pages scoring at least this may name people (about, imprint and up)
 MIN_TEAM_NAMES = 3  # people named on one page for it to list the team (2 on a team page)
 TEAM_PAGE_SCORE = 6  # page_score of a page whose URL or link says team/people/staff
 # Words in a link's URL or text that point at pages listing people, with their priority.
@@ -288,14 +289,33 @@ def same_site(url: str, domain: str) -> bool:
     return parts.scheme in ("http", "https") and (host == domain or host.endswith("." + domain))
 
 
-async def crawl_site(http: SafeHttp, domain: str) -> SiteCrawl:
+async def crawl_site(
+    http: SafeHttp, domain: str, people_read: asyncio.Future[SiteCrawl] | None = None
+) -> SiteCrawl:
     """Crawl ``domain``'s home and people pages (see the module's *crawl*).
+
+    Args:
+        people_read: set to the crawl in progress once every page that may list people is read
+            (only pages scoring below :data:`PEOPLE_PAGE_SCORE` left: vCards and the like,
+            which name the people a team page already named), or at the end; who the site
+            lists is known from then on (:meth:`WebsiteProvider.people`).
 
     Returns:
         The merged findings; ``refused`` or ``error`` say why pages are missing. Never raises
         for the site's failures.
     """
     site = SiteCrawl(domain)
+    try:
+        return await _crawl(http, site, people_read)
+    finally:
+        if people_read is not None and not people_read.done():
+            people_read.set_result(site)
+
+
+async def _crawl(
+    http: SafeHttp, site: SiteCrawl, people_read: asyncio.Future[SiteCrawl] | None
+) -> SiteCrawl:
+    domain = site.domain
     async with http.crawl() as crawl:
         home = await _home(crawl, http, site)
         if home is None:
@@ -315,6 +335,13 @@ async def crawl_site(http: SafeHttp, domain: str) -> SiteCrawl:
                 await _sitemap(crawl, home_page.url, queue, site)
                 continue
             url = max(queue, key=lambda u: queue[u])
+            if (
+                people_read is not None
+                and not people_read.done()
+                and queue[url] < PEOPLE_PAGE_SCORE
+                and (not sitemap or site.team_page is not None)  # no sitemap read to come
+            ):
+                people_read.set_result(site)
             score = queue.pop(url)
             try:
                 page = await crawl.fetch(url)
@@ -471,6 +498,7 @@ class WebsiteProvider:
         self.db = db
         self.http = http
         self._crawls: dict[str, asyncio.Task[SiteCrawl]] = {}
+        self._people: dict[str, asyncio.Future[SiteCrawl]] = {}  # crawls whose people are read
         self._profile_locks: dict[str, asyncio.Lock] = {}
         # Crawls this process stored or read moments ago: the website provider, the prober's
         # roster and a profile read ask for the same domain within one lookup, and each ask
@@ -495,6 +523,26 @@ class WebsiteProvider:
         (one crawl at a time per domain in this process) and stored. A crawl this process
         stored or read within :data:`FRESH_CRAWL_SECONDS` (at most ``LEADSONAR_CRAWL_TTL``) is
         reused without reading it again."""
+        found = await self._stored_or_crawling(domain)
+        if isinstance(found, SiteCrawl):
+            return found
+        return await asyncio.shield(found[0])
+
+    async def people(self, domain: str) -> SiteCrawl:
+        """The domain's crawl as far as who it names goes: like :meth:`site`, but while the
+        domain is crawled, as soon as every page that may list people is read (the pages left,
+        vCards and the like, name nobody new). Its addresses may still be incomplete and not
+        yet learnt from: ask :meth:`site` for those."""
+        found = await self._stored_or_crawling(domain)
+        if isinstance(found, SiteCrawl):
+            return found
+        return await asyncio.shield(found[1])
+
+    async def _stored_or_crawling(
+        self, domain: str
+    ) -> SiteCrawl | tuple[asyncio.Task[SiteCrawl], asyncio.Future[SiteCrawl]]:
+        """The usable stored crawl, else the running (or a new) crawl's task and its
+        people-read future."""
         fresh = self._fresh.get(domain)
         if fresh is not None:
             return fresh
@@ -512,13 +560,24 @@ class WebsiteProvider:
                 return cached
         task = self._crawls.get(domain)
         if task is None:
-            task = asyncio.ensure_future(self._crawl_and_store(domain))
+            people_read: asyncio.Future[SiteCrawl] = asyncio.get_running_loop().create_future()
+            task = asyncio.ensure_future(self._crawl_and_store(domain, people_read))
             self._crawls[domain] = task
-            task.add_done_callback(lambda _: self._crawls.pop(domain, None))
-        return await asyncio.shield(task)
+            self._people[domain] = people_read
 
-    async def _crawl_and_store(self, domain: str) -> SiteCrawl:
-        site = await crawl_site(self.http, domain)
+            def done(_: object) -> None:
+                self._crawls.pop(domain, None)
+                self._people.pop(domain, None)
+                if not people_read.done():  # the crawl was cancelled before it started
+                    people_read.cancel()
+
+            task.add_done_callback(done)
+        return task, self._people[domain]
+
+    async def _crawl_and_store(
+        self, domain: str, people_read: asyncio.Future[SiteCrawl] | None = None
+    ) -> SiteCrawl:
+        site = await crawl_site(self.http, domain, people_read)
         await self._store(site, site.emails)
         return site
 
