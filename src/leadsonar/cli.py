@@ -535,7 +535,7 @@ def resolve_company(name: str, database_url: DatabaseOption = None) -> None:
     verified guesses) and print the domain, where it came from and why, as JSON."""
 
     async def work(services: Services) -> dict[str, Any]:
-        resolution = await services.lookup.companies.resolve(name)
+        resolution = await services.lookup.companies.resolve(name, services.dns_check)
         return {
             "company": name,
             "domain": resolution.domain,

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from leadsonar.domains.models import CompanyDomain
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.resolver_check import ResolverCheck
 from leadsonar.testing.dnsserver import LoopbackDns
@@ -83,6 +85,10 @@ async def test_broken_dns_warns_at_start_and_answers_unknown_without_caching(
                     ).json()
                     assert by_name["phone"] is None
                     assert "DNS is not working" in by_name["reason"], by_name
+                    # ... and the failed resolution is not remembered as "unresolved" for a day
+                    async with server.services.db.session() as session:
+                        remembered = (await session.scalars(select(CompanyDomain))).all()
+                    assert remembered == []
 
                     # DNS comes back: the same lookup is run again, not served from a cache.
                     dns.break_resolver(False)

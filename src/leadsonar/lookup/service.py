@@ -184,7 +184,7 @@ class LookupService:
             return Target(person, Company(domain=domain, name=company))
         if not company:
             raise BadRequest("Provide at least company or website alongside the name.")
-        resolution = await self.companies.resolve(company)
+        resolution = await self.companies.resolve(company, self.dns_check)
         reason = None if resolution.domain else resolution.reason
         if reason is not None and self.dns_check is not None:
             # With a broken resolver every guessed domain looks nonexistent: say so rather

@@ -63,6 +63,7 @@ from leadsonar.exceptions import InvalidDomain
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.hostnames import domain_from_website, registrable_domain
+from leadsonar.kit.net.resolver_check import ResolverCheck
 from leadsonar.kit.net.safe_http import CrawlSession, FetchError, SafeHttp
 
 log = logging.getLogger(__name__)
@@ -144,8 +145,15 @@ class CompanyResolver:
     def _allow_reserved(self) -> bool:
         return bool(self.settings.allowed_private_networks)
 
-    async def resolve(self, name: str) -> Resolution:
-        """The domain for company ``name`` (never raises for an unresolvable name)."""
+    async def resolve(self, name: str, dns_check: ResolverCheck | None = None) -> Resolution:
+        """The domain for company ``name`` (never raises for an unresolvable name).
+
+        Args:
+            name: the company name as the user wrote it.
+            dns_check: the resolver self-check; while it fails, an unresolved name is not
+                remembered (every guessed domain looks nonexistent when DNS is broken, so the
+                verdict says nothing about the name; kit/net/resolver_check.py).
+        """
         key = company_key(name)
         if not key:
             return Resolution(None, "unresolved", f"{name!r} is not a company name.")
@@ -161,7 +169,7 @@ class CompanyResolver:
         future: asyncio.Future[Resolution] = asyncio.get_running_loop().create_future()
         self._running[key] = future
         try:
-            resolution = await self._resolve(name, key)
+            resolution = await self._resolve(name, key, dns_check)
         except Exception as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: waiters re-raise it, nobody logs it as unhandled
@@ -175,7 +183,7 @@ class CompanyResolver:
         finally:
             self._running.pop(key, None)
 
-    async def _resolve(self, name: str, key: str) -> Resolution:
+    async def _resolve(self, name: str, key: str, dns_check: ResolverCheck | None) -> Resolution:
         async with self.db.session() as session:
             known = await self._known(session, name, key)
         if known is not None:
@@ -190,6 +198,8 @@ class CompanyResolver:
                 f"The company {name!r} could not be resolved to a domain (no source knew it and "
                 "no guessed domain's site names it); pass website.",
             )
+            if dns_check is not None and not (await dns_check.check()).ok:
+                return resolution  # not remembered: DNS is broken, not the name
         async with self.db.session() as session:
             session.add(
                 CompanyDomain(
