@@ -18,6 +18,7 @@ from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.safe_http import SafeHttp
 from leadsonar.providers.base import (
     Company,
+    Confidence,
     LookupContext,
     Person,
     ProviderTimeout,
@@ -159,6 +160,7 @@ async def test_published_addresses_answer_and_teach_the_pattern(
         Person("Alex", "Johnson"), Company("notion.so"), LookupContext()
     )
     assert alex is not None and alex.value == "alex.johnson@notion.so"  # FC-11 mailto
+    await provider.site("notion.so")  # the answers may come before the crawl ends and learns
     async with provider.db.session() as session:
         patterns = dict(await learned_patterns(session, "notion.so"))
     assert patterns.get("first.last", 0) >= 3  # Alex, Maria, Sam
@@ -492,3 +494,36 @@ async def test_who_a_site_lists_is_known_before_its_vcards_are_read(
     site = await crawl
     assert any(p.endswith(".vcf") for p in site.pages)
     assert await provider.people("cards.test") is site  # stored: the whole crawl
+
+
+async def test_an_address_on_the_team_page_is_answered_before_the_vcards_are_read(
+    provider: WebsiteProvider, dns_zone: LoopbackDns, web: LoopbackWeb
+) -> None:
+    dns_zone.add_a("cards2.test", "127.0.0.20")
+    team = "".join(
+        f'<li><strong>{name}</strong> <a href="mailto:{mail}@cards2.test">{mail}@cards2.test</a>'
+        f' <a href="/vcard/{mail}.vcf">vCard</a></li>'
+        for name, mail in (
+            ("Hanna Berg", "hberg"),
+            ("Jonas Weber", "jweber"),
+            ("Lea Vogel", "lvogel"),
+        )
+    )
+    slow = Response(body="BEGIN:VCARD\r\nEND:VCARD\r\n", content_type="text/vcard", delay=1.0)
+    web.site(
+        "cards2.test",
+        {
+            "/": '<html><body><a href="/team">Our team</a></body></html>',
+            "/team": f'<html><body><h1>Team</h1><ul class="people">{team}</ul></body></html>',
+        }
+        | {f"/vcard/{m}.vcf": slow for m in ("hberg", "jweber", "lvogel")},
+    )
+    found = await provider.find_email(
+        Person("Jonas", "Weber"), Company("cards2.test"), LookupContext()
+    )
+    crawl = asyncio.ensure_future(provider.site("cards2.test"))  # the crawl it started
+    await asyncio.sleep(0)
+    assert not crawl.done()  # still reading the vCards
+    assert found is not None and found.value == "jweber@cards2.test"
+    assert found.confidence is Confidence.MEDIUM
+    await crawl

@@ -673,11 +673,37 @@ class WebsiteProvider:
     async def find_email(
         self, person: Person, company: Company, ctx: LookupContext
     ) -> Finding | None:
-        """A published address of ``person`` (see the module's table)."""
+        """A published address of ``person`` (see the module's table).
+
+        While the domain is being crawled, an address published with the person's name on the
+        pages that list people is answered as soon as those are read (the rest of the crawl,
+        vCards and the like, goes on for later lookups); anything else waits for the whole
+        crawl."""
+        if company.domain:
+            crawling = await self._stored_or_crawling(company.domain)
+            if not isinstance(crawling, SiteCrawl):
+                partial = await asyncio.shield(crawling[1])
+                early = self._published(person, partial, LookupContext(), named_only=True)
+                if early is not None:
+                    return early
         site = await self._site_for(company, ctx)
         if site is None:
             return None
         site = await self._with_profile(site, person)
+        found = self._published(person, site, ctx)
+        if found is None and site.pages:
+            ctx.note(
+                f"The website of {company.domain} publishes no address of "
+                f"{person.first_name} {person.last_name}."
+            )
+        return found
+
+    @staticmethod
+    def _published(
+        person: Person, site: SiteCrawl, ctx: LookupContext, *, named_only: bool = False
+    ) -> Finding | None:
+        """The address ``site`` publishes for ``person``: one standing with their name, else
+        (unless ``named_only``) one whose local part spells their name; ``None`` if none."""
         owned: list[tuple[float, dict[str, Any]]] = []
         spelled_only: list[tuple[float, dict[str, Any]]] = []
         for email in site.emails:
@@ -695,15 +721,12 @@ class WebsiteProvider:
             spelled = infer_patterns(local, person.first_name, person.last_name)
             if any("last" in p and p != "last" for p in spelled):
                 spelled_only.append((90.0, email))
+        if named_only:
+            spelled_only = []
         # two listed namesakes: only a middle initial tells whose address is whose
         candidates = _one_person(person, owned, ctx, site.people) if owned else spelled_only
         best = max(candidates, key=lambda se: se[0], default=None)
         if best is None:
-            if site.pages:
-                ctx.note(
-                    f"The website of {company.domain} publishes no address of "
-                    f"{person.first_name} {person.last_name}."
-                )
             return None
         return Finding(
             value=best[1]["address"],
