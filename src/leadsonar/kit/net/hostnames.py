@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urlsplit
 
 import idna
@@ -61,6 +61,7 @@ def _extractor() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+@lru_cache(maxsize=16_384)  # IDNA 2008 checks are costly and names repeat within a lookup
 def to_a_label(name: str) -> str:
     """The lowercase A-label (ASCII) form of a host name, without a trailing dot.
 
