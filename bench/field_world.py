@@ -797,6 +797,19 @@ def _query(index: int, lead: tuple[Company, Person, str, str | None, str | None,
     layout = (
         company.layout if person.listed else ("unlisted" if company.layout != "none" else "none")
     )
+    # a colleague this row's request names to the letter (a numbered namesake and the plain
+    # one): the page's number for that name may be either's
+    twins = frozenset(
+        k
+        for p in company.people
+        if employee
+        and p is not person
+        and (p.first, p.last) == (person.first, person.last)
+        and not person.middle
+        and not (p.middle and p.name_kind == "namesake_middle")
+        and p.listed
+        and (k := p.phone_key)
+    )
     return Query(
         index=index,
         first=first,
@@ -822,4 +835,5 @@ def _query(index: int, lead: tuple[Company, Person, str, str | None, str | None,
             "tld": company.tld,
             "region": company.region,
         },
+        phone_twin=twins,
     )

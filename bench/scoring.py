@@ -84,7 +84,9 @@ def tally(rows: Iterable[Query], answers: dict[int, Answer]) -> dict[str, int]:
             if own and row.employee and reachable(row):
                 c["published"] += 1
                 c["dial_found"] += got == own
-            if a.phone:
+            twin = got is not None and got != own and got in row.phone_twin
+            c["phone_twin_answers"] += bool(a.phone) and twin
+            if a.phone and not twin:
                 c["phone_answers"] += 1
                 c["phone_right"] += bool(own) and got == own
                 c["phone_type_right"] += bool(own) and got == own and a.phone_type == row.phone_type
@@ -132,6 +134,7 @@ def figures(c: dict[str, int]) -> dict[str, Any]:
         "phone_type_right": _ratio(g["phone_type_right"], g["phone_right"]),
         "switchboard_as_phone": g["switchboard_as_phone"],
         "other_company_line_as_phone": g["other_line_as_phone"],
+        "phone_twin_answers": g["phone_twin_answers"],
         "company_phone_right": _ratio(g["company_phone_right"], g["company_phone_answers"]),
         "counts": dict(c),
     }
@@ -161,12 +164,14 @@ def examples(spec: Spec, answers: dict[int, Answer], limit: int = 10) -> dict[st
         a = answers.get(row.index) or Answer()
         region = row.kinds.get("region")
         email_right = bool(a.email) and (a.email or "").lower() == (row.email or "").lower()
-        phone_right = bool(a.phone) and phone_key(a.phone, region) == phone_key(row.phone, region)
+        got = phone_key(a.phone, region)
+        phone_right = bool(a.phone) and got == phone_key(row.phone, region)
+        twin = not phone_right and got in row.phone_twin
         found = {
             "wrong_email_high_medium": a.email
             and not email_right
             and a.confidence in ("high", "medium"),
-            "wrong_phone": a.phone and not phone_right,
+            "wrong_phone": a.phone and not phone_right and not twin,
             "missed_email": row.ask_email
             and row.email_findable
             and reachable(row)

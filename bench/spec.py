@@ -77,6 +77,11 @@ class Query:
         resolvable: the company's domain can be found from its name by the field's naming
             conventions (first word or two, ``get``/``hq``/… affixes, the country's TLD).
         kinds: breakdown labels: ``mail``, ``mode``, ``name``, ``layout``, ``tld``.
+        phone_twin: keys (:func:`phone_key`) of numbers the site publishes for a colleague
+            whose request is this row's to the letter (same first and last name, no middle
+            initial on the page or in the row; the world sends such a pair once): nothing in
+            the request or on the page tells which of the two the number is, so answering it
+            is scored neither right nor wrong (counted apart, ``phone_twin_answers``).
     """
 
     index: int
@@ -96,6 +101,7 @@ class Query:
     company_lines: frozenset[str]
     resolvable: bool
     kinds: dict[str, str]
+    phone_twin: frozenset[str] = frozenset()
 
 
 @dataclass

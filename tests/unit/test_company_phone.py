@@ -73,6 +73,13 @@ async def test_company_phone_is_never_the_answer_itself() -> None:
     assert result.finding is not None and result.company_phone is None
 
 
+async def test_an_extension_of_the_main_line_keeps_the_main_line_beside_it() -> None:
+    own = line(f"{SWITCHBOARD};ext=85", "direct", Confidence.MEDIUM, company_phone=SWITCHBOARD)
+    result = await waterfall(ScriptedProvider("website", phone=[own])).run("phone", LI, ACME)
+    assert result.finding is not None and result.finding.value == f"{SWITCHBOARD};ext=85"
+    assert result.company_phone == SWITCHBOARD
+
+
 async def test_emails_are_untouched_by_the_office_rule() -> None:
     registry = ProviderRegistry(
         {"p": ScriptedProvider("p", email=[line("li@acme.example", "office", Confidence.MEDIUM)])},

@@ -42,6 +42,26 @@ def range_type(number: phonenumbers.PhoneNumber) -> int | None:
     return None
 
 
+POSSIBLE_MIN_DIGITS = 8  # national digits a number of unknown range must have at least
+
+
+def plausible_number(raw: str, number: phonenumbers.PhoneNumber, region: str | None) -> bool:
+    """Whether a number whose range libphonenumber does not know is still well formed: its
+    length fits its country, it has :data:`POSSIBLE_MIN_DIGITS` national digits or more, and
+    a national form starts with the country's trunk prefix (``07 11 40 60 93`` in France, not
+    ``12345678`` in Germany)."""
+    if not phonenumbers.is_possible_number(number):
+        return False
+    if len(str(number.national_number)) < POSSIBLE_MIN_DIGITS:
+        return False
+    written = raw.strip().removeprefix("tel:").lstrip("(").strip()
+    if written.startswith(("+", "00")) or region is None:
+        return True
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper())
+    prefix = metadata.national_prefix if metadata is not None else None
+    return not prefix or written.startswith(prefix)
+
+
 @dataclass(frozen=True)
 class Phone:
     """A parsed number: ``e164`` (``+14155550192``), ``display`` (``+1-415-555-0192``),
@@ -53,19 +73,26 @@ class Phone:
     mobile: bool
 
 
-def parse_phone(raw: str, region: str | None = None) -> Phone | None:
+def parse_phone(raw: str, region: str | None = None, *, possible: bool = False) -> Phone | None:
     """Parse ``raw`` (any national or international form) or return ``None`` if not a valid number
     (valid per libphonenumber, or in a reserved fictional range: :data:`FICTIONAL_RANGES`).
 
     Args:
         raw: the number as written.
         region: ISO 3166 alpha-2 region for national forms (``"US"``, ``"DE"``).
+        possible: also accept a number whose length fits its country
+            (``phonenumbers.is_possible_number``) but whose range libphonenumber's metadata does
+            not know (metadata lags new allocations, e.g. French ``07 1x`` mobiles): for numbers
+            the page itself states to be phone numbers (a ``tel:`` link, a vCard ``TEL``, a
+            labelled field). Such a number is never ``mobile`` (its range says nothing).
     """
     try:
         number = phonenumbers.parse(raw, region)
     except NumberParseException:
         return None
     kind = range_type(number)
+    if kind is None and possible and plausible_number(raw, number, region):
+        kind = int(PhoneNumberType.UNKNOWN)
     if kind is None:
         return None
     display = phonenumbers.format_number(number, PhoneNumberFormat.RFC3966).removeprefix("tel:")
@@ -78,6 +105,7 @@ def parse_phone(raw: str, region: str | None = None) -> Phone | None:
 
 
 def display_from_e164(e164: str) -> str:
-    """``+14155550192`` → ``+1-415-555-0192`` (the spec's form); unparsable input is returned."""
-    phone = parse_phone(e164)
+    """``+14155550192`` → ``+1-415-555-0192`` (the spec's form); unparsable input is returned.
+    Numbers accepted as merely possible (:func:`parse_phone`) are formatted too."""
+    phone = parse_phone(e164, possible=True)
     return phone.display if phone else e164

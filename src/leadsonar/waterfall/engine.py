@@ -187,13 +187,15 @@ def pick_company_phone(
     """The company's main line for a phone lookup, in E.164 without extension, or ``None``.
 
     From the ``office`` findings first (the most sure one, then the first), else from a
-    finding's ``evidence["company_phone"]``; never the answer's own number.
+    finding's ``evidence["company_phone"]``; never the answer's own number (an answer that is
+    an extension of the main line, ``+442079460300;ext=85``, keeps the main line beside it:
+    that is how the person is reached from outside).
     """
     numbers = [f.value for f in sorted(company_lines, key=lambda f: -f.confidence.rank)]
     numbers += [
         str(f.evidence["company_phone"]) for f in findings if f.evidence.get("company_phone")
     ]
-    own = answer.value.split(";", 1)[0] if answer is not None else None
+    own = answer.value if answer is not None else None
     for number in numbers:
         e164 = number.split(";", 1)[0]
         if e164 and e164 != own:

@@ -38,13 +38,23 @@ Phones
       900123``), which libphonenumber calls invalid, are read with their range's type.
     * a match that begins inside a token (after a digit, or after ``/``, ``.``, ``-`` that follow
       a digit) or that looks like a date or a range of years is not a phone
-      (``03/2015 – 03/2016``, FC-26).
+      (``03/2015 – 03/2016``, FC-26). A dotted run is a date only when its groups can be a day
+      and a month and nothing follows (``12.03.2015``); ``01.55.25.89.95``, the French way of
+      writing a number, is a number. A dotted run starting with one-digit groups
+      (``4.4.7700.900123``) is a version, not a number.
+    * a number of the right length whose range libphonenumber's metadata does not know
+      (``07 11 40 60 93`` in France) is read only where the page states it is a phone number:
+      a ``tel:`` link, structured data, a phone column, a ``Tel.``/``Mobile`` label right
+      before it (:func:`~leadsonar.kit.phones.parse_phone` ``possible``); never ``mobile``.
     * the label comes from the words just before the number on its line (or on a short line
       just above it, as in ``<dt>Fax</dt><dd>…</dd>``) or in brackets right after it.
 Owners
     * structured data names its owner (JSON-LD ``Person`` and its ``ContactPoint``s, a vCard's
       ``FN``/``N``, h-card ``p-name``, microdata ``Person``, a table row's name column) and
-      outranks the text's nearest name.
+      outranks the text's nearest name; a vCard's ``TEL;TYPE=MAIN`` is the company's line.
+    * a link to one person's own file or page (a vCard download: ``….vcf``, ``/vcard/``, link
+      text ``vCard``; a "Profile" or "Read more" link) in that person's card is theirs
+      (:attr:`PageFindings.person_links`), so a lookup can read it when the crawl did not.
     * a short block (card, row, list entry) holding one person's name is that person's: every
       number in it is theirs unless labelled fax, support or switchboard.
     * otherwise, from the element holding the address or number, the smallest enclosing element
@@ -59,9 +69,10 @@ Owners
       ("Vertreten durch", "Geschäftsführer", "Directeur de la publication"…) own only what
       stands on their own line (an imprint's switchboard is not the managing director's).
     * a person's name is 2–4 capitalised words (particles such as ``van``, ``de`` allowed; an
-      all-caps surname as in ``Marie DUPONT``), none of them a job title, section word or legal
-      form; :func:`name_score` compares names tolerant of accents, initials and order, never
-      of near spellings (``Michaela`` is not ``Michael``, ``Schmitt`` is not ``Schmidt``).
+      all-caps surname as in ``Marie DUPONT``, ``Margaux N'DIAYE``), none of them a job title,
+      section word or legal form; :func:`name_score` compares names tolerant of accents,
+      initials and order, never of near spellings (``Michaela`` is not ``Michael``,
+      ``Schmitt`` is not ``Schmidt``).
 """
 
 from __future__ import annotations

@@ -53,6 +53,10 @@ class PageFindings:
         site_name: ``og:site_name``, or ``None``.
         lang: the ``<html lang>`` value, or ``None``.
         links: ``(absolute URL, link text)`` of every ``<a href>``, in page order.
+        person_links: ``(absolute URL, owner)`` of links to one person's own file or page (a
+            vCard download: ``….vcf``, ``/vcard/``, or a link saying ``vCard``; a "Profile" or
+            "Read more" link) standing in that person's card or row: the crawl may leave them
+            unread, a lookup for that person reads theirs.
     """
 
     emails: list[EmailFinding] = field(default_factory=list)
@@ -62,3 +66,4 @@ class PageFindings:
     site_name: str | None = None
     lang: str | None = None
     links: list[tuple[str, str]] = field(default_factory=list)
+    person_links: list[tuple[str, str]] = field(default_factory=list)

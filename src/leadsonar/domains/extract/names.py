@@ -60,6 +60,7 @@ LEGAL_CUE = re.compile(
     r"responsable\s+de\s+la\s+publication|registered\s+by)\W{0,3}$",
     re.IGNORECASE,
 )
+_CAPS_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _WORD = re.compile(r"[^\W\d_](?:[\w'’-]*[^\W\d_])?\.?")
 
 
@@ -80,7 +81,9 @@ def _name_token(word: str) -> str | None:
     bare = word.rstrip(".")
     if not bare:
         return None
-    if bare.lower() in _PARTICLES and bare.islower():
+    if bare.lower() in _PARTICLES and (bare.islower() or (len(bare) > 1 and word == bare)):
+        # "van", and capitalised inside a name: "Benoît Le Goff", "Camille LE GOFF", "Gianni
+        # De Luca" (a particle never starts or ends a name, see ``close``)
         return "particle"
     if len(bare) == 1 and bare.isupper() and word.endswith("."):
         return "initial"  # "L." in "Dominik L. Großmann" (before the word list: "l", "a" are in it)
@@ -92,8 +95,8 @@ def _name_token(word: str) -> str | None:
         return None  # an abbreviation ("Str.", "Tel."), not a name
     if bare[0].isupper() and any(ch.islower() for ch in bare[1:]):
         return "cap"
-    if len(bare) >= 2 and bare.isupper() and bare.isalpha():
-        return "caps"
+    if len(bare) >= 2 and bare.isupper() and _CAPS_WORD.fullmatch(bare):
+        return "caps"  # "DUPONT", and with an apostrophe or hyphen inside: "N'DIAYE", "LE-ROY"
     return None
 
 

@@ -93,6 +93,15 @@ _IMPRINT = re.compile(
     re.IGNORECASE,
 )
 _LABEL_TAGS = frozenset({"dt", "th", "label"})
+# a link to one person's own file or page, by its path or its text: a vCard download (RFC 6350
+# files end in .vcf; "vCard", "vCard herunterladen"), or a card's "Profile"/"Read more" link
+_PERSON_FILE_PATH = re.compile(r"\.vcf$|/v-?card(?:/|$)", re.IGNORECASE)
+_PERSON_LINK_TEXT = re.compile(
+    r"^(?:download\s+)?v-?card\b|\bv-?card$|^(?:(?:view|see)\s+)?(?:full\s+)?(?:profile|bio)$"
+    r"|^read\s+more$|^more$|^profil(?:\s+ansehen)?$|^mehr(?:\s+erfahren)?$|^voir\s+le\s+profil$"
+    r"|^en\s+savoir\s+plus$",
+    re.IGNORECASE,
+)
 
 
 def _label_line(document: Document, line: str, start: int) -> bool:
@@ -170,7 +179,7 @@ def extract_page(
                 emails[item.value] = EmailFinding(item.value, owner, item.source)
             continue
         if item.source == "tel":
-            phone = parse_phone(item.value, region)
+            phone = parse_phone(item.value, region, possible=True)  # the page says it is one
             if phone is None:
                 continue
             value = phone_value(phone)
@@ -229,5 +238,15 @@ def extract_page(
     for href, start, end in document.links:
         if not href or href.lower().startswith(("mailto:", "tel:", "javascript:", "#")):
             continue
-        findings.links.append((urljoin(url, href), re.sub(r"\s+", " ", text[start:end]).strip()))
+        target = urljoin(url, href)
+        link_text = re.sub(r"\s+", " ", text[start:end]).strip()
+        findings.links.append((target, link_text))
+        if _PERSON_FILE_PATH.search(urlsplit(target).path) or _PERSON_LINK_TEXT.search(link_text):
+            # a vCard download or profile link in a person's card is theirs (the card rule of
+            # :func:`owner_of`); what the file or page says is read from it, whoever it names
+            owner = owner_of(
+                text, names, start, document.element_at(start), [], name_elements, all_offsets
+            )
+            if owner:
+                findings.person_links.append((target, owner))
     return findings

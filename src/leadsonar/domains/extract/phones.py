@@ -7,7 +7,7 @@ import re
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatch, PhoneNumberMatcher
 
-from leadsonar.kit.phones import Phone, parse_phone, range_type
+from leadsonar.kit.phones import Phone, parse_phone, plausible_number, range_type
 
 LABEL_WINDOW = 40  # characters before a number searched for its label
 
@@ -42,10 +42,24 @@ _TITLE_WORDS = frozenset({"reception", "empfang", "accueil"})  # main-line words
 _NEW_FIELD = re.compile(r"[·|,;•–—/\t]|\s-\s")  # a separator: the number starts a new field
 COMPANY_LABELS = frozenset({"fax", "support", "main"})  # never a person's, whatever stands near
 _DATE_LIKE = re.compile(
-    r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"  # 12.03.2015, 3/12/15
+    # 12.03.2015, 3/12/15: a day and a month that can be one, not a group of a longer dotted
+    # number ("01.55.25.89.95", the French way of writing 01 55 25 89 95, is no date)
+    r"(?<![\d./])(?:0?[1-9]|[12]\d|3[01])([./])(?:0?[1-9]|1[0-2])\1\d{2,4}(?![\d]|[./]\d)"
+    r"|(?<![\d./])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])/\d{2,4}(?![\d]|[./]\d)"
     r"|\b\d{1,2}/(?:19|20)\d{2}\b"  # 03/2015
     r"|\b(?:19|20)\d{2}\s*[–—-]\s*(?:\d{1,2}/)?(?:19|20)\d{2}\b"  # 2015–2016, 2015 – 03/2016
     r"|\b(?:19|20)\d{2}-\d{2}-\d{2}\b"  # ISO dates
+)
+# a dotted run starting with one-digit groups is a version or an address ("4.4.7700.900123",
+# "10.0.0.12"), not a number: no country writes a phone number's first two groups that short
+_VERSION_LIKE = re.compile(r"^\d\.\d{1,2}\.\d")
+# words right before a number that say it is one: the field's labels (en, de, fr) and the
+# one-letter ones of cards ("T +44 …", "M: …", "D …")
+_PHONE_CUE = re.compile(
+    r"(?:\b(?:tel(?:efon|ephone)?|t[ée]l(?:[ée]phone)?|phone|mobile?|mobil|cell(?:ular)?|handy"
+    r"|portable|gsm|direct(?:\s+(?:line|dial))?|direkt(?:wahl)?|durchwahl|ligne\s+directe|ddi"
+    r"|(?:tele)?fax)|(?<![\w.])[tmdf])\s*\.?\s*:?\s*$",
+    re.IGNORECASE,
 )
 _VANITY_TLDS = frozenset(
     "io co ai so me tv fm ly gg to cc ws sh ac la gl am im is it.com vc xyz app dev".split()
@@ -177,13 +191,29 @@ _NOT_PHONE_BEFORE = re.compile(
 )
 
 
-def _matches(line: str, region: str) -> list[PhoneNumberMatch]:
+def _marked(line: str, start: int) -> bool:
+    """Whether the words right before ``start`` say a phone number follows (``Tel.:``,
+    ``Mobile``, ``Ligne directe :``, ``T``)."""
+    return bool(_PHONE_CUE.search(line[max(0, start - 30) : start]))
+
+
+def _matches(line: str, region: str, marked: bool = False) -> list[PhoneNumberMatch]:
     """libphonenumber's valid matches in ``line``, plus well-formed numbers in a reserved
     fictional range (Ofcom's drama numbers, :data:`~leadsonar.kit.phones.FICTIONAL_RANGES`)
-    that its metadata calls invalid; in line order."""
+    that its metadata calls invalid, plus possible numbers (right length, range unknown to the
+    metadata) that the text marks as phone numbers (:func:`_marked`, or ``marked``: the whole
+    line is a phone field) and that overlap no valid match; in line order."""
     matches = list(PhoneNumberMatcher(line, region, leniency=Leniency.VALID))
     for match in PhoneNumberMatcher(line, region, leniency=Leniency.POSSIBLE):
-        if phonenumbers.is_valid_number(match.number) or range_type(match.number) is None:
+        if phonenumbers.is_valid_number(match.number):
+            continue
+        if range_type(match.number) is None:
+            if (
+                (marked or _marked(line, match.start))
+                and plausible_number(match.raw_string, match.number, region)
+                and not any(match.start < m.end and m.start < match.end for m in matches)
+            ):
+                matches.append(match)
             continue
         overlapping = [m for m in matches if match.start < m.end and m.start < match.end]
         # a valid match inside a longer fictional one is a fragment of it read in the page's
@@ -193,27 +223,32 @@ def _matches(line: str, region: str) -> list[PhoneNumberMatch]:
     return sorted(matches, key=lambda m: m.start)
 
 
-def find_phones(text: str, region: str) -> list[tuple[Phone, int, int]]:
+def find_phones(text: str, region: str, *, marked: bool = False) -> list[tuple[Phone, int, int]]:
     """Numbers in plain text: ``[(phone, start, end)]``, line by line (FC-24 to FC-28).
 
     A number right after an identifier word (order, invoice, tracking, Bestellnummer, IBAN,
-    HRB, ``#``) is an identifier, not a phone.
+    HRB, ``#``) is an identifier, not a phone. A number libphonenumber's metadata does not
+    know the range of (but whose length fits) is read only where the text says it is a phone
+    number (``Tel.:``, ``Mobile``, ``Ligne directe :`` right before it), or with ``marked``.
 
     Args:
         text: plain text.
         region: the region for national forms (:func:`region_for`).
+        marked: the text is a phone field (a table column headed Phone, an h-card ``tel``).
     """
     found: list[tuple[Phone, int, int]] = []
     offset = 0
     for line in text.split("\n"):
         if any(ch.isdigit() for ch in line):
-            for match in _matches(line, region):
+            for match in _matches(line, region, marked):
                 if _starts_inside_token(line, match.start) or _DATE_LIKE.search(match.raw_string):
+                    continue
+                if _VERSION_LIKE.match(match.raw_string):
                     continue
                 if _NOT_PHONE_BEFORE.search(line[max(0, match.start - 30) : match.start]):
                     continue
                 rfc3966 = phonenumbers.format_number(match.number, PhoneNumberFormat.RFC3966)
-                phone = parse_phone(rfc3966)
+                phone = parse_phone(rfc3966, possible=True)  # vetted by _matches
                 if phone is not None:
                     found.append((phone, offset + match.start, offset + match.end))
         offset += len(line) + 1

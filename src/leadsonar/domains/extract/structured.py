@@ -11,9 +11,9 @@
 * **microformats** h-card (``p-name``, ``p-tel``, ``u-email``) and the older ``vcard``
   (``fn``, ``tel``, ``email``, with ``type``/``value`` parts), and schema.org **microdata**
   (``itemtype=…/Person`` with ``itemprop=name``/``telephone``/``email``).
-* **tables** with a header row: a row per person, the name in a ``Name`` column or in
-  ``First name``/``Last name`` columns, numbers in columns whose header says phone, direct,
-  mobile, fax … (the header is the number's label).
+* **tables** with a header row: a row per person, the name in a ``Name`` column (also in the
+  catalogue order, ``Schmidt, Anna``) or in ``First name``/``Last name`` columns, numbers in
+  columns whose header says phone, direct, mobile, fax … (the header is the number's label).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def jsonld_findings(
                     emails.append(EmailFinding(address, owner, "json-ld"))
             for key, key_label in (("telephone", label), ("faxNumber", "fax")):
                 for raw in _strings(node.get(key)):
-                    phone = parse_phone(raw.removeprefix("tel:"), region)
+                    phone = parse_phone(raw.removeprefix("tel:"), region, possible=True)
                     if phone:
                         phones.append(
                             PhoneFinding(
@@ -190,7 +190,7 @@ def markup_findings(
             if owner not in names:
                 names.append(owner)
             for value, context in _card_values(card, tel_selector, "tel:"):
-                phone = parse_phone(value, region)
+                phone = parse_phone(value, region, possible=True)
                 if phone is None:
                     continue
                 label = phone_label(context.replace(value, " "))
@@ -229,6 +229,16 @@ _PHONE_HEADER = re.compile(
     re.IGNORECASE,
 )
 _EMAIL_HEADER = re.compile(r"e-?mail|courriel|mail", re.IGNORECASE)
+
+
+def _catalogue_order(cell: str) -> str:
+    """A name cell in the catalogue order, ``"Schmidt, Anna"`` or ``"SCHMIDT, Anna"``, as
+    ``"Anna Schmidt"``; any other cell unchanged (only in a name column: elsewhere ``"Berlin,
+    Germany"`` is not a person)."""
+    family, comma, given = cell.partition(",")
+    if comma and "," not in given and 1 <= len(given.split()) <= 2 and family.strip():
+        return f"{given.strip()} {family.strip()}"
+    return cell
 
 
 def _cells(row: LexborNode) -> list[LexborNode]:
@@ -280,7 +290,7 @@ def table_findings(
                 assert first_col is not None and last_col is not None
                 parts = [texts[i] for i in (first_col, last_col) if i < len(texts)]
                 raw = " ".join(parts)
-            found = find_names(raw)
+            found = find_names(raw) or find_names(_catalogue_order(raw))
             if not found:
                 continue
             owner = found[0][0]
@@ -291,10 +301,14 @@ def table_findings(
                     continue
                 header_label = phone_label(headers[i])
                 numbers = [
-                    parse_phone(unquote(a.attributes.get("href", "").split(":", 1)[1]), region)
+                    parse_phone(
+                        unquote(a.attributes.get("href", "").split(":", 1)[1]),
+                        region,
+                        possible=True,
+                    )
                     for a in cells[i].css('a[href^="tel:"]')
                 ]
-                numbers += [p for p, _, _ in find_phones(texts[i], region)]
+                numbers += [p for p, _, _ in find_phones(texts[i], region, marked=True)]
                 for phone in numbers:
                     if phone is None:
                         continue
@@ -326,8 +340,9 @@ def extract_vcard(text: str, region: str = "US") -> PageFindings:
     """Emails and phones of the people in a vCard file (RFC 6350; vCard 3 and 4).
 
     Lines are unfolded (§3.2); ``FN`` (or ``N``, ``Family;Given``) names the owner; ``TEL`` is
-    labelled from its ``TYPE``: ``fax`` → ``fax``, ``cell`` → ``mobile``, ``work``/``voice`` →
-    ``direct``.
+    labelled from its ``TYPE``: ``fax`` → ``fax``, ``main`` (the company's main number, as
+    Apple's and Outlook's exports write it) → ``main`` and nobody's, ``cell`` → ``mobile``,
+    ``work``/``voice`` → ``direct``.
     """
     findings = PageFindings()
     unfolded = re.sub(r"\r?\n[ \t]", "", text)
@@ -352,18 +367,26 @@ def extract_vcard(text: str, region: str = "US") -> PageFindings:
                 if address:
                     findings.emails.append(EmailFinding(address, owner, "vcard"))
             elif name == "TEL":
-                phone = parse_phone(value.removeprefix("tel:"), region)
+                phone = parse_phone(value.removeprefix("tel:"), region, possible=True)
                 if phone is None:
                     continue
+                kinds = set(re.findall(r"[a-z]+", params))
                 label = (
                     "fax"
-                    if "fax" in params
+                    if "fax" in kinds
+                    else "main"
+                    if "main" in kinds
                     else "mobile"
-                    if "cell" in params
+                    if "cell" in kinds
                     else "direct"
                     if owner
                     else None
                 )
+                if label == "main":  # the company's line printed on everyone's card
+                    findings.phones.append(
+                        PhoneFinding(phone_value(phone), label, None, phone.mobile, "vcard")
+                    )
+                    continue
                 findings.phones.append(
                     PhoneFinding(phone_value(phone), label, owner, phone.mobile, "vcard")
                 )

@@ -6,8 +6,10 @@ first: links whose URL or text says team, people, staff, équipe, Mitarbeiter, l
 contact/Kontakt, about/über uns, imprint/Impressum, mentions légales (:data:`PAGE_WORDS`);
 ``sitemap.xml`` entries with those words when the home page links to fewer than three and
 the pages it links to did not show the team (read after them: every request to a host waits its
-politeness delay, and lookups wait for the crawl); vCards linked from those pages. All within
-``LEADSONAR_CRAWL_MAX_PAGES`` and through
+politeness delay, and lookups wait for the crawl); vCards linked from those pages. A person's
+own page the budget left unread (a link whose text is their name, or the vCard download in
+their card) is read by the first lookup for that person (:data:`MAX_PROFILE_PAGES` at most).
+All within ``LEADSONAR_CRAWL_MAX_PAGES`` and through
 :class:`~leadsonar.kit.net.safe_http.SafeHttp` (SSRF rules, robots.txt, size and time caps,
 politeness), so the crawl never reaches a host that is not allowed. Each page goes through
 :func:`~leadsonar.domains.extract.extract_page`; the findings are merged per site and stored in
@@ -94,7 +96,7 @@ from leadsonar.providers.base import (
 
 log = logging.getLogger(__name__)
 
-CRAWL_VERSION = 2  # bump when the stored shape changes; older crawls are redone
+CRAWL_VERSION = 3  # bump when the stored shape changes; older crawls are redone
 FAILED_CRAWL_TTL = timedelta(hours=1)  # a site that could not be read is retried sooner
 FRESH_CRAWL_SECONDS = 30.0  # a crawl stored or read by this process is reused this long
 MAX_FRESH_CRAWLS = 512
@@ -102,6 +104,7 @@ MIN_LINKS_BEFORE_SITEMAP = 3
 PEOPLE_PAGE_SCORE = 4  # pages scoring at least this may name people (about, imprint and up)
 MIN_TEAM_NAMES = 3  # people named on one page for it to list the team (2 on a team page)
 TEAM_PAGE_SCORE = 6  # page_score of a page whose URL or link says team/people/staff
+MAX_PROFILE_PAGES = 2  # a person's own pages (profile, vCard) one lookup may read after the crawl
 # Words in a link's URL or text that point at pages listing people, with their priority.
 PAGE_WORDS: dict[str, int] = {
     "team": 6,
@@ -424,7 +427,9 @@ async def _robots_failure(crawl: CrawlSession, url: str) -> FetchFailed | None:
 def _read(page: Page, site: SiteCrawl, score: int = 0) -> PageFindings:
     """Extract one page (HTML or vCard) and merge its findings into ``site``; ``score`` is the
     :func:`page_score` of the link that led to it."""
-    if page.content_type in ("text/vcard", "text/x-vcard", "text/directory"):
+    if page.content_type in ("text/vcard", "text/x-vcard", "text/directory") or (
+        page.text.lstrip()[:11].upper() == "BEGIN:VCARD"  # a .vcf served as text/plain
+    ):
         findings = extract_vcard(page.text, region_for(site.domain, site.lang))
     else:
         findings = extract_page(page.text, page.url, domain=site.domain, lang=site.lang)
@@ -433,7 +438,10 @@ def _read(page: Page, site: SiteCrawl, score: int = 0) -> PageFindings:
 
 
 def _enqueue(queue: dict[str, int], findings: PageFindings, site: SiteCrawl) -> None:
-    """Queue the same-site links of a page that point at people pages, by :func:`page_score`."""
+    """Queue the same-site links of a page that point at people pages, by :func:`page_score`;
+    keep the links that are one person's (their name as the link, their vCard) as
+    ``site.profiles`` in case the crawl's budget leaves them unread."""
+    owned = {url.split("#", 1)[0]: owner for url, owner in findings.person_links}
     for url, text in findings.links:
         url = url.split("#", 1)[0]
         if url in site.pages or not same_site(url, site.domain):
@@ -443,6 +451,8 @@ def _enqueue(queue: dict[str, int], findings: PageFindings, site: SiteCrawl) -> 
         named = find_names(text)
         if len(named) == 1 and named[0][0] == text.strip():
             site.profiles.setdefault(url, named[0][0])  # a link that is a person's name
+        if url in owned:
+            site.profiles.setdefault(url, owned[url])  # their vCard download, in their card
         score = page_score(url, text)
         if score:
             queue[url] = max(queue.get(url, 0), score)
@@ -599,37 +609,42 @@ class WebsiteProvider:
             self._fresh[site.domain] = site
 
     async def _with_profile(self, site: SiteCrawl, person: Person) -> SiteCrawl:
-        """Read the person's own profile page when the crawl found a link named for them but
-        its page budget left it unread (one page, same fetcher and rules as the crawl); the
+        """Read the person's own pages when the crawl found links that are theirs (a link
+        named for them, the vCard download in their card) but its page budget left them
+        unread (at most :data:`MAX_PROFILE_PAGES`, same fetcher and rules as the crawl); the
         site's stored crawl is updated. Returns the (possibly updated) site."""
-        url = next(
-            (
+
+        def theirs(profiles: dict[str, str]) -> list[str]:
+            return [
                 u
-                for u, name in site.profiles.items()
+                for u, name in profiles.items()
                 if name_score(person.first_name, person.last_name, name) >= NAME_MATCH_THRESHOLD
-            ),
-            None,
-        )
-        if url is None:
+            ][:MAX_PROFILE_PAGES]
+
+        if not theirs(site.profiles):
             return site
         lock = self._profile_locks.setdefault(site.domain, asyncio.Lock())
         async with lock:
             async with self.db.session() as session:
                 facts = await session.get(DomainFacts, site.domain)
                 stored = SiteCrawl.from_json(facts.crawl) if facts and facts.crawl else None
-            if stored is not None and url not in stored.profiles:
-                return stored  # another lookup read it meanwhile
+            if stored is not None:
+                site = stored  # another lookup may have read some meanwhile
+            urls = theirs(site.profiles)
+            if not urls:
+                return site
             before = {e["address"] for e in site.emails}
-            try:
-                async with self.http.crawl(max_pages=1) as crawl:
-                    page = await crawl.fetch(url)
-            except FetchError as error:
-                log.info("website %s: profile %s: %s", site.domain, url, error.reason)
-                page = None
-            site.profiles.pop(url, None)
-            site.pages.append(url)
-            if page is not None and page.ok and page.text:
-                _read(page, site, TEAM_PAGE_SCORE)
+            async with self.http.crawl(max_pages=len(urls)) as crawl:
+                for url in urls:
+                    try:
+                        page: Page | None = await crawl.fetch(url)
+                    except FetchError as error:  # robots.txt, network: that page is skipped
+                        log.info("website %s: profile %s: %s", site.domain, url, error.reason)
+                        page = None
+                    site.profiles.pop(url, None)
+                    site.pages.append(url)
+                    if page is not None and page.ok and page.text:
+                        _read(page, site, TEAM_PAGE_SCORE)
             await self._store(site, [e for e in site.emails if e["address"] not in before])
         return site
 
@@ -749,7 +764,7 @@ class WebsiteProvider:
             if phone.get("owner") and phone.get("label") not in _COMPANY_LINES
         ]
         own = [(score, phone) for score, phone in own if score >= NAME_MATCH_THRESHOLD]
-        own = _one_person(person, own, ctx, site.people)
+        own = _one_person(person, own, ctx, site.people, marked_namesakes=True)
         main = _main_line(site)
         if own:
             # the best name match first (the full name before an initial), then an explicitly
@@ -828,6 +843,8 @@ def _one_person(
     own: list[tuple[float, dict[str, Any]]],
     ctx: LookupContext,
     listed: list[str] = (),  # type: ignore[assignment]
+    *,
+    marked_namesakes: bool = False,
 ) -> list[tuple[float, dict[str, Any]]]:
     """The numbers (or addresses) of the one listed person the query names.
 
@@ -836,9 +853,28 @@ def _one_person(
     only the owner with the same; a query without one never gets the owner who has one. If
     they still cannot be told apart, nothing is answered (a namesake's number is a wrong
     answer, issue 8 §3).
+
+    With ``marked_namesakes`` (find-phone), a query without a middle initial never gets an
+    owner listed with one, even when the namesake is not listed, unless the site writes middle
+    initials for at least half of its people (a house style, :func:`_middle_initial_style`):
+    a site that writes ``Daniel J. Moreau`` among colleagues written without does so to tell
+    him from the other Daniel Moreau, the same way mail admins give him ``daniel.j.moreau@``.
     """
     if not own:
         return own
+    middles = [w.strip(".").lower()[:1] for w in person.first_name.split()[1:] if w.strip(".")]
+    if marked_namesakes and not middles and not _middle_initial_style(listed):
+        # "Tobias G. Schäfer" on a site that writes nobody else's middle initial: the initial is
+        # there to tell him from a namesake, so a query for plain "Tobias Schäfer" is not him
+        unmarked = [sp for sp in own if _middle_initial(str(sp[1]["owner"])) is None]
+        if not unmarked:
+            ctx.note(
+                f"{person.first_name} {person.last_name} is listed only with a middle initial "
+                f"({own[0][1]['owner']}), which this site writes to tell namesakes apart."
+            )
+        own = unmarked
+        if not own:
+            return own
     owners = [str(phone["owner"]) for _, phone in own]
     same_name = [
         name
@@ -848,15 +884,8 @@ def _one_person(
     namesakes = _people_count(owners + same_name) > 1
     if not namesakes:
         return own
-    middles = [w.strip(".").lower()[:1] for w in person.first_name.split()[1:] if w.strip(".")]
-
-    def middle_of(owner: str) -> str | None:
-        words = [anyascii(w).strip(".,").lower() for w in owner.split()]
-        words = [w for w in words if w and w not in _HONORIFIC_WORDS][1:-1]
-        return words[0][:1] if words else None
-
     picked = [
-        sp for sp in own if middle_of(str(sp[1]["owner"])) == (middles[0] if middles else None)
+        sp for sp in own if _middle_of(str(sp[1]["owner"])) == (middles[0] if middles else None)
     ]
     if picked and _people_count([str(p["owner"]) for _, p in picked]) == 1:
         return picked
@@ -865,6 +894,35 @@ def _one_person(
         "their numbers cannot be told apart."
     )
     return []
+
+
+def _middle_words(name: str) -> list[str]:
+    """The words between a listed name's given name and surname, folded: honorifics and
+    lower-case particles (``von``, ``de la``) are not middle names."""
+    words = [w for w in name.split() if anyascii(w).strip(".,").lower() not in _HONORIFIC_WORDS]
+    words = [w for w in words if w.strip(".,")]
+    return [anyascii(w).strip(".,").lower() for w in words[1:-1] if not w.islower()]
+
+
+def _middle_of(owner: str) -> str | None:
+    """The first letter of a listed name's middle name or initial, or ``None``."""
+    words = _middle_words(owner)
+    return words[0][:1] if words else None
+
+
+def _middle_initial(owner: str) -> str | None:
+    """A listed name's middle *initial* (``Daniel J. Moreau`` → ``j``), or ``None`` (a full
+    middle or second given name, ``Mary Ann Smith``, is not counted: it may be how she is
+    always called)."""
+    initials = [w for w in _middle_words(owner) if len(w) == 1]
+    return initials[0] if initials else None
+
+
+def _middle_initial_style(listed: list[str]) -> bool:
+    """Whether a site writes middle initials as a house style: for at least half of the
+    people it lists (and at least two of them)."""
+    marked = sum(1 for name in listed if _middle_initial(name) is not None)
+    return marked >= 2 and 2 * marked >= len(listed)
 
 
 def _main_line(site: SiteCrawl) -> dict[str, Any] | None:
