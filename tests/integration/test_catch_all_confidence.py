@@ -155,6 +155,20 @@ async def test_a_person_the_team_page_does_not_list_is_low(world: Callable[..., 
     assert (listed["email"], listed["confidence"]) == ("lea.vogel@listed.test", "medium")
 
 
+async def test_a_team_page_of_two_still_lists_the_team(world: Callable[..., Any]) -> None:
+    # Two people on a page linked as the team (a contacts page naming its managing director and
+    # head of sales, first-name addresses): a same-first-name stranger is not listed, so the
+    # published first-name pattern does not make miriam@ hers at more than low.
+    cards = [("Anja Müller", "anja@few.test"), ("Jan Kowalczyk", "jan@few.test")]
+    async with world("few.test", cards) as (_, client):
+        stranger = await _find(client, "Miriam", "Neumann", "few.test")
+        listed = await _find(client, "Jan", "Kowalczyk", "few.test")
+    assert stranger["email"] == "miriam@few.test"
+    assert (stranger["confidence"], stranger["verification"]) == ("low", "accept_all")
+    assert "does not list" in stranger["reason"]
+    assert (listed["email"], listed["confidence"]) == ("jan@few.test", "medium")
+
+
 async def test_samples_that_disagree_leave_the_pattern_unsettled(
     world: Callable[..., Any],
 ) -> None:

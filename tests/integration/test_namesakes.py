@@ -294,3 +294,32 @@ async def test_a_plain_address_for_a_middle_initial_query_is_low_when_a_plain_na
     assert (middle["email"], middle["confidence"]) == ("david.delgado@pines.test", "low")
     assert "David Delgado" in middle["reason"]
     assert (plain["email"], plain["confidence"]) == ("david.delgado@pines.test", "high")
+
+
+@pytest.mark.parametrize(
+    ("twin", "learned"),
+    [
+        ("ss.neumann", True),  # f.last's middle form with the initials glued (fm.last)
+        ("s.s.neumann", True),  # … or dotted (f.m.last)
+        ("ss.neumann", False),  # the domain's pattern not learned yet: f.last is no head pattern
+    ],
+)
+async def test_the_middle_initial_form_follows_the_domains_pattern_family(
+    client: httpx.AsyncClient,
+    dns_zone: LoopbackDns,
+    smtp_world: SmtpWorld,
+    twin: str,
+    learned: bool,
+) -> None:
+    # A colleague Sabine Neumann has s.neumann@ on an f.last domain; the newcomer the lead list
+    # calls Sabine S. Neumann got the middle-initial form of the same pattern.
+    _domain(dns_zone, "cobalt.test", "127.0.0.4")
+    boxes = {"s.neumann@cobalt.test", f"{twin}@cobalt.test", "k.wolf@cobalt.test"}
+    boxes |= {"l.berg@cobalt.test", "t.roth@cobalt.test"}
+    await smtp_world.serve("127.0.0.4", mailboxes=boxes)
+    if learned:  # three colleagues found first teach the domain's f.last
+        for first, last in (("Klara", "Wolf"), ("Lena", "Berg"), ("Tim", "Roth")):
+            body = await _find(client, first, last, "cobalt.test")
+            assert body["email"] == f"{first[0].lower()}.{last.lower()}@cobalt.test"
+    body = await _find(client, "Sabine S.", "Neumann", "cobalt.test")
+    assert (body["email"], body["confidence"]) == (f"{twin}@cobalt.test", "high")

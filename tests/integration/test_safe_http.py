@@ -431,3 +431,54 @@ async def test_https_connects_to_the_checked_address_and_verifies_the_name(
         finally:
             await transport.aclose()
     assert [r.host for r in web.requests] == ["secure.example.com"] * 2
+
+
+async def test_robots_txt_and_a_page_just_read_are_shared_by_the_next_crawl(
+    dns_zone: LoopbackDns, web: LoopbackWeb, tmp_path: Path
+) -> None:
+    # A company resolution reads the home page; the lookup's crawl of that site right after
+    # asks for it again: no second request (it would only wait out the politeness delay).
+    robots = "User-agent: *\nDisallow: /private\n"
+    web.site(
+        "site.example.com",
+        {"/robots.txt": Response(robots, content_type="text/plain"), "/": "home", "/team": "t"},
+    )
+    http = fetcher(only_site(dns_zone, web, tmp_path))
+    async with http.crawl() as crawl:
+        assert (await crawl.fetch(url(web, "site.example.com"))).text == "home"
+    async with http.crawl() as crawl:
+        assert (await crawl.fetch(url(web, "site.example.com"))).text == "home"
+        assert crawl.pages_fetched == 1  # still within this crawl's budget
+        assert (await crawl.fetch(url(web, "site.example.com", "/team"))).text == "t"
+        with pytest.raises(RobotsDisallowed):  # the shared robots.txt is obeyed
+            await crawl.fetch(url(web, "site.example.com", "/private"))
+    assert web.paths("site.example.com") == ["/robots.txt", "/", "/team"]
+
+
+async def test_a_failed_robots_txt_and_error_pages_are_not_shared(
+    dns_zone: LoopbackDns, web: LoopbackWeb, tmp_path: Path
+) -> None:
+    web.site("site.example.com", {"/robots.txt": Response("down", 500), "/": "y"})
+    http = fetcher(only_site(dns_zone, web, tmp_path))
+    for _ in range(2):
+        async with http.crawl() as crawl:
+            with pytest.raises(RobotsDisallowed):
+                await crawl.fetch(url(web, "site.example.com"))
+    web.site("other.example.com", {"/": Response("gone", 404)})
+    http = fetcher(web_settings(dns_zone, web, tmp_path))
+    for _ in range(2):
+        async with http.crawl() as crawl:
+            assert (await crawl.fetch(url(web, "other.example.com"))).status == 404
+    assert web.paths("site.example.com") == ["/robots.txt", "/robots.txt"]
+    assert web.paths("other.example.com").count("/") == 2
+
+
+async def test_pages_are_not_shared_when_crawls_are_not_reused(
+    dns_zone: LoopbackDns, web: LoopbackWeb, tmp_path: Path
+) -> None:
+    web.site("site.example.com", {"/": "home"})
+    http = fetcher(only_site(dns_zone, web, tmp_path, crawl_ttl=0))
+    for _ in range(2):
+        async with http.crawl() as crawl:
+            await crawl.fetch(url(web, "site.example.com"))
+    assert web.paths("site.example.com").count("/") == 2

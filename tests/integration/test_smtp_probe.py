@@ -413,3 +413,29 @@ async def test_an_address_shared_by_two_mx_names_is_tried_once(
     assert list(result.host_errors) == ["mx1.example.test[127.0.0.9]"]
     assert {r.verdict for r in result.verdicts.values()} == {V.TEMPORARY}
     assert result.verdicts[NORA[0]].code is None and result.connections == 0
+
+
+@pytest.mark.asyncio
+async def test_a_slow_greeting_servers_idle_session_is_kept_longer(
+    smtp_world: SmtpWorld, net_settings: Settings
+) -> None:
+    # A tarpit holds the 220 for a second or more: reconnecting would cost it again, so its
+    # idle session outlives LEADSONAR_SMTP_IDLE_SECONDS (RFC 5321 §4.5.3.2.7 gives 5 minutes).
+    from leadsonar.kit.net.smtp_pool import SLOW_GREETING_KEEP, SmtpPool
+
+    await smtp_world.serve("127.0.0.2", mailboxes=set(), banner_delay=1.1)
+    await smtp_world.serve("127.0.0.3", mailboxes=set())
+    pool = SmtpPool(net_settings, idle_seconds=0.01)
+    try:
+        kept: dict[str, object] = {}
+        for ip in ("127.0.0.2", "127.0.0.3"):
+            async with pool.lease(ip, "mx.test") as (leased, opened):
+                assert opened
+                kept[ip] = pool.keep_idle(leased)
+            await asyncio.sleep(0.05)  # longer than idle_seconds
+            async with pool.lease(ip, "mx.test") as (_, opened):
+                kept[ip + " reopened"] = opened
+        assert kept["127.0.0.2"] == SLOW_GREETING_KEEP and not kept["127.0.0.2 reopened"]
+        assert kept["127.0.0.3"] == 0.01 and kept["127.0.0.3 reopened"]
+    finally:
+        await pool.aclose()

@@ -3,6 +3,7 @@ the crawl, its cache and pattern learning, and the provider's answers with their
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.safe_http import SafeHttp
 from leadsonar.providers.base import (
     Company,
+    Confidence,
     LookupContext,
     Person,
     ProviderTimeout,
@@ -158,6 +160,7 @@ async def test_published_addresses_answer_and_teach_the_pattern(
         Person("Alex", "Johnson"), Company("notion.so"), LookupContext()
     )
     assert alex is not None and alex.value == "alex.johnson@notion.so"  # FC-11 mailto
+    await provider.site("notion.so")  # the answers may come before the crawl ends and learns
     async with provider.db.session() as session:
         patterns = dict(await learned_patterns(session, "notion.so"))
     assert patterns.get("first.last", 0) >= 3  # Alex, Maria, Sam
@@ -458,3 +461,70 @@ async def test_a_plain_query_never_gets_the_middle_initial_namesakes_number(
     assert plain is not None and (plain.value, plain.kind) == ("+13035550140", "office")
     middle = await _phone(provider, "Daniel L.", "Thompson", "harbor.test")
     assert middle is not None and middle.value == "+13035550174"
+
+
+async def test_who_a_site_lists_is_known_before_its_vcards_are_read(
+    provider: WebsiteProvider, dns_zone: LoopbackDns, web: LoopbackWeb
+) -> None:
+    # The prober's owner check needs the names, not the vCards behind them: it is answered
+    # once the pages that may list people are read, while a slow vCard is still on its way.
+    dns_zone.add_a("cards.test", "127.0.0.20")
+    names = ["Hanna Berg", "Jonas Weber", "Lea Vogel"]
+    team = "".join(
+        f'<li><strong>{n}</strong>, Consultant — <a href="/vcard/{n.split()[0].lower()}.vcf">'
+        "vCard</a></li>"
+        for n in names
+    )
+    slow = Response(
+        body="BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Hanna Berg\r\nEND:VCARD\r\n",
+        content_type="text/vcard",
+        delay=1.0,
+    )
+    web.site(
+        "cards.test",
+        {
+            "/": '<html><body><a href="/team">Our team</a></body></html>',
+            "/team": f'<html><body><h1>Team</h1><ul class="people">{team}</ul></body></html>',
+        }
+        | {f"/vcard/{n.split()[0].lower()}.vcf": slow for n in names},
+    )
+    crawl = asyncio.ensure_future(provider.site("cards.test"))
+    listed = await provider.people("cards.test")
+    assert not crawl.done()  # a vCard is still being read
+    assert set(names) <= set(listed.people) and listed.team_page is not None
+    site = await crawl
+    assert any(p.endswith(".vcf") for p in site.pages)
+    assert await provider.people("cards.test") is site  # stored: the whole crawl
+
+
+async def test_an_address_on_the_team_page_is_answered_before_the_vcards_are_read(
+    provider: WebsiteProvider, dns_zone: LoopbackDns, web: LoopbackWeb
+) -> None:
+    dns_zone.add_a("cards2.test", "127.0.0.20")
+    team = "".join(
+        f'<li><strong>{name}</strong> <a href="mailto:{mail}@cards2.test">{mail}@cards2.test</a>'
+        f' <a href="/vcard/{mail}.vcf">vCard</a></li>'
+        for name, mail in (
+            ("Hanna Berg", "hberg"),
+            ("Jonas Weber", "jweber"),
+            ("Lea Vogel", "lvogel"),
+        )
+    )
+    slow = Response(body="BEGIN:VCARD\r\nEND:VCARD\r\n", content_type="text/vcard", delay=1.0)
+    web.site(
+        "cards2.test",
+        {
+            "/": '<html><body><a href="/team">Our team</a></body></html>',
+            "/team": f'<html><body><h1>Team</h1><ul class="people">{team}</ul></body></html>',
+        }
+        | {f"/vcard/{m}.vcf": slow for m in ("hberg", "jweber", "lvogel")},
+    )
+    found = await provider.find_email(
+        Person("Jonas", "Weber"), Company("cards2.test"), LookupContext()
+    )
+    crawl = asyncio.ensure_future(provider.site("cards2.test"))  # the crawl it started
+    await asyncio.sleep(0)
+    assert not crawl.done()  # still reading the vCards
+    assert found is not None and found.value == "jweber@cards2.test"
+    assert found.confidence is Confidence.MEDIUM
+    await crawl

@@ -142,7 +142,6 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         W_SPEED,
         "crawls stored and read mid-lookup in their own short transactions",
     ),
-    ("leadsonar/providers/builtin/website.py", QUERY): (W_SPEED, "crawl row read inline"),
     ("leadsonar/suppressions/routes.py", TRANSACTION): (
         W_API,
         "routes open their own sessions until the typed request-session dependency",

@@ -584,3 +584,25 @@ def test_a_double_given_name_tries_one_middle_form_after_the_head() -> None:
 def test_a_middle_initial_address_teaches_its_plain_pattern() -> None:
     assert infer_patterns("daniel.j.moreau", "Daniel J.", "Moreau") == ["first.last"]
     assert infer_patterns("djmoreau", "Daniel", "J. Moreau") == ["flast"]
+
+
+def test_middle_forms_follow_the_patterns_family() -> None:
+    # f.last gives the middle initial glued to the leading initial or dotted (issue 8: a
+    # Sabine S. Neumann beside a colleague's s.neumann@ has ss.neumann@ or s.s.neumann@).
+    assert render("fm.last", "Sabine S.", "Neumann") == ["ss.neumann"]
+    assert render("f.m.last", "Sabine S.", "Neumann") == ["s.s.neumann"]
+    assert render("lastfm", "Daniel J.", "Moreau") == ["moreaudj"]
+    assert render("first.m.l", "Daniel J.", "Moreau") == ["daniel.j.m"]
+    found = generate_candidates("Sabine S.", "Neumann", "x.com", preferred=["f.last"], limit=3)
+    assert [(c.local_part, c.pattern) for c in found[:2]] == [
+        ("ss.neumann", "fm.last"),
+        ("s.s.neumann", "f.m.last"),
+    ]
+    assert infer_patterns("ss.neumann", "Sabine S.", "Neumann") == ["f.last"]
+    assert infer_patterns("s.s.neumann", "Sabine", "S. Neumann") == ["f.last"]
+
+
+@pytest.mark.parametrize("pattern", ["firstm.last", "first.m_last", "f.m_last"])
+def test_only_initials_are_glued_inside_a_separated_pattern(pattern: str) -> None:
+    with pytest.raises(ValueError):
+        render(pattern, "Daniel J.", "Moreau")

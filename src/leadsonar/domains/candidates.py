@@ -53,18 +53,26 @@ PATTERNS: tuple[str, ...] = (
 )
 
 # Middle-initial forms companies give the second person a pattern maps to (``daniel.j.moreau``
-# beside a colleague's ``daniel.moreau``), keyed by the plain pattern they extend. A person
-# whose name carries a middle initial is tried at these first (issue 8 §3); an address found
-# at one teaches its plain pattern.
-MIDDLE_TWINS: dict[str, str] = {
-    "first.last": "first.m.last",
-    "flast": "fmlast",
-    "firstlast": "firstmlast",
-    "f.last": "f.m.last",
-    "first_last": "first_m_last",
-    "first-last": "first-m-last",
+# beside a colleague's ``daniel.moreau``), keyed by the plain pattern they extend: the middle
+# initial goes where the given name's part ends, with the pattern's own separator or glued to a
+# leading initial (``f.last`` → ``fm.last``/``ss.neumann`` and ``f.m.last``/``s.s.neumann``).
+# A person whose name carries a middle initial is tried at these first (issue 8 §3); an address
+# found at one teaches its plain pattern. ``first`` and ``last`` have none: a one-part address
+# has no place that tells a middle initial from a name (``danielj`` reads as ``firstl``).
+MIDDLE_TWINS: dict[str, tuple[str, ...]] = {
+    "first.last": ("first.m.last",),
+    "flast": ("fmlast",),
+    "firstlast": ("firstmlast",),
+    "f.last": ("fm.last", "f.m.last"),
+    "first_last": ("first_m_last",),
+    "first-last": ("first-m-last",),
+    "firstl": ("firstml",),
+    "first.l": ("first.m.l",),
+    "last.first": ("last.first.m",),
+    "lastf": ("lastfm",),
+    "lastfirst": ("lastfirstm",),
 }
-MIDDLE_PATTERNS = frozenset(MIDDLE_TWINS.values())
+MIDDLE_PATTERNS = frozenset(twin for twins in MIDDLE_TWINS.values() for twin in twins)
 
 # Patterns whose secondary spellings (jorg.grossmann next to joerg.grossmann) are tried before
 # the primary spellings of rarer patterns: the head of the global order holds most addresses.
@@ -156,9 +164,9 @@ def generate_candidates(
     # tell the person apart (``Daniel J.``), else right after the head of the order.
     given = any(s.middle_given for s in spellings)
     twins = [
-        (MIDDLE_TWINS[pattern], _middle_spelling(spelling))
+        (twin, _middle_spelling(spelling))
         for pattern in known + rest[:_HEAD]
-        if pattern in MIDDLE_TWINS
+        for twin in MIDDLE_TWINS.get(pattern, ())
         for spelling in spellings
         if spelling.middle_initials
     ]
@@ -233,8 +241,7 @@ def infer_patterns(local_part: str, first: str, last: str) -> list[str]:
         if any(
             target in _render_spelling(recipe, spelling)
             for spelling in spellings
-            for recipe in (pattern, MIDDLE_TWINS.get(pattern))
-            if recipe is not None
+            for recipe in (pattern, *MIDDLE_TWINS.get(pattern, ()))
         )
     ]
 
@@ -296,23 +303,35 @@ def _global_order(family_first: bool) -> tuple[str, ...]:
 
 
 @cache
-def _recipe(pattern: str) -> tuple[tuple[str, ...], str]:
-    """``"f.last"`` → ``(("f", "last"), ".")``: slot names and the one separator (or ``""``)."""
-    slots = tuple(_SLOT.findall(pattern))
-    separators = {sep for _, sep in slots[:-1]}
+def _recipe(pattern: str) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """``"f.last"`` → ``(("f", "last"), (".",), ".")``: slot names, the separator after each
+    slot but the last, and the pattern's one separator kind (or ``""``).
+
+    Slots are joined by one separator kind, except that two initials may be glued together
+    (``fm.last``: the given name's and the middle name's initials, then ``.``).
+    """
+    found = _SLOT.findall(pattern)
+    slots = tuple(name for name, _ in found)
+    seps = tuple(sep for _, sep in found[:-1])
+    kinds = {sep for sep in seps if sep}
+    glued = all(
+        sep or kinds == set() or (len(slots[i]) == 1 and len(slots[i + 1]) == 1)
+        for i, sep in enumerate(seps)
+    )
     if (
-        not slots
-        or "".join(name + sep for name, sep in slots) != pattern
-        or slots[-1][1]
-        or len(separators) > 1
+        not found
+        or "".join(name + sep for name, sep in found) != pattern
+        or found[-1][1]
+        or len(kinds) > 1
+        or not glued
     ):
         raise ValueError(f"not an address pattern: {pattern!r}")
-    return tuple(name for name, _ in slots), separators.pop() if separators else ""
+    return slots, seps, kinds.pop() if kinds else ""
 
 
 def _render_spelling(pattern: str, spelling: NameForms) -> list[str]:
     """Local parts of one pattern for one spelling; form combinations by summed rank."""
-    slots, sep = _recipe(pattern)
+    slots, seps, sep = _recipe(pattern)
     pools = []
     for slot in slots:
         pool = [form for form in getattr(spelling, _FIELDS[slot]) if _fits(form, sep, slots)]
@@ -323,7 +342,15 @@ def _render_spelling(pattern: str, spelling: NameForms) -> list[str]:
         itertools.product(*(range(len(pool)) for pool in pools)),
         key=lambda rank: (sum(rank), rank),
     )
-    return list(dict.fromkeys(sep.join(p[i] for p, i in zip(pools, r, strict=True)) for r in ranks))
+    return list(
+        dict.fromkeys(
+            "".join(
+                pool[i] + (seps[n] if n < len(seps) else "")
+                for n, (pool, i) in enumerate(zip(pools, r, strict=True))
+            )
+            for r in ranks
+        )
+    )
 
 
 def _fits(form: str, sep: str, slots: tuple[str, ...]) -> bool:

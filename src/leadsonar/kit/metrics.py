@@ -94,7 +94,8 @@ SMTP_RCPTS = Counter(
 )
 CRAWLER_PAGES = Counter(
     "leadsonar_crawler_pages",
-    "Web pages the crawler fetched, by outcome (ok, http_error, refused, error).",
+    "Web pages the crawler fetched, by outcome (ok, http_error, refused, error; reused: a page "
+    "another crawl read moments before, handed over without a request).",
     ["outcome"],
     registry=REGISTRY,
 )

@@ -12,7 +12,8 @@ A waterfall of sources, the first verified answer wins:
 5. guesses from the name (``guess``, :mod:`.names`): every guess is asked in DNS once (one A
    query through the one :class:`~leadsonar.kit.net.dns.Resolver`, at most
    ``LEADSONAR_COMPANY_DNS_CONCURRENCY`` at a time), and the ``LEADSONAR_COMPANY_MAX_SITES``
-   most likely names that exist are checked.
+   most likely names that exist are checked (each from the moment its name is found to exist,
+   while the other guesses are still asked).
 
 Every domain from 4 and 5 is verified the same way (:mod:`.evidence`): its home page is fetched
 through :class:`~leadsonar.kit.net.safe_http.SafeHttp` (redirects followed: ``notion.com`` →
@@ -290,17 +291,37 @@ class CompanyResolver:
             if domain not in done:
                 guesses.append((domain, guess.prior))
         limit = asyncio.Semaphore(self.settings.company_dns_concurrency)
+        # A guess that exists is verified at once, while the rest are still asked in DNS (the
+        # home page fetch waits on the web host, the DNS queries on the resolver): only the
+        # first ``company_max_sites`` that exist, in prior order, are judged, as if every
+        # query had been answered first; a verification started for one beyond them is
+        # cancelled unused.
+        checks: dict[int, asyncio.Task[Checked | None]] = {}
 
-        async def exists(domain: str) -> bool:
+        async def exists(index: int, domain: str, prior: float) -> bool:
             async with limit:
-                return bool(await self.resolver.name_exists(domain))
+                found = bool(await self.resolver.name_exists(domain))
+            if found:
+                checks[index] = asyncio.ensure_future(
+                    self._verify(crawl, name, domain, "guess", prior)
+                )
+            return found
 
-        found = await asyncio.gather(*(exists(d) for d, _ in guesses))
-        live = [g for g, ok in zip(guesses, found, strict=True) if ok]
-        live = live[: self.settings.company_max_sites]  # already in prior order
-        results = await asyncio.gather(
-            *(self._verify(crawl, name, domain, "guess", prior) for domain, prior in live)
-        )
+        try:
+            found = await asyncio.gather(
+                *(exists(i, d, prior) for i, (d, prior) in enumerate(guesses))
+            )
+            live = [i for i, ok in enumerate(found) if ok][: self.settings.company_max_sites]
+            for index, task in checks.items():
+                if index not in live:
+                    task.cancel()
+            results = await asyncio.gather(*(checks[i] for i in live))
+        finally:
+            pending = [task for task in checks.values() if not task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
         merged: dict[str, Checked] = {}
         for result in results:
             if result is None:

@@ -13,10 +13,9 @@ on subdomains. A value that cannot be a public internet domain is refused with
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urlsplit
 
 import idna
@@ -62,7 +61,7 @@ def _extractor() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
-@functools.lru_cache(maxsize=8192)  # a pure function the hot path calls per row and query
+@lru_cache(maxsize=16_384)  # IDNA 2008 checks are costly and names repeat within a lookup
 def to_a_label(name: str) -> str:
     """The lowercase A-label (ASCII) form of a host name, without a trailing dot.
 

@@ -16,16 +16,22 @@ own network (SSRF; DESIGN.md §5). The rules, in the order a request meets them:
    header keeps the name and TLS is verified against the name through SNI.
 3. **Redirects** are followed by hand, at most :data:`MAX_REDIRECTS`, each new URL through rules
    1–2 again (and robots.txt of its origin).
-4. **robots.txt** (RFC 9309) of each origin is read once per crawl and obeyed for the token
-   ``LeadSonar`` with RFC 9309 matching (:class:`Robots`, the ``protego`` parser: the longest
-   matching rule wins, ``*`` and ``$`` wildcards, an ``Allow`` wins a tie); a 4xx robots.txt
-   allows everything (§2.3.1.3), a 5xx or timeout disallows everything (§2.3.1.4); its
-   ``Crawl-delay`` lengthens the politeness delay.
+4. **robots.txt** (RFC 9309) of each origin is read once per crawl, and a readable one (2xx or
+   4xx) is reused by the process's later crawls for :data:`ROBOTS_TTL` seconds (§2.4 allows a
+   day); it is obeyed for the token ``LeadSonar`` with RFC 9309 matching (:class:`Robots`, the
+   ``protego`` parser: the longest matching rule wins, ``*`` and ``$`` wildcards, an ``Allow``
+   wins a tie); a 4xx robots.txt allows everything (§2.3.1.3), a 5xx or timeout disallows
+   everything (§2.3.1.4); its ``Crawl-delay`` lengthens the politeness delay.
 5. **Limits.** Each request, body included, takes at most ``LEADSONAR_CRAWL_TIMEOUT`` seconds;
    a body is read up to ``LEADSONAR_CRAWL_MAX_BYTES`` bytes (decoded size, so compression cannot
    inflate it) and only for textual types; one crawl fetches at most ``LEADSONAR_CRAWL_MAX_PAGES``
    pages (robots.txt apart); requests to one host are spaced ``LEADSONAR_CRAWL_DELAY`` seconds
-   apart, process-wide for this fetcher.
+   apart, process-wide for this fetcher. A page a crawl read (2xx, textual, at most
+   :data:`RECENT_PAGE_BYTES`) is handed to another crawl asking for the same URL within
+   :data:`RECENT_PAGE_SECONDS` (at most ``LEADSONAR_CRAWL_TTL``) without a request (a company
+   resolution's home page and legal notice, then the lookup's crawl of that site): a second
+   request would only wait out the politeness delay for the same bytes. It still counts against
+   that crawl's page budget.
 6. **Identity.** An honest ``User-Agent``: :data:`USER_AGENT`.
 
 Usage::
@@ -49,7 +55,7 @@ from types import TracebackType
 from urllib.parse import urljoin
 
 import httpx
-from cachetools import LRUCache
+from cachetools import LRUCache, TTLCache
 from protego import Protego
 
 from leadsonar.config import Settings
@@ -64,6 +70,11 @@ ROBOTS_TOKEN = "LeadSonar"
 ROBOTS_MAX_BYTES = 512_000  # RFC 9309 §2.5: crawlers must parse at least 500 KiB
 MAX_POLITE_WAIT = 10.0  # seconds; a longer robots.txt Crawl-delay ends the crawl instead
 MAX_CONNECT_TRIES = 2  # addresses of one name tried before giving up
+ROBOTS_TTL = 3600.0  # seconds a readable robots.txt is reused across crawls (RFC 9309 §2.4)
+MAX_ROBOTS_CACHED = 4096  # origins whose robots.txt the process keeps
+RECENT_PAGE_SECONDS = 60.0  # seconds a page read by one crawl is handed to the next
+RECENT_PAGE_BYTES = 256_000  # larger pages are not kept
+MAX_RECENT_PAGES = 256
 TEXT_TYPES = (
     "text/html",
     "application/xhtml+xml",
@@ -332,6 +343,14 @@ class SafeHttp:
         self.settings = settings
         self.resolver = resolver
         self.politeness = Politeness()
+        # robots.txt per origin and recently read pages per URL, shared by every crawl of the
+        # process (rules 4 and 5)
+        self.robots_cache: TTLCache[str, Robots] = TTLCache(MAX_ROBOTS_CACHED, ROBOTS_TTL)
+        # (never longer than a crawl is reused: LEADSONAR_CRAWL_TTL)
+        self.page_reuse = min(RECENT_PAGE_SECONDS, settings.crawl_ttl.total_seconds())
+        self.recent_pages: TTLCache[str, Page] = TTLCache(
+            MAX_RECENT_PAGES, max(self.page_reuse, 1e-3)
+        )
         self._transport = transport
         self._ssl: ssl.SSLContext | None = None
         self._shared: httpx.AsyncHTTPTransport | None = None
@@ -478,6 +497,16 @@ class CrawlSession:
         self.http.check_url(url)
         await self._ensure_robots_allow(url)
         self.pages_fetched += 1
+        recent = self.http.recent_pages.get(url)
+        if recent is not None:
+            try:
+                for hop in recent.redirects:  # each hop's robots.txt, as a request would
+                    await self._ensure_robots_allow(hop)
+            except FetchError:
+                recent = None  # the request below says why
+        if recent is not None:
+            metrics.CRAWLER_PAGES.labels(outcome="reused").inc()
+            return recent
         try:
             page = await self._get(url, self.settings.crawl_max_bytes, obey_robots=True)
         except Unreachable:
@@ -491,6 +520,14 @@ class CrawlSession:
             metrics.CRAWLER_PAGES.labels(outcome="error").inc()
             raise
         metrics.CRAWLER_PAGES.labels(outcome="ok" if page.ok else "http_error").inc()
+        if (
+            self.http.page_reuse > 0
+            and page.ok
+            and page.text
+            and not page.truncated
+            and len(page.text) <= RECENT_PAGE_BYTES
+        ):
+            self.http.recent_pages[url] = page
         return page
 
     async def robots(self, url: str) -> Robots:
@@ -502,8 +539,9 @@ class CrawlSession:
         """
         parsed = httpx.URL(url)
         origin = f"{parsed.scheme}://{parsed.netloc.decode('ascii')}"
-        parser = self._robots.get(origin)
+        parser = self._robots.get(origin) or self.http.robots_cache.get(origin)
         if parser is not None:
+            self._robots[origin] = parser
             return parser
         try:
             page = await self._get(f"{origin}/robots.txt", ROBOTS_MAX_BYTES, obey_robots=False)
@@ -519,6 +557,8 @@ class CrawlSession:
                 parser = Robots(allow_all=True)  # §2.3.1.3: unavailable → no restrictions
             else:
                 parser = Robots(disallow_all=True)
+            if page.ok or 400 <= page.status < 500:  # a server error is asked again next crawl
+                self.http.robots_cache[origin] = parser
         self._robots[origin] = parser
         asked = parser.crawl_delay(ROBOTS_TOKEN)
         if asked is not None and float(asked) <= MAX_POLITE_WAIT:

@@ -6,6 +6,11 @@ throttled (``421 Too many connections``) or blocklisted. The pool keeps at most
 idle, already-greeted session to the next lookup of the same server (``RSET`` and a fresh
 ``MAIL FROM`` start a new transaction, RFC 5321 §4.1.1.5), closes sessions idle longer than
 ``idle_seconds`` with ``QUIT``, and backs off from a server that answered ``421``.
+
+A server that is slow to greet (a tarpit holding the ``220`` for seconds) makes every new
+connection cost that delay again, so its sessions are kept idle longer: :data:`SLOW_GREETING_KEEP`
+seconds, well within the five minutes a server waits for the next command (RFC 5321
+§4.5.3.2.7). Fewer connections is also what such a server asks for.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ BACKOFF_FIRST = 5.0  # seconds of back-off after a first 421
 BACKOFF_MAX = 300.0
 THROTTLE_MEMORY = 3600.0  # seconds a server stays known to throttle after an unknown recipient
 CLOSE_GRACE = 1.0  # seconds a server may still count a session we closed
+SLOW_GREETING = 1.0  # seconds from connect to a usable session that mark a slow (tarpit) server
+SLOW_GREETING_KEEP = 60.0  # seconds a slow server's idle session is kept (at least idle_seconds)
 
 
 @dataclass
@@ -49,6 +56,8 @@ class PooledSession:
             server throttled, closed, or broke the protocol).
         rejected_seen: an unknown recipient was rejected on it (servers that throttle after
             one should not be given more candidates on this session).
+        opening_seconds: seconds from connecting to a usable session (greeting, EHLO, MAIL
+            FROM); a slow one keeps the idle session longer (:data:`SLOW_GREETING_KEEP`).
     """
 
     session: Session
@@ -58,6 +67,7 @@ class PooledSession:
     reusable: bool = True
     rejected_seen: bool = False
     last_used: float = field(default_factory=time.monotonic)
+    opening_seconds: float = 0.0
 
 
 @dataclass
@@ -145,7 +155,7 @@ class SmtpPool:
             while True:
                 while host.idle:
                     candidate = host.idle.pop()
-                    if time.monotonic() - candidate.last_used < self.idle_seconds:
+                    if time.monotonic() - candidate.last_used < self.keep_idle(candidate):
                         if await self._restart(candidate):
                             return candidate, False
                     self._close_soon(candidate)  # its slot frees once it is closed
@@ -182,6 +192,15 @@ class SmtpPool:
                 host.condition.notify()
             raise
 
+    def keep_idle(self, leased: PooledSession) -> float:
+        """Seconds ``leased`` may stay idle before it is closed: ``idle_seconds``, or
+        :data:`SLOW_GREETING_KEEP` for a server slow to greet (``0`` keeps nothing)."""
+        if self.idle_seconds <= 0:
+            return 0.0
+        if leased.opening_seconds >= SLOW_GREETING:
+            return max(self.idle_seconds, SLOW_GREETING_KEEP)
+        return self.idle_seconds
+
     async def _restart(self, leased: PooledSession) -> bool:
         """Start a new transaction on an idle session: RSET, MAIL FROM."""
         leased.rejected_seen = False
@@ -198,6 +217,7 @@ class SmtpPool:
 
     async def _open(self, ip: str, mx_host: str) -> PooledSession:
         settings = self.settings
+        began = time.monotonic()
         try:
             async with asyncio.timeout(settings.smtp_connect_timeout):
                 if self.proxy is not None:
@@ -241,7 +261,9 @@ class SmtpPool:
         except BaseException:
             session.close()
             raise
-        return PooledSession(session=session, ip=ip, host=mx_host)
+        return PooledSession(
+            session=session, ip=ip, host=mx_host, opening_seconds=time.monotonic() - began
+        )
 
     async def _release(self, leased: PooledSession, reusable: bool) -> None:
         host = self._host(leased.ip)
@@ -287,7 +309,7 @@ class SmtpPool:
         now = time.monotonic()
         for host in list(self._hosts.values()):
             async with host.condition:
-                stale = [s for s in host.idle if now - s.last_used >= self.idle_seconds]
+                stale = [s for s in host.idle if now - s.last_used >= self.keep_idle(s)]
                 host.idle = [s for s in host.idle if s not in stale]
             for leased in stale:
                 self._close_soon(leased)

@@ -35,15 +35,19 @@ class ListedPeople:
 
     Attributes:
         names: ``(first, last)`` of each person, as written on the site.
-        team: the site lists its team (at least :data:`MIN_LISTED` people), so someone it does
-            not name is less likely to work there.
+        team_page: the crawl found a page that lists the team (``SiteCrawl.team_page``: a
+            people page linked as team/people/contacts naming two or more, or any page naming
+            several), however few it names.
+        team: the site lists its team (a team page, or at least :data:`MIN_LISTED` people
+            named anywhere), so someone it does not name is less likely to work there.
     """
 
     names: tuple[tuple[str, str], ...]
+    team_page: bool = False
 
     @property
     def team(self) -> bool:
-        return len(self.names) >= MIN_LISTED
+        return self.team_page or len(self.names) >= MIN_LISTED
 
     def lists(self, person: Person) -> bool:
         """Whether the site names ``person`` (same folded surname and given name or initial,
@@ -93,9 +97,11 @@ def _middle(first: str, last: str) -> tuple[str, ...]:
 class Roster(Protocol):
     """Where the prober learns who a company lists."""
 
-    async def listed_people(self, domain: str) -> ListedPeople | None:
+    async def listed_people(self, domain: str, *, complete: bool = True) -> ListedPeople | None:
         """The people ``domain``'s site names, or ``None`` when it could not be read or names
-        nobody. Never raises for the site's failures."""
+        nobody. ``complete=False``: as soon as the pages that name people are read, before
+        the rest of the crawl (whose published addresses teach the domain's pattern). Never
+        raises for the site's failures."""
         ...
 
 
@@ -126,7 +132,8 @@ def listed_from_site(site: Any) -> ListedPeople | None:
         if parts:
             key = unicodedata.normalize("NFKC", " ".join(parts)).casefold()
             seen.setdefault(key, parts)
-    return ListedPeople(tuple(seen.values())) if seen else None
+    team_page = bool(getattr(site, "team_page", None))
+    return ListedPeople(tuple(seen.values()), team_page=team_page) if seen else None
 
 
 class SiteRoster:
@@ -139,9 +146,12 @@ class SiteRoster:
     def __init__(self, crawls: SiteCrawls) -> None:
         self.crawls = crawls
 
-    async def listed_people(self, domain: str) -> ListedPeople | None:
+    async def listed_people(self, domain: str, *, complete: bool = True) -> ListedPeople | None:
+        people = getattr(self.crawls, "people", None)
         try:
-            site = await self.crawls.site(domain)
+            site = await (
+                self.crawls.site(domain) if complete or people is None else people(domain)
+            )
         except Exception:  # the site's trouble is the website provider's to report
             return None
         return listed_from_site(site)

@@ -56,6 +56,7 @@ from cachetools import TTLCache
 from leadsonar.config import Settings
 from leadsonar.domains.candidates import (
     MIDDLE_PATTERNS,
+    MIDDLE_TWINS,
     Candidate,
     generate_candidates,
     render,
@@ -271,6 +272,11 @@ class SmtpProber:
             if verdict is RcptVerdict.FULL:
                 evidence["mailbox"] = "full"
             if result.catch_all is False:
+                twin = await self._middle_twin(
+                    person, domain, candidate, outcome, learned, evidence, ctx
+                )
+                if twin is not None:
+                    return twin
                 if candidate.pattern in INITIAL_PATTERNS:
                     exception = await self._full_name_exception(
                         person, domain, candidates, outcome, learned, evidence, ctx
@@ -307,6 +313,43 @@ class SmtpProber:
             (c, a) for c, a, v in zip(candidates, addresses, verdicts, strict=True) if v not in GONE
         ]
         return self._guess([c for c, _ in rest], [a for _, a in rest], outcome, evidence)
+
+    async def _middle_twin(
+        self,
+        person: Person,
+        domain: str,
+        candidate: Candidate,
+        outcome: CheckOutcome,
+        learned: dict[str, int],
+        evidence: dict[str, object],
+        ctx: LookupContext,
+    ) -> Finding | None:
+        """The person's middle-initial address in the accepted address's own pattern family
+        (``ss.neumann@`` or ``s.s.neumann@`` beside an accepted ``s.neumann@``,
+        :data:`~leadsonar.domains.candidates.MIDDLE_TWINS`), when the query carries a middle
+        initial (``Sabine S. Neumann``): companies give a same-name newcomer the middle-initial
+        form of the domain's pattern, so the plain one is then a colleague's (issue 8 §3).
+        Only forms not yet asked in this probe; ``None`` when none exists."""
+        if candidate.pattern in MIDDLE_PATTERNS:
+            return None
+        if not any(s.middle_given for s in name_forms(person.first_name, person.last_name)):
+            return None
+        twins = [
+            Candidate(local, twin)
+            for twin in MIDDLE_TWINS.get(candidate.pattern, ())
+            for local in render(twin, person.first_name, person.last_name, domain)[:1]
+        ]
+        asked = [t for t in twins if outcome.verdict(f"{t.local_part}@{domain}") is None]
+        if not asked:
+            return None
+        addresses = [f"{t.local_part}@{domain}" for t in asked]
+        checked = await self.checker.check(domain, addresses, ctx, retry=False)
+        if checked.catch_all is not False:
+            return None
+        for twin, address in zip(asked, addresses, strict=True):
+            if checked.verdict(address) in EXISTS:
+                return await self._verified(person, domain, twin, address, learned, evidence, ctx)
+        return None
 
     async def _full_name_exception(
         self,
@@ -393,7 +436,7 @@ class SmtpProber:
             name_forms(person.first_name, person.last_name)[0].middle_initials
         )
         roster = (
-            asyncio.ensure_future(self._listed(domain))
+            asyncio.ensure_future(self._listed(domain, complete=False))
             if candidate.pattern in SHARED_PATTERNS
             or candidate.pattern in INITIAL_PATTERNS
             or middle
@@ -482,10 +525,13 @@ class SmtpProber:
             return f"{sibling} exists too: another person shares this address's form."
         return None
 
-    async def _listed(self, domain: str) -> ListedPeople | None:
+    async def _listed(self, domain: str, *, complete: bool = True) -> ListedPeople | None:
+        """Who ``domain``'s site lists; ``complete=False`` once the pages naming people are read
+        (a verified address's owner check needs no more; a catch-all answer also needs the
+        patterns the site's published addresses teach, stored at the crawl's end)."""
         if self.roster is None:
             return None
-        return await self.roster.listed_people(domain)
+        return await self.roster.listed_people(domain, complete=complete)
 
     async def _accept_all(
         self, person: Person, domain: str, evidence: dict[str, object]

@@ -4,10 +4,12 @@
 then ``http``, the bare domain then ``www.``), then the pages where people are listed, best
 first: links whose URL or text says team, people, staff, équipe, Mitarbeiter, leadership,
 contact/Kontakt, about/über uns, imprint/Impressum, mentions légales (:data:`PAGE_WORDS`);
-``sitemap.xml`` entries with those words when the home page links to fewer than three; vCards
-linked from those pages. A person's own page the budget left unread (a link whose text is their
-name, or the vCard download in their card) is read by the first lookup for that person
-(:data:`MAX_PROFILE_PAGES` at most). All within ``LEADSONAR_CRAWL_MAX_PAGES`` and through
+``sitemap.xml`` entries with those words when the home page links to fewer than three and
+the pages it links to did not show the team (read after them: every request to a host waits its
+politeness delay, and lookups wait for the crawl); vCards linked from those pages. A person's
+own page the budget left unread (a link whose text is their name, or the vCard download in
+their card) is read by the first lookup for that person (:data:`MAX_PROFILE_PAGES` at most).
+All within ``LEADSONAR_CRAWL_MAX_PAGES`` and through
 :class:`~leadsonar.kit.net.safe_http.SafeHttp` (SSRF rules, robots.txt, size and time caps,
 politeness), so the crawl never reaches a host that is not allowed. Each page goes through
 :func:`~leadsonar.domains.extract.extract_page`; the findings are merged per site and stored in
@@ -98,8 +100,10 @@ log = logging.getLogger(__name__)
 CRAWL_VERSION = 3  # bump when the stored shape changes; older crawls are redone
 FAILED_CRAWL_TTL = timedelta(hours=1)  # a site that could not be read is retried sooner
 PARSED_CRAWLS = 1_000  # domains whose parsed stored crawl is kept in memory
-RECENT_CRAWL_SECONDS = 10.0  # a stored crawl read back is reused without asking this long
+FRESH_CRAWL_SECONDS = 30.0  # a crawl stored or read by this process is reused this long
+MAX_FRESH_CRAWLS = 512
 MIN_LINKS_BEFORE_SITEMAP = 3
+PEOPLE_PAGE_SCORE = 4  # pages scoring at least this may name people (about, imprint and up)
 MIN_TEAM_NAMES = 3  # people named on one page for it to list the team (2 on a team page)
 TEAM_PAGE_SCORE = 6  # page_score of a page whose URL or link says team/people/staff
 MAX_PROFILE_PAGES = 2  # a person's own pages (profile, vCard) one lookup may read after the crawl
@@ -290,14 +294,33 @@ def same_site(url: str, domain: str) -> bool:
     return parts.scheme in ("http", "https") and (host == domain or host.endswith("." + domain))
 
 
-async def crawl_site(http: SafeHttp, domain: str) -> SiteCrawl:
+async def crawl_site(
+    http: SafeHttp, domain: str, people_read: asyncio.Future[SiteCrawl] | None = None
+) -> SiteCrawl:
     """Crawl ``domain``'s home and people pages (see the module's *crawl*).
+
+    Args:
+        people_read: set to the crawl in progress once every page that may list people is read
+            (only pages scoring below :data:`PEOPLE_PAGE_SCORE` left: vCards and the like,
+            which name the people a team page already named), or at the end; who the site
+            lists is known from then on (:meth:`WebsiteProvider.people`).
 
     Returns:
         The merged findings; ``refused`` or ``error`` say why pages are missing. Never raises
         for the site's failures.
     """
     site = SiteCrawl(domain)
+    try:
+        return await _crawl(http, site, people_read)
+    finally:
+        if people_read is not None and not people_read.done():
+            people_read.set_result(site)
+
+
+async def _crawl(
+    http: SafeHttp, site: SiteCrawl, people_read: asyncio.Future[SiteCrawl] | None
+) -> SiteCrawl:
+    domain = site.domain
     async with http.crawl() as crawl:
         home = await _home(crawl, http, site)
         if home is None:
@@ -305,10 +328,25 @@ async def crawl_site(http: SafeHttp, domain: str) -> SiteCrawl:
         home_page, home_findings = home
         queue: dict[str, int] = {}
         _enqueue(queue, home_findings, site)
-        if len(queue) < MIN_LINKS_BEFORE_SITEMAP:
-            await _sitemap(crawl, home_page.url, queue, site)
-        while queue and crawl.budget_left:
+        # The sitemap is read only when the home page's links lead to too few people pages
+        # and those did not show the team: each request waits the host's politeness delay,
+        # and lookups wait for the crawl.
+        sitemap = len(queue) < MIN_LINKS_BEFORE_SITEMAP
+        while crawl.budget_left:
+            if not queue:
+                if not sitemap or site.team_page is not None:
+                    break
+                sitemap = False
+                await _sitemap(crawl, home_page.url, queue, site)
+                continue
             url = max(queue, key=lambda u: queue[u])
+            if (
+                people_read is not None
+                and not people_read.done()
+                and queue[url] < PEOPLE_PAGE_SCORE
+                and (not sitemap or site.team_page is not None)  # no sitemap read to come
+            ):
+                people_read.set_result(site)
             score = queue.pop(url)
             try:
                 page = await crawl.fetch(url)
@@ -472,14 +510,18 @@ class WebsiteProvider:
         self.db = db
         self.http = http
         self._crawls: dict[str, asyncio.Task[SiteCrawl]] = {}
-        # the stored crawls parsed last, with their stored time (LRU-bounded)
+        self._people: dict[str, asyncio.Future[SiteCrawl]] = {}  # crawls whose people are read
+        # the stored crawls parsed last, with their stored time (LRU-bounded): a stored crawl
+        # (JSON, often kilobytes) is parsed again only when its stored time changed
         self._parsed: LRUCache[str, tuple[datetime | None, SiteCrawl]] = LRUCache(
             maxsize=PARSED_CRAWLS
         )
-        self._recent: TTLCache[str, tuple[datetime | None, SiteCrawl]] = TTLCache(
-            maxsize=PARSED_CRAWLS, ttl=RECENT_CRAWL_SECONDS
-        )
         self._profile_locks: dict[str, asyncio.Lock] = {}
+        # Crawls this process stored or read moments ago: the website provider, the prober's
+        # roster and a profile read ask for the same domain within one lookup, and each ask
+        # would otherwise read and parse the stored crawl again.
+        self._reuse = min(FRESH_CRAWL_SECONDS, settings.crawl_ttl.total_seconds())
+        self._fresh: TTLCache[str, SiteCrawl] = TTLCache(MAX_FRESH_CRAWLS, max(self._reuse, 1e-3))
 
     def status_detail(self) -> str | None:
         return None
@@ -495,53 +537,84 @@ class WebsiteProvider:
     async def site(self, domain: str) -> SiteCrawl:
         """The domain's crawl: from ``domain_facts`` when younger than ``LEADSONAR_CRAWL_TTL``
         (:data:`FAILED_CRAWL_TTL` for a site that could not be read at all), else crawled now
-        (one crawl at a time per domain in this process) and stored."""
-        # A bulk job asks for the same domain's crawl on every row: its stored time is read
-        # each time (one small column), the crawl itself (JSON, often kilobytes) is parsed
+        (one crawl at a time per domain in this process) and stored. A crawl this process
+        stored or read within :data:`FRESH_CRAWL_SECONDS` (at most ``LEADSONAR_CRAWL_TTL``) is
+        reused without reading it again."""
+        found = await self._stored_or_crawling(domain)
+        if isinstance(found, SiteCrawl):
+            return found
+        return await asyncio.shield(found[0])
+
+    async def people(self, domain: str) -> SiteCrawl:
+        """The domain's crawl as far as who it names goes: like :meth:`site`, but while the
+        domain is crawled, as soon as every page that may list people is read (the pages left,
+        vCards and the like, name nobody new). Its addresses may still be incomplete and not
+        yet learnt from: ask :meth:`site` for those."""
+        found = await self._stored_or_crawling(domain)
+        if isinstance(found, SiteCrawl):
+            return found
+        return await asyncio.shield(found[1])
+
+    async def _stored_or_crawling(
+        self, domain: str
+    ) -> SiteCrawl | tuple[asyncio.Task[SiteCrawl], asyncio.Future[SiteCrawl]]:
+        """The usable stored crawl, else the running (or a new) crawl's task and its
+        people-read future."""
+        fresh = self._fresh.get(domain)
+        if fresh is not None:
+            return fresh
+        # A bulk job asks for the same domain's crawl on every row: past the fresh copy, its
+        # stored time is read (one small column, never committed) and the crawl itself parsed
         # again only when that time changed.
-        # Within RECENT_CRAWL_SECONDS even that read is skipped (another process's new crawl
-        # is seen after it; this process's own at once).
-        recent = self._recent.get(domain)
-        if recent is not None:
-            crawled_at, cached = recent
-        else:
-            crawled_at = _aware(await domains_repository.crawl_time(self.db, domain))
-            parsed = self._parsed.get(domain)
-            cached = parsed[1] if parsed is not None and parsed[0] == crawled_at else None
-            if cached is None and crawled_at is not None:
-                stored = await domains_repository.stored_crawl(self.db, domain)
-                if stored is not None:
-                    crawled_at = _aware(stored[0])
-                    cached = SiteCrawl.from_json(stored[1])
-                    self._parsed[domain] = (crawled_at, cached)
-            if cached is not None:
-                self._recent[domain] = (crawled_at, cached)
+        crawled_at = _aware(await domains_repository.crawl_time(self.db, domain))
+        parsed = self._parsed.get(domain)
+        cached = parsed[1] if parsed is not None and parsed[0] == crawled_at else None
+        if cached is None and crawled_at is not None:
+            stored = await domains_repository.stored_crawl(self.db, domain)
+            if stored is not None:
+                crawled_at = _aware(stored[0])
+                cached = SiteCrawl.from_json(stored[1])
+                self._parsed[domain] = (crawled_at, cached)
         if cached is not None and crawled_at is not None:
             ttl = self.settings.crawl_ttl
             if cached.error and not cached.pages:
                 ttl = min(ttl, FAILED_CRAWL_TTL)
             if datetime.now(UTC) - crawled_at < ttl:
+                if self._reuse > 0 and cached.pages:
+                    self._fresh[domain] = cached
                 return cached
         task = self._crawls.get(domain)
         if task is None:
-            task = asyncio.ensure_future(self._crawl_and_store(domain))
+            people_read: asyncio.Future[SiteCrawl] = asyncio.get_running_loop().create_future()
+            task = asyncio.ensure_future(self._crawl_and_store(domain, people_read))
             self._crawls[domain] = task
-            task.add_done_callback(lambda _: self._crawls.pop(domain, None))
-        return await asyncio.shield(task)
+            self._people[domain] = people_read
+
+            def done(_: object) -> None:
+                self._crawls.pop(domain, None)
+                self._people.pop(domain, None)
+                if not people_read.done():  # the crawl was cancelled before it started
+                    people_read.cancel()
+
+            task.add_done_callback(done)
+        return task, self._people[domain]
 
     def forget(self, domain: str) -> None:
         """Drop this process's copies of the domain's stored crawl: the next lookup reads it
         from ``domain_facts`` (after it was changed there by other means)."""
-        self._recent.pop(domain, None)
+        self._fresh.pop(domain, None)
         self._parsed.pop(domain, None)
 
-    async def _crawl_and_store(self, domain: str) -> SiteCrawl:
-        site = await crawl_site(self.http, domain)
+    async def _crawl_and_store(
+        self, domain: str, people_read: asyncio.Future[SiteCrawl] | None = None
+    ) -> SiteCrawl:
+        site = await crawl_site(self.http, domain, people_read)
         await self._store(site, site.emails)
         return site
 
     async def _store(self, site: SiteCrawl, learn_from: list[dict[str, Any]]) -> None:
         """Store the crawl in ``domain_facts`` and learn from the addresses ``learn_from``."""
+        self._fresh.pop(site.domain, None)
         async with self.db.session() as session:
             now = datetime.now(UTC)
             await upsert(
@@ -553,7 +626,9 @@ class WebsiteProvider:
             )
             for email in learn_from:
                 await self._learn(session, site.domain, email, site)
-        self.forget(site.domain)
+        self._parsed.pop(site.domain, None)
+        if self._reuse > 0 and site.pages:  # a site that could not be read is asked again
+            self._fresh[site.domain] = site
 
     async def _with_profile(self, site: SiteCrawl, person: Person) -> SiteCrawl:
         """Read the person's own pages when the crawl found links that are theirs (a link
@@ -572,9 +647,8 @@ class WebsiteProvider:
             return site
         lock = self._profile_locks.setdefault(site.domain, asyncio.Lock())
         async with lock:
-            async with self.db.session() as session:
-                facts = await session.get(DomainFacts, site.domain)
-                stored = SiteCrawl.from_json(facts.crawl) if facts and facts.crawl else None
+            row = await domains_repository.stored_crawl(self.db, site.domain)
+            stored = SiteCrawl.from_json(row[1]) if row is not None else None
             if stored is not None:
                 site = stored  # another lookup may have read some meanwhile
             urls = theirs(site.profiles)
@@ -635,11 +709,37 @@ class WebsiteProvider:
     async def find_email(
         self, person: Person, company: Company, ctx: LookupContext
     ) -> Finding | None:
-        """A published address of ``person`` (see the module's table)."""
+        """A published address of ``person`` (see the module's table).
+
+        While the domain is being crawled, an address published with the person's name on the
+        pages that list people is answered as soon as those are read (the rest of the crawl,
+        vCards and the like, goes on for later lookups); anything else waits for the whole
+        crawl."""
+        if company.domain:
+            crawling = await self._stored_or_crawling(company.domain)
+            if not isinstance(crawling, SiteCrawl):
+                partial = await asyncio.shield(crawling[1])
+                early = self._published(person, partial, LookupContext(), named_only=True)
+                if early is not None:
+                    return early
         site = await self._site_for(company, ctx)
         if site is None:
             return None
         site = await self._with_profile(site, person)
+        found = self._published(person, site, ctx)
+        if found is None and site.pages:
+            ctx.note(
+                f"The website of {company.domain} publishes no address of "
+                f"{person.first_name} {person.last_name}."
+            )
+        return found
+
+    @staticmethod
+    def _published(
+        person: Person, site: SiteCrawl, ctx: LookupContext, *, named_only: bool = False
+    ) -> Finding | None:
+        """The address ``site`` publishes for ``person``: one standing with their name, else
+        (unless ``named_only``) one whose local part spells their name; ``None`` if none."""
         owned: list[tuple[float, dict[str, Any]]] = []
         spelled_only: list[tuple[float, dict[str, Any]]] = []
         for email in site.emails:
@@ -657,15 +757,12 @@ class WebsiteProvider:
             spelled = infer_patterns(local, person.first_name, person.last_name)
             if any("last" in p and p != "last" for p in spelled):
                 spelled_only.append((90.0, email))
+        if named_only:
+            spelled_only = []
         # two listed namesakes: only a middle initial tells whose address is whose
         candidates = _one_person(person, owned, ctx, site.people) if owned else spelled_only
         best = max(candidates, key=lambda se: se[0], default=None)
         if best is None:
-            if site.pages:
-                ctx.note(
-                    f"The website of {company.domain} publishes no address of "
-                    f"{person.first_name} {person.last_name}."
-                )
             return None
         return Finding(
             value=best[1]["address"],
