@@ -261,14 +261,6 @@ class ProviderBook:
         )
         return Recorded(outcome, error_class)
 
-    def slot(
-        self, bucket: str, call: CallContext | None = None
-    ) -> AbstractAsyncContextManager[Turn | None]:
-        """Hold a request slot of ``bucket`` (see :meth:`Quota.slot`); no limit when the
-        bucket has none."""
-        quota = self.quotas.get(bucket)
-        return quota.slot(call) if quota is not None else _no_slot()
-
     @staticmethod
     def status(view: HealthView, stats: ProviderStats) -> tuple[str, str | None]:
         """``(status, reason)`` for ``/providers``: ``down`` for a rejected key or an open
@@ -291,9 +283,7 @@ class ProviderBook:
 
     def limits(self) -> ProviderLimits:
         """Its own bucket's rate windows and cap."""
-        quota = self.quotas.get(self.name)
-        rate, cap = quota.describe() if quota is not None else (None, None)
-        return ProviderLimits(rate=rate, concurrency=cap)
+        return _limits(self.quotas.get(self.name))
 
     def call_stats(self, view: HealthView) -> ProviderCallStats:
         stats = self.stats
@@ -309,6 +299,12 @@ class ProviderBook:
             latencyP95Ms=stats.latency_ms(0.95),
             creditsSpent=round(self.credits_spent, 4),
         )
+
+
+def _limits(quota: Quota | None) -> ProviderLimits:
+    """A bucket's rate windows and cap for ``/providers`` (both ``None`` without limits)."""
+    rate, cap = quota.describe() if quota is not None else (None, None)
+    return ProviderLimits(rate=rate, concurrency=cap)
 
 
 @contextlib.asynccontextmanager
@@ -364,11 +360,6 @@ class ProviderBooks:
     def from_settings(cls, settings: Any, db: Database | None = None) -> ProviderBooks:
         """Books with ``LEADSONAR_RATE_LIMIT_STORAGE`` and the breaker/cooldown settings."""
         return cls(settings.rate_limit_storage, HealthPolicy.from_settings(settings), db=db)
-
-    @property
-    def shared(self) -> bool:
-        """Breakers, rests and caps are shared through Redis."""
-        return self.redis is not None
 
     # -- the books ---------------------------------------------------------------------
 
@@ -435,9 +426,7 @@ class ProviderBooks:
 
     def describe(self, name: str) -> dict[str, object]:
         """``{"rate": "15 per 1 second, …", "concurrency": 5}`` of bucket ``name``."""
-        quota = self._quotas.get(name)
-        rate, cap = quota.describe() if quota is not None else (None, None)
-        return {"rate": rate, "concurrency": cap}
+        return _limits(self._quotas.get(name)).model_dump()
 
     # -- usage across restarts ---------------------------------------------------------
 

@@ -184,8 +184,6 @@ class HealthView:
 class HealthStore(Protocol):
     """Where one provider's health lives (this process, or Redis)."""
 
-    shared: bool
-
     async def gate(self) -> str | None:
         """``None`` if the provider may be called now, else why not (``throttled``, ``out of
         credits``, ``bad key``, ``quota spent``, ``circuit open``). A ``None`` from a half-open
@@ -212,8 +210,6 @@ class LocalHealth:
         policy: breaker and rest settings.
         clock: monotonic seconds (injectable for tests).
     """
-
-    shared = False
 
     def __init__(self, policy: HealthPolicy, clock: Clock = time.monotonic) -> None:
         self.policy = policy
@@ -357,8 +353,6 @@ class RedisHealth:
         policy: breaker and rest settings.
         ttl: seconds the state outlives the last call recorded.
     """
-
-    shared = True
 
     def __init__(self, redis: Any, key: str, policy: HealthPolicy, ttl: int = 86_400) -> None:
         self.key = key
