@@ -142,28 +142,7 @@ def draft_from_request(body: EnrichRequest, allow_reserved: bool) -> JobDraft:
     return draft
 
 
-class _Domains:
-    """``domain_from_website`` remembered per distinct value: a lead list names the same few
-    thousand companies again and again, and IDNA checks cost ~0.3 ms each."""
-
-    def __init__(self, allow_reserved: bool) -> None:
-        self.allow_reserved = allow_reserved
-        self.seen: dict[str, str | InvalidDomain] = {}
-
-    def __call__(self, website: str) -> str:
-        answer = self.seen.get(website)
-        if answer is None:
-            try:
-                answer = domain_from_website(website, allow_reserved=self.allow_reserved)
-            except InvalidDomain as exc:
-                answer = exc
-            self.seen[website] = answer
-        if isinstance(answer, InvalidDomain):
-            raise answer
-        return answer
-
-
-def _enrich_row(record: dict[str, str], domains: _Domains) -> ItemDraft:
+def _enrich_row(record: dict[str, str], allow_reserved: bool) -> ItemDraft:
     first, last = record.get("firstname", ""), record.get("lastname", "")
     company = record.get("company", "")[:MAX_COMPANY] or None
     item = ItemDraft(first_name=first[:MAX_NAME], last_name=last[:MAX_NAME], company_name=company)
@@ -173,7 +152,7 @@ def _enrich_row(record: dict[str, str], domains: _Domains) -> ItemDraft:
     website = record.get("website", "")
     if website:
         try:
-            item.website = domains(website)
+            item.website = domain_from_website(website, allow_reserved=allow_reserved)
         except InvalidDomain as exc:
             if not company:
                 item.skipped = f"Skipped: {exc.message}"
@@ -182,7 +161,7 @@ def _enrich_row(record: dict[str, str], domains: _Domains) -> ItemDraft:
     return item
 
 
-def _verify_row(record: dict[str, str], domains: _Domains) -> ItemDraft:
+def _verify_row(record: dict[str, str], allow_reserved: bool) -> ItemDraft:
     raw = record.get("email", "")
     item = ItemDraft(
         first_name=record.get("firstname", "")[:MAX_NAME],
@@ -193,7 +172,7 @@ def _verify_row(record: dict[str, str], domains: _Domains) -> ItemDraft:
         item.skipped = "Skipped: the row has no email address."
         return item
     try:
-        item.email = normalise_email(raw, allow_reserved=domains.allow_reserved)
+        item.email = normalise_email(raw, allow_reserved=allow_reserved)
         item.website = item.email.rpartition("@")[2]
     except BadRequest as exc:
         item.skipped, item.verification = exc.message, "invalid"
@@ -227,13 +206,12 @@ def draft_from_table(
         webhook_url=webhook_url,
     )
     row_of = _verify_row if kind == "verify" else _enrich_row
-    domains = _Domains(allow_reserved)
     for count, (_line, cells, record) in enumerate(table.records(), start=1):
         if count > MAX_FILE_ROWS:
             raise BadRequest(
                 f"{table.name} has more than {MAX_FILE_ROWS:,} rows; split it into several files."
             )
-        item = row_of(record, domains)
+        item = row_of(record, allow_reserved)
         if item.skipped:
             item.skipped = _clip(item.skipped, MAX_REASON)
         if item.email:

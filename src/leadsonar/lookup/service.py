@@ -8,7 +8,6 @@ than the balance (DESIGN.md §1, "Credits").
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 import uuid
@@ -41,14 +40,6 @@ log = logging.getLogger(__name__)
 
 LOOKUP_COST = 1  # credits per find-email / find-phone / verify-email request (spec)
 T = TypeVar("T")
-
-
-@functools.lru_cache(maxsize=4096)
-def _domain_of(website: str, allow_reserved: bool) -> str:
-    """:func:`domain_from_website`, remembered (IDNA and the public-suffix checks cost more than
-    anything else in validating a request; bounded: 4,096 websites). Raises as it does (a
-    refused website is not remembered)."""
-    return domain_from_website(website, allow_reserved=allow_reserved)
 
 
 @dataclass(frozen=True)
@@ -187,7 +178,7 @@ class LookupService:
         person = Person(first_name=first, last_name=last)
         if website:
             try:
-                domain = _domain_of(website, self.allow_reserved)
+                domain = domain_from_website(website, allow_reserved=self.allow_reserved)
             except InvalidDomain as exc:
                 raise InvalidDomain(f"website: {exc.message}") from None
             return Target(person, Company(domain=domain, name=company))

@@ -101,6 +101,7 @@ def _host_of(value: str) -> str:
     return host
 
 
+@lru_cache(maxsize=16_384)  # a lead list and the API name the same companies again and again
 def domain_from_website(value: str, *, allow_reserved: bool = False, strip_www: bool = True) -> str:
     """The mail domain for a website value, as a lowercase A-label without ``www.``.
 
