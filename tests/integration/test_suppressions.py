@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from leadsonar.domains.contacts import ImportReport, import_rows
+from leadsonar.suppressions import service
 from leadsonar.testing.dnsserver import LoopbackDns
 from leadsonar.testing.live import LiveServer
 from leadsonar.testing.smtpserver import LoopbackSmtp, SmtpWorld
@@ -152,3 +153,22 @@ async def test_erasure_removes_every_copy_and_suppresses(
     rcpts_before = list(mail.rcpts)
     verify = (await alice.post("/api/v1/verify-email", json={"email": "bo.z@acme.test"})).json()
     assert verify["reason"] == "suppressed" and mail.rcpts == rcpts_before
+
+
+async def test_a_check_while_a_suppression_is_being_written_is_not_remembered_past_its_commit(
+    world: tuple[LiveServer, LoopbackSmtp, httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    """The per-process memo of domain answers is dropped when the change commits, not when it
+    is flushed: a check between the two reads the old state and must not keep it."""
+    server, _, _, _ = world
+    checks = server.services.lookup.suppressions
+    assert checks is not None
+    assert not await checks.suppressed(domain="later.test")
+    async with server.services.db.write_session() as session:
+        await service.add(session, 0, "domain", "later.test", "test")
+        # not committed yet: a check now sees (and memoises) the old state
+        assert not await checks.suppressed(domain="later.test")
+    assert await checks.suppressed(domain="later.test")
+    async with server.services.db.write_session() as session:
+        assert await service.remove(session, 0, "domain", "later.test")
+    assert not await checks.suppressed(domain="later.test")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cachetools import TTLCache
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.domains.models import DomainFacts, KnownContact
@@ -136,17 +136,25 @@ def _domains_covering(domain: str) -> list[str]:
 
 
 class _Changes:
-    """A counter of the suppression changes made in this process: a
+    """A counter of the suppression changes committed in this process: a
     :class:`SuppressionList` drops its memo when it moved."""
 
     def __init__(self) -> None:
         self.count = 0
 
-    def bump(self) -> None:
+    def bump(self, *_: object) -> None:
         self.count += 1
 
 
 _CHANGES = _Changes()
+
+
+def changed(session: AsyncSession) -> None:
+    """The suppressions change in ``session``'s transaction: once it commits (not before, or a
+    check in between would remember the old answer for :data:`SUPPRESSION_CACHE_SECONDS`),
+    this process's :class:`SuppressionList` memos are dropped. Nothing happens on rollback."""
+    event.listen(session.sync_session, "after_commit", _CHANGES.bump, once=True)
+
 
 SUPPRESSION_CACHE_SECONDS = 10.0
 """Seconds a "this domain is (not) suppressed" answer is reused. Changes made in this process

@@ -27,7 +27,7 @@ from leadsonar.exceptions import BadRequest
 from leadsonar.kit.emails import normalise_email
 from leadsonar.kit.net.hostnames import to_a_label
 from leadsonar.suppressions import repository
-from leadsonar.suppressions.repository import _CHANGES, SuppressionList
+from leadsonar.suppressions.repository import SuppressionList
 
 __all__ = [
     "SUPPRESSED",
@@ -106,14 +106,15 @@ async def add(
     row = await repository.find(session, account_id, kind, value)
     if row is None:
         row = await repository.insert(session, account_id, kind, value, reason)
-        _CHANGES.bump()
+        repository.changed(session)
     return Entry(row.kind, row.value, row.reason, row.created_at)
 
 
 async def remove(session: AsyncSession, account_id: int, kind: str, value: str) -> bool:
     """Lift ``account_id``'s own suppression of ``value``; ``False`` when it had none."""
     removed = await repository.delete_one(session, account_id, kind, value) > 0
-    _CHANGES.bump()
+    if removed:
+        repository.changed(session)
     return removed
 
 
