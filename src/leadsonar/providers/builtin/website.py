@@ -45,13 +45,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from anyascii import anyascii
-from cachetools import LRUCache, TTLCache
+from cachetools import LRUCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.config import Settings
@@ -101,7 +102,6 @@ CRAWL_VERSION = 3  # bump when the stored shape changes; older crawls are redone
 FAILED_CRAWL_TTL = timedelta(hours=1)  # a site that could not be read is retried sooner
 PARSED_CRAWLS = 1_000  # domains whose parsed stored crawl is kept in memory
 FRESH_CRAWL_SECONDS = 30.0  # a crawl stored or read by this process is reused this long
-MAX_FRESH_CRAWLS = 512
 MIN_LINKS_BEFORE_SITEMAP = 3
 PEOPLE_PAGE_SCORE = 4  # pages scoring at least this may name people (about, imprint and up)
 MIN_TEAM_NAMES = 3  # people named on one page for it to list the team (2 on a team page)
@@ -491,6 +491,16 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+@dataclass(frozen=True)
+class _CrawlCopy:
+    """A parsed crawl this process holds: its stored time (``None`` when this process stored
+    it), and until when (``time.monotonic()``) it is used without asking the database."""
+
+    crawled_at: datetime | None
+    site: SiteCrawl
+    fresh_until: float
+
+
 class WebsiteProvider:
     """Finds emails and phones on the company's own website. Free; email and phone.
 
@@ -511,17 +521,14 @@ class WebsiteProvider:
         self.http = http
         self._crawls: dict[str, asyncio.Task[SiteCrawl]] = {}
         self._people: dict[str, asyncio.Future[SiteCrawl]] = {}  # crawls whose people are read
-        # the stored crawls parsed last, with their stored time (LRU-bounded): a stored crawl
-        # (JSON, often kilobytes) is parsed again only when its stored time changed
-        self._parsed: LRUCache[str, tuple[datetime | None, SiteCrawl]] = LRUCache(
-            maxsize=PARSED_CRAWLS
-        )
         self._profile_locks: dict[str, asyncio.Lock] = {}
-        # Crawls this process stored or read moments ago: the website provider, the prober's
-        # roster and a profile read ask for the same domain within one lookup, and each ask
-        # would otherwise read and parse the stored crawl again.
+        # This process's parsed copies of stored crawls (LRU-bounded). Within ``_reuse``
+        # seconds of being stored or read a copy is used as it is: the website provider, the
+        # prober's roster and a profile read ask for the same domain within one lookup. After
+        # that the stored time is read (one small column) and the crawl (JSON, often kilobytes)
+        # read and parsed again only when it changed.
+        self._copies: LRUCache[str, _CrawlCopy] = LRUCache(maxsize=PARSED_CRAWLS)
         self._reuse = min(FRESH_CRAWL_SECONDS, settings.crawl_ttl.total_seconds())
-        self._fresh: TTLCache[str, SiteCrawl] = TTLCache(MAX_FRESH_CRAWLS, max(self._reuse, 1e-3))
 
     def status_detail(self) -> str | None:
         return None
@@ -560,29 +567,24 @@ class WebsiteProvider:
     ) -> SiteCrawl | tuple[asyncio.Task[SiteCrawl], asyncio.Future[SiteCrawl]]:
         """The usable stored crawl, else the running (or a new) crawl's task and its
         people-read future."""
-        fresh = self._fresh.get(domain)
-        if fresh is not None:
-            return fresh
-        # A bulk job asks for the same domain's crawl on every row: past the fresh copy, its
-        # stored time is read (one small column, never committed) and the crawl itself parsed
-        # again only when that time changed.
+        copy = self._copies.get(domain)
+        if copy is not None and time.monotonic() < copy.fresh_until:
+            return copy.site
         crawled_at = _aware(await domains_repository.crawl_time(self.db, domain))
-        parsed = self._parsed.get(domain)
-        cached = parsed[1] if parsed is not None and parsed[0] == crawled_at else None
+        cached = copy.site if copy is not None and copy.crawled_at == crawled_at else None
         if cached is None and crawled_at is not None:
             stored = await domains_repository.stored_crawl(self.db, domain)
             if stored is not None:
                 crawled_at = _aware(stored[0])
                 cached = SiteCrawl.from_json(stored[1])
-                self._parsed[domain] = (crawled_at, cached)
         if cached is not None and crawled_at is not None:
+            self._copies[domain] = _CrawlCopy(crawled_at, cached, self._fresh_until(cached))
             ttl = self.settings.crawl_ttl
             if cached.error and not cached.pages:
                 ttl = min(ttl, FAILED_CRAWL_TTL)
             if datetime.now(UTC) - crawled_at < ttl:
-                if self._reuse > 0 and cached.pages:
-                    self._fresh[domain] = cached
                 return cached
+            self._copies.pop(domain, None)  # too old: crawled again below
         task = self._crawls.get(domain)
         if task is None:
             people_read: asyncio.Future[SiteCrawl] = asyncio.get_running_loop().create_future()
@@ -602,8 +604,7 @@ class WebsiteProvider:
     def forget(self, domain: str) -> None:
         """Drop this process's copies of the domain's stored crawl: the next lookup reads it
         from ``domain_facts`` (after it was changed there by other means)."""
-        self._fresh.pop(domain, None)
-        self._parsed.pop(domain, None)
+        self._copies.pop(domain, None)
 
     async def _crawl_and_store(
         self, domain: str, people_read: asyncio.Future[SiteCrawl] | None = None
@@ -614,7 +615,7 @@ class WebsiteProvider:
 
     async def _store(self, site: SiteCrawl, learn_from: list[dict[str, Any]]) -> None:
         """Store the crawl in ``domain_facts`` and learn from the addresses ``learn_from``."""
-        self._fresh.pop(site.domain, None)
+        self._copies.pop(site.domain, None)
         async with self.db.session() as session:
             now = datetime.now(UTC)
             await upsert(
@@ -626,9 +627,13 @@ class WebsiteProvider:
             )
             for email in learn_from:
                 await self._learn(session, site.domain, email, site)
-        self._parsed.pop(site.domain, None)
-        if self._reuse > 0 and site.pages:  # a site that could not be read is asked again
-            self._fresh[site.domain] = site
+        # its stored time is not known here: once no longer fresh, the stored crawl is read
+        self._copies[site.domain] = _CrawlCopy(None, site, self._fresh_until(site))
+
+    def _fresh_until(self, site: SiteCrawl) -> float:
+        """Until when (``time.monotonic()``) a copy of ``site`` is used without asking the
+        database; a site that could not be read is asked again at once."""
+        return time.monotonic() + self._reuse if self._reuse > 0 and site.pages else 0.0
 
     async def _with_profile(self, site: SiteCrawl, person: Person) -> SiteCrawl:
         """Read the person's own pages when the crawl found links that are theirs (a link
