@@ -7,7 +7,7 @@ A key is shown in full once, in the answer that creates it; afterwards only its 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -18,16 +18,11 @@ from leadsonar.accounts.dependencies import current_principal
 from leadsonar.accounts.models import Account
 from leadsonar.accounts.service import Principal
 from leadsonar.kit.crypto import display_prefix
+from leadsonar.kit.db import as_utc
 from leadsonar.kit.openapi import errors
 from leadsonar.services import ServicesDep
 
 router = APIRouter(tags=["keys"])
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 class AccountInfo(BaseModel):
@@ -69,7 +64,7 @@ async def account(
         row = await session.get(Account, principal.account_id)
         assert row is not None
     return AccountInfo(
-        name=row.name, keyPrefix=principal.key_prefix, createdAt=_utc(row.created_at)
+        name=row.name, keyPrefix=principal.key_prefix, createdAt=as_utc(row.created_at)
     )
 
 
@@ -85,8 +80,8 @@ async def list_keys(
         keys=[
             KeyInfo(
                 prefix=row.prefix,
-                createdAt=_utc(row.created_at),
-                revokedAt=_utc(row.revoked_at),
+                createdAt=as_utc(row.created_at),
+                revokedAt=as_utc(row.revoked_at),
                 active=row.revoked_at is None,
                 current=row.key_hash == principal.key_hash,
             )

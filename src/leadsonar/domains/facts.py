@@ -18,7 +18,7 @@ from cachetools import TLRUCache, TTLCache
 from leadsonar.domains import repository
 from leadsonar.domains.mailhosts import mail_provider
 from leadsonar.domains.models import DomainFacts
-from leadsonar.kit.db import Database, upsert
+from leadsonar.kit.db import Database, as_utc, upsert
 from leadsonar.kit.net.dns import MxAnswer, Resolver
 
 MX_TTL = 3600.0  # seconds an MX answer is reused
@@ -27,12 +27,6 @@ MX_CACHE_SIZE = 20_000  # domains whose MX answer is kept in memory
 CATCH_ALL_TTL = timedelta(days=7)
 KNOWN_TTL = 30.0  # seconds the stored facts of a domain are reused from memory
 MAX_KNOWN = 20_000  # domains whose facts are kept in memory
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)  # SQLite returns naive datetimes
-    return value
 
 
 @dataclass(frozen=True)
@@ -132,9 +126,9 @@ class DomainKnowledge:
             facts = KnownFacts()
         else:
             now = datetime.now(UTC)
-            checked = _aware(row.catch_all_checked_at)
+            checked = as_utc(row.catch_all_checked_at)
             catch_all = row.catch_all if checked and now - checked < CATCH_ALL_TTL else None
-            blocked = _aware(row.blocked_until)
+            blocked = as_utc(row.blocked_until)
             if blocked is not None and blocked <= now:
                 blocked = None
             facts = KnownFacts(catch_all, blocked, row.blocked_reason if blocked else None)

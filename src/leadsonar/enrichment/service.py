@@ -31,7 +31,7 @@ from leadsonar.enrichment.schemas import (
     JobSummary,
 )
 from leadsonar.exceptions import BadRequest, JobNotFound
-from leadsonar.kit.db import Database
+from leadsonar.kit.db import Database, as_utc
 from leadsonar.kit.net.hostnames import display_domain
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
@@ -267,16 +267,9 @@ async def job_status(
         smtpRcpts=int(rcpts),
         kind=job.kind,
         source=job.source,
-        createdAt=utc(job.created_at),
-        finishedAt=utc(job.finished_at),
+        createdAt=as_utc(job.created_at),
+        finishedAt=as_utc(job.finished_at),
     )
-
-
-def utc(moment: datetime | None) -> datetime | None:
-    """``moment`` as an aware UTC datetime (SQLite returns stored datetimes naive)."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 def _encode_cursor(job: EnrichmentJob) -> str:
@@ -333,8 +326,8 @@ async def list_jobs(
                 source=job.source,
                 total=job.total,
                 completed=done.get(job.id, 0),
-                createdAt=utc(job.created_at),
-                finishedAt=utc(job.finished_at),
+                createdAt=as_utc(job.created_at),
+                finishedAt=as_utc(job.finished_at),
                 fileName=job.file_name,
                 findEmail=job.find_email,
                 findPhone=job.find_phone,

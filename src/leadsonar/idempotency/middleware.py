@@ -47,10 +47,6 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 class IdempotencyMiddleware:
     """Applies the rules above to authenticated POSTs (the principal comes from
     :class:`~leadsonar.accounts.edge.AuthFirstMiddleware`, the body is already bounded by

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, overload
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -188,3 +189,15 @@ async def upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
     await session.execute(statement)
+
+
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
+def as_utc(moment: datetime | None) -> datetime | None:
+    """``moment`` as an aware UTC datetime: SQLite returns stored ``DateTime(timezone=True)``
+    values naive (they were written in UTC); PostgreSQL's are aware and returned as they are."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)

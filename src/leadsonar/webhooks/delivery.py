@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 from leadsonar.config import Settings
 from leadsonar.enrichment.models import EnrichmentJob
 from leadsonar.enrichment.service import job_status
-from leadsonar.kit.db import Database
+from leadsonar.kit.db import Database, as_utc
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.safe_http import USER_AGENT, FetchError, FetchRefused, PinnedTransport
 from leadsonar.webhooks.models import WebhookAttempt, WebhookDelivery
@@ -48,10 +48,6 @@ def retry_delay(first: float, attempts: int) -> float:
     """Seconds to wait after the ``attempts``-th failed attempt: ``first`` doubled each time,
     at most one hour."""
     return float(min(first * 2 ** max(0, attempts - 1), MAX_RETRY_DELAY))
-
-
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class WebhookDispatcher:
@@ -199,7 +195,7 @@ class WebhookDispatcher:
             retry_at = now + timedelta(
                 seconds=retry_delay(self.settings.webhook_retry_delay, delivery.attempts)
             )
-            if retry_at > _as_utc(delivery.created_at) + GIVE_UP_AFTER:
+            if retry_at > as_utc(delivery.created_at) + GIVE_UP_AFTER:
                 delivery.status, delivery.finished_at = "failed", now
             else:
                 delivery.status, delivery.next_attempt_at = "pending", retry_at
@@ -213,7 +209,7 @@ class WebhookDispatcher:
             job = await session.get(EnrichmentJob, delivery.job_id)
             assert job is not None
             status = await job_status(session, job.account_id, job.id)
-            url, created = delivery.url, _as_utc(delivery.created_at)
+            url, created = delivery.url, as_utc(delivery.created_at)
         body = status.model_dump_json().encode()
         async with self.db.write_session() as session:  # may create the secret
             secret = await secret_for(session, job.account_id)

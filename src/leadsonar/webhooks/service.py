@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.config import Settings
 from leadsonar.exceptions import AddressNotAllowed, BadRequest, InvalidDomain
+from leadsonar.kit.db import as_utc
 from leadsonar.kit.net.addresses import ensure_allowed
 from leadsonar.kit.net.hostnames import domain_from_website
 from leadsonar.webhooks import repository
@@ -97,12 +98,6 @@ async def schedule_delivery(session: AsyncSession, job_id: str, url: str | None)
         await session.flush()
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 async def delivery_log(session: AsyncSession, job_id: str) -> DeliveryLog:
     """The answer of ``GET /enrich/{jobId}/deliveries`` (the caller checked the job belongs to
     the account): the delivery's state and every attempt, oldest first."""
@@ -116,12 +111,14 @@ async def delivery_log(session: AsyncSession, job_id: str) -> DeliveryLog:
             url=delivery.url,
             status=delivery.status,
             attempts=delivery.attempts,
-            nextAttemptAt=_utc(delivery.next_attempt_at) if delivery.status == "pending" else None,
-            finishedAt=_utc(delivery.finished_at),
+            nextAttemptAt=as_utc(delivery.next_attempt_at)
+            if delivery.status == "pending"
+            else None,
+            finishedAt=as_utc(delivery.finished_at),
         ),
         attempts=[
             DeliveryAttempt(
-                at=_utc(a.attempted_at) or a.attempted_at,
+                at=as_utc(a.attempted_at) or a.attempted_at,
                 statusCode=a.status_code,
                 error=a.error,
                 seconds=round(a.seconds, 3),

@@ -72,7 +72,7 @@ from leadsonar.domains.extract import (
 )
 from leadsonar.domains.models import DomainFacts
 from leadsonar.domains.patterns import learn_address
-from leadsonar.kit.db import Database, upsert
+from leadsonar.kit.db import Database, as_utc, upsert
 from leadsonar.kit.net.safe_http import (
     BudgetExhausted,
     CrawlSession,
@@ -485,12 +485,6 @@ async def _sitemap(
             queue[loc] = max(queue.get(loc, 0), score)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)  # SQLite returns naive datetimes
-    return value
-
-
 @dataclass(frozen=True)
 class _CrawlCopy:
     """A parsed crawl this process holds: its stored time (``None`` when this process stored
@@ -570,12 +564,12 @@ class WebsiteProvider:
         copy = self._copies.get(domain)
         if copy is not None and time.monotonic() < copy.fresh_until:
             return copy.site
-        crawled_at = _aware(await domains_repository.crawl_time(self.db, domain))
+        crawled_at = as_utc(await domains_repository.crawl_time(self.db, domain))
         cached = copy.site if copy is not None and copy.crawled_at == crawled_at else None
         if cached is None and crawled_at is not None:
             stored = await domains_repository.stored_crawl(self.db, domain)
             if stored is not None:
-                crawled_at = _aware(stored[0])
+                crawled_at = as_utc(stored[0])
                 cached = SiteCrawl.from_json(stored[1])
         if cached is not None and crawled_at is not None:
             self._copies[domain] = _CrawlCopy(crawled_at, cached, self._fresh_until(cached))
