@@ -126,6 +126,10 @@ async def test_an_upload_becomes_one_job_and_its_csv_keeps_the_input_columns(
         (b"First Name,Last Name,Title\nA,B,CEO\n", "company or website column"),
         (b"First Name,Last Name,Website\n", "no data rows"),
         (b"", "is empty"),
+        (
+            b'First Name,Last Name,Website\nAnn,"Lee,acme.com\nBob,Ray,acme.com\n',
+            'line 2 opens a quote (") that is not closed before line 3',
+        ),
     ],
 )
 async def test_a_file_that_cannot_be_used_is_400_naming_why(

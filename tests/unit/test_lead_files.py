@@ -72,6 +72,24 @@ def test_full_name_is_split_when_first_and_last_are_missing() -> None:
     assert (record["firstname"], record["lastname"]) == ("Mary", "Ann Smith")
 
 
+def test_a_quote_never_closed_is_refused_naming_the_line_instead_of_swallowing_rows() -> None:
+    # Python's csv reader reads everything up to the next quote into one cell, silently: the
+    # rows of Bob and Cy would vanish into Ann's last name.
+    data = (
+        b'first,last,website\nZed,Ray,z.com\nAnn,"Lee,acme.com\nBob,Ray,acme.com\nCy,"Oh,acme.com\n'
+    )
+    with pytest.raises(BadRequest, match=r"line 3 opens a quote .* before line 4"):
+        _records(data)
+
+
+def test_a_quoted_cell_with_line_breaks_is_one_cell_and_rows_keep_their_file_lines() -> None:
+    data = b'first,last,website,notes\nBo,Ray,a.com,"met in Lyon\ncall back"\nCy,Oh,b.com,\n'
+    table = read_bytes(data)
+    rows = list(table.rows())
+    assert [line for line, _ in rows] == [2, 4]
+    assert rows[0][1][3] == "met in Lyon\ncall back"
+
+
 def test_blank_rows_are_skipped_and_ragged_rows_padded() -> None:
     records = _records(b"first,last,website\n\n,,\nA,B\n")
     assert records == [{"firstname": "A", "lastname": "B", "website": ""}]

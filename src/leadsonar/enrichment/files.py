@@ -20,6 +20,7 @@ status 2 in the CLI).
 
 from __future__ import annotations
 
+import _csv
 import codecs
 import csv
 import io
@@ -182,7 +183,7 @@ class LeadTable:
     header: list[str]
     columns: dict[str, int] = field(default_factory=dict)
     _text: io.TextIOBase | None = None
-    _reader: Iterator[list[str]] | None = None
+    _reader: _csv.Reader | None = None
 
     def close(self) -> None:
         """Close the file when its rows are not read (:meth:`rows` closes it at the end)."""
@@ -226,19 +227,34 @@ class LeadTable:
             )
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """``(line number, cells)`` for every non-blank data row, padded to the header's width."""
+        """``(line number, cells)`` for every non-blank data row, padded to the header's width.
+
+        The line number is the physical line the row starts on (a quoted cell may span lines).
+
+        Raises:
+            BadRequest: a row is not CSV, the text stops decoding, or a quote opened in a cell
+                is never closed where it should be, so that whole rows were read into one cell
+                (:func:`_swallowed_rows`); Python's csv reader would read them silently.
+        """
         assert self._reader is not None, "rows() can be read once"
         reader, self._reader = self._reader, None
         width = len(self.header)
+        line = 1
         try:
-            line = 1
             for cells in reader:
-                line += 1
+                start, line = line + 1, reader.line_num
                 if not any(cell.strip() for cell in cells):
                     continue
+                swallowed = _swallowed_rows(cells, self.delimiter, width)
+                if swallowed:
+                    raise BadRequest(
+                        f'{self.name} line {start} opens a quote (") that is not closed before '
+                        f"line {start + swallowed}, so the rows in between would be read as one "
+                        "cell: close the quote or remove it, and upload the file again."
+                    )
                 # NUL is no character of any lead list, and PostgreSQL text cannot hold it.
                 cells = [cell.replace("\x00", "") for cell in cells]
-                yield line, cells + [""] * (width - len(cells))
+                yield start, cells + [""] * (width - len(cells))
         except csv.Error as exc:
             raise BadRequest(f"{self.name} line {line + 1} is not valid CSV: {exc}.") from None
         except UnicodeDecodeError:
@@ -262,6 +278,30 @@ class LeadTable:
                 record["firstname"] = record.get("firstname") or first.strip()
                 record["lastname"] = record.get("lastname") or last.strip()
             yield line, cells, record
+
+
+def _swallowed_rows(cells: list[str], delimiter: str, width: int) -> int:
+    """How many lines into a row a cell swallowed a whole row of the table, or 0.
+
+    A stray ``"`` at the start of a cell (``"Acme`` for ``Acme``) makes every CSV reader keep
+    reading that cell, across line breaks, until the next ``"`` in the file: the rows in
+    between become text of one cell. A quoted cell may hold line breaks (a note, an address),
+    so a cell is taken as a swallow only when a line inside it, after its first, splits into
+    at least as many fields as the header has columns (a whole row), in a table of two or more
+    columns.
+
+    Returns:
+        the offset, in lines from the row's first line, of the first swallowed row; 0 if none.
+    """
+    if width < 2:
+        return 0
+    lines_before = 0  # line breaks in the row's earlier cells
+    for cell in cells:
+        for offset, text in enumerate(cell.splitlines()[1:], start=1):
+            if text.count(delimiter) >= width - 1:
+                return lines_before + offset
+        lines_before += len(cell.splitlines()) - 1 if cell else 0
+    return 0
 
 
 def _delimiter_name(delimiter: str) -> str:
