@@ -44,6 +44,9 @@ STRICT = Settings(allowed_private_networks="")
         "gopher://hooks.acmecorp.com/",
         "//hooks.acmecorp.com/hook",
         "http://" + "a" * 2100 + ".com/",
+        "http://hooks.acmecorp.com:25/hook",  # SMTP: a POST body as mail commands
+        "http://8.8.8.8:22/hook",  # SSH
+        "https://hooks.acmecorp.com:389/hook",  # LDAP
     ],
 )
 def test_every_notation_of_a_private_or_malformed_target_is_a_400(url: str) -> None:
@@ -60,6 +63,9 @@ def test_every_notation_of_a_private_or_malformed_target_is_a_400(url: str) -> N
         "http://8.8.8.8:8443/hook",
         "http://[2606:4700:4700::1111]/hook",
         "https://bücher.example.de/hook",
+        "http://hooks.acmecorp.com:80/hook",
+        "https://hooks.acmecorp.com:443/hook",
+        "https://hooks.acmecorp.com:1024/hook",
     ],
 )
 def test_public_receivers_are_accepted(url: str) -> None:

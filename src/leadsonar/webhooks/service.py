@@ -27,6 +27,12 @@ from leadsonar.webhooks.schemas import DeliveryAttempt, DeliveryLog, DeliverySta
 from leadsonar.webhooks.signing import new_secret
 
 MAX_URL_LENGTH = 2000
+# Ports a webhook receiver may listen on below the unprivileged range: the web's own. Lower
+# ports are other protocols' services (SMTP 25, SSH 22, LDAP 389, …) that an HTTP POST with a
+# body the account chose must not reach (the same reason browsers block them: the Fetch
+# standard's "bad port" list).
+WEB_PORTS = (80, 443)
+FIRST_UNPRIVILEGED_PORT = 1024
 
 
 def check_webhook_url(url: str, settings: Settings) -> str:
@@ -36,9 +42,10 @@ def check_webhook_url(url: str, settings: Settings) -> str:
         The URL as given (stripped).
 
     Raises:
-        BadRequest: not an absolute http(s) URL, user-info present, too long, a host that is
-            not a public domain name, or an IP literal outside public space and
-            ``LEADSONAR_ALLOWED_PRIVATE_NETWORKS`` (400; the job is not created).
+        BadRequest: not an absolute http(s) URL, user-info present, too long, a port below
+            1024 other than 80 and 443, a host that is not a public domain name, or an IP
+            literal outside public space and ``LEADSONAR_ALLOWED_PRIVATE_NETWORKS`` (400; the
+            job is not created).
     """
     url = url.strip()
     if len(url) > MAX_URL_LENGTH:
@@ -52,6 +59,12 @@ def check_webhook_url(url: str, settings: Settings) -> str:
         raise BadRequest("webhookUrl must be an absolute http:// or https:// URL.")
     if parsed.userinfo:
         raise BadRequest("webhookUrl must not carry a user name or password.")
+    port = parsed.port
+    if port is not None and port < FIRST_UNPRIVILEGED_PORT and port not in WEB_PORTS:
+        raise BadRequest(
+            f"webhookUrl port {port} is refused: a receiver listens on 80, 443 or a port from "
+            f"{FIRST_UNPRIVILEGED_PORT} up."
+        )
     host = host.strip("[]")
     try:
         ipaddress.ip_address(host)
