@@ -155,7 +155,6 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         W_CLI,
         "the dispatcher is a background edge: claim, then record each attempt after the POST",
     ),
-    ("leadsonar/webhooks/delivery.py", QUERY): (W_CLI, "delivery queries inline"),
 }
 
 

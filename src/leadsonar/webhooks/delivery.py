@@ -25,15 +25,14 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import select, update
 
 from leadsonar.config import Settings
-from leadsonar.enrichment.models import EnrichmentJob
 from leadsonar.enrichment.service import job_status
 from leadsonar.kit.db import Database, as_utc
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.safe_http import USER_AGENT, FetchError, FetchRefused, PinnedTransport
-from leadsonar.webhooks.models import WebhookAttempt, WebhookDelivery
+from leadsonar.webhooks import repository
+from leadsonar.webhooks.models import WebhookAttempt
 from leadsonar.webhooks.service import secret_for
 from leadsonar.webhooks.signing import HEADER, sign
 
@@ -94,11 +93,7 @@ class WebhookDispatcher:
     async def start(self) -> None:
         """Put attempts a killed process left ``sending`` back to ``pending``; start the loop."""
         async with self.db.session() as session:
-            await session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.status == "sending")
-                .values(status="pending")
-            )
+            await repository.release_sending(session)
         self._loop_task = asyncio.create_task(self._loop(), name="leadsonar-webhooks")
 
     async def stop(self) -> None:
@@ -140,27 +135,7 @@ class WebhookDispatcher:
         if free <= 0:
             return []
         async with self.db.write_session() as session:
-            ids = list(
-                (
-                    await session.scalars(
-                        select(WebhookDelivery.id)
-                        .where(
-                            WebhookDelivery.status == "pending",
-                            WebhookDelivery.next_attempt_at <= now,
-                        )
-                        .order_by(WebhookDelivery.next_attempt_at)
-                        .limit(free)
-                        .with_for_update(skip_locked=True)
-                    )
-                ).all()
-            )
-            if ids:
-                await session.execute(
-                    update(WebhookDelivery)
-                    .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == "pending")
-                    .values(status="sending")
-                )
-        return ids
+            return await repository.claim_due(session, now, free)
 
     async def _attempt(self, delivery_id: int) -> None:
         """One attempt; if it crashes before its end was written (a database error, a bug),
@@ -176,43 +151,59 @@ class WebhookDispatcher:
                 log.exception("webhook delivery %s stays 'sending' until restart", delivery_id)
 
     async def _release(self, delivery_id: int) -> None:
-        now = datetime.now(UTC)
-        async with self.db.write_session() as session:
-            delivery = await session.get(WebhookDelivery, delivery_id)
+        await self._record(
+            delivery_id,
+            WebhookAttempt(
+                attempted_at=datetime.now(UTC),
+                status_code=None,
+                error="LeadSonar could not make this attempt (an internal error); "
+                "it will be retried.",
+                seconds=0.0,
+            ),
+        )
+
+    async def _record(
+        self, delivery_id: int, attempt: WebhookAttempt, *, permanent: bool = False
+    ) -> None:
+        """Log one attempt and set the delivery's next state: ``delivered`` when it has no
+        error, ``failed`` when the error is ``permanent`` or the next retry would come more
+        than :data:`GIVE_UP_AFTER` after the delivery was queued, else ``pending`` at the
+        retry time. Nothing is written if the delivery is gone or no longer ``sending`` (the
+        attempt's end was already written)."""
+        async with self.db.write_session() as session:  # read-then-write: BEGIN IMMEDIATE
+            delivery = await repository.delivery(session, delivery_id)
             if delivery is None or delivery.status != "sending":
-                return  # the attempt's end was written before the crash
+                return
             delivery.attempts += 1
-            session.add(
-                WebhookAttempt(
-                    delivery_id=delivery_id,
-                    attempted_at=now,
-                    status_code=None,
-                    error="LeadSonar could not make this attempt (an internal error); "
-                    "it will be retried.",
-                    seconds=0.0,
-                )
-            )
+            attempt.delivery_id = delivery_id
+            repository.add_attempt(session, attempt)
+            now = datetime.now(UTC)
             retry_at = now + timedelta(
                 seconds=retry_delay(self.settings.webhook_retry_delay, delivery.attempts)
             )
-            if retry_at > as_utc(delivery.created_at) + GIVE_UP_AFTER:
+            if attempt.error is None:
+                delivery.status, delivery.finished_at = "delivered", now
+            elif permanent or retry_at > as_utc(delivery.created_at) + GIVE_UP_AFTER:
                 delivery.status, delivery.finished_at = "failed", now
             else:
                 delivery.status, delivery.next_attempt_at = "pending", retry_at
 
     async def _post(self, delivery_id: int) -> None:
         """One POST of one delivery, then its log row and its next state."""
-        async with self.db.session() as session:
-            delivery = await session.get(WebhookDelivery, delivery_id)
+        async with self.db.read_session() as session:
+            delivery = await repository.delivery(session, delivery_id)
             if delivery is None:
                 return
-            job = await session.get(EnrichmentJob, delivery.job_id)
-            assert job is not None
-            status = await job_status(session, job.account_id, job.id)
-            url, created = delivery.url, as_utc(delivery.created_at)
+            account_id = await repository.job_account(session, delivery.job_id)
+            if account_id is None:
+                return
+            status = await job_status(session, account_id, delivery.job_id)
+            url = delivery.url
+            secret = await repository.stored_secret(session, account_id)
         body = status.model_dump_json().encode()
-        async with self.db.write_session() as session:  # may create the secret
-            secret = await secret_for(session, job.account_id)
+        if secret is None:  # the account's first delivery makes its secret
+            async with self.db.write_session() as session:
+                secret = await secret_for(session, account_id)
         started = datetime.now(UTC)
         clock = time.monotonic()
         status_code: int | None = None
@@ -240,30 +231,12 @@ class WebhookDispatcher:
             error = f"No answer within {self.settings.webhook_timeout:g} seconds."
         except httpx.HTTPError as exc:
             error = f"The connection failed ({type(exc).__name__})."
-        seconds = time.monotonic() - clock
-        async with self.db.write_session() as session:  # read-then-write: BEGIN IMMEDIATE
-            delivery = await session.get(WebhookDelivery, delivery_id)
-            if delivery is None:
-                return
-            delivery.attempts += 1
-            session.add(
-                WebhookAttempt(
-                    delivery_id=delivery_id,
-                    attempted_at=started,
-                    status_code=status_code,
-                    error=error,
-                    seconds=seconds,
-                )
-            )
-            now = datetime.now(UTC)
-            retry_at = now + timedelta(
-                seconds=retry_delay(self.settings.webhook_retry_delay, delivery.attempts)
-            )
-            if error is None:
-                delivery.status, delivery.finished_at = "delivered", now
-            elif permanent or retry_at > created + GIVE_UP_AFTER:
-                delivery.status, delivery.finished_at = "failed", now
-            else:
-                delivery.status, delivery.next_attempt_at = "pending", retry_at
+        attempt = WebhookAttempt(
+            attempted_at=started,
+            status_code=status_code,
+            error=error,
+            seconds=time.monotonic() - clock,
+        )
+        await self._record(delivery_id, attempt, permanent=permanent)
         if error is not None:
             log.info("webhook delivery %s attempt failed: %s", delivery_id, error)

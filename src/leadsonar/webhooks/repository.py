@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadsonar.enrichment.models import EnrichmentJob
 from leadsonar.kit.db import upsert
 from leadsonar.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSecret
 
@@ -34,6 +35,13 @@ async def store_secret(
     return stored
 
 
+async def stored_secret(session: AsyncSession, account_id: int) -> str | None:
+    """The account's webhook secret, if one was made."""
+    return await session.scalar(
+        select(WebhookSecret.secret).where(WebhookSecret.account_id == account_id)
+    )
+
+
 async def delivery_of(session: AsyncSession, job_id: str) -> WebhookDelivery | None:
     """The job's delivery row, if it has one."""
     return await session.scalar(select(WebhookDelivery).where(WebhookDelivery.job_id == job_id))
@@ -53,3 +61,49 @@ async def attempts_of(session: AsyncSession, delivery_id: int) -> Sequence[Webho
         .order_by(WebhookAttempt.id)
     )
     return rows.all()
+
+
+async def release_sending(session: AsyncSession) -> None:
+    """Put every ``sending`` delivery back to ``pending`` (attempts a killed process left)."""
+    await session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.status == "sending").values(status="pending")
+    )
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[int]:
+    """Claim up to ``limit`` deliveries due at ``now`` (``pending`` → ``sending``), oldest due
+    first; rows another process holds are skipped (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+    the write lock on SQLite). Returns their ids."""
+    ids = list(
+        (
+            await session.scalars(
+                select(WebhookDelivery.id)
+                .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+                .order_by(WebhookDelivery.next_attempt_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+    )
+    if ids:
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == "pending")
+            .values(status="sending")
+        )
+    return ids
+
+
+async def delivery(session: AsyncSession, delivery_id: int) -> WebhookDelivery | None:
+    """The delivery row, if it still exists."""
+    return await session.get(WebhookDelivery, delivery_id)
+
+
+async def job_account(session: AsyncSession, job_id: str) -> int | None:
+    """The account that owns the job, if the job still exists."""
+    return await session.scalar(select(EnrichmentJob.account_id).where(EnrichmentJob.id == job_id))
+
+
+def add_attempt(session: AsyncSession, attempt: WebhookAttempt) -> None:
+    """Add one attempt's log row (written when the caller's edge commits)."""
+    session.add(attempt)
