@@ -5,15 +5,23 @@
 Routes take it as an argument typed :data:`ServicesDep` (``services: ServicesDep``) instead of
 reaching into ``request.app.state``; pure ASGI middleware, which runs before FastAPI's
 dependencies, uses :func:`services_of`.
+
+A route's database work is one :class:`UnitOfWork` (``work: WorkDep``): the request edge. It
+opens one session when the route first asks for it and commits it after the route returns and
+before the response is sent (rolls it back if the route raised); services and repositories
+only flush (DESIGN.md §6, docs/architecture.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.accounts.keycache import PrincipalCache
 from leadsonar.config import Settings
@@ -83,3 +91,81 @@ async def get_services(request: Request) -> Services:
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 """A route argument ``services: ServicesDep`` receives the app's :class:`Services`."""
+
+
+class UnitOfWork:
+    """One request's database work: at most one session, opened when the route first asks for
+    it, committed when the route returns (:func:`unit_of_work`), rolled back when it raises.
+
+    Opening late keeps the request edge cheap where it matters: a route that first reads an
+    upload and checks 50,000 rows takes SQLite's write lock only when it stores the job.
+
+    Args:
+        db: the database.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._scope: AbstractAsyncContextManager[AsyncSession] | None = None
+        self._session: AsyncSession | None = None
+        self._writes = False
+        self._after_commit: list[Callable[[], None]] = []
+
+    async def reading(self) -> AsyncSession:
+        """The request's session for reads (and writes that need no lock taken first)."""
+        if self._session is None:
+            self._scope = self._db.session()
+            self._session = await self._scope.__aenter__()
+        return self._session
+
+    async def writing(self) -> AsyncSession:
+        """The request's session for read-then-write work: on SQLite it begins with
+        ``BEGIN IMMEDIATE`` (:meth:`Database.write_session`).
+
+        Raises:
+            RuntimeError: the request already opened a plain session (a route asks for the
+                kind of session it needs first; SQLite cannot upgrade a read to the write
+                lock without the risk of ``SQLITE_BUSY``).
+        """
+        if self._session is None:
+            self._scope = self._db.write_session()
+            self._session = await self._scope.__aenter__()
+            self._writes = True
+        elif not self._writes and self._db.sqlite:
+            raise RuntimeError("this request opened a read session before asking to write")
+        return self._session
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the request's work is committed (wake a job runner that
+        would otherwise not see the new job until its next poll); never on a rollback."""
+        self._after_commit.append(callback)
+
+    async def end(self, error: BaseException | None) -> None:
+        """Commit (``error`` is None) or roll back the request's session, if one was opened;
+        then run the after-commit callbacks of a commit."""
+        scope, self._scope, self._session = self._scope, None, None
+        if scope is not None:
+            if error is None:
+                await scope.__aexit__(None, None, None)
+            else:
+                await scope.__aexit__(type(error), error, error.__traceback__)
+        if error is None:
+            for callback in self._after_commit:
+                callback()
+
+
+async def unit_of_work(services: ServicesDep) -> AsyncIterator[UnitOfWork]:
+    """The FastAPI dependency behind :data:`WorkDep`: the request's :class:`UnitOfWork`,
+    ended right after the route returns (``scope="function"``), so an answer is sent only
+    once what it reports is committed."""
+    work = UnitOfWork(services.db)
+    try:
+        yield work
+    except BaseException as error:
+        await work.end(error)
+        raise
+    await work.end(None)
+
+
+WorkDep = Annotated[UnitOfWork, Depends(unit_of_work, scope="function")]
+"""A route argument ``work: WorkDep`` receives the request's :class:`UnitOfWork`."""

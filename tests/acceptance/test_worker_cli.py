@@ -70,8 +70,18 @@ async def test_worker_stops_cleanly_on_sigterm(postgres_url: str, tmp_path: Path
             assert process.returncode is None, log.read_text()
             await asyncio.sleep(0.1)
         admin = postgres_url.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(admin) as connection:
-            registered = connection.execute("SELECT count(*) FROM procrastinate_workers").fetchone()
+        # The line is printed as the worker task starts; procrastinate registers it a moment
+        # later (CI once read the table in between): wait for the row, up to 30 s.
+        registered = None
+        for _ in range(300):
+            with psycopg.connect(admin) as connection:
+                registered = connection.execute(
+                    "SELECT count(*) FROM procrastinate_workers"
+                ).fetchone()
+            if registered == (1,):
+                break
+            assert process.returncode is None, log.read_text()
+            await asyncio.sleep(0.1)
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 30)
     finally:

@@ -44,6 +44,7 @@ EDGES = {
     "leadsonar/enrichment/runner.py": "the job-item edge of the embedded runner",
     "leadsonar/enrichment/tasks.py": "the job-item edge of the procrastinate queue",
     "leadsonar/kit/db.py": "the session scopes themselves (commit on success, roll back)",
+    "leadsonar/services.py": "the request edge: each request's UnitOfWork commits or rolls back",
 }
 # Plumbing exempt from both rules: schema changes and test stand-ins are not the product's
 # units of work.
@@ -95,17 +96,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         "lookup through the DomainKnowledge port (issue 9 §2)",
     ),
     ("leadsonar/domains/patterns.py", QUERY): (W_SPEED, "pattern learning queries inline"),
-    ("leadsonar/enrichment/routes.py", TRANSACTION): (
-        W_API,
-        "routes open their own sessions until the typed request-session dependency",
-    ),
     ("leadsonar/enrichment/runner.py", QUERY): (W_CLI, "claim/finish queries inline"),
-    ("leadsonar/enrichment/service.py", TRANSACTION): (
-        W_CLI,
-        "store_job and cancel_job open their write transaction: called from routes that "
-        "have no request session yet",
-    ),
-    ("leadsonar/enrichment/service.py", QUERY): (W_CLI, "job queries inline"),
     ("leadsonar/idempotency/middleware.py", TRANSACTION): (
         W_API,
         "the ASGI middleware records keys around the request, outside its unit of work",

@@ -27,7 +27,7 @@ from leadsonar.enrichment.schemas import (
 from leadsonar.exceptions import BadRequest, LeadSonarError
 from leadsonar.kit.openapi import errors
 from leadsonar.ledger.service import balance_of
-from leadsonar.services import Services, ServicesDep
+from leadsonar.services import Services, ServicesDep, WorkDep
 from leadsonar.webhooks.schemas import DeliveryLog
 from leadsonar.webhooks.service import check_webhook_url, delivery_log
 
@@ -44,21 +44,24 @@ def _webhook(services: Services, url: str | None) -> str | None:
     "/enrich", response_model=JobAccepted, status_code=202, responses=errors(400, 402, 413)
 )
 async def enrich(
-    body: EnrichRequest, services: ServicesDep, principal: Principal = Depends(current_principal)
+    body: EnrichRequest,
+    services: ServicesDep,
+    work: WorkDep,
+    principal: Principal = Depends(current_principal),
 ) -> JSONResponse:
     """Start a bulk job (1 credit per contact per requested type, reserved now; a contact
     repeated in the job is looked up and charged once); poll ``GET /enrich/{jobId}`` for
     results, or give ``webhookUrl`` to be notified when it ends."""
     webhook = _webhook(services, body.webhookUrl)
     accepted = await service.submit(
-        services.db,
+        await work.writing(),
         principal.account_id,
         body,
         services.lookup.allow_reserved,
         webhook,
         enqueue=services.runner.enqueue,
     )
-    services.runner.wake()
+    work.after_commit(services.runner.wake)
     return JSONResponse(accepted.model_dump(), status_code=202)
 
 
@@ -73,6 +76,7 @@ async def enrich(
 )
 async def enrich_file(
     services: ServicesDep,
+    work: WorkDep,
     file: Annotated[UploadFile, File(description="The CSV (UTF-8/UTF-16/Latin-1; , ; or tab).")],
     mode: Annotated[
         Literal["enrich", "verify"],
@@ -116,8 +120,7 @@ async def enrich_file(
     # Decoding and checking 50,000 rows takes CPU seconds: not on the event loop.
     table, draft = await run_in_threadpool(read)
     if dryRun:
-        async with services.db.session() as session:
-            balance = (await balance_of(session, principal.account_id)).balance
+        balance = (await balance_of(await work.reading(), principal.account_id)).balance
         cost = draft.cost()
         skipped = [item.skipped for item in draft.items if item.skipped]
         preview_columns = ("firstname", "lastname", "company", "website", "email")
@@ -150,28 +153,27 @@ async def enrich_file(
         )
         return JSONResponse(preview.model_dump(mode="json"), status_code=200)
     accepted = await service.store_job(
-        services.db, principal.account_id, draft, enqueue=services.runner.enqueue
+        await work.writing(), principal.account_id, draft, enqueue=services.runner.enqueue
     )
-    services.runner.wake()
+    work.after_commit(services.runner.wake)
     return JSONResponse(accepted.model_dump(), status_code=202)
 
 
 @router.get("/enrich", response_model=JobList, responses=errors(400))
 async def list_jobs(
-    services: ServicesDep,
+    work: WorkDep,
     limit: Annotated[int, Query(ge=1, le=100, description="Jobs per page.")] = 20,
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page.")] = None,
     principal: Principal = Depends(current_principal),
 ) -> JobList:
     """The account's jobs, newest first, ``limit`` at a time."""
-    async with services.db.session() as session:
-        return await service.list_jobs(session, principal.account_id, limit, cursor)
+    return await service.list_jobs(await work.reading(), principal.account_id, limit, cursor)
 
 
 @router.get("/enrich/{job_id}", response_model=JobStatus, responses=errors(400, 404))
 async def enrich_status(
     job_id: str,
-    services: ServicesDep,
+    work: WorkDep,
     after: Annotated[
         int, Query(ge=-1, description="Only results with a greater position (paging).")
     ] = -1,
@@ -182,19 +184,18 @@ async def enrich_status(
 ) -> JobStatus:
     """A job's status, ``completed`` count and finished results in input order (all of them,
     or a page with ``after``/``limit``)."""
-    async with services.db.session() as session:
-        return await service.job_status(
-            session, principal.account_id, job_id, after=after, limit=limit
-        )
+    return await service.job_status(
+        await work.reading(), principal.account_id, job_id, after=after, limit=limit
+    )
 
 
 @router.post("/enrich/{job_id}/cancel", response_model=JobCancelled, responses=errors(400, 404))
 async def cancel(
-    job_id: str, services: ServicesDep, principal: Principal = Depends(current_principal)
+    job_id: str, work: WorkDep, principal: Principal = Depends(current_principal)
 ) -> JobCancelled:
     """Stop a processing job: rows not yet worked are refunded in one ledger entry and the job
     ends ``cancelled`` (rows being looked up at that moment finish normally)."""
-    return await service.cancel_job(services.db, principal.account_id, job_id)
+    return await service.cancel_job(await work.writing(), principal.account_id, job_id)
 
 
 @router.get(
@@ -203,15 +204,16 @@ async def cancel(
     responses={200: {"content": {"text/csv": {}}}, **errors(404)},
 )
 async def results_csv(
-    job_id: str, services: ServicesDep, principal: Principal = Depends(current_principal)
+    job_id: str,
+    services: ServicesDep,
+    work: WorkDep,
+    principal: Principal = Depends(current_principal),
 ) -> StreamingResponse:
     """The job's rows as CSV (input columns, then email, confidence, phone, type,
     companyPhone, verification, reason), streamed."""
-    db = services.db
-    async with db.session() as session:
-        job = await service.load_job(session, principal.account_id, job_id)
+    job = await service.load_job(await work.reading(), principal.account_id, job_id)
     return StreamingResponse(
-        stream_results(db, job),
+        stream_results(services.db, job),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{job.id}.csv"'},
     )
@@ -219,9 +221,9 @@ async def results_csv(
 
 @router.get("/enrich/{job_id}/deliveries", response_model=DeliveryLog, responses=errors(404))
 async def deliveries(
-    job_id: str, services: ServicesDep, principal: Principal = Depends(current_principal)
+    job_id: str, work: WorkDep, principal: Principal = Depends(current_principal)
 ) -> DeliveryLog:
     """The job's webhook delivery: its state and every attempt (time, HTTP status or error)."""
-    async with services.db.session() as session:
-        await service.load_job(session, principal.account_id, job_id)
-        return await delivery_log(session, job_id)
+    session = await work.reading()
+    await service.load_job(session, principal.account_id, job_id)
+    return await delivery_log(session, job_id)

@@ -1,5 +1,6 @@
-"""Bulk jobs: accept (validate, reserve credits, store job and items in one transaction), report
-progress, list, cancel.
+"""Bulk jobs: accept (validate, reserve credits, store job and items in the caller's
+transaction), report progress, list, cancel. Functions take the caller's session and only
+flush: the request edge (:class:`~leadsonar.services.UnitOfWork`) commits.
 
 A job is either ``enrich`` (find emails and/or phones for people) or ``verify`` (check the
 addresses of an ``Email`` column). Both come from ``POST /enrich`` (JSON) or
@@ -13,12 +14,12 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadsonar.enrichment import repository
 from leadsonar.enrichment.drafts import ItemDraft, JobDraft, draft_from_request
 from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob, ItemState, JobState
 from leadsonar.enrichment.schemas import (
@@ -31,7 +32,7 @@ from leadsonar.enrichment.schemas import (
     JobSummary,
 )
 from leadsonar.exceptions import BadRequest, JobNotFound
-from leadsonar.kit.db import Database, as_utc
+from leadsonar.kit.db import as_utc
 from leadsonar.kit.net.hostnames import display_domain
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
@@ -65,12 +66,13 @@ def _initial_status(item: ItemDraft, duplicate: int | None) -> str:
 
 
 async def store_job(
-    db: Database, account_id: int, draft: JobDraft, *, enqueue: Enqueue
+    session: AsyncSession, account_id: int, draft: JobDraft, *, enqueue: Enqueue
 ) -> JobAccepted:
     """Reserve the credits, store the job and its items and queue the items to work
     (``enqueue``: the rows ``pending``, not the skipped ones nor the repeats, which get their
-    first row's answer) in one transaction. Every path that creates a job comes here, so on
-    PostgreSQL every job's items reach the workers' queue.
+    first row's answer) in the caller's transaction (a write session: the charge reads the
+    balance before it writes). Every path that creates a job comes here, so on PostgreSQL
+    every job's items reach the workers' queue.
 
     Raises:
         InsufficientCredits: the balance is below :meth:`JobDraft.cost` (402; nothing stored).
@@ -80,65 +82,55 @@ async def store_job(
     now = datetime.now(UTC)
     duplicates = draft.duplicates()
     worked = any(not i.skipped and d is None for i, d in zip(draft.items, duplicates, strict=True))
-    async with db.write_session() as session:
-        if cost:
-            await ledger.charge(session, account_id, cost, draft.kind, job_id)
-        job = EnrichmentJob(
-            id=job_id,
-            account_id=account_id,
-            status=JobState.PROCESSING if worked else JobState.COMPLETED,
-            total=len(draft.items),
-            find_email=draft.find_email,
-            find_phone=draft.find_phone,
-            kind=draft.kind,
-            source=draft.source,
-            file_name=draft.file_name,
-            input_columns=draft.input_columns,
-            webhook_url=draft.webhook_url,
-            created_at=now,
-            finished_at=None if worked else now,
-        )
-        session.add(job)
-        await session.flush()
-        # One executemany INSERT (SQLAlchemy's insertmanyvalues): 50,000 rows in seconds, not
-        # 50,000 ORM objects flushed one by one while the ledger's write lock is held.
-        await session.execute(
-            insert(EnrichmentItem.__table__),
-            [
-                {
-                    "job_id": job_id,
-                    "position": position,
-                    "first_name": item.first_name,
-                    "last_name": item.last_name,
-                    "website": item.website,
-                    "company_name": item.company_name,
-                    "email": item.email if draft.kind == "verify" else None,
-                    "input_cells": item.input_cells,
-                    "duplicate_of": None if item.skipped else duplicate,
-                    "status": _initial_status(item, duplicate),
-                    "reason": item.skipped,
-                    "error": "skipped" if item.skipped and not item.verification else None,
-                    "email_verification": item.verification,
-                    "finished_at": now if item.skipped else None,
-                    "sources": 0,
-                    "smtp_connections": 0,
-                    "smtp_rcpts": 0,
-                    "attempts": 0,
-                }
-                for position, (item, duplicate) in enumerate(
-                    zip(draft.items, duplicates, strict=True)
-                )
-            ],
-        )
-        if worked:
-            pending = await session.scalars(
-                select(EnrichmentItem.id)
-                .where(EnrichmentItem.job_id == job_id, EnrichmentItem.status == ItemState.PENDING)
-                .order_by(EnrichmentItem.position)
-            )
-            await enqueue(session, list(pending))
-        else:
-            await schedule_delivery(session, job_id, draft.webhook_url)
+    if cost:
+        await ledger.charge(session, account_id, cost, draft.kind, job_id)
+    job = EnrichmentJob(
+        id=job_id,
+        account_id=account_id,
+        status=JobState.PROCESSING if worked else JobState.COMPLETED,
+        total=len(draft.items),
+        find_email=draft.find_email,
+        find_phone=draft.find_phone,
+        kind=draft.kind,
+        source=draft.source,
+        file_name=draft.file_name,
+        input_columns=draft.input_columns,
+        webhook_url=draft.webhook_url,
+        created_at=now,
+        finished_at=None if worked else now,
+    )
+    session.add(job)
+    await session.flush()
+    await repository.add_items(
+        session,
+        [
+            {
+                "job_id": job_id,
+                "position": position,
+                "first_name": item.first_name,
+                "last_name": item.last_name,
+                "website": item.website,
+                "company_name": item.company_name,
+                "email": item.email if draft.kind == "verify" else None,
+                "input_cells": item.input_cells,
+                "duplicate_of": None if item.skipped else duplicate,
+                "status": _initial_status(item, duplicate),
+                "reason": item.skipped,
+                "error": "skipped" if item.skipped and not item.verification else None,
+                "email_verification": item.verification,
+                "finished_at": now if item.skipped else None,
+                "sources": 0,
+                "smtp_connections": 0,
+                "smtp_rcpts": 0,
+                "attempts": 0,
+            }
+            for position, (item, duplicate) in enumerate(zip(draft.items, duplicates, strict=True))
+        ],
+    )
+    if worked:
+        await enqueue(session, await repository.pending_ids(session, job_id))
+    else:
+        await schedule_delivery(session, job_id, draft.webhook_url)
     return JobAccepted(
         jobId=job_id,
         status=job.status,
@@ -149,7 +141,7 @@ async def store_job(
 
 
 async def submit(
-    db: Database,
+    session: AsyncSession,
     account_id: int,
     body: EnrichRequest,
     allow_reserved: bool,
@@ -158,7 +150,7 @@ async def submit(
     enqueue: Enqueue,
 ) -> JobAccepted:
     """Validate every contact, then reserve the credits, store the job and its items and queue
-    the items to work (``enqueue``), all in one transaction (``POST /enrich``).
+    the items to work (``enqueue``), all in the caller's write session (``POST /enrich``).
 
     Raises:
         InvalidDomain: a contact's ``website`` is unusable (400 naming the contact; no job).
@@ -168,7 +160,7 @@ async def submit(
     """
     draft = draft_from_request(body, allow_reserved)
     draft.webhook_url = webhook_url
-    return await store_job(db, account_id, draft, enqueue=enqueue)
+    return await store_job(session, account_id, draft, enqueue=enqueue)
 
 
 async def load_job(session: AsyncSession, account_id: int, job_id: str) -> EnrichmentJob:
@@ -177,11 +169,7 @@ async def load_job(session: AsyncSession, account_id: int, job_id: str) -> Enric
     Raises:
         JobNotFound: no such job for this account (another account's job included).
     """
-    job = await session.scalar(
-        select(EnrichmentJob).where(
-            EnrichmentJob.id == job_id, EnrichmentJob.account_id == account_id
-        )
-    )
+    job = await repository.job_of(session, account_id, job_id)
     if job is None:
         raise JobNotFound(job_id)
     return job
@@ -229,42 +217,19 @@ async def job_status(
         JobNotFound: no such job for this account (another account's job included).
     """
     job = await load_job(session, account_id, job_id)
-    query = (
-        select(EnrichmentItem)
-        .where(
-            EnrichmentItem.job_id == job_id,
-            EnrichmentItem.status == ItemState.DONE,
-            EnrichmentItem.position > after,
-        )
-        .order_by(EnrichmentItem.position)
-    )
-    items = (await session.scalars(query if limit is None else query.limit(limit))).all()
+    items = await repository.done_items(session, job_id, after, limit)
     completed = len(items)
     if limit is not None or after >= 0:
-        completed = int(
-            await session.scalar(
-                select(func.count())
-                .select_from(EnrichmentItem)
-                .where(EnrichmentItem.job_id == job_id, EnrichmentItem.status == ItemState.DONE)
-            )
-            or 0
-        )
-    connections, rcpts = (
-        await session.execute(
-            select(
-                func.coalesce(func.sum(EnrichmentItem.smtp_connections), 0),
-                func.coalesce(func.sum(EnrichmentItem.smtp_rcpts), 0),
-            ).where(EnrichmentItem.job_id == job_id)
-        )
-    ).one()
+        completed = (await repository.done_counts(session, [job_id])).get(job_id, 0)
+    connections, rcpts = await repository.smtp_totals(session, job_id)
     return JobStatus(
         jobId=job.id,
         status=job.status,
         total=job.total,
         completed=completed,
         results=[result_of(item) for item in items],
-        smtpConnections=int(connections),
-        smtpRcpts=int(rcpts),
+        smtpConnections=connections,
+        smtpRcpts=rcpts,
         kind=job.kind,
         source=job.source,
         createdAt=as_utc(job.created_at),
@@ -297,26 +262,14 @@ async def list_jobs(
     Raises:
         BadRequest: ``cursor`` was not made by this API.
     """
-    query = select(EnrichmentJob).where(EnrichmentJob.account_id == account_id)
+    before = None
     if cursor:
         when, job_id = _decode_cursor(cursor)
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        query = query.where(
-            tuple_(EnrichmentJob.created_at, EnrichmentJob.id) < tuple_(when, job_id)
-        )
-    jobs = list(
-        (
-            await session.scalars(
-                query.order_by(EnrichmentJob.created_at.desc(), EnrichmentJob.id.desc()).limit(
-                    limit + 1
-                )
-            )
-        ).all()
-    )
+        before = (when if when.tzinfo else when.replace(tzinfo=UTC), job_id)
+    jobs = await repository.jobs_page(session, account_id, before, limit + 1)
     more = len(jobs) > limit
     jobs = jobs[:limit]
-    done = await _done_counts(session, [j.id for j in jobs])
+    done = await repository.done_counts(session, [j.id for j in jobs])
     return JobList(
         jobs=[
             JobSummary(
@@ -339,60 +292,34 @@ async def list_jobs(
     )
 
 
-async def _done_counts(session: AsyncSession, job_ids: Iterable[str]) -> dict[str, int]:
-    ids = list(job_ids)
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(EnrichmentItem.job_id, func.count())
-        .where(EnrichmentItem.job_id.in_(ids), EnrichmentItem.status == ItemState.DONE)
-        .group_by(EnrichmentItem.job_id)
-    )
-    return {job_id: int(count) for job_id, count in rows.all()}
-
-
-async def cancel_job(db: Database, account_id: int, job_id: str) -> JobCancelled:
+async def cancel_job(session: AsyncSession, account_id: int, job_id: str) -> JobCancelled:
     """Stop a processing job (``POST /enrich/{jobId}/cancel``): rows not yet worked end
     ``cancelled`` and their reserved credits come back in ONE ledger entry
     (``refund:cancel``, reference the job id); rows being looked up at this moment finish and
-    keep their charge. The job ends ``cancelled`` and its webhook, if any, is sent.
+    keep their charge. The job ends ``cancelled`` and its webhook, if any, is sent. Runs in the
+    caller's write session.
 
     Raises:
         JobNotFound: no such job for this account.
         BadRequest: the job already ended (completed, failed or cancelled).
     """
     now = datetime.now(UTC)
-    async with db.write_session() as session:
-        # Locks the job row on PostgreSQL: the runner's finisher takes the same lock, so a job
-        # cannot be completed and cancelled at once.
-        job = await session.scalar(
-            select(EnrichmentJob)
-            .where(EnrichmentJob.id == job_id, EnrichmentJob.account_id == account_id)
-            .with_for_update(key_share=True)
-        )
-        if job is None:
-            raise JobNotFound(job_id)
-        if job.status != JobState.PROCESSING:
-            raise BadRequest(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
-        stopped = (
-            await session.execute(
-                update(EnrichmentItem)
-                .where(
-                    EnrichmentItem.job_id == job_id,
-                    EnrichmentItem.status.in_((ItemState.PENDING, ItemState.WAITING)),
-                )
-                .values(status=ItemState.CANCELLED, reason=CANCELLED_REASON, finished_at=now)
-                .returning(EnrichmentItem.duplicate_of)
-            )
-        ).all()
-        unworked = sum(1 for (duplicate,) in stopped if duplicate is None)
-        per_item = 1 if job.kind == "verify" else int(job.find_email) + int(job.find_phone)
-        refund = unworked * per_item
-        if refund:
-            await ledger.refund(session, account_id, refund, "refund:cancel", job_id)
-        job.status = JobState.CANCELLED
-        job.finished_at = now
-        await schedule_delivery(session, job_id, job.webhook_url)
+    # Locks the job row on PostgreSQL: the runner's finisher takes the same lock, so a job
+    # cannot be completed and cancelled at once.
+    job = await repository.job_of(session, account_id, job_id, lock=True)
+    if job is None:
+        raise JobNotFound(job_id)
+    if job.status != JobState.PROCESSING:
+        raise BadRequest(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
+    stopped = await repository.cancel_unworked(session, job_id, now, CANCELLED_REASON)
+    unworked = sum(1 for duplicate in stopped if duplicate is None)
+    per_item = 1 if job.kind == "verify" else int(job.find_email) + int(job.find_phone)
+    refund = unworked * per_item
+    if refund:
+        await ledger.refund(session, account_id, refund, "refund:cancel", job_id)
+    job.status = JobState.CANCELLED
+    job.finished_at = now
+    await schedule_delivery(session, job_id, job.webhook_url)
     return JobCancelled(
         jobId=job_id, status=JobState.CANCELLED, cancelled=len(stopped), credits_refunded=refund
     )
@@ -401,16 +328,7 @@ async def cancel_job(db: Database, account_id: int, job_id: str) -> JobCancelled
 async def answer_repeats(session: AsyncSession, item: EnrichmentItem) -> None:
     """Give the rows that repeat ``item`` (``duplicate_of``) its answer, in the transaction
     that finishes it; cancelled repeats stay cancelled."""
-    repeats = (
-        await session.scalars(
-            select(EnrichmentItem).where(
-                EnrichmentItem.job_id == item.job_id,
-                EnrichmentItem.duplicate_of == item.position,
-                EnrichmentItem.status == ItemState.WAITING,
-            )
-        )
-    ).all()
-    for repeat in repeats:
+    for repeat in await repository.waiting_repeats(session, item.job_id, item.position):
         for name in (
             "email",
             "confidence",
