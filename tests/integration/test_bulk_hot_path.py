@@ -1,8 +1,10 @@
 """What a bulk run asks of DNS and the database per row (issue 9 §7): an NXDOMAIN is asked once
 per domain while its SOA allows (RFC 2308), an unchanged MX answer is stored once, and a
-domain's suppression check is one query per domain, not one per row and provider."""
+row's suppression checks are answered from memory, not one query per row and provider."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from sqlalchemy import event, func, select
@@ -13,6 +15,7 @@ from leadsonar.kit.db import Database
 from leadsonar.kit.migrate import upgrade_to_head
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.resolver_check import ResolverCheck
+from leadsonar.suppressions import repository
 from leadsonar.suppressions import service as suppressions
 from leadsonar.suppressions.models import EVERYONE
 from leadsonar.testing.dnsserver import LoopbackDns
@@ -75,7 +78,7 @@ async def test_an_unchanged_mx_answer_is_stored_once(database_url: str) -> None:
         await db.dispose()
 
 
-async def test_a_domain_suppression_is_one_query_per_domain_and_seen_at_once(
+async def test_suppression_checks_are_answered_from_memory_and_changes_seen_at_once(
     database_url: str,
 ) -> None:
     db = await _database(database_url)
@@ -86,18 +89,64 @@ async def test_a_domain_suppression_is_one_query_per_domain_and_seen_at_once(
         lambda _c, _cur, sql, *_a: selects.append(sql) if "suppressions" in sql else None,
     )
     try:
-        listed = suppressions.SuppressionList(db)
-        for _ in range(50):
+        listed = suppressions.SuppressionList(db, check_every=60)
+        for i in range(50):
             assert not await listed.suppressed(domain="acme.test")
-            assert await listed.filter_addresses("acme.test", []) == []
-        assert len(selects) == 1
-        # a suppression added in this process counts at once, memo or not
+            assert not await listed.suppressed(email=f"p{i}@acme.test")
+            assert await listed.filter_addresses("acme.test", ["a@acme.test"]) == ["a@acme.test"]
+        assert len(selects) <= 2  # the snapshot's version and values, once
+        # a suppression added in this process counts at once, snapshot or not
         async with db.write_session() as session:
             await suppressions.add(session, EVERYONE, "domain", "acme.test")
+            await suppressions.add(session, EVERYONE, "email", "ada@other.test")
         assert await listed.suppressed(domain="www.acme.test")
         assert await listed.suppressed(domain="acme.test")
+        assert await listed.suppressed(email="Ada@other.test")
+        assert await listed.filter_addresses("other.test", ["ada@other.test", "bo@other.test"]) == [
+            "bo@other.test"
+        ]
         async with db.write_session() as session:
             assert await suppressions.remove(session, EVERYONE, "domain", "acme.test")
         assert not await listed.suppressed(domain="acme.test")
+    finally:
+        await db.dispose()
+
+
+async def test_another_process_suppression_is_seen_within_the_check_interval(
+    database_url: str,
+) -> None:
+    db = await _database(database_url)
+    try:
+        listed = suppressions.SuppressionList(db, check_every=0.2)
+        assert not await listed.suppressed(email="ada@acme.test")
+        # written the way another process would: this process hears nothing of the commit
+        async with db.write_session() as session:
+            await repository.insert(session, EVERYONE, "email", "ada@acme.test", None)
+        await asyncio.sleep(0.3)
+        assert await listed.suppressed(email="ada@acme.test")
+        async with db.write_session() as session:
+            await repository.delete_one(session, EVERYONE, "email", "ada@acme.test")
+        await asyncio.sleep(0.3)
+        assert not await listed.suppressed(email="ada@acme.test")
+    finally:
+        await db.dispose()
+
+
+async def test_too_many_suppressions_for_memory_are_asked_of_the_database(
+    database_url: str,
+) -> None:
+    db = await _database(database_url)
+    try:
+        listed = suppressions.SuppressionList(db, max_snapshot=1)
+        async with db.write_session() as session:
+            await suppressions.add(session, EVERYONE, "domain", "acme.test")
+            await suppressions.add(session, EVERYONE, "email", "ada@other.test")
+        assert await listed.suppressed(domain="mail.acme.test")
+        assert await listed.suppressed(email="ada@other.test")
+        assert not await listed.suppressed(email="bo@other.test")
+        assert await listed.filter_addresses("other.test", ["ada@other.test", "bo@other.test"]) == [
+            "bo@other.test"
+        ]
+        assert listed._snapshot is not None and not listed._snapshot.complete
     finally:
         await db.dispose()

@@ -3,16 +3,20 @@
 Every function takes the caller's session and only reads, adds or flushes; the request, the
 CLI command or the job item that opened the session commits it. :class:`SuppressionList` is the
 read port of the lookup hot path: its checks run mid-lookup, outside any unit of work (never a
-transaction across DNS, SMTP or HTTP), so it opens its own read, which is never committed.
+transaction across DNS, SMTP or HTTP), from a snapshot kept in memory that it checks with its
+own read, never committed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cachetools import TTLCache
-from sqlalchemy import delete, event, or_, select, update
+from sqlalchemy import bindparam, delete, event, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.domains.models import DomainFacts, KnownContact
@@ -157,26 +161,118 @@ def changed(session: AsyncSession) -> None:
 
 
 SUPPRESSION_CACHE_SECONDS = 10.0
-"""Seconds a "this domain is (not) suppressed" answer is reused. Changes made in this process
-(``add``, ``remove``, ``erase``) are seen at once; another process's within this time."""
+"""Seconds a "this domain is (not) suppressed" answer is reused when the suppressions are too
+many to hold in memory (:data:`SNAPSHOT_MAX`). Changes made in this process are seen at once."""
 MAX_CACHED_DOMAINS = 10_000
+SNAPSHOT_MAX = 100_000
+"""Suppressions (installation-wide, all accounts) held in memory; with more, each check asks
+the database (one indexed query) and only domain answers are reused."""
+SNAPSHOT_CHECK_SECONDS = 1.0
+"""Seconds between two checks that the snapshot is current (one ``count``/``max(id)`` query;
+the values are read again only when they moved). Changes made in this process are seen at
+once, another process's within this time."""
+
+_VERSION = select(func.count(Suppression.id), func.max(Suppression.id))
+_VALUES = select(Suppression.kind, Suppression.value).limit(bindparam("limit"))
+
+
+async def version(session: AsyncSession) -> tuple[int, int]:
+    """``(rows, highest id)`` of the suppressions: moves whenever one is added or removed
+    (an addition takes a new, higher id; a removal lowers the count)."""
+    row = (await session.execute(_VERSION)).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+async def values(session: AsyncSession, limit: int) -> list[tuple[str, str]]:
+    """Up to ``limit`` suppressions as ``(kind, value)``, everyone's (a suppression applies to
+    every account's lookups: the owner only decides who may lift it)."""
+    return [(str(k), str(v)) for k, v in await session.execute(_VALUES, {"limit": limit})]
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """Every suppressed value at ``version`` (``complete`` False: too many to hold)."""
+
+    version: tuple[int, int]
+    changes: int  # this process's committed changes when it was checked
+    checked: float  # time.monotonic() of the last check
+    complete: bool
+    emails: frozenset[str] = frozenset()
+    domains: frozenset[str] = frozenset()
 
 
 class SuppressionList:
-    """Answers "is this address or domain suppressed?" from the database (one indexed query;
-    a domain's answer is reused for :data:`SUPPRESSION_CACHE_SECONDS`, so a bulk job's rows
-    at one domain ask once, not once per row and provider).
+    """Answers "is this address or domain suppressed?" for the lookup hot path.
+
+    The suppressions are few next to the lookups (an opt-out list, erasures), so they are held
+    in memory: a check is a set lookup, and once a second (:data:`SNAPSHOT_CHECK_SECONDS`) one
+    query asks whether they moved; a change committed in this process is seen at once. Past
+    :data:`SNAPSHOT_MAX` suppressions each check asks the database (one indexed query) and a
+    domain's answer is reused for :data:`SUPPRESSION_CACHE_SECONDS`.
 
     Args:
         db: the database.
+        check_every: seconds between two checks that the snapshot is current.
+        max_snapshot: suppressions held in memory at most.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        check_every: float = SNAPSHOT_CHECK_SECONDS,
+        max_snapshot: int = SNAPSHOT_MAX,
+    ) -> None:
         self.db = db
+        self.check_every = check_every
+        self.max_snapshot = max_snapshot
+        self._snapshot: _Snapshot | None = None
+        self._loading = asyncio.Lock()
         self._domains: TTLCache[str, bool] = TTLCache(
             maxsize=MAX_CACHED_DOMAINS, ttl=SUPPRESSION_CACHE_SECONDS
         )
         self._seen_changes = _CHANGES.count
+
+    def _current(self) -> _Snapshot | None:
+        snapshot = self._snapshot
+        if (
+            snapshot is not None
+            and snapshot.changes == _CHANGES.count
+            and time.monotonic() - snapshot.checked < self.check_every
+        ):
+            return snapshot
+        return None
+
+    async def _load(self) -> _Snapshot:
+        """The current snapshot: checked (one query) and, when the suppressions moved, read
+        again; a read on the hot path, never committed."""
+        current = self._current()
+        if current is not None:
+            return current
+        async with self._loading:
+            current = self._current()
+            if current is not None:
+                return current
+            changes = _CHANGES.count
+            old = self._snapshot
+            async with self.db.read_session() as session:
+                now_version = await version(session)
+                if old is not None and old.version == now_version:
+                    fresh = replace(old, changes=changes, checked=time.monotonic())
+                elif now_version[0] > self.max_snapshot:
+                    fresh = _Snapshot(now_version, changes, time.monotonic(), complete=False)
+                else:
+                    rows = await values(session, self.max_snapshot + 1)
+                    fresh = _Snapshot(
+                        now_version,
+                        changes,
+                        time.monotonic(),
+                        complete=len(rows) <= self.max_snapshot,
+                        emails=frozenset(v for k, v in rows if k == "email"),
+                        domains=frozenset(v for k, v in rows if k == "domain"),
+                    )
+            self._snapshot = fresh
+            return fresh
 
     async def suppressed(self, *, email: str | None = None, domain: str | None = None) -> bool:
         """Whether ``email`` (lower-case) or ``domain`` (A-label), or a parent domain of either,
@@ -185,10 +281,15 @@ class SuppressionList:
             domain = domain or email.rpartition("@")[2]
         if not email and not domain:
             return False
+        covering = _domains_covering(domain.lower().rstrip(".")) if domain else []
+        snapshot = await self._load()
+        if snapshot.complete:
+            return (email is not None and email.lower() in snapshot.emails) or any(
+                d in snapshot.domains for d in covering
+            )
         if self._seen_changes != _CHANGES.count:
             self._domains.clear()
             self._seen_changes = _CHANGES.count
-        covering = _domains_covering(domain.lower().rstrip(".")) if domain else []
         if domain and not email:
             known = self._domains.get(covering[0])
             if known is not None:
@@ -205,6 +306,9 @@ class SuppressionList:
             return []
         if not addresses:
             return addresses
+        snapshot = await self._load()
+        if snapshot.complete:
+            return [a for a in addresses if a.lower() not in snapshot.emails]
         async with self.db.read_session() as session:
             taken = await suppressed_emails(session, [a.lower() for a in addresses])
         return [a for a in addresses if a.lower() not in taken]

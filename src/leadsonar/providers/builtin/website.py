@@ -572,7 +572,7 @@ class WebsiteProvider:
                 crawled_at = as_utc(stored[0])
                 cached = SiteCrawl.from_json(stored[1])
         if cached is not None and crawled_at is not None:
-            self._copies[domain] = _CrawlCopy(crawled_at, cached, self._fresh_until(cached))
+            self._copies[domain] = _CrawlCopy(crawled_at, cached, self._fresh_until())
             ttl = self.settings.crawl_ttl
             if cached.error and not cached.pages:
                 ttl = min(ttl, FAILED_CRAWL_TTL)
@@ -622,12 +622,14 @@ class WebsiteProvider:
             for email in learn_from:
                 await self._learn(session, site.domain, email, site)
         # its stored time is not known here: once no longer fresh, the stored crawl is read
-        self._copies[site.domain] = _CrawlCopy(None, site, self._fresh_until(site))
+        self._copies[site.domain] = _CrawlCopy(None, site, self._fresh_until())
 
-    def _fresh_until(self, site: SiteCrawl) -> float:
-        """Until when (``time.monotonic()``) a copy of ``site`` is used without asking the
-        database; a site that could not be read is asked again at once."""
-        return time.monotonic() + self._reuse if self._reuse > 0 and site.pages else 0.0
+    def _fresh_until(self) -> float:
+        """Until when (``time.monotonic()``) a copy of a crawl is used without asking the
+        database. A site that could not be read too: its stored crawl is kept for
+        :data:`FAILED_CRAWL_TTL` anyway, and a bulk job's rows at a domain that does not resolve
+        would otherwise read its stored time once per row."""
+        return time.monotonic() + self._reuse if self._reuse > 0 else 0.0
 
     async def _with_profile(self, site: SiteCrawl, person: Person) -> SiteCrawl:
         """Read the person's own pages when the crawl found links that are theirs (a link
