@@ -15,10 +15,13 @@ from leadsonar.kit.db import Database
 from leadsonar.kit.migrate import upgrade_to_head
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.resolver_check import ResolverCheck
+from leadsonar.providers.base import Confidence, Finding, Outcome, Verification
 from leadsonar.suppressions import repository
 from leadsonar.suppressions import service as suppressions
 from leadsonar.suppressions.models import EVERYONE
 from leadsonar.testing.dnsserver import LoopbackDns
+from leadsonar.waterfall.cache import MEMORY_ANSWERS, LookupCacheStore
+from leadsonar.waterfall.engine import Attempt, WaterfallResult
 
 pytestmark = pytest.mark.asyncio
 
@@ -148,5 +151,49 @@ async def test_too_many_suppressions_for_memory_are_asked_of_the_database(
             "bo@other.test"
         ]
         assert listed._snapshot is not None and not listed._snapshot.complete
+    finally:
+        await db.dispose()
+
+
+async def test_a_cached_answer_is_served_from_memory_then_read_again_after_a_clear(
+    database_url: str,
+) -> None:
+    db = await _database(database_url)
+    reads: list[str] = []
+    event.listen(
+        db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, sql, *_a: reads.append(sql) if sql.lstrip().startswith("SELECT") else None,
+    )
+    try:
+        store = LookupCacheStore(db, ttl=3600)
+        answer = WaterfallResult(
+            finding=Finding(
+                value="ada@acme.test",
+                confidence=Confidence.HIGH,
+                verification=Verification.VALID,
+                provider="smtp",
+            ),
+            sources=1,
+            attempts=[Attempt(provider="smtp", outcome=Outcome.HIT, seconds=0.1)],
+        )
+        await store.put("k1", "email", answer)
+        for _ in range(20):
+            found = await store.get("k1")
+            assert found is not None and found[0] is not None
+            assert found[0].value == "ada@acme.test" and found[0].evidence["cached"] is True
+            found[0].evidence["mutated"] = True  # a caller's change never reaches the memory
+        assert reads == []  # stored by this process: never read back
+        again = await store.get("k1")
+        assert again is not None and again[0] is not None and "mutated" not in again[0].evidence
+        # another process's store (same table, its own memory) reads it once, then remembers
+        other = LookupCacheStore(db, ttl=3600)
+        for _ in range(5):
+            assert (await other.get("k1")) is not None
+        assert len(reads) == 1
+        # an import clears the cache: the memory goes with it
+        assert await store.clear() == 1
+        assert await store.get("k1") is None
+        assert len(store._memory) == 0 and store._memory.maxsize == MEMORY_ANSWERS
     finally:
         await db.dispose()

@@ -25,12 +25,13 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from cachetools import TTLCache
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadsonar.kit.db import Database
+from leadsonar.kit.db import Database, as_utc
 from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
 from leadsonar.waterfall.models import LookupCache
 
@@ -38,10 +39,15 @@ if TYPE_CHECKING:
     from leadsonar.waterfall.engine import WaterfallResult
 
 PURGE_EVERY = 500  # stores between two deletions of expired rows
+MEMORY_ANSWERS = 10_000
+"""Cached answers this process keeps in memory (LRU within :data:`MEMORY_SECONDS`)."""
+MEMORY_SECONDS = 10.0
+"""Seconds an answer read or stored by this process is served from memory; past that it is
+read again (another process may have replaced it, an import or an erasure removed it)."""
 
 
 # Built once: every lookup runs it.
-_FRESH_PAYLOAD = select(LookupCache.payload).where(
+_FRESH_PAYLOAD = select(LookupCache.payload, LookupCache.expires_at).where(
     LookupCache.key == bindparam("key"), LookupCache.expires_at > bindparam("now")
 )
 
@@ -107,6 +113,10 @@ class LookupCacheStore:
         self._stores = 0
         self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        # key -> (payload, expires_at): what this process read or stored moments ago
+        self._memory: TTLCache[str, tuple[dict[str, Any], datetime]] = TTLCache(
+            maxsize=MEMORY_ANSWERS, ttl=max(min(MEMORY_SECONDS, ttl), 1e-3)
+        )
 
     @property
     def enabled(self) -> bool:
@@ -118,10 +128,16 @@ class LookupCacheStore:
         if not self.enabled:
             return None
         now = datetime.now(UTC)
-        async with self.db.read_connection() as connection:
-            # The payload column only, on a bare connection: no ORM session, no timestamps.
-            stored_payload = await connection.scalar(_FRESH_PAYLOAD, {"key": key, "now": now})
-            payload = dict(stored_payload) if stored_payload is not None else None
+        remembered = self._memory.get(key)
+        if remembered is not None and remembered[1] > now:
+            payload: dict[str, Any] | None = remembered[0]
+        else:
+            async with self.db.read_connection() as connection:
+                # Two columns on a bare connection: no ORM session, no timestamps loaded.
+                row = (await connection.execute(_FRESH_PAYLOAD, {"key": key, "now": now})).first()
+            payload = dict(row[0]) if row is not None and row[0] is not None else None
+            if payload is not None and row is not None:
+                self._memory[key] = (payload, as_utc(row[1]) or now)
         if payload is None:
             return None
         notes = [str(n) for n in payload.get("notes") or []]
@@ -146,6 +162,7 @@ class LookupCacheStore:
         how many were dropped."""
         async with self.db.session() as session:
             dropped = await session.execute(delete(LookupCache))
+        self._memory.clear()
         return int(dropped.rowcount or 0)
 
     async def put(self, key: str, fld: str, result: WaterfallResult) -> None:
@@ -187,6 +204,7 @@ class LookupCacheStore:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="leadsonar-lookup-cache")
         await asyncio.shield(done)
+        self._memory[key] = (payload, row["expires_at"])  # committed: serve it from memory
 
     async def _write(self) -> None:
         """Write the answers stored while the last batch was written, in one transaction and
