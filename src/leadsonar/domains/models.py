@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -36,6 +37,8 @@ class KnownContact(Base):
     __tablename__ = "known_contacts"
     __table_args__ = (
         UniqueConstraint("account_id", "contact_key", name="uq_known_contacts_account_key"),
+        # an account's contact by name (and domain): find_contact, count_namesakes
+        Index("ix_known_contacts_account_name", "account_id", "name_key", "domain"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
