@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
-from leadsonar.domains.facts import DomainKnowledge
+from leadsonar.domains.knowledge import DomainKnowledge, Learned
 from leadsonar.kit.db import Database
 from leadsonar.kit.migrate import upgrade_to_head
 from leadsonar.kit.net.dns import Resolver
@@ -29,10 +29,16 @@ async def test_known_facts_are_read_once_and_a_record_is_seen_at_once(sqlite_url
         assert (await knowledge.known("acme.test")).catch_all is None
         assert (await knowledge.known("acme.test")).catch_all is None
         assert len(selects) == 1  # the candidates' check and the sibling's share one read
-        await knowledge.record_catch_all("acme.test", True)
-        assert (await knowledge.known("acme.test")).catch_all is True
-        await knowledge.record_block("acme.test", "554 5.7.1 blocked", 60)
+        learned = Learned()
+        knowledge.record_catch_all("acme.test", True, learned)
+        assert (await knowledge.known("acme.test")).catch_all is True  # before it is stored
+        knowledge.record_block("acme.test", "554 5.7.1 blocked", 60, learned)
         facts = await knowledge.known("acme.test")
         assert facts.blocked_until is not None and facts.blocked_reason == "554 5.7.1 blocked"
+        await knowledge.persist(learned)
+        assert not learned  # persisted once
+        fresh = DomainKnowledge(db, Resolver(["127.0.0.1:9"]))  # another process: stored
+        facts = await fresh.known("acme.test")
+        assert facts.catch_all is True and facts.blocked_reason == "554 5.7.1 blocked"
     finally:
         await db.dispose()

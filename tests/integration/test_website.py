@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from leadsonar.config import Settings
-from leadsonar.domains.patterns import learned_patterns
+from leadsonar.domains.repository import learned_patterns
 from leadsonar.kit.db import Database
 from leadsonar.kit.migrate import upgrade_to_head
 from leadsonar.kit.net.dns import Resolver
