@@ -164,5 +164,4 @@ async def test_a_full_prober_lookup_commits_at_most_four_times(
     assert found["verification"] == "valid", found
     # the charge, what the lookup learned (MX, catch-all, pattern), the cached answer; the
     # crawl of a site read for the first time is stored by the crawl itself
-    print("FULL PROBER COMMITS", probed)
     assert probed["commit"] <= 4, probed
