@@ -137,7 +137,8 @@ async def test_a_full_prober_lookup_commits_at_most_four_times(
     """No imported contact, no cached answer: the whole default chain asks a loopback domain
     with a real mail server (DNS, SMTP, the crawler's fetch) and learns its MX hosts, its
     catch-all verdict, its pattern and its (unreadable) site. What the lookup learned is
-    persisted once (DomainKnowledge), besides the charge and the cached answer."""
+    persisted once (DomainKnowledge.persist in Waterfall.run), besides the charge and the
+    cached answer."""
     dns_zone.add_mx("initech.test", [(10, "mx.initech.test")])
     dns_zone.add_a("mx.initech.test", "127.0.0.2")
     await smtp_world.serve("127.0.0.2", mailboxes={"peter.gibbons@initech.test"})
@@ -162,6 +163,7 @@ async def test_a_full_prober_lookup_commits_at_most_four_times(
     assert found["email"] == "peter.gibbons@initech.test", found
     assert found["waterfall"]["tried"][-1] == "smtp", found
     assert found["verification"] == "valid", found
-    # the charge, what the lookup learned (MX, catch-all, pattern), the cached answer; the
-    # crawl of a site read for the first time is stored by the crawl itself
+    # the charge, what the lookup learned (MX, catch-all, pattern, the crawl it waited for),
+    # the cached answer: 3 (was 8 when facts, patterns and crawls were written mid-lookup);
+    # 4 when the crawl ends after the answer and so stores itself
     assert probed["commit"] <= 4, probed

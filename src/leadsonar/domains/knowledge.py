@@ -116,6 +116,15 @@ class Learned:
                 counts.update(rows)
         return counts
 
+    def merge(self, other: Learned) -> None:
+        """Carry everything ``other`` learned too, leaving ``other`` empty (it is persisted
+        once, with this one)."""
+        taken = other.take()
+        for domain, columns in taken.facts.items():
+            self.fact(domain, **columns)
+        self.addresses.update(taken.addresses)
+        self.companies.extend(taken.companies)
+
     def take(self) -> Learned:
         """Everything learned so far, leaving this one empty (persisted once, whoever asks
         again)."""

@@ -61,6 +61,7 @@ from leadsonar.domains.candidates import (
     generate_candidates,
     render,
 )
+from leadsonar.domains.knowledge import Learned
 from leadsonar.domains.names import name_forms
 from leadsonar.kit.net.smtp import RcptVerdict
 from leadsonar.providers.base import (
@@ -240,7 +241,7 @@ class SmtpProber:
                 ctx.mailbox_fact(f"@{domain}", "refuted", outcome.reason or "null MX")
             return None
         if outcome.skipped == "catch-all":
-            return await self._accept_all(person, domain, evidence)
+            return await self._accept_all(person, domain, evidence, ctx)
         if outcome.skipped:
             return self._guess(candidates, addresses, outcome, evidence)
         result = outcome.probe
@@ -301,7 +302,7 @@ class SmtpProber:
                 )
                 return better or found
             if result.catch_all is True:
-                return await self._accept_all(person, domain, evidence)
+                return await self._accept_all(person, domain, evidence, ctx)
             return self._guess([candidate], [address], outcome, evidence)  # catch-all untested
         verdicts = [outcome.verdict(a) for a in addresses]
         if all(v in GONE for v in verdicts):
@@ -523,16 +524,18 @@ class SmtpProber:
             return f"{sibling} exists too: another person shares this address's form."
         return None
 
-    async def _listed(self, domain: str, *, complete: bool = True) -> ListedPeople | None:
+    async def _listed(
+        self, domain: str, *, complete: bool = True, learned: Learned | None = None
+    ) -> ListedPeople | None:
         """Who ``domain``'s site lists; ``complete=False`` once the pages naming people are read
         (a verified address's owner check needs no more; a catch-all answer also needs the
         patterns the site's published addresses teach, stored at the crawl's end)."""
         if self.roster is None:
             return None
-        return await self.roster.listed_people(domain, complete=complete)
+        return await self.roster.listed_people(domain, complete=complete, learned=learned)
 
     async def _accept_all(
-        self, person: Person, domain: str, evidence: dict[str, object]
+        self, person: Person, domain: str, evidence: dict[str, object], ctx: LookupContext
     ) -> Finding | None:
         """The answer on a domain whose server accepts every address (issue 8 §4).
 
@@ -541,10 +544,10 @@ class SmtpProber:
         imported address backs it and no rival pattern has as much; ``low`` otherwise, and
         ``low`` for a person a site that lists its team does not name, or whose address
         another listed person's name makes. The site is read first (its published addresses
-        teach the pattern), then the evidence.
+        teach the pattern, in ``ctx.learned`` until the lookup ends), then the evidence.
         """
-        listed = await self._listed(domain)
-        candidates, learned = await self.candidates(person, domain)
+        listed = await self._listed(domain, learned=ctx.learned)
+        candidates, learned = await self.candidates(person, domain, ctx)
         plain = [c for c in candidates if c.pattern not in MIDDLE_PATTERNS] or candidates
         if not plain:
             return None

@@ -500,10 +500,12 @@ class WebsiteProvider:
         settings: ``crawl_*`` settings.
         db: where stored crawls are read (``domain_facts``).
         http: the website fetcher.
-        knowledge: the domain-knowledge port a crawl is persisted through (its own write when
-            the crawl ends: a crawl is shared by the lookups that wait for it and goes on
-            after them); a profile read within a lookup is recorded into that lookup's
-            ``ctx.learned`` instead. A port of its own on ``db`` when omitted.
+        knowledge: the domain-knowledge port a crawl is persisted through. A crawl is shared
+            by the lookups that wait for it and may outlive them: when it ends, what it
+            learned is handed to a lookup still waiting for it (persisted with that lookup's
+            ``ctx.learned``), else written on its own. A profile read within a lookup is
+            recorded into that lookup's ``ctx.learned``. A port of its own on ``db`` when
+            omitted.
     """
 
     name = "website"
@@ -523,6 +525,10 @@ class WebsiteProvider:
         self.http = http
         self.knowledge = knowledge if knowledge is not None else DomainKnowledge(db, http.resolver)
         self._crawls: dict[str, asyncio.Task[SiteCrawl]] = {}
+        # lookups waiting for a crawl that will persist what it learned, and a finished
+        # crawl's knowledge handed to them (the first takes it, the others its addresses)
+        self._carriers: dict[asyncio.Future[SiteCrawl], int] = {}
+        self._handed: dict[asyncio.Future[SiteCrawl], Learned] = {}
         self._people: dict[str, asyncio.Future[SiteCrawl]] = {}  # crawls whose people are read
         self._profile_locks: dict[str, asyncio.Lock] = {}
         # This process's parsed copies of stored crawls (LRU-bounded). Within ``_reuse``
@@ -544,16 +550,52 @@ class WebsiteProvider:
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.http.aclose()
 
-    async def site(self, domain: str) -> SiteCrawl:
+    async def site(self, domain: str, learned: Learned | None = None) -> SiteCrawl:
         """The domain's crawl: from ``domain_facts`` when younger than ``LEADSONAR_CRAWL_TTL``
         (:data:`FAILED_CRAWL_TTL` for a site that could not be read at all), else crawled now
         (one crawl at a time per domain in this process) and stored. A crawl this process
         stored or read within :data:`FRESH_CRAWL_SECONDS` (at most ``LEADSONAR_CRAWL_TTL``) is
-        reused without reading it again."""
+        reused without reading it again.
+
+        Args:
+            learned: the waiting lookup's ``ctx.learned``: a crawl that ends while the lookup
+                waits hands it what it learned (the crawl, the addresses that teach the
+                pattern), persisted with the lookup's own knowledge in one write; without
+                it (or once nobody waits) the crawl writes its own.
+        """
         found = await self._stored_or_crawling(domain)
         if isinstance(found, SiteCrawl):
             return found
-        return await asyncio.shield(found[0])
+        return await self._wait(found[0], found[0], learned)
+
+    async def _wait(
+        self,
+        task: asyncio.Task[SiteCrawl],
+        waited: asyncio.Future[SiteCrawl],
+        learned: Learned | None,
+    ) -> SiteCrawl:
+        """Wait for ``waited`` (the crawl ``task`` or its people-read future) without
+        cancelling the crawl; while waiting, a lookup carrying ``learned`` is handed what the
+        crawl learned if the crawl ends meanwhile (see :meth:`site`)."""
+        if learned is None:
+            return await asyncio.shield(waited)
+        self._carriers[task] = self._carriers.get(task, 0) + 1
+        try:
+            return await asyncio.shield(waited)
+        finally:
+            # also when this lookup was cancelled after the crawl ended: it still persists.
+            # The first lookup to resume takes the crawl; the others its addresses only (seen
+            # at once by their own next steps; each address counts once however often it is
+            # persisted, and a later profile read stored by the first is not overwritten)
+            waiting = self._carriers.pop(task) - 1
+            if waiting:
+                self._carriers[task] = waiting
+            handed = self._handed.get(task) if task.done() else None
+            if handed is not None:
+                self._handed[task] = Learned(addresses=dict(handed.addresses))
+                learned.merge(handed)
+            if not waiting:
+                self._handed.pop(task, None)
 
     async def people(self, domain: str) -> SiteCrawl:
         """The domain's crawl as far as who it names goes: like :meth:`site`, but while the
@@ -615,9 +657,15 @@ class WebsiteProvider:
         site = await crawl_site(self.http, domain, people_read)
         learned = Learned()
         self._record(site, site.emails, learned)
-        # the crawl's own write: it serves every lookup waiting for it and outlives them;
-        # lookups asking meanwhile wait for this task, so they find it stored
-        await self.knowledge.persist(learned)
+        task = asyncio.current_task()
+        if task is not None and self._carriers.get(task):
+            # the lookups waiting for this crawl persist it with what they learned themselves
+            # (every waiter resumes after this task ends; see _wait)
+            self._handed[task] = learned
+        else:
+            # nobody will: the crawl's own write (lookups asking meanwhile wait for this
+            # task, so they find it stored)
+            await self.knowledge.persist(learned)
         self._keep(site)
         return site
 
@@ -705,7 +753,7 @@ class WebsiteProvider:
     async def _site_for(self, company: Company, ctx: LookupContext) -> SiteCrawl | None:
         if not company.domain:
             return None
-        site = await self.site(company.domain)
+        site = await self.site(company.domain, ctx.learned)
         if site.refused:
             ctx.note(f"The website of {company.domain} was not fetched: {site.refused}")
         elif site.failure and not site.pages:
@@ -729,7 +777,7 @@ class WebsiteProvider:
         if company.domain:
             crawling = await self._stored_or_crawling(company.domain)
             if not isinstance(crawling, SiteCrawl):
-                partial = await asyncio.shield(crawling[1])
+                partial = await self._wait(crawling[0], crawling[1], ctx.learned)
                 early = self._published(person, partial, LookupContext(), named_only=True)
                 if early is not None:
                     return early
