@@ -215,6 +215,8 @@ async def close_services(services: Services) -> None:
             await aclose()
     await services.lookup.waterfall.aclose()
     await services.lookup.companies.http.aclose()  # a no-op when shared with the crawler
+    if services.registry.knowledge is not None:  # what lookups learned, still being written
+        await services.registry.knowledge.aclose()
     if services.http is not None:
         await services.http.aclose()
     await services.db.dispose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from leadsonar.config import Settings
-from leadsonar.domains.facts import DomainKnowledge
+from leadsonar.domains.knowledge import DomainKnowledge
 from leadsonar.kit.db import Database
 from leadsonar.kit.migrate import upgrade_to_head
 from leadsonar.kit.net.dns import MxAnswer, Resolver

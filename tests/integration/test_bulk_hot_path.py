@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from sqlalchemy import event, func, select
 
-from leadsonar.domains.facts import DomainKnowledge
+from leadsonar.domains.knowledge import DomainKnowledge, Learned
 from leadsonar.domains.models import DomainFacts
 from leadsonar.kit.db import Database
 from leadsonar.kit.migrate import upgrade_to_head
@@ -69,9 +69,11 @@ async def test_an_unchanged_mx_answer_is_stored_once(database_url: str) -> None:
         with LoopbackDns(negative_ttl=60) as dns:
             dns.add_mx("mail.test", [(10, "mx.mail.test")])
             facts = DomainKnowledge(db, Resolver([dns.address]))
-            for _ in range(20):
-                await facts.mx("mail.test")
-                await facts.mx("void.test")
+            for _ in range(20):  # twenty lookups, each persisting what it learned
+                learned = Learned()
+                await facts.mx("mail.test", learned)
+                await facts.mx("void.test", learned)
+                await facts.persist(learned)
         writes = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
         assert len(writes) == 2, writes  # one per domain
         async with db.read_session() as session:

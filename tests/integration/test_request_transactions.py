@@ -16,6 +16,8 @@ from leadsonar.config import Settings
 from leadsonar.domains.contacts import ImportReport, import_rows
 from leadsonar.testing.dnsserver import LoopbackDns
 from leadsonar.testing.live import LiveServer
+from leadsonar.testing.smtpserver import SmtpWorld
+from tests.integration.conftest import make_net_settings
 
 pytestmark = pytest.mark.asyncio
 
@@ -127,3 +129,41 @@ async def test_the_default_waterfall_commits_at_most_twice_for_an_imported_conta
     assert imported["commit"] <= 2, imported  # the charge, the cached answer
     assert cached["commit"] <= 1, cached  # the charge
     assert imported["auth"] == cached["auth"] == 0  # the key came from the key cache
+
+
+async def test_a_full_prober_lookup_commits_at_most_four_times(
+    dns_zone: LoopbackDns, smtp_world: SmtpWorld, database_url: str
+) -> None:
+    """No imported contact, no cached answer: the whole default chain asks a loopback domain
+    with a real mail server (DNS, SMTP, the crawler's fetch) and learns its MX hosts, its
+    catch-all verdict, its pattern and its (unreadable) site. What the lookup learned is
+    persisted once (DomainKnowledge.persist in Waterfall.run), besides the charge and the
+    cached answer."""
+    dns_zone.add_mx("initech.test", [(10, "mx.initech.test")])
+    dns_zone.add_a("mx.initech.test", "127.0.0.2")
+    await smtp_world.serve("127.0.0.2", mailboxes={"peter.gibbons@initech.test"})
+    settings = make_net_settings(dns_zone, smtp_world, database_url=database_url)
+    async with LiveServer(settings) as live:
+        key = await live.create_account("uow", credits=10)
+        await _quiet(live)
+        async with httpx.AsyncClient(
+            base_url=live.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        ) as client:
+            with counting(live) as probed:
+                found = (
+                    await client.post(
+                        "/api/v1/find-email",
+                        json={
+                            "firstName": "Peter",
+                            "lastName": "Gibbons",
+                            "website": "initech.test",
+                        },
+                    )
+                ).json()
+    assert found["email"] == "peter.gibbons@initech.test", found
+    assert found["waterfall"]["tried"][-1] == "smtp", found
+    assert found["verification"] == "valid", found
+    # the charge, what the lookup learned (MX, catch-all, pattern, the crawl it waited for),
+    # the cached answer: 3 (was 8 when facts, patterns and crawls were written mid-lookup);
+    # 4 when the crawl ends after the answer and so stores itself
+    assert probed["commit"] <= 4, probed

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from leadsonar.config import Settings
 from leadsonar.domains.contacts import ImportReport, import_rows
 from leadsonar.domains.models import KnownContact
-from leadsonar.domains.patterns import learned_patterns
+from leadsonar.domains.repository import learned_patterns
 from leadsonar.testing.dnsserver import LoopbackDns
 from leadsonar.testing.live import LiveServer
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from leadsonar.config import Settings
-from leadsonar.domains.patterns import learned_patterns
+from leadsonar.domains.repository import learned_patterns
 from leadsonar.kit.db import Database
 from leadsonar.kit.migrate import upgrade_to_head
 from leadsonar.kit.net.dns import Resolver
@@ -71,7 +71,13 @@ async def provider(
 
 
 async def _phone(provider: WebsiteProvider, first: str, last: str, domain: str) -> Any:
-    return await provider.find_phone(Person(first, last), Company(domain), LookupContext())
+    """One find-phone lookup, persisting what it learned (the crawl it waited for) as the
+    waterfall does when a lookup ends."""
+    ctx = LookupContext()
+    try:
+        return await provider.find_phone(Person(first, last), Company(domain), ctx)
+    finally:
+        await provider.knowledge.persist(ctx.learned)
 
 
 async def test_crawl_reads_home_and_people_pages_within_the_budget(
@@ -150,17 +156,15 @@ async def test_fc26_date_ranges_are_not_phones(provider: WebsiteProvider) -> Non
 async def test_published_addresses_answer_and_teach_the_pattern(
     provider: WebsiteProvider,
 ) -> None:
-    finding = await provider.find_email(
-        Person("Maria", "López"), Company("notion.so"), LookupContext()
-    )
+    ctx = LookupContext()  # what the lookups learned: persisted as the waterfall would
+    finding = await provider.find_email(Person("Maria", "López"), Company("notion.so"), ctx)
     assert finding is not None
     assert finding.value == "maria.lopez@notion.so"  # FC-08: "[at]" / "[dot]"
     assert (finding.confidence.value, finding.verification.value) == ("medium", "published")
-    alex = await provider.find_email(
-        Person("Alex", "Johnson"), Company("notion.so"), LookupContext()
-    )
+    alex = await provider.find_email(Person("Alex", "Johnson"), Company("notion.so"), ctx)
     assert alex is not None and alex.value == "alex.johnson@notion.so"  # FC-11 mailto
-    await provider.site("notion.so")  # the answers may come before the crawl ends and learns
+    await provider.site("notion.so", ctx.learned)  # the answers may come before the crawl ends
+    await provider.knowledge.persist(ctx.learned)
     async with provider.db.session() as session:
         patterns = dict(await learned_patterns(session, "notion.so"))
     assert patterns.get("first.last", 0) >= 3  # Alex, Maria, Sam

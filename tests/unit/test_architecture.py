@@ -45,6 +45,11 @@ EDGES = {
     "leadsonar/enrichment/tasks.py": "the job-item edge of the procrastinate queue",
     "leadsonar/kit/db.py": "the session scopes themselves (commit on success, roll back)",
     "leadsonar/services.py": "the request edge: each request's UnitOfWork commits or rolls back",
+    "leadsonar/domains/knowledge.py": (
+        "the knowledge edge: what one lookup learned (MX, catch-all, blocks, patterns, crawls, "
+        "company → domain) persisted in one write transaction after its network work, called "
+        "once by Waterfall.run (and by verify-email, a re-probe, a crawl, a company resolution)"
+    ),
 }
 # Plumbing exempt from both rules: schema changes and test stand-ins are not the product's
 # units of work.
@@ -83,19 +88,14 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
     ),
     ("leadsonar/domains/companies/resolver.py", TRANSACTION): (
         W_SPEED,
-        "company → domain answers stored mid-lookup in their own short transaction",
+        "earlier company → domain answers read in a session of their own (the answers are "
+        "written through the DomainKnowledge port); the read moves to domains/repository.py "
+        "with the company-guess work",
     ),
     ("leadsonar/domains/companies/resolver.py", QUERY): (
         W_SPEED,
         "company → domain queries inline",
     ),
-    ("leadsonar/domains/facts.py", TRANSACTION): (
-        W_CLI,
-        "MX, catch-all and block facts recorded mid-lookup in their own short transaction "
-        "(never across DNS/SMTP); to be returned to the waterfall and persisted once per "
-        "lookup through the DomainKnowledge port (issue 9 §2)",
-    ),
-    ("leadsonar/domains/patterns.py", QUERY): (W_SPEED, "pattern learning queries inline"),
     ("leadsonar/enrichment/runner.py", QUERY): (W_CLI, "claim/finish queries inline"),
     ("leadsonar/idempotency/middleware.py", TRANSACTION): (
         W_API,
@@ -120,18 +120,6 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
     ("leadsonar/lookup/service.py", TRANSACTION): (
         W_API,
         "the namesake read and the refund: their own short transactions around the lookup",
-    ),
-    ("leadsonar/providers/builtin/known.py", TRANSACTION): (
-        W_API,
-        "imported contacts read mid-lookup (a read, never committed)",
-    ),
-    ("leadsonar/providers/builtin/smtp.py", TRANSACTION): (
-        W_SPEED,
-        "the prober's learned patterns stored mid-lookup; to be returned to the waterfall",
-    ),
-    ("leadsonar/providers/builtin/website.py", TRANSACTION): (
-        W_SPEED,
-        "crawls stored and read mid-lookup in their own short transactions",
     ),
     ("leadsonar/suppressions/routes.py", TRANSACTION): (
         W_API,

@@ -12,8 +12,9 @@ from pathlib import Path
 from anyascii import anyascii
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# a module attribute, not a name: the repository imports this module (name_key)
+from leadsonar.domains import repository
 from leadsonar.domains.models import KnownContact
-from leadsonar.domains.patterns import learn_address
 from leadsonar.enrichment.files import LeadTable, read_path
 from leadsonar.exceptions import BadRequest, InvalidDomain
 from leadsonar.kit.db import upsert
@@ -174,6 +175,6 @@ async def import_rows(
             keys=["account_id", "contact_key"],
         )
         report.imported += 1
-        if email and await learn_address(session, email, first, last):
+        if email and await repository.learn_address(session, email, first, last):
             report.patterns_learned += 1
     await session.flush()

@@ -2,20 +2,38 @@
 callers commit at their edge).
 
 Imported contacts belong to one account; what is learned about domains is shared knowledge
-(docs/architecture.md, "Tenancy").
+(docs/architecture.md, "Tenancy"). Reads for the lookup hot path run in read sessions of their
+own (never committed, never held across DNS, SMTP or HTTP); writes take the caller's session
+and only flush: what a lookup learned is written by :meth:`DomainKnowledge.persist
+<leadsonar.domains.knowledge.DomainKnowledge.persist>` (:func:`store_learned`), imports by the
+CLI's unit of work (:func:`learn_address`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, NamedTuple
+import hashlib
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadsonar.domains.contacts import name_key
-from leadsonar.domains.models import DomainFacts, KnownContact
-from leadsonar.kit.db import Database
+# module attributes, not names: contacts.py imports this module (import_rows learns patterns)
+from leadsonar.domains import contacts, patterns
+from leadsonar.domains.models import (
+    CompanyDomain,
+    DomainFacts,
+    DomainPattern,
+    KnownContact,
+    LearnedAddress,
+)
+from leadsonar.kit.db import Database, upsert
+
+if TYPE_CHECKING:
+    from leadsonar.domains.knowledge import Learned
 
 
 class StoredFacts(NamedTuple):
@@ -57,7 +75,8 @@ async def find_contact(
     if account_id is None:
         return None
     query = select(KnownContact).where(
-        KnownContact.account_id == account_id, KnownContact.name_key == name_key(first, last)
+        KnownContact.account_id == account_id,
+        KnownContact.name_key == contacts.name_key(first, last),
     )
     if domain:
         query = query.where(KnownContact.domain == domain)
@@ -94,7 +113,7 @@ async def count_namesakes(
         select(func.lower(KnownContact.email))
         .where(
             KnownContact.account_id == account_id,
-            KnownContact.name_key == name_key(first, last),
+            KnownContact.name_key == contacts.name_key(first, last),
             KnownContact.domain == domain,
             KnownContact.email.is_not(None),
         )
@@ -128,3 +147,147 @@ async def stored_crawl(db: Database, domain: str) -> tuple[datetime | None, Any]
     if row is None or row.crawl is None:
         return None
     return row.crawled_at, row.crawl
+
+
+async def imported_contact(
+    db: Database,
+    first: str,
+    last: str,
+    domain: str | None,
+    company: str | None,
+    account_id: int | None,
+) -> KnownContact | None:
+    """:func:`find_contact` in a read of its own (the ``known`` provider asks mid-lookup)."""
+    async with db.read_session() as session:
+        return await find_contact(session, first, last, domain, company, account_id)
+
+
+async def _evidence_counts(
+    session: AsyncSession, domain: str, ttl: timedelta = patterns.PATTERN_TTL
+) -> dict[str, int]:
+    since = datetime.now(UTC) - ttl
+    rows = await session.execute(
+        select(DomainPattern.pattern, DomainPattern.evidence).where(
+            DomainPattern.domain == domain, DomainPattern.last_seen_at >= since
+        )
+    )
+    return {pattern: int(evidence) for pattern, evidence in rows.all()}
+
+
+async def domain_evidence(
+    db: Database, domain: str, ttl: timedelta = patterns.PATTERN_TTL
+) -> patterns.DomainEvidence:
+    """The domain's learned patterns and spelling, seen within ``ttl`` (one query, in a read
+    of its own)."""
+    async with db.read_session() as session:
+        counts = await _evidence_counts(session, domain, ttl)
+    return patterns.DomainEvidence.from_counts(counts)
+
+
+async def learned_patterns(
+    session: AsyncSession, domain: str, ttl: timedelta = patterns.PATTERN_TTL
+) -> list[tuple[str, int]]:
+    """The domain's patterns seen within ``ttl``, most evidence first: ``[(pattern, count)]``."""
+    counts = await _evidence_counts(session, domain, ttl)
+    return patterns.DomainEvidence.from_counts(counts).patterns
+
+
+async def popular_patterns(
+    db: Database, ttl: timedelta = patterns.PATTERN_TTL, min_domains: int = 1
+) -> list[str]:
+    """Patterns seen at ``min_domains`` domains or more (within ``ttl``), most domains first,
+    in a read of its own.
+
+    This is the second key of candidate order: after the domain's own learned patterns, the
+    patterns most common across the domains this installation has seen.
+    """
+    since = datetime.now(UTC) - ttl
+    async with db.read_session() as session:
+        rows = await session.execute(
+            select(DomainPattern.pattern, func.count())
+            .where(DomainPattern.last_seen_at >= since)
+            .where(DomainPattern.pattern.not_like(f"{patterns.STYLE_PREFIX}%"))
+            .group_by(DomainPattern.pattern)
+            .having(func.count() >= min_domains)
+            .order_by(func.count().desc(), DomainPattern.pattern)
+        )
+        return [pattern for pattern, _ in rows.all()]
+
+
+async def add_evidence(session: AsyncSession, domain: str, counts: dict[str, int]) -> None:
+    """Add ``counts`` (``{pattern: units}``) of evidence at ``domain`` (A-label), in pattern
+    order; only flushes."""
+    now = datetime.now(UTC)
+    for pattern in sorted(counts):
+        units = counts[pattern]
+        await upsert(
+            session,
+            DomainPattern,
+            {"domain": domain, "pattern": pattern, "evidence": units, "last_seen_at": now},
+            keys=["domain", "pattern"],
+            update={"evidence": DomainPattern.evidence + units, "last_seen_at": now},
+        )
+
+
+async def first_sight(session: AsyncSession, email: str) -> bool:
+    """Record that ``email`` (lower case) taught its domain; ``False`` when it already had.
+
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` into ``learned_addresses`` (SHA-256 of
+    the address, so the shared table holds no tenant's address).
+    """
+    digest = hashlib.sha256(email.encode("utf-8")).hexdigest()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(LearnedAddress)
+        .values(address_hash=digest)
+        .on_conflict_do_nothing(index_elements=["address_hash"])
+        .returning(LearnedAddress.address_hash)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def learn_address(session: AsyncSession, email: str, first: str, last: str) -> list[str]:
+    """Learn from a known ``email`` of the person ``first last``; each address counts once
+    (imported twice, found by the prober and published on the site: one unit of evidence).
+    Only flushes; the caller commits.
+
+    Returns:
+        The pattern names the address matched (empty when it matches none, e.g. ``jd123@…``,
+        or when the address already taught its domain).
+    """
+    domain, matched, evidence = patterns.lessons(email, first, last)
+    if not domain:
+        return []
+    if not await first_sight(session, email.strip().lower()):
+        return []
+    if evidence:
+        await add_evidence(session, domain, dict.fromkeys(evidence, 1))
+    return matched
+
+
+async def store_learned(session: AsyncSession, learned: Learned) -> None:
+    """Write what lookups learned (:class:`~leadsonar.domains.knowledge.Learned`) in the
+    caller's transaction; only flushes.
+
+    Rows are written in one fixed order — ``domain_facts`` by domain, ``learned_addresses`` by
+    hash, ``domain_patterns`` by (domain, pattern), then ``company_domains`` — so that two
+    lookups persisting at once on PostgreSQL take their row locks in the same order and never
+    deadlock. Each address teaches its domain once (:func:`first_sight`).
+    """
+    for domain in sorted(learned.facts):
+        columns = learned.facts[domain]
+        await upsert(session, DomainFacts, {"domain": domain, **columns}, keys=["domain"])
+    taught: dict[str, Counter[str]] = {}
+    by_hash = sorted(
+        learned.addresses.items(),
+        key=lambda item: hashlib.sha256(item[0].encode("utf-8")).hexdigest(),
+    )
+    for address, (first, last) in by_hash:
+        domain, _, evidence = patterns.lessons(address, first, last)
+        if domain and await first_sight(session, address):
+            taught.setdefault(domain, Counter()).update(evidence)
+    for domain in sorted(taught):
+        await add_evidence(session, domain, dict(taught[domain]))
+    for row in learned.companies:
+        session.add(CompanyDomain(**row))
+    await session.flush()

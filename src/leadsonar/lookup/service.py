@@ -159,6 +159,7 @@ class LookupService:
             resolver,
             web or SafeHttp(settings, resolver),
             sources=company_sources(settings, waterfall, api),
+            knowledge=waterfall.registry.knowledge,
         )
 
     @property

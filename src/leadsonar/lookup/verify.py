@@ -163,13 +163,19 @@ class VerifyService:
         Returns:
             ``(outcome, (status, reason), source)``: ``status`` ``valid``/``invalid``/
             ``accept_all``/``unknown``, ``source`` ``smtp`` or ``hunter``.
+
+        What the check learned about the domain is persisted once, in one write transaction
+        (:meth:`DomainKnowledge.persist <leadsonar.domains.knowledge.DomainKnowledge.persist>`).
         """
         domain = address.rpartition("@")[2]
         ctx = LookupContext(
             account_id=account_id,
             retry_wait_until=time.monotonic() + self.settings.lookup_deadline if wait else None,
         )
-        outcome = await self.checker.check(domain, [address], ctx)
+        try:
+            outcome = await self.checker.check(domain, [address], ctx)
+        finally:  # what the check learned (MX, catch-all, a block): one write, also if cut short
+            await self.checker.knowledge.persist(ctx.learned)
         verdict = judge(address, outcome)
         if verdict[0] == "invalid" and outcome.skipped == "no mail" and self.dns_check:
             # "This domain does not exist" is only believed from a working resolver.

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from leadsonar.domains.knowledge import Learned
+
 Field = Literal["email", "phone"]
 
 
@@ -144,6 +146,11 @@ class LookupContext:
             ``"@x.com"`` for a domain that accepts no mail), ``("shared", why)`` for an
             address another person may own (its numbered sibling exists). The waterfall drops
             refuted findings and keeps shared ones at ``low`` (issue 8 §3).
+        learned: what the lookup learned about domains (MX answers, catch-all verdicts,
+            blocks, owned addresses that teach patterns, crawls), shared by every call's view;
+            providers record into it instead of writing, and ``Waterfall.run`` persists it
+            once, in one transaction, when the lookup ends
+            (:meth:`~leadsonar.domains.knowledge.DomainKnowledge.persist`).
     """
 
     account_id: int | None = None
@@ -152,6 +159,7 @@ class LookupContext:
     probe: ProbeStats = field(default_factory=ProbeStats)
     call: CallContext = field(default_factory=CallContext)
     mailbox_facts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    learned: Learned = field(default_factory=Learned)
 
     @property
     def deadline(self) -> float | None:
@@ -159,13 +167,15 @@ class LookupContext:
         return self.retry_wait_until
 
     def for_call(self) -> LookupContext:
-        """A view for one provider call: same account, deadline and notes; fresh probe and
-        call counters (the waterfall adds them to the lookup's totals afterwards)."""
+        """A view for one provider call: same account, deadline, notes, mailbox facts and
+        learned knowledge; fresh probe and call counters (the waterfall adds them to the
+        lookup's totals afterwards)."""
         return LookupContext(
             account_id=self.account_id,
             retry_wait_until=self.retry_wait_until,
             notes=self.notes,
             mailbox_facts=self.mailbox_facts,
+            learned=self.learned,
         )
 
     def mailbox_fact(self, address: str, fact: str, why: str) -> None:

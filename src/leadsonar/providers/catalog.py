@@ -7,7 +7,7 @@ import logging
 import httpx
 
 from leadsonar.config import Settings
-from leadsonar.domains.facts import DomainKnowledge
+from leadsonar.domains.knowledge import DomainKnowledge
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.safe_http import SafeHttp
@@ -25,17 +25,21 @@ from leadsonar.providers.registry import ProviderRegistry, parse_order
 log = logging.getLogger(__name__)
 
 
-def build_providers(settings: Settings, db: Database) -> dict[str, Provider]:
-    """Every provider this installation knows, keyed by name."""
-    resolver = Resolver.from_settings(settings)
-    checker = MailboxChecker(settings, DomainKnowledge(db, resolver), SmtpPool(settings))
-    website = WebsiteProvider(settings, db, SafeHttp(settings, resolver))
+def build_providers(
+    settings: Settings, db: Database, knowledge: DomainKnowledge
+) -> dict[str, Provider]:
+    """Every built-in provider, keyed by name, reading domain knowledge through
+    ``knowledge`` (and its resolver) and recording what they learn into each lookup's
+    ``ctx.learned``."""
+    resolver = knowledge.resolver
+    checker = MailboxChecker(settings, knowledge, SmtpPool(settings))
+    website = WebsiteProvider(settings, db, SafeHttp(settings, resolver), knowledge)
     # The prober reads who the site lists only where the website is a source for emails: an
     # operator who left it out of the email order gets no crawl from the prober either.
     roster = SiteRoster(website) if "website" in parse_order(settings.providers)["email"] else None
     return {
         "known": KnownContactsProvider(db),
-        "smtp": SmtpProber(settings, db, checker, roster),
+        "smtp": SmtpProber(settings, checker, roster),
         "website": website,
     }
 
@@ -44,7 +48,8 @@ def build_registry(
     settings: Settings, db: Database, http: httpx.AsyncClient | None = None
 ) -> ProviderRegistry:
     """The registry with ``LEADSONAR_PROVIDERS`` order and one book per provider (health,
-    breaker, quotas, usage), shared through ``LEADSONAR_RATE_LIMIT_STORAGE``.
+    breaker, quotas, usage), shared through ``LEADSONAR_RATE_LIMIT_STORAGE``, and the one
+    :class:`DomainKnowledge` port the built-ins read through and the waterfall persists with.
 
     Args:
         http: the app's shared client; without it only the built-in providers exist.
@@ -53,7 +58,8 @@ def build_registry(
         ValueError: the order names an unknown provider or field, or a provider setting
             (``LEADSONAR_PROVIDER_LIMITS`` …) is malformed.
     """
-    providers = build_providers(settings, db)
+    knowledge = DomainKnowledge(db, Resolver.from_settings(settings))
+    providers = build_providers(settings, db, knowledge)
     books = ProviderBooks.from_settings(settings, db)
     if http is not None:
         for name, provider in build_http_providers(settings, http, books).items():
@@ -61,4 +67,6 @@ def build_registry(
                 log.warning("provider %s is a built-in name; the configured one is ignored", name)
                 continue
             providers[name] = provider
-    return ProviderRegistry(providers, parse_order(settings.providers), books=books)
+    return ProviderRegistry(
+        providers, parse_order(settings.providers), books=books, knowledge=knowledge
+    )

@@ -7,6 +7,7 @@ usable (e.g. a commercial provider without its key) is listed as ``unconfigured`
 
 from __future__ import annotations
 
+from leadsonar.domains.knowledge import DomainKnowledge
 from leadsonar.providers.base import Provider
 from leadsonar.providers.book import ProviderBooks
 from leadsonar.providers.schemas import ProviderRow, ProvidersPage
@@ -46,6 +47,9 @@ class ProviderRegistry:
             rate per cost; ``auto`` alone means every provider that can find the field.
         books: each provider's health, breaker, quotas, usage and stats (in-memory books when
             None); every provider is registered in it.
+        knowledge: the domain-knowledge port the built-in providers read through; the
+            waterfall persists each lookup's ``ctx.learned`` through it (``None``: nothing is
+            persisted, for registries without built-ins).
 
     Raises:
         ValueError: ``order`` names a provider that is not in ``providers`` or one that cannot
@@ -57,6 +61,7 @@ class ProviderRegistry:
         providers: dict[str, Provider],
         order: dict[str, list[str]],
         books: ProviderBooks | None = None,
+        knowledge: DomainKnowledge | None = None,
     ) -> None:
         self.auto = {fld for fld, names in order.items() if AUTO in names}
         order = {
@@ -77,6 +82,7 @@ class ProviderRegistry:
         self.providers = providers
         self.order = order
         self.books = books if books is not None else ProviderBooks()
+        self.knowledge = knowledge
         for name, provider in providers.items():
             self.books.register(name, provider.kind)
 

@@ -345,7 +345,14 @@ class Waterfall:
             cache_not_found: ``False`` keeps a "not found" out of the lookup cache (while DNS
                 is broken, kit/net/resolver_check.py).
 
-        Never raises for a provider's failure; only cancellation propagates.
+        What the providers learned (``ctx.learned``: MX answers, catch-all verdicts, blocks,
+        addresses that teach patterns) is persisted once when the providers are done, in one
+        write transaction through the registry's
+        :class:`~leadsonar.domains.knowledge.DomainKnowledge` port, before the answer is
+        cached; a lookup answered from the cache learned nothing and writes nothing.
+
+        Never raises for a provider's failure nor for a failed write of what was learned
+        (logged); only cancellation propagates.
         """
         bar = bar or self.bar
         ctx = ctx if ctx is not None else LookupContext()
@@ -424,6 +431,10 @@ class Waterfall:
                     paid_for[finding.provider] = cost
         finally:
             result.notes = ctx.notes  # what the providers said, also when cut short
+            # what the providers learned, in one write transaction, also when cut short
+            # (shielded: a cancelled lookup keeps what it learned)
+            if self.registry.knowledge is not None:
+                await self.registry.knowledge.persist(ctx.learned)
         if fld == "phone" and company_lines:
             # a source that calls the company's known switchboard someone's direct dial is wrong
             switchboards = {f.value.split(";", 1)[0] for f in company_lines}
@@ -494,6 +505,7 @@ class Waterfall:
                 retry_wait_until=ctx.retry_wait_until,
                 probe=ctx.probe,
                 mailbox_facts=ctx.mailbox_facts,  # what the mail server proved is shared
+                learned=ctx.learned,  # persisted once when the lookup ends
             )
             said.append(own.notes)
             task = asyncio.create_task(

@@ -57,6 +57,7 @@ from leadsonar.domains.companies.evidence import (
 )
 from leadsonar.domains.companies.names import company_key, ranked_guesses
 from leadsonar.domains.companies.sources import CompanySearch, ask_source
+from leadsonar.domains.knowledge import DomainKnowledge, Learned
 from leadsonar.domains.models import CompanyDomain
 from leadsonar.domains.repository import domain_for_company
 from leadsonar.exceptions import InvalidDomain
@@ -121,6 +122,8 @@ class CompanyResolver:
         http: the website fetcher.
         sources: company-knowing sources in waterfall order (Wikidata, providers' company
             searches); those whose ``status_detail()`` is not ``None`` (no key) are skipped.
+        knowledge: the domain-knowledge port a resolution is persisted through (one write
+            per name resolved); a port of its own on ``db`` when omitted.
     """
 
     def __init__(
@@ -130,12 +133,14 @@ class CompanyResolver:
         resolver: Resolver,
         http: SafeHttp,
         sources: list[CompanySearch] | None = None,
+        knowledge: DomainKnowledge | None = None,
     ):
         self.settings = settings
         self.db = db
         self.resolver = resolver
         self.http = http
         self.sources = list(sources or [])
+        self.knowledge = knowledge if knowledge is not None else DomainKnowledge(db, resolver)
         self._running: dict[str, asyncio.Future[Resolution]] = {}
         # The suppression list, set by the app: a suppressed domain's site is never fetched
         # (issue 12 §5: no SMTP or HTTP request is made for it), so it is never chosen either.
@@ -200,12 +205,9 @@ class CompanyResolver:
             )
             if dns_check is not None and not (await dns_check.check()).ok:
                 return resolution  # not remembered: DNS is broken, not the name
-        async with self.db.session() as session:
-            session.add(
-                CompanyDomain(
-                    name=name, name_key=key, domain=resolution.domain, source=resolution.source
-                )
-            )
+        learned = Learned()  # a name is resolved once for every lookup waiting on it
+        learned.company(name, key, resolution.domain, resolution.source)
+        await self.knowledge.persist(learned)
         return resolution
 
     async def _known(self, session: AsyncSession, name: str, key: str) -> Resolution | None:

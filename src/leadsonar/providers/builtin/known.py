@@ -7,7 +7,8 @@ one good source (DESIGN.md §3); when the mailbox prober agrees, the waterfall m
 
 from __future__ import annotations
 
-from leadsonar.domains.repository import find_contact
+from leadsonar.domains import repository
+from leadsonar.domains.models import KnownContact
 from leadsonar.kit.db import Database
 from leadsonar.kit.phones import parse_phone
 from leadsonar.providers.base import (
@@ -31,18 +32,21 @@ class KnownContactsProvider:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def _contact(self, person: Person, company: Company, ctx: LookupContext):  # type: ignore[no-untyped-def]
+    async def _contact(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> KnownContact | None:
+        """``ctx.account_id``'s newest imported contact for the person (a read of its own,
+        never committed), or ``None``."""
         if ctx.account_id is None:
             return None
-        async with self.db.read_session() as session:
-            return await find_contact(
-                session,
-                person.first_name,
-                person.last_name,
-                company.domain,
-                company.name,
-                ctx.account_id,
-            )
+        return await repository.imported_contact(
+            self.db,
+            person.first_name,
+            person.last_name,
+            company.domain,
+            company.name,
+            ctx.account_id,
+        )
 
     async def find_email(
         self, person: Person, company: Company, ctx: LookupContext

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadsonar.config import Settings
-from leadsonar.domains.facts import DomainKnowledge, KnownFacts
+from leadsonar.domains.knowledge import DomainKnowledge, KnownFacts
 from leadsonar.domains.mailhosts import THROTTLE_AFTER_UNKNOWN
 from leadsonar.kit.net.dns import MxAnswer
 from leadsonar.kit.net.smtp import ProbeResult, RcptVerdict, probe, retry_hint
@@ -77,7 +77,8 @@ class MailboxChecker:
 
     Args:
         settings: SMTP identity, timeouts, greylist delay, block back-off.
-        knowledge: per-domain facts (MX cache, catch-all, blocks).
+        knowledge: per-domain knowledge (MX cache, catch-all, blocks); what a check learns
+            is recorded into the lookup's ``ctx.learned``, never written here.
         pool: the process's SMTP session pool.
     """
 
@@ -126,7 +127,7 @@ class MailboxChecker:
                     reason="suppressed",
                 )
             addresses = kept
-        mx = await self.knowledge.mx(domain)
+        mx = await self.knowledge.mx(domain, ctx.learned)
         outcome = CheckOutcome(mx=mx, mx_provider=self.knowledge.provider_of(mx))
         if mx.no_mail:
             outcome.skipped = "no mail"
@@ -154,7 +155,7 @@ class MailboxChecker:
         await self._reap()
         outcome.probe = await self._probe(domain, addresses, mx, known, outcome.mx_provider, ctx)
         await self._retry_greylisted(domain, mx, known, outcome, ctx, retry)
-        await self._remember(domain, known, outcome)
+        self._remember(domain, known, outcome, ctx)
         return outcome
 
     async def _probe(
@@ -239,17 +240,23 @@ class MailboxChecker:
             return max(hints) + GREYLIST_MARGIN
         return self.settings.smtp_greylist_delay
 
-    async def _remember(self, domain: str, known: KnownFacts, outcome: CheckOutcome) -> None:
+    def _remember(
+        self, domain: str, known: KnownFacts, outcome: CheckOutcome, ctx: LookupContext
+    ) -> None:
+        """Record a new catch-all verdict or a block into ``ctx.learned`` (seen at once by
+        later checks, persisted when the lookup ends)."""
         result = outcome.probe
         assert result is not None
         if result.catch_all is not None:
             outcome.catch_all = result.catch_all
             if result.catch_all != known.catch_all:
-                await self.knowledge.record_catch_all(domain, result.catch_all)
+                self.knowledge.record_catch_all(domain, result.catch_all, ctx.learned)
         if result.blocked:
             texts = [r.text for r in result.verdicts.values() if r.verdict is RcptVerdict.BLOCKED]
             reason = texts[0] if texts else "refused"
-            await self.knowledge.record_block(domain, reason, self.settings.smtp_block_backoff)
+            self.knowledge.record_block(
+                domain, reason, self.settings.smtp_block_backoff, ctx.learned
+            )
             outcome.reason = f"{domain}'s mail server refused the prober: {reason}"
         elif result.error and not outcome.reason:
             outcome.reason = result.error

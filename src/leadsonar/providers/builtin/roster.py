@@ -17,10 +17,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from leadsonar.domains.candidates import render
 from leadsonar.domains.extract import NAME_MATCH_THRESHOLD, name_score, split_name
+from leadsonar.domains.knowledge import Learned
 from leadsonar.domains.names import name_forms
 from leadsonar.providers.base import Person
 
@@ -97,10 +98,14 @@ def _middle(first: str, last: str) -> tuple[str, ...]:
 class Roster(Protocol):
     """Where the prober learns who a company lists."""
 
-    async def listed_people(self, domain: str, *, complete: bool = True) -> ListedPeople | None:
+    async def listed_people(
+        self, domain: str, *, complete: bool = True, learned: Learned | None = None
+    ) -> ListedPeople | None:
         """The people ``domain``'s site names, or ``None`` when it could not be read or names
         nobody. ``complete=False``: as soon as the pages that name people are read, before
-        the rest of the crawl (whose published addresses teach the domain's pattern). Never
+        the rest of the crawl (whose published addresses teach the domain's pattern).
+        ``learned``: the lookup's ``ctx.learned``, handed what a crawl it waits for learned
+        (the pattern its addresses teach, seen at once by the lookup's next steps). Never
         raises for the site's failures."""
         ...
 
@@ -108,7 +113,9 @@ class Roster(Protocol):
 class SiteCrawls(Protocol):
     """What :class:`SiteRoster` needs of the website provider."""
 
-    async def site(self, domain: str) -> Any: ...
+    async def site(self, domain: str) -> Any:
+        """The domain's whole crawl (the website provider's also takes ``learned``)."""
+        ...
 
 
 def _names(site: Any) -> Iterable[str]:
@@ -146,12 +153,17 @@ class SiteRoster:
     def __init__(self, crawls: SiteCrawls) -> None:
         self.crawls = crawls
 
-    async def listed_people(self, domain: str, *, complete: bool = True) -> ListedPeople | None:
+    async def listed_people(
+        self, domain: str, *, complete: bool = True, learned: Learned | None = None
+    ) -> ListedPeople | None:
         people = getattr(self.crawls, "people", None)
         try:
-            site = await (
-                self.crawls.site(domain) if complete or people is None else people(domain)
-            )
+            if not complete and people is not None:
+                site = await people(domain)
+            elif learned is not None:
+                site = await cast(Any, self.crawls).site(domain, learned)
+            else:
+                site = await self.crawls.site(domain)
         except Exception:  # the site's trouble is the website provider's to report
             return None
         return listed_from_site(site)

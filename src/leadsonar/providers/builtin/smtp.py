@@ -61,9 +61,8 @@ from leadsonar.domains.candidates import (
     generate_candidates,
     render,
 )
+from leadsonar.domains.knowledge import Learned
 from leadsonar.domains.names import name_forms
-from leadsonar.domains.patterns import domain_evidence, learn_address, popular_patterns
-from leadsonar.kit.db import Database
 from leadsonar.kit.net.smtp import RcptVerdict
 from leadsonar.providers.base import (
     Company,
@@ -106,8 +105,10 @@ class SmtpProber:
 
     Args:
         settings: prober settings (see :mod:`leadsonar.config`).
-        db: where learned patterns live.
-        checker: the shared mailbox checker (MX cache, session pool, greylist policy).
+        checker: the shared mailbox checker (MX cache, session pool, greylist policy); the
+            domain's learned patterns are read through its
+            :class:`~leadsonar.domains.knowledge.DomainKnowledge`, and a verified address is
+            recorded into the lookup's ``ctx.learned`` (persisted when the lookup ends).
         roster: who the company's site lists (:class:`~.roster.SiteRoster`), or ``None`` when
             the website is not a source for emails; asked only when an answer's ownership is
             in doubt (catch-all domains, first-name, surname and initial addresses).
@@ -121,12 +122,10 @@ class SmtpProber:
     def __init__(
         self,
         settings: Settings,
-        db: Database,
         checker: MailboxChecker,
         roster: Roster | None = None,
     ) -> None:
         self.settings = settings
-        self.db = db
         self.checker = checker
         self.roster = roster
         self.reprober = Reprober()
@@ -154,16 +153,16 @@ class SmtpProber:
         expires, patterns = self._popular
         if time.monotonic() < expires:
             return patterns
-        async with self.db.session() as session:
-            ranked = await popular_patterns(session, min_domains=POPULAR_MIN_DOMAINS)
+        ranked = await self.checker.knowledge.popular_patterns(min_domains=POPULAR_MIN_DOMAINS)
         self._popular = (time.monotonic() + POPULAR_TTL, ranked)
         return ranked
 
     async def candidates(
-        self, person: Person, domain: str
+        self, person: Person, domain: str, ctx: LookupContext | None = None
     ) -> tuple[list[Candidate], dict[str, int]]:
         """Candidates for ``person`` at ``domain`` in probing order, and the domain's learned
-        pattern counts (``{pattern: known addresses}``).
+        pattern counts (``{pattern: known addresses}``: stored, plus what ``ctx.learned``
+        holds from this lookup).
 
         When the domain has a settled pattern (at least :data:`SETTLED_EVIDENCE` addresses and
         :data:`SETTLED_SHARE` of all seen there), only that pattern's spellings (and its
@@ -171,8 +170,9 @@ class SmtpProber:
         who is not at ``first.last`` on a ``first.last`` domain most likely does not work
         there, and twelve RCPTs for a stranger are what gets a prober blocked.
         """
-        async with self.db.session() as session:
-            evidence = await domain_evidence(session, domain)
+        evidence = await self.checker.knowledge.evidence(
+            domain, ctx.learned if ctx is not None else None
+        )
         learned, spelled = evidence.patterns, evidence.umlauts_spelled
         preferred = [pattern for pattern, _ in learned]
         preferred += [p for p in await self._common_patterns() if p not in preferred]
@@ -207,10 +207,10 @@ class SmtpProber:
         reprobed = self.reprober.answer(domain, person)
         if reprobed is not None:
             return reprobed
-        if (await self.checker.knowledge.mx(domain)).no_mail:  # known without a probe
+        if (await self.checker.knowledge.mx(domain, ctx.learned)).no_mail:  # without a probe
             outcome = await self.checker.check(domain, [], ctx)
             return await self._judge(person, domain, [], [], outcome, {}, ctx)
-        candidates, learned = await self.candidates(person, domain)
+        candidates, learned = await self.candidates(person, domain, ctx)
         if not candidates:
             return None
         addresses = [f"{c.local_part}@{domain}" for c in candidates]
@@ -241,7 +241,7 @@ class SmtpProber:
                 ctx.mailbox_fact(f"@{domain}", "refuted", outcome.reason or "null MX")
             return None
         if outcome.skipped == "catch-all":
-            return await self._accept_all(person, domain, evidence)
+            return await self._accept_all(person, domain, evidence, ctx)
         if outcome.skipped:
             return self._guess(candidates, addresses, outcome, evidence)
         result = outcome.probe
@@ -302,7 +302,7 @@ class SmtpProber:
                 )
                 return better or found
             if result.catch_all is True:
-                return await self._accept_all(person, domain, evidence)
+                return await self._accept_all(person, domain, evidence, ctx)
             return self._guess([candidate], [address], outcome, evidence)  # catch-all untested
         verdicts = [outcome.verdict(a) for a in addresses]
         if all(v in GONE for v in verdicts):
@@ -491,8 +491,7 @@ class SmtpProber:
                 self._owners[address] = person_key(domain, person)
             # A verified address teaches its pattern and spelling, like an imported one (an
             # ``alex@`` that any Alex would have still shows the domain's pattern).
-            async with self.db.session() as session:
-                await learn_address(session, address, person.first_name, person.last_name)
+            ctx.learned.address(address, person.first_name, person.last_name)
         return found
 
     @staticmethod
@@ -525,16 +524,18 @@ class SmtpProber:
             return f"{sibling} exists too: another person shares this address's form."
         return None
 
-    async def _listed(self, domain: str, *, complete: bool = True) -> ListedPeople | None:
+    async def _listed(
+        self, domain: str, *, complete: bool = True, learned: Learned | None = None
+    ) -> ListedPeople | None:
         """Who ``domain``'s site lists; ``complete=False`` once the pages naming people are read
         (a verified address's owner check needs no more; a catch-all answer also needs the
         patterns the site's published addresses teach, stored at the crawl's end)."""
         if self.roster is None:
             return None
-        return await self.roster.listed_people(domain, complete=complete)
+        return await self.roster.listed_people(domain, complete=complete, learned=learned)
 
     async def _accept_all(
-        self, person: Person, domain: str, evidence: dict[str, object]
+        self, person: Person, domain: str, evidence: dict[str, object], ctx: LookupContext
     ) -> Finding | None:
         """The answer on a domain whose server accepts every address (issue 8 §4).
 
@@ -543,10 +544,10 @@ class SmtpProber:
         imported address backs it and no rival pattern has as much; ``low`` otherwise, and
         ``low`` for a person a site that lists its team does not name, or whose address
         another listed person's name makes. The site is read first (its published addresses
-        teach the pattern), then the evidence.
+        teach the pattern, in ``ctx.learned`` until the lookup ends), then the evidence.
         """
-        listed = await self._listed(domain)
-        candidates, learned = await self.candidates(person, domain)
+        listed = await self._listed(domain, learned=ctx.learned)
+        candidates, learned = await self.candidates(person, domain, ctx)
         plain = [c for c in candidates if c.pattern not in MIDDLE_PATTERNS] or candidates
         if not plain:
             return None
@@ -631,8 +632,7 @@ class SmtpProber:
         if ctx.retry_wait_until is None or outcome.retry_after is None:
             return
 
-        async def again() -> Finding | None:
-            background = LookupContext(account_id=ctx.account_id)
+        async def attempt(background: LookupContext) -> Finding | None:
             retried = await self.checker.check(domain, addresses, background, retry=False)
             for _ in range(REPROBE_RETRIES):  # a server whose delay was longer than it said
                 if not retried.greylisted or retried.retry_after is None:
@@ -641,7 +641,7 @@ class SmtpProber:
                     return None
                 await asyncio.sleep(retried.retry_after)
                 retried = await self.checker.check(domain, addresses, background, retry=False)
-            _, learned = await self.candidates(person, domain)
+            _, learned = await self.candidates(person, domain, background)
             found = await self._judge(
                 person, domain, candidates, addresses, retried, learned, background
             )
@@ -649,5 +649,12 @@ class SmtpProber:
                 return None
             found.evidence["reprobed"] = True
             return found
+
+        async def again() -> Finding | None:
+            background = LookupContext(account_id=ctx.account_id)
+            try:
+                return await attempt(background)
+            finally:  # what the re-probe learned (it belongs to no lookup): one write
+                await self.checker.knowledge.persist(background.learned)
 
         self.reprober.schedule(domain, person, outcome.retry_after, again)

@@ -15,7 +15,7 @@ politeness), so the crawl never reaches a host that is not allowed. Each page go
 :func:`~leadsonar.domains.extract.extract_page`; the findings are merged per site and stored in
 ``domain_facts.crawl``, with the people the site names (:attr:`SiteCrawl.people`) and the page
 that lists its team, if any (:attr:`SiteCrawl.team_page`). A published personal address teaches
-the domain's pattern (:func:`~leadsonar.domains.patterns.learn_address`) only when its owner is
+the domain's pattern (:meth:`~leadsonar.domains.knowledge.Learned.address`) only when its owner is
 identified: the name standing with it, or the one listed person its local part spells; a role
 address teaches nothing (issue 8 §4). Concurrent lookups on one domain share one crawl.
 
@@ -53,7 +53,6 @@ from urllib.parse import urlsplit
 
 from anyascii import anyascii
 from cachetools import LRUCache
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.config import Settings
 from leadsonar.domains import repository as domains_repository
@@ -70,9 +69,8 @@ from leadsonar.domains.extract import (
     same_person,
     split_name,
 )
-from leadsonar.domains.models import DomainFacts
-from leadsonar.domains.patterns import learn_address
-from leadsonar.kit.db import Database, as_utc, upsert
+from leadsonar.domains.knowledge import DomainKnowledge, Learned
+from leadsonar.kit.db import Database, as_utc
 from leadsonar.kit.net.safe_http import (
     BudgetExhausted,
     CrawlSession,
@@ -500,8 +498,14 @@ class WebsiteProvider:
 
     Args:
         settings: ``crawl_*`` settings.
-        db: where crawls are cached (``domain_facts``) and patterns learned.
+        db: where stored crawls are read (``domain_facts``).
         http: the website fetcher.
+        knowledge: the domain-knowledge port a crawl is persisted through. A crawl is shared
+            by the lookups that wait for it and may outlive them: when it ends, what it
+            learned is handed to a lookup still waiting for it (persisted with that lookup's
+            ``ctx.learned``), else written on its own. A profile read within a lookup is
+            recorded into that lookup's ``ctx.learned``. A port of its own on ``db`` when
+            omitted.
     """
 
     name = "website"
@@ -509,11 +513,22 @@ class WebsiteProvider:
     fields = frozenset({"email", "phone"})
     cost = 0.0
 
-    def __init__(self, settings: Settings, db: Database, http: SafeHttp) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        http: SafeHttp,
+        knowledge: DomainKnowledge | None = None,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.http = http
+        self.knowledge = knowledge if knowledge is not None else DomainKnowledge(db, http.resolver)
         self._crawls: dict[str, asyncio.Task[SiteCrawl]] = {}
+        # lookups waiting for a crawl that will persist what it learned, and a finished
+        # crawl's knowledge handed to them (the first takes it, the others its addresses)
+        self._carriers: dict[asyncio.Future[SiteCrawl], int] = {}
+        self._handed: dict[asyncio.Future[SiteCrawl], Learned] = {}
         self._people: dict[str, asyncio.Future[SiteCrawl]] = {}  # crawls whose people are read
         self._profile_locks: dict[str, asyncio.Lock] = {}
         # This process's parsed copies of stored crawls (LRU-bounded). Within ``_reuse``
@@ -535,16 +550,52 @@ class WebsiteProvider:
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.http.aclose()
 
-    async def site(self, domain: str) -> SiteCrawl:
+    async def site(self, domain: str, learned: Learned | None = None) -> SiteCrawl:
         """The domain's crawl: from ``domain_facts`` when younger than ``LEADSONAR_CRAWL_TTL``
         (:data:`FAILED_CRAWL_TTL` for a site that could not be read at all), else crawled now
         (one crawl at a time per domain in this process) and stored. A crawl this process
         stored or read within :data:`FRESH_CRAWL_SECONDS` (at most ``LEADSONAR_CRAWL_TTL``) is
-        reused without reading it again."""
+        reused without reading it again.
+
+        Args:
+            learned: the waiting lookup's ``ctx.learned``: a crawl that ends while the lookup
+                waits hands it what it learned (the crawl, the addresses that teach the
+                pattern), persisted with the lookup's own knowledge in one write; without
+                it (or once nobody waits) the crawl writes its own.
+        """
         found = await self._stored_or_crawling(domain)
         if isinstance(found, SiteCrawl):
             return found
-        return await asyncio.shield(found[0])
+        return await self._wait(found[0], found[0], learned)
+
+    async def _wait(
+        self,
+        task: asyncio.Task[SiteCrawl],
+        waited: asyncio.Future[SiteCrawl],
+        learned: Learned | None,
+    ) -> SiteCrawl:
+        """Wait for ``waited`` (the crawl ``task`` or its people-read future) without
+        cancelling the crawl; while waiting, a lookup carrying ``learned`` is handed what the
+        crawl learned if the crawl ends meanwhile (see :meth:`site`)."""
+        if learned is None:
+            return await asyncio.shield(waited)
+        self._carriers[task] = self._carriers.get(task, 0) + 1
+        try:
+            return await asyncio.shield(waited)
+        finally:
+            # also when this lookup was cancelled after the crawl ended: it still persists.
+            # The first lookup to resume takes the crawl; the others its addresses only (seen
+            # at once by their own next steps; each address counts once however often it is
+            # persisted, and a later profile read stored by the first is not overwritten)
+            waiting = self._carriers.pop(task) - 1
+            if waiting:
+                self._carriers[task] = waiting
+            handed = self._handed.get(task) if task.done() else None
+            if handed is not None:
+                self._handed[task] = Learned(addresses=dict(handed.addresses))
+                learned.merge(handed)
+            if not waiting:
+                self._handed.pop(task, None)
 
     async def people(self, domain: str) -> SiteCrawl:
         """The domain's crawl as far as who it names goes: like :meth:`site`, but while the
@@ -604,23 +655,28 @@ class WebsiteProvider:
         self, domain: str, people_read: asyncio.Future[SiteCrawl] | None = None
     ) -> SiteCrawl:
         site = await crawl_site(self.http, domain, people_read)
-        await self._store(site, site.emails)
+        learned = Learned()
+        self._record(site, site.emails, learned)
+        task = asyncio.current_task()
+        if task is not None and self._carriers.get(task):
+            # the lookups waiting for this crawl persist it with what they learned themselves
+            # (every waiter resumes after this task ends; see _wait)
+            self._handed[task] = learned
+        else:
+            # nobody will: the crawl's own write (lookups asking meanwhile wait for this
+            # task, so they find it stored)
+            await self.knowledge.persist(learned)
+        self._keep(site)
         return site
 
-    async def _store(self, site: SiteCrawl, learn_from: list[dict[str, Any]]) -> None:
-        """Store the crawl in ``domain_facts`` and learn from the addresses ``learn_from``."""
-        self._copies.pop(site.domain, None)
-        async with self.db.session() as session:
-            now = datetime.now(UTC)
-            await upsert(
-                session,
-                DomainFacts,
-                {"domain": site.domain, "crawl": asdict(site), "crawled_at": now},
-                keys=["domain"],
-                update={"crawl": asdict(site), "crawled_at": now},
-            )
-            for email in learn_from:
-                await self._learn(session, site.domain, email, site)
+    def _record(self, site: SiteCrawl, learn_from: list[dict[str, Any]], learned: Learned) -> None:
+        """Record the crawl and what the addresses ``learn_from`` teach into ``learned``."""
+        learned.crawl(site.domain, asdict(site))
+        for email in learn_from:
+            self._learn(learned, site.domain, email, site)
+
+    def _keep(self, site: SiteCrawl) -> None:
+        """Keep this process's parsed copy of ``site``, used at once (stored or not yet)."""
         # its stored time is not known here: once no longer fresh, the stored crawl is read
         self._copies[site.domain] = _CrawlCopy(None, site, self._fresh_until())
 
@@ -631,11 +687,12 @@ class WebsiteProvider:
         would otherwise read its stored time once per row."""
         return time.monotonic() + self._reuse if self._reuse > 0 else 0.0
 
-    async def _with_profile(self, site: SiteCrawl, person: Person) -> SiteCrawl:
+    async def _with_profile(self, site: SiteCrawl, person: Person, learned: Learned) -> SiteCrawl:
         """Read the person's own pages when the crawl found links that are theirs (a link
         named for them, the vCard download in their card) but its page budget left them
         unread (at most :data:`MAX_PROFILE_PAGES`, same fetcher and rules as the crawl); the
-        site's stored crawl is updated. Returns the (possibly updated) site."""
+        updated crawl is recorded into ``learned`` (the lookup's, persisted when it ends).
+        Returns the (possibly updated) site."""
 
         def theirs(profiles: dict[str, str]) -> list[str]:
             return [
@@ -648,8 +705,12 @@ class WebsiteProvider:
             return site
         lock = self._profile_locks.setdefault(site.domain, asyncio.Lock())
         async with lock:
-            row = await domains_repository.stored_crawl(self.db, site.domain)
-            stored = SiteCrawl.from_json(row[1]) if row is not None else None
+            copy = self._copies.get(site.domain)
+            if copy is not None and copy.crawled_at is None:
+                stored: SiteCrawl | None = copy.site  # this process's newest, maybe unstored
+            else:
+                row = await domains_repository.stored_crawl(self.db, site.domain)
+                stored = SiteCrawl.from_json(row[1]) if row is not None else None
             if stored is not None:
                 site = stored  # another lookup may have read some meanwhile
             urls = theirs(site.profiles)
@@ -667,13 +728,12 @@ class WebsiteProvider:
                     site.pages.append(url)
                     if page is not None and page.ok and page.text:
                         _read(page, site, TEAM_PAGE_SCORE)
-            await self._store(site, [e for e in site.emails if e["address"] not in before])
+            self._record(site, [e for e in site.emails if e["address"] not in before], learned)
+            self._keep(site)  # seen by later lookups at once, stored when this one ends
         return site
 
     @staticmethod
-    async def _learn(
-        session: AsyncSession, domain: str, email: dict[str, Any], site: SiteCrawl
-    ) -> None:
+    def _learn(learned: Learned, domain: str, email: dict[str, Any], site: SiteCrawl) -> None:
         """Teach the domain's pattern from one published address, only when it is somebody's.
 
         A role address (``info@``, ``sales@``, ``kontakt@``) teaches nothing. A personal
@@ -690,12 +750,12 @@ class WebsiteProvider:
         owner = email.get("owner") or site.owner_of(local)
         parts = split_name(str(owner)) if owner else None
         if parts and infer_patterns(local, *parts):
-            await learn_address(session, email["address"], *parts)
+            learned.address(email["address"], *parts)
 
     async def _site_for(self, company: Company, ctx: LookupContext) -> SiteCrawl | None:
         if not company.domain:
             return None
-        site = await self.site(company.domain)
+        site = await self.site(company.domain, ctx.learned)
         if site.refused:
             ctx.note(f"The website of {company.domain} was not fetched: {site.refused}")
         elif site.failure and not site.pages:
@@ -719,14 +779,14 @@ class WebsiteProvider:
         if company.domain:
             crawling = await self._stored_or_crawling(company.domain)
             if not isinstance(crawling, SiteCrawl):
-                partial = await asyncio.shield(crawling[1])
+                partial = await self._wait(crawling[0], crawling[1], ctx.learned)
                 early = self._published(person, partial, LookupContext(), named_only=True)
                 if early is not None:
                     return early
         site = await self._site_for(company, ctx)
         if site is None:
             return None
-        site = await self._with_profile(site, person)
+        site = await self._with_profile(site, person, ctx.learned)
         found = self._published(person, site, ctx)
         if found is None and site.pages:
             ctx.note(
@@ -779,7 +839,7 @@ class WebsiteProvider:
         site = await self._site_for(company, ctx)
         if site is None:
             return None
-        site = await self._with_profile(site, person)
+        site = await self._with_profile(site, person, ctx.learned)
         own = [
             (name_score(person.first_name, person.last_name, phone["owner"]), phone)
             for phone in site.phones
