@@ -157,7 +157,15 @@ def costs_report(result: dict[str, Any]) -> Iterable[str]:
                 f"{n['latency']['p90']}/{n['latency']['p99']} s, load {p['load']} | {n['load']}"
             )
             yield f"      dns product {_dns(p['dns'])} | naive {_dns(n['dns'])}"
-            slowest = ", ".join(f"#{s['row']} {s['mode']} {s['seconds']} s" for s in p["slowest"])
+            again = p.get("dns_repeated")
+            if again:
+                yield (
+                    f"      dns product asked again {again['questions']}: "
+                    + ", ".join(again["most"])
+                )
+            slowest = ", ".join(
+                f"#{s['row']} {s['mode']}/{s.get('mail')} {s['seconds']} s" for s in p["slowest"]
+            )
             yield f"      slowest product rows: {slowest}"
     pooled = result.get("costs")
     if pooled:

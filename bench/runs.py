@@ -94,9 +94,11 @@ async def _pass(
 
     The costs say where the time went: ``cpu_seconds`` (this process's CPU over the pass: the
     system under test and the loopback servers it talks to share the process), ``latency``
-    (p50/p90/p99/max seconds per row), ``slowest`` (:data:`SLOWEST` rows: index, mode,
-    seconds), ``dns`` (questions the loopback DNS server was asked, by type) and ``load``
-    (the machine's 1-minute load average before and after).
+    (p50/p90/p99/max seconds per row), ``slowest`` (:data:`SLOWEST` rows: index, query
+    mode, mail behaviour, seconds), ``dns`` (questions the loopback DNS server was asked, by
+    type), ``dns_repeated`` (questions asked again within the pass, with the most repeated
+    ones: a cache that should have answered) and ``load`` (the machine's 1-minute load
+    average before and after).
     """
     semaphore = asyncio.Semaphore(CONCURRENCY)
     took: list[tuple[float, Query]] = []
@@ -115,7 +117,9 @@ async def _pass(
     wall = time.perf_counter() - began
     cpu = time.process_time() - cpu
     seconds = [t for t, _ in took]
-    questions = Counter(qtype for _, qtype in zone.queries[asked:])
+    asked_now = zone.queries[asked:]
+    questions = Counter(qtype for _, qtype in asked_now)
+    repeated = Counter(asked_now)
     costs = {
         "rows": len(rows),
         "cpu_seconds": round(cpu, 2),
@@ -126,10 +130,21 @@ async def _pass(
             "max": round(max(seconds, default=0.0), 3),
         },
         "slowest": [
-            {"row": row.index, "mode": row.kinds.get("mode"), "seconds": round(t, 2)}
+            {
+                "row": row.index,
+                "mode": row.kinds.get("mode"),
+                "mail": row.kinds.get("mail"),
+                "seconds": round(t, 2),
+            }
             for t, row in sorted(took, key=lambda item: -item[0])[:SLOWEST]
         ],
         "dns": dict(sorted(questions.items())) | {"total": sum(questions.values())},
+        "dns_repeated": {
+            "questions": sum(n - 1 for n in repeated.values()),
+            "most": [
+                f"{name} {qtype} x{n}" for (name, qtype), n in repeated.most_common(5) if n > 1
+            ],
+        },
         "load": [load, _load()],
     }
     return wall, costs
