@@ -38,7 +38,12 @@ Measures (each for product and naive; :func:`bench.scoring.tally` has the exact 
 * *switchboard returned as phone*: answers whose ``phone`` is the company's main line (the
   product's additive ``companyPhone`` is where that belongs); other company lines (fax,
   support) are counted apart;
-* *wall time* of the e-mail pass and the phone pass, and product / naive.
+* *wall time* of the e-mail pass and the phone pass, and product / naive;
+* *costs* of each pass, to see where the time goes (:func:`bench.runs._pass`): the process's
+  CPU seconds (product and naive side by side; the loopback servers run in the same process
+  for both), latency percentiles per row (p50/p90/p99), the slowest rows, the DNS questions
+  asked by type, and the machine's load average; per seed under ``runs[].<side>.costs`` and
+  summed over the held-out seeds under ``costs``.
 
 Results: printed, and saved to ``bench/results/generalization_<style>[_quick][_<tag>].json``.
 """
@@ -56,7 +61,7 @@ from typing import Any
 
 from bench import classic_world, field_world
 from bench.common import save
-from bench.reporting import markdown, report
+from bench.reporting import markdown, pooled_costs, report
 from bench.runs import (
     CONCURRENCY,
     knowledge_base,
@@ -103,20 +108,24 @@ async def run_seed(
         async with AsyncExitStack() as stack:
             web = await serve_web(spec, stack)
             extra = await knowledge_base(spec, stack)
-            product, product_walls = await run_product(spec, zone, web, extra)
-            naive, naive_walls = await run_naive(spec, zone, web)
-            sides = [("product", product, product_walls), ("naive", naive, naive_walls)]
+            product, product_walls, product_costs = await run_product(spec, zone, web, extra)
+            naive, naive_walls, naive_costs = await run_naive(spec, zone, web)
+            sides = [
+                ("product", product, product_walls, product_costs),
+                ("naive", naive, naive_walls, naive_costs),
+            ]
             if jobs:
                 job_answers, job_walls, rejected = await run_product_jobs(spec, zone, web, extra)
-                sides.append(("product_jobs", job_answers, job_walls))
+                sides.append(("product_jobs", job_answers, job_walls, {}))
     result: dict[str, Any] = {"seed": seed, "world": spec.summary}
     if jobs:
         result["jobs_rejected_rows"] = rejected
-    for name, answers, walls in sides:
+    for name, answers, walls, costs in sides:
         counts = tally(spec.queries, answers)
         result[name] = {
             "counts": counts,
             "walls": {k: round(v, 2) for k, v in walls.items()},
+            "costs": costs,
             "by_kind": by_kind(spec, answers),
             "examples": examples(spec, answers),
             "verification": dict(
@@ -162,6 +171,7 @@ async def run(
         "concurrency": CONCURRENCY,
         "held_out": held,
         "targets": targets(held["product"], held["naive"]),
+        "costs": pooled_costs(held_runs),
         "tune": tune,
         "runs": runs,
     }

@@ -71,6 +71,7 @@ def report(result: dict[str, Any]) -> Iterable[str]:
     ]
     ratios = ", ".join(f"s{seed} {p / n:.2f}" for seed, p, n in walls_by_seed if n)
     yield f"wall product / naive per seed (the machine's load moves it): {ratios}"
+    yield from costs_report(result)
     if "product_jobs" in held:
         refused = sum(r.get("jobs_rejected_rows", 0) for r in result["runs"])
         yield (
@@ -98,6 +99,82 @@ def report(result: dict[str, Any]) -> Iterable[str]:
                 f"dials {p['direct_dial_coverage_n']:>6} | {n['direct_dial_coverage_n']:>6}  "
                 f"phone prec {p['phone_precision_n']:>7} | {n['phone_precision_n']:>7}  "
                 f"switchboard {p['switchboard_as_phone']} | {n['switchboard_as_phone']}"
+            )
+
+
+SIDES = ("product", "naive")
+PASSES = ("email", "phone")
+
+
+def pooled_costs(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The passes' costs summed over ``runs`` (held-out seeds): per side and pass, CPU
+    seconds, wall seconds and DNS questions by type; the worst p99 latency."""
+    out: dict[str, Any] = {}
+    for side in SIDES:
+        for kind in PASSES:
+            cpu = wall = p99 = 0.0
+            dns: dict[str, int] = {}
+            for run in runs:
+                cost = run[side].get("costs", {}).get(kind)
+                if not cost:
+                    continue
+                cpu += cost["cpu_seconds"]
+                wall += run[side]["walls"].get(kind, 0.0)
+                p99 = max(p99, cost["latency"]["p99"])
+                for qtype, n in cost["dns"].items():
+                    dns[qtype] = dns.get(qtype, 0) + n
+            out.setdefault(side, {})[kind] = {
+                "cpu_seconds": round(cpu, 1),
+                "wall_seconds": round(wall, 1),
+                "worst_p99": p99,
+                "dns": dns,
+            }
+    return out
+
+
+def _dns(questions: dict[str, int]) -> str:
+    return " ".join(f"{k} {v}" for k, v in questions.items() if k != "total") + (
+        f" (= {questions.get('total', 0)})"
+    )
+
+
+def costs_report(result: dict[str, Any]) -> Iterable[str]:
+    """Where the time went, per seed and pass: CPU (product vs naive), latency percentiles,
+    DNS questions by type, the slowest rows and the machine's load."""
+    yield ""
+    yield "costs per seed and pass (product | naive):"
+    for run in result["runs"]:
+        for kind in PASSES:
+            p = run["product"].get("costs", {}).get(kind)
+            n = run["naive"].get("costs", {}).get(kind)
+            if not p or not n:
+                continue
+            pw, nw = run["product"]["walls"].get(kind), run["naive"]["walls"].get(kind)
+            yield (
+                f"  s{run['seed']} {kind:5} wall {pw} | {nw} s, cpu {p['cpu_seconds']} | "
+                f"{n['cpu_seconds']} s, p50/p90/p99 {p['latency']['p50']}/"
+                f"{p['latency']['p90']}/{p['latency']['p99']} | {n['latency']['p50']}/"
+                f"{n['latency']['p90']}/{n['latency']['p99']} s, load {p['load']} | {n['load']}"
+            )
+            yield f"      dns product {_dns(p['dns'])} | naive {_dns(n['dns'])}"
+            again = p.get("dns_repeated")
+            if again:
+                yield (
+                    f"      dns product asked again {again['questions']}: "
+                    + ", ".join(again["most"])
+                )
+            slowest = ", ".join(
+                f"#{s['row']} {s['mode']}/{s.get('mail')} {s['seconds']} s" for s in p["slowest"]
+            )
+            yield f"      slowest product rows: {slowest}"
+    pooled = result.get("costs")
+    if pooled:
+        for kind in PASSES:
+            p, n = pooled["product"][kind], pooled["naive"][kind]
+            yield (
+                f"  held-out {kind:5} cpu {p['cpu_seconds']} | {n['cpu_seconds']} s of wall "
+                f"{p['wall_seconds']} | {n['wall_seconds']} s; dns {_dns(p['dns'])} | "
+                f"{_dns(n['dns'])}"
             )
 
 
@@ -159,6 +236,19 @@ def markdown(result: dict[str, Any]) -> Iterable[str]:
         f"| product / naive wall time (both; e-mail; phone) | {t['wall_ratio']['value']}; "
         f"{t['wall_ratio_email']['value']}; {t['wall_ratio_phone']['value']} | – | – |"
     )
+    costs = result.get("costs")
+    if costs:
+        pc, nc = costs["product"], costs["naive"]
+        yield (
+            f"| process CPU, e-mail + phone passes | {pc['email']['cpu_seconds']} s + "
+            f"{pc['phone']['cpu_seconds']} s | {nc['email']['cpu_seconds']} s + "
+            f"{nc['phone']['cpu_seconds']} s | – |"
+        )
+        yield (
+            f"| DNS questions, e-mail + phone passes | {_dns(pc['email']['dns'])} + "
+            f"{_dns(pc['phone']['dns'])} | {_dns(nc['email']['dns'])} + "
+            f"{_dns(nc['phone']['dns'])} | – |"
+        )
     yield ""
     yield (
         "| kind | email found / findable | precision (all) | `high` right | direct dials found "

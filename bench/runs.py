@@ -5,9 +5,10 @@ servers they share (DNS zone, web sites, mail servers, the knowledge-base stand-
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from bench.common import percentile
 from bench.naive import Naive
 from bench.scoring import Answer
 from bench.spec import Query, Spec
@@ -73,16 +75,79 @@ async def serve_mail(spec: Spec) -> SmtpWorld:
     return smtp
 
 
-async def _pass(rows: list[Query], one: Callable[[Query], Any]) -> float:
+SLOWEST = 5
+"""Slowest rows kept per pass in the costs."""
+
+
+def _load() -> float | None:
+    """The machine's 1-minute load average (``None`` where the OS has none)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:  # pragma: no cover - not on Linux or macOS
+        return None
+
+
+async def _pass(
+    rows: list[Query], one: Callable[[Query], Any], zone: LoopbackDns
+) -> tuple[float, dict[str, Any]]:
+    """Every row through ``one``, :data:`CONCURRENCY` at a time; (wall seconds, costs).
+
+    The costs say where the time went: ``cpu_seconds`` (this process's CPU over the pass: the
+    system under test and the loopback servers it talks to share the process), ``latency``
+    (p50/p90/p99/max seconds per row), ``slowest`` (:data:`SLOWEST` rows: index, query
+    mode, mail behaviour, seconds), ``dns`` (questions the loopback DNS server was asked, by
+    type), ``dns_repeated`` (questions asked again within the pass, with the most repeated
+    ones: a cache that should have answered) and ``load`` (the machine's 1-minute load
+    average before and after).
+    """
     semaphore = asyncio.Semaphore(CONCURRENCY)
+    took: list[tuple[float, Query]] = []
 
     async def bounded(row: Query) -> None:
         async with semaphore:
+            started = time.perf_counter()
             await one(row)
+            took.append((time.perf_counter() - started, row))
 
+    asked = len(zone.queries)
+    load = _load()
+    cpu = time.process_time()
     began = time.perf_counter()
     await asyncio.gather(*(bounded(r) for r in rows))
-    return time.perf_counter() - began
+    wall = time.perf_counter() - began
+    cpu = time.process_time() - cpu
+    seconds = [t for t, _ in took]
+    asked_now = zone.queries[asked:]
+    questions = Counter(qtype for _, qtype in asked_now)
+    repeated = Counter(asked_now)
+    costs = {
+        "rows": len(rows),
+        "cpu_seconds": round(cpu, 2),
+        "latency": {
+            "p50": round(percentile(seconds, 0.5), 3),
+            "p90": round(percentile(seconds, 0.9), 3),
+            "p99": round(percentile(seconds, 0.99), 3),
+            "max": round(max(seconds, default=0.0), 3),
+        },
+        "slowest": [
+            {
+                "row": row.index,
+                "mode": row.kinds.get("mode"),
+                "mail": row.kinds.get("mail"),
+                "seconds": round(t, 2),
+            }
+            for t, row in sorted(took, key=lambda item: -item[0])[:SLOWEST]
+        ],
+        "dns": dict(sorted(questions.items())) | {"total": sum(questions.values())},
+        "dns_repeated": {
+            "questions": sum(n - 1 for n in repeated.values()),
+            "most": [
+                f"{name} {qtype} x{n}" for (name, qtype), n in repeated.most_common(5) if n > 1
+            ],
+        },
+        "load": [load, _load()],
+    }
+    return wall, costs
 
 
 def _body(row: Query) -> dict[str, str]:
@@ -127,11 +192,13 @@ def product_settings(
 
 async def run_product(
     spec: Spec, zone: LoopbackDns, web: LoopbackWeb, extra: dict[str, Any] | None = None
-) -> tuple[dict[int, Answer], dict[str, float]]:
-    """Every row through the real app over HTTP; (answers, wall seconds per pass). ``extra``:
-    more settings (the knowledge-base stand-in's address)."""
+) -> tuple[dict[int, Answer], dict[str, float], dict[str, Any]]:
+    """Every row through the real app over HTTP; (answers, wall seconds per pass, costs per
+    pass as :func:`_pass` measures them). ``extra``: more settings (the knowledge-base
+    stand-in's address)."""
     answers: dict[int, Answer] = defaultdict(Answer)
     walls: dict[str, float] = {}
+    costs: dict[str, Any] = {}
     smtp = await serve_mail(spec)
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -161,11 +228,12 @@ async def run_product(
                         answer.company_phone = body.get("companyPhone")
                         answer.phone_domain = body.get("domain")
 
-                    walls["email"] = await _pass([r for r in spec.queries if r.ask_email], email)
-                    walls["phone"] = await _pass([r for r in spec.queries if r.ask_phone], phone)
+                    for kind, one in (("email", email), ("phone", phone)):
+                        rows = [r for r in spec.queries if getattr(r, f"ask_{kind}")]
+                        walls[kind], costs[kind] = await _pass(rows, one, zone)
     finally:
         await smtp.close()
-    return dict(answers), walls
+    return dict(answers), walls, costs
 
 
 JOB_SIZE = 100
@@ -241,9 +309,11 @@ async def run_product_jobs(
 
 async def run_naive(
     spec: Spec, zone: LoopbackDns, web: LoopbackWeb
-) -> tuple[dict[int, Answer], dict[str, float]]:
+) -> tuple[dict[int, Answer], dict[str, float], dict[str, Any]]:
+    """Every row through the naive script; (answers, wall seconds per pass, costs per pass)."""
     answers: dict[int, Answer] = defaultdict(Answer)
     walls: dict[str, float] = {}
+    costs: dict[str, Any] = {}
     smtp = await serve_mail(spec)
     try:
         naive = Naive(zone.host, zone.port or 53, smtp.port, web.port)
@@ -260,8 +330,9 @@ async def run_naive(
                 answers[row.index].phone_type = "direct" if found.phone else None
                 answers[row.index].phone_domain = found.domain
 
-            walls["email"] = await _pass([r for r in spec.queries if r.ask_email], email)
-            walls["phone"] = await _pass([r for r in spec.queries if r.ask_phone], phone)
+            for kind, one in (("email", email), ("phone", phone)):
+                rows = [r for r in spec.queries if getattr(r, f"ask_{kind}")]
+                walls[kind], costs[kind] = await _pass(rows, one, zone)
     finally:
         await smtp.close()
-    return dict(answers), walls
+    return dict(answers), walls, costs

@@ -16,7 +16,8 @@ import respx
 from pydantic import SecretStr
 
 from leadsonar.config import Settings
-from leadsonar.domains.companies import CompanyResolver, WikidataSource
+from leadsonar.domains.companies import CompanyResolver, WikidataSource, domain_guesses
+from leadsonar.domains.companies.resolver import WAVES
 from leadsonar.domains.companies.sources import CompanySearch
 from leadsonar.kit.db import Database
 from leadsonar.kit.migrate import upgrade_to_head
@@ -27,7 +28,7 @@ from leadsonar.providers.http.hunter import HunterProvider
 from leadsonar.providers.http.pdl import PeopleDataLabsProvider
 from leadsonar.testing.dnsserver import LoopbackDns
 from leadsonar.testing.live import LiveServer
-from leadsonar.testing.webserver import LoopbackWeb
+from leadsonar.testing.webserver import LoopbackWeb, Response
 from leadsonar.testing.wikidata import HUMAN, WikidataStandIn
 from tests.integration.company_world import (
     BRIGHTWAVE,
@@ -156,7 +157,7 @@ async def test_concurrent_resolutions_of_one_name_share_one_run(
     names = [NORTHWIND.name, "Northwind Security, Inc.", "NORTHWIND SECURITY INC"]
     results = await asyncio.gather(*(resolver.resolve(n) for n in names))
     assert {r.domain for r in results} == {NORTHWIND.domain}
-    assert dns_zone.queries.count(("usenorthwind.io", "A")) == 1
+    assert dns_zone.queries.count(("getnorthwind.com", "A")) == 1
 
 
 async def test_a_cancelled_resolution_does_not_fail_the_one_waiting_for_it(
@@ -182,6 +183,111 @@ async def test_a_name_whose_every_candidate_is_a_decoy_is_unresolved(
     # northwind.com names "Northwind Bakery" (not "Northwind Bakeries"), the rest are parked
     assert resolution.domain is None and resolution.source == "unresolved"
     assert "could not be resolved" in (resolution.reason or "")
+
+
+# -- guessing in waves -----------------------------------------------------------------------
+
+QUILLON = "Quillon Robotics Inc."
+QUILLON_PAGE = "<title>Quillon Robotics</title><p>Quillon Robotics, Inc. builds robot arms.</p>"
+
+
+def _quillon_site(world: LoopbackWeb, dns_zone: LoopbackDns, domain: str, mail: str) -> None:
+    """A site on ``domain`` naming Quillon Robotics; ``mail``: ``mx`` (MX records), ``null``
+    (RFC 7505 null MX) or ``implicit`` (no MX: the A record is the mail host)."""
+    world.site(domain, {"/": QUILLON_PAGE})
+    dns_zone.add_a(domain, SITE_IP)
+    if mail == "mx":
+        dns_zone.add_mx(domain, [(10, f"mx.{domain}")])
+    elif mail == "null":
+        dns_zone.add_null_mx(domain)
+
+
+def _asked(dns_zone: LoopbackDns, domain: str, qtype: str = "A") -> int:
+    return dns_zone.queries.count((domain, qtype))
+
+
+async def test_guessing_stops_after_the_wave_whose_site_names_the_company_and_takes_mail(
+    harness: Harness, dns_zone: LoopbackDns, world: LoopbackWeb
+) -> None:
+    """The most likely guess names the company and has MX hosts: the first wave (16 guesses)
+    is asked, each once, and no guess of a later wave ever is, not even one whose site would
+    name the company too."""
+    guesses = domain_guesses(QUILLON)
+    first, later = guesses[0], guesses[WAVES[0]]
+    _quillon_site(world, dns_zone, first, "mx")
+    _quillon_site(world, dns_zone, later, "mx")
+    resolution = await (await harness.make()).resolve(QUILLON)
+    assert resolution.domain == first, resolution
+    assert [_asked(dns_zone, g) for g in guesses[: WAVES[0]]] == [1] * WAVES[0]
+    assert not any(_asked(dns_zone, g) for g in guesses[WAVES[0] :])
+    assert world.paths(later) == []
+
+
+async def test_a_null_mx_does_not_stop_guessing(
+    harness: Harness, dns_zone: LoopbackDns, world: LoopbackWeb
+) -> None:
+    """A site naming the company on a domain with a null MX (RFC 7505: no mail at all) does
+    not end the guessing: the second wave is asked, and its site that names the company and
+    takes mail wins; the third wave is never asked."""
+    guesses = domain_guesses(QUILLON)
+    first, second = guesses[0], guesses[WAVES[0]]
+    _quillon_site(world, dns_zone, first, "null")
+    _quillon_site(world, dns_zone, second, "mx")
+    resolution = await (await harness.make()).resolve(QUILLON)
+    assert resolution.domain == second, resolution
+    assert all(_asked(dns_zone, g) == 1 for g in guesses[: WAVES[0] + WAVES[1]])
+    assert not any(_asked(dns_zone, g) for g in guesses[WAVES[0] + WAVES[1] :])
+
+
+async def test_an_implicit_mx_counts_as_taking_mail(
+    harness: Harness, dns_zone: LoopbackDns, world: LoopbackWeb
+) -> None:
+    """No MX records but an A record: the domain is its own mail host (RFC 5321 §5.1), so its
+    site naming the company ends the guessing after the first wave."""
+    guesses = domain_guesses(QUILLON)
+    first, later = guesses[0], guesses[WAVES[0]]
+    _quillon_site(world, dns_zone, first, "implicit")
+    _quillon_site(world, dns_zone, later, "mx")
+    resolution = await (await harness.make()).resolve(QUILLON)
+    assert resolution.domain == first, resolution
+    assert "takes no mail" not in (resolution.reason or "")
+    assert _asked(dns_zone, first, "MX") == 1  # no MX records: then A and AAAA
+    assert not any(_asked(dns_zone, g) for g in guesses[WAVES[0] :])
+
+
+def _ours(task: asyncio.Task[Any]) -> bool:
+    """A task of the code under test, not of the loopback servers serving it."""
+    code = getattr(task.get_coro(), "cr_code", None)
+    return code is None or "leadsonar/testing" not in code.co_filename.replace("\\", "/")
+
+
+async def test_a_cancelled_resolution_leaves_no_task_behind(
+    harness: Harness, dns_zone: LoopbackDns, world: LoopbackWeb
+) -> None:
+    """The lookup's deadline cancels a resolution mid-wave (one home page still loading,
+    other guesses still waiting on DNS): every DNS lookup and site check of the wave is
+    cancelled with it."""
+    guesses = domain_guesses(QUILLON)
+    world.site(guesses[0], {"/": Response(QUILLON_PAGE, delay=1.0)})
+    dns_zone.add_a(guesses[0], SITE_IP)
+    for guess in guesses[1:4]:
+        dns_zone.fail(guess, "timeout")
+    resolver = await harness.make()
+    before = asyncio.all_tasks()
+    resolving = asyncio.create_task(resolver.resolve(QUILLON))
+    for _ in range(1000):  # until the slow home page is being fetched
+        if "/" in world.paths(guesses[0]):
+            break
+        await asyncio.sleep(0.005)
+    assert "/" in world.paths(guesses[0])
+    resolving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await resolving
+    await asyncio.sleep(0)
+    left = {t for t in asyncio.all_tasks() - before if not t.done() and _ours(t)}
+    assert not left, left
+    assert resolver._running == {}
+    await asyncio.sleep(1.0)  # the slow page's server answers its closed connection
 
 
 # -- Wikidata --------------------------------------------------------------------------------
@@ -444,8 +550,9 @@ async def test_enrich_accepts_company_names_and_resolves_each_company_once(
     assert rows["Max"]["domain"] is None and rows["Max"]["domainSource"] == "unresolved"
     assert "could not be resolved" in rows["Max"]["domainReason"]
     assert (rows["Eva"]["domain"], rows["Eva"]["domainSource"]) == ("vireo.ai", "website")
-    # each distinct company was resolved once: its least likely guesses were asked once
-    for guess in ("usenorthwind.io", "sonnenfeld-global.com", "zzyzxquasar-group.com"):
+    # each distinct company was resolved once: its guesses were asked once (the resolved ones
+    # up to the wave that settled them, the unresolved one to its least likely guess)
+    for guess in ("getnorthwind.com", "sonnenfeld.co", "zzyzxquasar-group.com"):
         assert dns_zone.queries.count((guess, "A")) == 1, guess
 
 
@@ -485,7 +592,7 @@ async def test_cli_enrich_resolves_company_names(
         (SONNENFELD.domain, "guess"),
     ]
     assert rows[0]["phone"] == "+1-212-555-0142"
-    assert dns_zone.queries.count(("usenorthwind.io", "A")) == 1
+    assert dns_zone.queries.count(("getnorthwind.com", "A")) == 1
     # the operator's command: the stored resolution, with where it came from and why
     shown = await asyncio.to_thread(CliRunner().invoke, cli_app, ["company", SONNENFELD.name])
     assert shown.exit_code == 0, shown.output

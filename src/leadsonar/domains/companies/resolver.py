@@ -9,11 +9,17 @@ A waterfall of sources, the first verified answer wins:
 4. sources that know companies (:mod:`.sources`): Wikidata's official website (``wikidata``,
    free, on by default) and the company search of each provider whose key is set (``hunter``,
    ``apollo``, ``pdl``);
-5. guesses from the name (``guess``, :mod:`.names`): every guess is asked in DNS once (one A
-   query through the one :class:`~leadsonar.kit.net.dns.Resolver`, at most
-   ``LEADSONAR_COMPANY_DNS_CONCURRENCY`` at a time), and the ``LEADSONAR_COMPANY_MAX_SITES``
-   most likely names that exist are checked (each from the moment its name is found to exist,
-   while the other guesses are still asked).
+5. guesses from the name (``guess``, :mod:`.names`), asked in DNS in waves of growing size
+   (:data:`WAVES`: the 16 most likely guesses, then the next 32, 64, 128 …), each guess once
+   (one A query through the one :class:`~leadsonar.kit.net.dns.Resolver`, at most
+   ``LEADSONAR_COMPANY_DNS_CONCURRENCY`` at a time). The ``LEADSONAR_COMPANY_MAX_SITES`` most
+   likely names that exist are checked, each from the moment its name is found to exist, while
+   the rest of its wave is still asked. After a wave, guessing stops when a checked site names
+   the company (:data:`~.evidence.NAMED`) and its domain takes mail (MX hosts, or an implicit
+   MX: RFC 5321 §5.1; a null MX, RFC 7505, does not count): most companies own one of their
+   most likely names, and asking the other hundred-odd guesses and fetching their decoys'
+   pages costs a lookup seconds for nothing. The ranking is unchanged: every site checked is
+   judged and ranked as before, the waves only decide how far down the list to go.
 
 Every domain from 4 and 5 is verified the same way (:mod:`.evidence`): its home page is fetched
 through :class:`~leadsonar.kit.net.safe_http.SafeHttp` (redirects followed: ``notion.com`` →
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -76,6 +83,10 @@ MAIL = 5.0  # the domain takes mail (MX hosts): a company's domain does; many de
 SITE = 3.0  # the home page links to at least SITE_PAGES pages of its own site
 SITE_PAGES = 3
 ACCEPT = min(TITLE_SHORT, TEXT)  # a guessed domain needs at least a short name in its title
+WAVES = (16, 32, 64, 128)
+"""Guesses asked in DNS per wave, most likely first; the last size repeats until the guesses
+(``LEADSONAR_COMPANY_MAX_GUESSES``) or the sites to check (``LEADSONAR_COMPANY_MAX_SITES``)
+run out."""
 
 
 @dataclass(frozen=True)
@@ -97,14 +108,21 @@ class Resolution:
 
 @dataclass(frozen=True)
 class Checked:
-    """One verified candidate: the domain (after redirects), its evidence, where it came from
-    and its prior."""
+    """One verified candidate: the domain (after redirects), its evidence, where it came from,
+    its prior, and whether the domain takes mail (MX hosts or an implicit MX; not a null MX)."""
 
     domain: str
     score: float
     reason: str
     source: str
     prior: float
+    takes_mail: bool = False
+
+    @property
+    def settles(self) -> bool:
+        """Whether guessing may stop here: the site names the company and the domain takes
+        mail."""
+        return self.score >= NAMED and self.takes_mail
 
     @property
     def rank(self) -> tuple[float, float]:
@@ -284,6 +302,13 @@ class CompanyResolver:
         return list(dict.fromkeys(domains))
 
     async def _guess(self, crawl: CrawlSession, name: str, done: set[str]) -> list[Checked]:
+        """Guessed domains of ``name`` not in ``done``, asked in DNS in :data:`WAVES` (most
+        likely first) and checked; stops after the wave that settles it (:attr:`Checked.settles`)
+        or when ``company_max_sites`` names that exist have been checked.
+
+        Returns:
+            every accepted or weak site checked, one per domain (its best evidence).
+        """
         guesses = []
         for guess in ranked_guesses(name, self.settings.company_max_guesses):
             try:
@@ -293,11 +318,46 @@ class CompanyResolver:
             if domain not in done:
                 guesses.append((domain, guess.prior))
         limit = asyncio.Semaphore(self.settings.company_dns_concurrency)
-        # A guess that exists is verified at once, while the rest are still asked in DNS (the
-        # home page fetch waits on the web host, the DNS queries on the resolver): only the
-        # first ``company_max_sites`` that exist, in prior order, are judged, as if every
-        # query had been answered first; a verification started for one beyond them is
-        # cancelled unused.
+        sites = self.settings.company_max_sites
+        results: list[Checked] = []
+        start = 0
+        for size in _wave_sizes():
+            wave = guesses[start : start + size]
+            start += size
+            if not wave or sites <= 0:
+                break
+            live, checked = await self._wave(crawl, name, wave, limit, sites)
+            sites -= live
+            results += checked
+            if any(c.settles for c in results):
+                break
+        merged: dict[str, Checked] = {}
+        for result in results:
+            kept = merged.get(result.domain)
+            if kept is None or result.rank > kept.rank:
+                merged[result.domain] = result
+        return list(merged.values())
+
+    async def _wave(
+        self,
+        crawl: CrawlSession,
+        name: str,
+        wave: list[tuple[str, float]],
+        limit: asyncio.Semaphore,
+        sites: int,
+    ) -> tuple[int, list[Checked]]:
+        """Ask every ``(domain, prior)`` of ``wave`` in DNS (``limit`` bounding the queries in
+        flight) and check the first ``sites`` that exist, in the wave's order.
+
+        A guess that exists is checked at once, while the rest are still asked (the home page
+        fetch waits on the web host, the DNS queries on the resolver); a check started for one
+        beyond the first ``sites`` is cancelled unused. Whatever is still running when this
+        returns or is cancelled (the lookup's deadline) is cancelled and awaited, so that no
+        task outlives the wave.
+
+        Returns:
+            (how many names exist, up to ``sites``; the sites checked that were not rejected).
+        """
         checks: dict[int, asyncio.Task[Checked | None]] = {}
 
         async def exists(index: int, domain: str, prior: float) -> bool:
@@ -309,29 +369,20 @@ class CompanyResolver:
                 )
             return found
 
+        lookups = [
+            asyncio.ensure_future(exists(i, domain, prior))
+            for i, (domain, prior) in enumerate(wave)
+        ]
         try:
-            found = await asyncio.gather(
-                *(exists(i, d, prior) for i, (d, prior) in enumerate(guesses))
-            )
-            live = [i for i, ok in enumerate(found) if ok][: self.settings.company_max_sites]
+            found = await asyncio.gather(*lookups)
+            live = [i for i, ok in enumerate(found) if ok][:sites]
             for index, task in checks.items():
                 if index not in live:
                     task.cancel()
             results = await asyncio.gather(*(checks[i] for i in live))
         finally:
-            pending = [task for task in checks.values() if not task.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
-        merged: dict[str, Checked] = {}
-        for result in results:
-            if result is None:
-                continue
-            kept = merged.get(result.domain)
-            if kept is None or result.rank > kept.rank:
-                merged[result.domain] = result
-        return list(merged.values())
+            await _cancel_all(lookups, checks)
+        return len(live), [r for r in results if r is not None]
 
     # -- verification -----------------------------------------------------------------------
 
@@ -382,7 +433,9 @@ class CompanyResolver:
             reason += "; it takes no mail"
         if score > 0 and len(site_pages(home, final, self._registrable)) >= SITE_PAGES:
             score += SITE  # a company's site has pages to go to; parked and stand-in pages do not
-        return Checked(final, score, reason, source, prior)
+        # an implicit MX takes mail (RFC 5321 §5.1) though it earns no MAIL evidence; a null MX
+        # has no hosts (RFC 7505)
+        return Checked(final, score, reason, source, prior, takes_mail=bool(answer.hosts))
 
     async def _legal_notice(
         self, crawl: CrawlSession, name: str, domain: str, home: HomePage
@@ -414,3 +467,21 @@ class CompanyResolver:
             )
         except InvalidDomain:
             return None
+
+
+def _wave_sizes() -> Iterator[int]:
+    """:data:`WAVES`, the last size repeated for ever."""
+    yield from WAVES
+    while True:
+        yield WAVES[-1]
+
+
+async def _cancel_all(
+    lookups: list[asyncio.Future[bool]], checks: dict[int, asyncio.Task[Checked | None]]
+) -> None:
+    """Cancel every lookup and check not done yet and wait until they are; a lookup that
+    finished while the others were being cancelled may have started a check, hence the loop."""
+    while pending := [t for t in (*lookups, *checks.values()) if not t.done()]:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
