@@ -112,18 +112,10 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         "group-committed charges: the charge is its own short transaction before any "
         "network I/O, by design (docs/architecture.md)",
     ),
-    ("leadsonar/ledger/routes.py", TRANSACTION): (
-        W_API,
-        "routes open their own sessions until the typed request-session dependency",
-    ),
     ("leadsonar/ledger/usage.py", QUERY): (W_API, "usage report queries inline"),
     ("leadsonar/lookup/service.py", TRANSACTION): (
         W_API,
         "the namesake read and the refund: their own short transactions around the lookup",
-    ),
-    ("leadsonar/suppressions/routes.py", TRANSACTION): (
-        W_API,
-        "routes open their own sessions until the typed request-session dependency",
     ),
     ("leadsonar/waterfall/cache.py", TRANSACTION): (
         W_API,

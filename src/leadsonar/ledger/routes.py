@@ -12,7 +12,7 @@ from leadsonar.accounts.service import Principal
 from leadsonar.kit.openapi import errors
 from leadsonar.ledger.service import balance_of
 from leadsonar.ledger.usage import usage_by_day
-from leadsonar.services import ServicesDep
+from leadsonar.services import WorkDep
 
 router = APIRouter(tags=["credits"])
 
@@ -25,12 +25,11 @@ class CreditsAnswer(BaseModel):
 
 @router.get("/credits", response_model=CreditsAnswer)
 async def credits(
-    services: ServicesDep, principal: Principal = Depends(current_principal)
+    work: WorkDep, principal: Principal = Depends(current_principal)
 ) -> CreditsAnswer:
     """The account's balance row (one primary-key read, never a sum over the entries);
     always ``balance == totalEarned - totalSpent``."""
-    async with services.db.read_session() as session:
-        balance = await balance_of(session, principal.account_id)
+    balance = await balance_of(await work.reading(), principal.account_id)
     return CreditsAnswer(
         balance=balance.balance, totalEarned=balance.total_earned, totalSpent=balance.total_spent
     )
@@ -49,11 +48,10 @@ class CreditsUsage(BaseModel):
 
 @router.get("/credits/usage", response_model=CreditsUsage, responses=errors(400))
 async def credits_usage(
-    services: ServicesDep,
+    work: WorkDep,
     days: Annotated[int, Query(ge=1, le=366, description="Days back, today included.")] = 30,
     principal: Principal = Depends(current_principal),
 ) -> CreditsUsage:
     """Credits spent, refunded and granted per UTC day, oldest first, zeros included."""
-    async with services.db.session() as session:
-        rows = await usage_by_day(session, principal.account_id, days)
+    rows = await usage_by_day(await work.reading(), principal.account_id, days)
     return CreditsUsage(days=[DayUsage.model_validate(row) for row in rows])

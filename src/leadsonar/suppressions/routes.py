@@ -12,7 +12,7 @@ from leadsonar.accounts.dependencies import current_principal
 from leadsonar.accounts.service import Principal
 from leadsonar.exceptions import NotFound
 from leadsonar.kit.emails import normalise_email
-from leadsonar.services import ServicesDep
+from leadsonar.services import WorkDep
 from leadsonar.suppressions import service
 
 router = APIRouter(tags=["privacy"])
@@ -48,49 +48,45 @@ class ErasureOut(BaseModel):
 
 @router.post("/suppressions", response_model=SuppressionOut, status_code=201)
 async def add_suppression(
-    body: SuppressionIn, services: ServicesDep, principal: Principal = Depends(current_principal)
+    body: SuppressionIn, work: WorkDep, principal: Principal = Depends(current_principal)
 ) -> JSONResponse:
     """Suppress an address or a domain (and its subdomains): never returned, never probed, in
     every account. Free."""
     kind, value = service.parse_target(body.email, body.domain)
-    async with services.db.write_session() as session:
-        entry = await service.add(session, principal.account_id, kind, value, body.reason)
+    entry = await service.add(await work.writing(), principal.account_id, kind, value, body.reason)
     return JSONResponse(entry.as_json(), status_code=201)
 
 
 @router.get("/suppressions", response_model=SuppressionList)
 async def list_suppressions(
-    services: ServicesDep, principal: Principal = Depends(current_principal)
+    work: WorkDep, principal: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
     """The suppressions this account added, newest first."""
-    async with services.db.session() as session:
-        rows = await service.entries(session, principal.account_id)
+    rows = await service.entries(await work.reading(), principal.account_id)
     return {"suppressions": [row.as_json() for row in rows]}
 
 
 @router.delete("/suppressions", status_code=204)
 async def lift_suppression(
-    services: ServicesDep,
+    work: WorkDep,
     principal: Principal = Depends(current_principal),
     email: Annotated[str | None, Query(max_length=320)] = None,
     domain: Annotated[str | None, Query(max_length=253)] = None,
 ) -> None:
     """Lift one of this account's suppressions: ``?email=`` or ``?domain=``."""
     kind, value = service.parse_target(email, domain)
-    async with services.db.write_session() as session:
-        if not await service.remove(session, principal.account_id, kind, value):
-            raise NotFound(f"This account has no suppression of {value!r}.")
+    if not await service.remove(await work.writing(), principal.account_id, kind, value):
+        raise NotFound(f"This account has no suppression of {value!r}.")
 
 
 @router.delete("/contacts", response_model=ErasureOut)
 async def erase_contact(
-    services: ServicesDep,
+    work: WorkDep,
     email: Annotated[str, Query(min_length=1, max_length=320)],
     principal: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
     """Erase a person (GDPR Art. 17): their address leaves imported contacts, caches and
     stored job results, and is suppressed for good."""
     address = normalise_email(email, allow_reserved=True)
-    async with services.db.write_session() as session:
-        report = await service.erase(session, address)
+    report = await service.erase(await work.writing(), address)
     return {"email": address, "erased": report.as_json(), "suppressed": True}
