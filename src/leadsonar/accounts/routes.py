@@ -15,12 +15,11 @@ from pydantic import BaseModel
 
 from leadsonar.accounts import service
 from leadsonar.accounts.dependencies import current_principal
-from leadsonar.accounts.models import Account
 from leadsonar.accounts.service import Principal
 from leadsonar.kit.crypto import display_prefix
 from leadsonar.kit.db import as_utc
 from leadsonar.kit.openapi import errors
-from leadsonar.services import ServicesDep
+from leadsonar.services import ServicesDep, WorkDep
 
 router = APIRouter(tags=["keys"])
 
@@ -55,27 +54,20 @@ class KeysRevoked(BaseModel):
 
 
 @router.get("/account", response_model=AccountInfo, tags=["account"])
-async def account(
-    services: ServicesDep, principal: Principal = Depends(current_principal)
-) -> AccountInfo:
+async def account(work: WorkDep, principal: Principal = Depends(current_principal)) -> AccountInfo:
     """Who the key belongs to: the account's name and the key's display prefix (what the
     dashboard shows after signing in)."""
-    async with services.db.session() as session:
-        row = await session.get(Account, principal.account_id)
-        assert row is not None
+    row = await service.get_account(await work.reading(), principal.account_id)
     return AccountInfo(
         name=row.name, keyPrefix=principal.key_prefix, createdAt=as_utc(row.created_at)
     )
 
 
 @router.get("/keys", response_model=KeyList)
-async def list_keys(
-    services: ServicesDep, principal: Principal = Depends(current_principal)
-) -> KeyList:
+async def list_keys(work: WorkDep, principal: Principal = Depends(current_principal)) -> KeyList:
     """The account's keys by display prefix, newest first; ``current`` marks the key making
     this request. Full keys are never shown here."""
-    async with services.db.session() as session:
-        rows = await service.list_keys(session, principal.account_id)
+    rows = await service.list_keys(await work.reading(), principal.account_id)
     return KeyList(
         keys=[
             KeyInfo(
@@ -92,13 +84,12 @@ async def list_keys(
 
 @router.post("/keys", response_model=KeyCreated, status_code=201)
 async def create_key(
-    services: ServicesDep, principal: Principal = Depends(current_principal)
+    work: WorkDep, services: ServicesDep, principal: Principal = Depends(current_principal)
 ) -> JSONResponse:
     """Create another key for the account. The answer is the only time the full key is shown."""
-    async with services.db.write_session() as session:
-        account = await session.get(Account, principal.account_id)
-        assert account is not None
-        key = await service.create_key(session, account, services.secret)
+    session = await work.writing()
+    account = await service.get_account(session, principal.account_id)
+    key = await service.create_key(session, account, services.secret)
     body = KeyCreated(
         key=key,
         prefix=display_prefix(key),
@@ -109,12 +100,15 @@ async def create_key(
 
 @router.delete("/keys/{prefix}", response_model=KeysRevoked, responses=errors(400, 404))
 async def revoke_key(
-    prefix: str, services: ServicesDep, principal: Principal = Depends(current_principal)
+    prefix: str,
+    work: WorkDep,
+    services: ServicesDep,
+    principal: Principal = Depends(current_principal),
 ) -> KeysRevoked:
     """Revoke the account's key with this display prefix (``ls_live_`` and 8 characters).
     Requests with it are refused (401) from now on (by other API processes within
     ``LEADSONAR_AUTH_CACHE_TTL`` seconds). The last active key cannot be revoked."""
-    async with services.db.write_session() as session:
-        count = await service.revoke_account_key(session, principal.account_id, prefix)
-    services.principals.clear()  # committed: this process stops accepting the key at once
+    count = await service.revoke_account_key(await work.writing(), principal.account_id, prefix)
+    # once committed, this process stops accepting the key at once
+    work.after_commit(services.principals.clear)
     return KeysRevoked(prefix=prefix[:16], revoked=count)

@@ -49,6 +49,18 @@ async def load_or_create_secret(session: AsyncSession, configured: str | None) -
     return row.value.encode("utf-8")
 
 
+async def get_account(session: AsyncSession, account_id: int) -> Account:
+    """The account ``account_id`` (a key's principal names one that exists).
+
+    Raises:
+        LookupError: no such account (its key was authenticated, so it was deleted since).
+    """
+    row = await session.get(Account, account_id)
+    if row is None:
+        raise LookupError(f"account {account_id} does not exist")
+    return row
+
+
 async def get_account_by_name(session: AsyncSession, name: str) -> Account:
     account = await session.scalar(select(Account).where(Account.name == name))
     if account is None:
