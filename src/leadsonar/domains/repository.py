@@ -290,6 +290,10 @@ async def store_learned(session: AsyncSession, learned: Learned) -> None:
     hash, ``domain_patterns`` by (domain, pattern), then ``company_domains`` — so that two
     lookups persisting at once on PostgreSQL take their row locks in the same order and never
     deadlock. Each address teaches its domain once (:func:`first_sight`).
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: the database refused a statement (the caller's scope
+            rolls back; :meth:`DomainKnowledge.persist` logs it and goes on).
     """
     for domain in sorted(learned.facts):
         columns = learned.facts[domain]
