@@ -83,6 +83,7 @@ async def test_what_a_lookup_learned_is_persisted_in_one_transaction(database_ur
         assert counts["commit"] == 1, counts
         again = Learned()
         again.address("Jane.Roe@alpha.test", "Jane", "Roe")  # seen before: counts once
+        assert (await knowledge.evidence("alpha.test", again)).patterns == [("first.last", 2)]
         await knowledge.persist(again)
         assert counts["commit"] == 2, counts
         stored = await knowledge.evidence("alpha.test")

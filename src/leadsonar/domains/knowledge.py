@@ -244,11 +244,21 @@ class DomainKnowledge:
         self, domain: str, learned: Learned | None = None
     ) -> patterns.DomainEvidence:
         """The domain's learned patterns and umlaut spelling: what is stored (one read) plus
-        what ``learned`` (the running lookup's own addresses) adds."""
+        what the addresses in ``learned`` (the running lookup's own) add that have not taught
+        the domain before (one more read, only when it holds addresses there)."""
         stored = await repository.domain_evidence(self.db, domain)
-        if learned is None or not learned.addresses:
+        pending = (
+            {a: name for a, name in learned.addresses.items() if a.endswith("@" + domain)}
+            if learned is not None
+            else {}
+        )
+        if not pending:
             return stored
-        mine = patterns.DomainEvidence.from_counts(dict(learned.evidence(domain)))
+        for address in await repository.taught_already(self.db, list(pending)):
+            pending.pop(address, None)  # counted in what is stored: an address counts once
+        mine = patterns.DomainEvidence.from_counts(
+            dict(Learned(addresses=pending).evidence(domain))
+        )
         counts: Counter[str] = Counter(dict(stored.patterns))
         counts.update(dict(mine.patterns))
         spelled = stored.umlauts_spelled

@@ -235,7 +235,7 @@ async def first_sight(session: AsyncSession, email: str) -> bool:
     One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` into ``learned_addresses`` (SHA-256 of
     the address, so the shared table holds no tenant's address).
     """
-    digest = hashlib.sha256(email.encode("utf-8")).hexdigest()
+    digest = _address_hash(email)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(LearnedAddress)
@@ -244,6 +244,23 @@ async def first_sight(session: AsyncSession, email: str) -> bool:
         .returning(LearnedAddress.address_hash)
     )
     return (await session.execute(statement)).first() is not None
+
+
+def _address_hash(email: str) -> str:
+    return hashlib.sha256(email.encode("utf-8")).hexdigest()
+
+
+async def taught_already(db: Database, emails: list[str]) -> set[str]:
+    """Which of ``emails`` (lower case) already taught their domain (``learned_addresses``),
+    in a read of its own."""
+    hashes = {_address_hash(email): email for email in emails}
+    if not hashes:
+        return set()
+    async with db.read_session() as session:
+        found = await session.scalars(
+            select(LearnedAddress.address_hash).where(LearnedAddress.address_hash.in_(hashes))
+        )
+        return {hashes[digest] for digest in found.all()}
 
 
 async def learn_address(session: AsyncSession, email: str, first: str, last: str) -> list[str]:
@@ -273,6 +290,10 @@ async def store_learned(session: AsyncSession, learned: Learned) -> None:
     hash, ``domain_patterns`` by (domain, pattern), then ``company_domains`` — so that two
     lookups persisting at once on PostgreSQL take their row locks in the same order and never
     deadlock. Each address teaches its domain once (:func:`first_sight`).
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: the database refused a statement (the caller's scope
+            rolls back; :meth:`DomainKnowledge.persist` logs it and goes on).
     """
     for domain in sorted(learned.facts):
         columns = learned.facts[domain]
@@ -280,7 +301,7 @@ async def store_learned(session: AsyncSession, learned: Learned) -> None:
     taught: dict[str, Counter[str]] = {}
     by_hash = sorted(
         learned.addresses.items(),
-        key=lambda item: hashlib.sha256(item[0].encode("utf-8")).hexdigest(),
+        key=lambda item: _address_hash(item[0]),
     )
     for address, (first, last) in by_hash:
         domain, _, evidence = patterns.lessons(address, first, last)

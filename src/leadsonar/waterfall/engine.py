@@ -28,6 +28,9 @@ Rules (DESIGN.md §2–3, issue 5 §5):
   kept as :attr:`WaterfallResult.company_phone` and the cascade goes on for the person's own
   number; a finding may also name the company's line in ``evidence["company_phone"]``. A
   finding whose number is a known company line (another source's ``office``) is dropped.
+- **Knowledge.** Providers record what they learn about domains into the lookup's
+  ``ctx.learned`` instead of writing; :meth:`Waterfall.run` persists it once, in one write
+  transaction, when the providers are done (:mod:`leadsonar.domains.knowledge`).
 - **Cache.** An identical lookup within ``LEADSONAR_LOOKUP_CACHE_TTL`` seconds is answered from
   the ``lookup_cache`` table without calling any provider (:mod:`leadsonar.waterfall.cache`).
 """
