@@ -91,7 +91,6 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         W_SPEED,
         "company → domain queries inline",
     ),
-    ("leadsonar/enrichment/runner.py", QUERY): (W_CLI, "claim/finish queries inline"),
     ("leadsonar/idempotency/middleware.py", TRANSACTION): (
         W_API,
         "the ASGI middleware records keys around the request, outside its unit of work",
