@@ -100,7 +100,6 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         "group-committed charges: the charge is its own short transaction before any "
         "network I/O, by design (docs/architecture.md)",
     ),
-    ("leadsonar/ledger/usage.py", QUERY): (W_API, "usage report queries inline"),
     ("leadsonar/lookup/service.py", TRANSACTION): (
         W_API,
         "the namesake read and the refund: their own short transactions around the lookup",
