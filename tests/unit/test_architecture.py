@@ -71,10 +71,6 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         W_API,
         "start-up creates the first account in its own transaction (a start-up edge)",
     ),
-    ("leadsonar/cli.py", QUERY): (
-        W_API,
-        "the first-account advisory lock (PostgreSQL) inline; accounts/repository.py to come",
-    ),
     ("leadsonar/domains/companies/resolver.py", TRANSACTION): (
         W_SPEED,
         "earlier company → domain answers read in a session of their own (the answers are "

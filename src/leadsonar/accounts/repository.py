@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.accounts.models import Account, ApiKey, AppMeta
 from leadsonar.kit.db import Database
+
+FIRST_LOCK = 0x4C_53_66_69_72_73_74  # pg_advisory_xact_lock key of the first account ("LSfirst")
 
 # Built once: every authenticated request whose key the key cache does not know runs it.
 _ACTIVE_KEY = select(ApiKey.account_id, ApiKey.prefix).where(
@@ -105,3 +107,10 @@ async def lock_active_keys(session: AsyncSession, account_id: int) -> Sequence[A
         .with_for_update()
     )
     return rows.all()
+
+
+async def lock_first_account(session: AsyncSession) -> None:
+    """PostgreSQL only: take the first-account advisory lock (``pg_advisory_xact_lock``, held
+    until the caller's transaction ends), so that API processes starting together create the
+    ``default`` account once. SQLite needs none: its write session is ``BEGIN IMMEDIATE``."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FIRST_LOCK})
