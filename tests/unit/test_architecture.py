@@ -104,7 +104,6 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         W_API,
         "the lookup cache reads and group-commits answers in its own short transactions",
     ),
-    ("leadsonar/waterfall/cache.py", QUERY): (W_API, "lookup-cache queries inline"),
     ("leadsonar/webhooks/delivery.py", TRANSACTION): (
         W_CLI,
         "the dispatcher is a background edge: claim, then record each attempt after the POST",
