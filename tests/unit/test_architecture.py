@@ -71,16 +71,6 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         W_API,
         "start-up creates the first account in its own transaction (a start-up edge)",
     ),
-    ("leadsonar/domains/companies/resolver.py", TRANSACTION): (
-        W_SPEED,
-        "earlier company → domain answers read in a session of their own (the answers are "
-        "written through the DomainKnowledge port); the read moves to domains/repository.py "
-        "with the company-guess work",
-    ),
-    ("leadsonar/domains/companies/resolver.py", QUERY): (
-        W_SPEED,
-        "company → domain queries inline",
-    ),
     ("leadsonar/idempotency/middleware.py", TRANSACTION): (
         W_API,
         "the ASGI middleware records keys around the request, outside its unit of work",
