@@ -75,7 +75,6 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         W_API,
         "the ASGI middleware records keys around the request, outside its unit of work",
     ),
-    ("leadsonar/idempotency/middleware.py", QUERY): (W_API, "idempotency/repository.py to come"),
     ("leadsonar/providers/book.py", TRANSACTION): (
         W_BOOK,
         "the provider-usage writer: a background edge of its own (every two seconds, never "
