@@ -30,8 +30,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
-from sqlalchemy import text
 
+from leadsonar.accounts import repository as accounts_repository
 from leadsonar.accounts import service as accounts
 from leadsonar.app import Services, close_services, open_services
 from leadsonar.config import Settings, describe_settings, get_settings
@@ -72,7 +72,6 @@ app.add_typer(webhooks_app, name="webhooks")
 console = Console(markup=False, highlight=False)
 err = Console(stderr=True, markup=False, highlight=False)
 T = TypeVar("T")
-FIRST_LOCK = 0x4C_53_66_69_72_73_74  # pg_advisory_xact_lock key of the first account ("LSfirst")
 
 DatabaseOption = Annotated[
     str | None,
@@ -129,7 +128,7 @@ async def ensure_first_account(services: Services) -> str | None:
     """
     async with services.db.write_session() as session:
         if not services.db.sqlite:  # API processes starting together: one creates it
-            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FIRST_LOCK})
+            await accounts_repository.lock_first_account(session)
         if await accounts.count_accounts(session):
             return None
         account = await accounts.create_account(session, "default")

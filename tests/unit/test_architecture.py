@@ -67,36 +67,14 @@ W_CLI = "w-cli (enrichment, domains facts/contacts, webhooks, suppressions, oper
 
 # (module, rule) → (owner, reason). Shrink it; never grow it without a reason.
 ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
-    ("leadsonar/accounts/service.py", QUERY): (W_API, "accounts/repository.py to come"),
-    ("leadsonar/accounts/service.py", TRANSACTION): (
-        W_API,
-        "a key missing from the key cache is read in its own read (never committed) before "
-        "the request's unit of work begins",
-    ),
     ("leadsonar/app.py", TRANSACTION): (
         W_API,
         "start-up creates the first account in its own transaction (a start-up edge)",
     ),
-    ("leadsonar/cli.py", QUERY): (
-        W_API,
-        "the first-account advisory lock (PostgreSQL) inline; accounts/repository.py to come",
-    ),
-    ("leadsonar/domains/companies/resolver.py", TRANSACTION): (
-        W_SPEED,
-        "earlier company → domain answers read in a session of their own (the answers are "
-        "written through the DomainKnowledge port); the read moves to domains/repository.py "
-        "with the company-guess work",
-    ),
-    ("leadsonar/domains/companies/resolver.py", QUERY): (
-        W_SPEED,
-        "company → domain queries inline",
-    ),
-    ("leadsonar/enrichment/runner.py", QUERY): (W_CLI, "claim/finish queries inline"),
     ("leadsonar/idempotency/middleware.py", TRANSACTION): (
         W_API,
         "the ASGI middleware records keys around the request, outside its unit of work",
     ),
-    ("leadsonar/idempotency/middleware.py", QUERY): (W_API, "idempotency/repository.py to come"),
     ("leadsonar/providers/book.py", TRANSACTION): (
         W_BOOK,
         "the provider-usage writer: a background edge of its own (every two seconds, never "
@@ -107,7 +85,6 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         "group-committed charges: the charge is its own short transaction before any "
         "network I/O, by design (docs/architecture.md)",
     ),
-    ("leadsonar/ledger/usage.py", QUERY): (W_API, "usage report queries inline"),
     ("leadsonar/lookup/service.py", TRANSACTION): (
         W_API,
         "the namesake read and the refund: their own short transactions around the lookup",
@@ -116,7 +93,6 @@ ALLOWED: dict[tuple[str, str], tuple[str, str]] = {
         W_API,
         "the lookup cache reads and group-commits answers in its own short transactions",
     ),
-    ("leadsonar/waterfall/cache.py", QUERY): (W_API, "lookup-cache queries inline"),
     ("leadsonar/webhooks/delivery.py", TRANSACTION): (
         W_CLI,
         "the dispatcher is a background edge: claim, then record each attempt after the POST",

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadsonar.accounts import repository
 from leadsonar.accounts.keycache import PrincipalCache
 from leadsonar.accounts.models import Account, ApiKey, AppMeta
 from leadsonar.exceptions import BadRequest, InvalidApiKey, NotFound
@@ -41,7 +41,7 @@ async def load_or_create_secret(session: AsyncSession, configured: str | None) -
     on first start and kept in ``app_meta``."""
     if configured:
         return configured.encode("utf-8")
-    row = await session.get(AppMeta, SECRET_META_KEY)
+    row = await repository.meta(session, SECRET_META_KEY)
     if row is None:
         row = AppMeta(key=SECRET_META_KEY, value=generate_secret())
         session.add(row)
@@ -55,14 +55,14 @@ async def get_account(session: AsyncSession, account_id: int) -> Account:
     Raises:
         LookupError: no such account (its key was authenticated, so it was deleted since).
     """
-    row = await session.get(Account, account_id)
+    row = await repository.account_by_id(session, account_id)
     if row is None:
         raise LookupError(f"account {account_id} does not exist")
     return row
 
 
 async def get_account_by_name(session: AsyncSession, name: str) -> Account:
-    account = await session.scalar(select(Account).where(Account.name == name))
+    account = await repository.account_by_name(session, name)
     if account is None:
         raise NotFound(f"No account named {name!r}.")
     return account
@@ -73,7 +73,7 @@ async def create_account(session: AsyncSession, name: str) -> Account:
     name = name.strip()
     if not name:
         raise BadRequest("An account needs a name.")
-    if await session.scalar(select(Account.id).where(Account.name == name)) is not None:
+    if await repository.account_id_named(session, name) is not None:
         raise BadRequest(f"An account named {name!r} already exists.")
     account = Account(name=name)
     session.add(account)
@@ -93,12 +93,6 @@ async def create_key(session: AsyncSession, account: Account, secret: bytes) -> 
     return key
 
 
-# Built once: every authenticated request runs it.
-_ACTIVE_KEY = select(ApiKey.account_id, ApiKey.prefix).where(
-    ApiKey.key_hash == bindparam("digest"), ApiKey.revoked_at.is_(None)
-)
-
-
 async def authenticate(session: AsyncSession, key: str, secret: bytes) -> Principal:
     """The principal for ``key``.
 
@@ -106,10 +100,14 @@ async def authenticate(session: AsyncSession, key: str, secret: bytes) -> Princi
         InvalidApiKey: unknown or revoked key (the same sentence for both).
     """
     digest = hash_api_key(key, secret)
-    row = (await session.execute(_ACTIVE_KEY, {"digest": digest})).first()
+    return _principal(digest, await repository.active_key(session, digest))
+
+
+def _principal(digest: str, row: tuple[int, str] | None) -> Principal:
     if row is None:
         raise InvalidApiKey("Invalid or revoked API key.")
-    return Principal(account_id=row.account_id, key_prefix=row.prefix, key_hash=digest)
+    account_id, prefix = row
+    return Principal(account_id=account_id, key_prefix=prefix, key_hash=digest)
 
 
 async def authenticate_key(
@@ -121,12 +119,12 @@ async def authenticate_key(
     Raises:
         InvalidApiKey: unknown or revoked key (never remembered).
     """
+    digest = hash_api_key(key, secret)
     if principals is not None:
-        found = principals.get(hash_api_key(key, secret))
+        found = principals.get(digest)
         if found is not None:
             return found
-    async with db.read_session() as session:  # a read: nothing to commit
-        principal = await authenticate(session, key, secret)
+    principal = _principal(digest, await repository.read_active_key(db, digest))
     if principals is not None:
         principals.put(principal)
     return principal
@@ -140,14 +138,7 @@ async def revoke_keys(session: AsyncSession, prefix: str) -> int:
     """
     if len(prefix) < len("ls_live_") + 4:
         raise BadRequest("Give at least the first 12 characters of the key (ls_live_ and 4 more).")
-    rows = (
-        await session.scalars(
-            select(ApiKey).where(
-                ApiKey.prefix.startswith(prefix[:DISPLAY_PREFIX_LENGTH], autoescape=True),
-                ApiKey.revoked_at.is_(None),
-            )
-        )
-    ).all()
+    rows = await repository.active_keys_with_prefix(session, prefix[:DISPLAY_PREFIX_LENGTH])
     now = datetime.now(UTC)
     for row in rows:
         row.revoked_at = now
@@ -156,7 +147,7 @@ async def revoke_keys(session: AsyncSession, prefix: str) -> int:
 
 
 async def count_accounts(session: AsyncSession) -> int:
-    return len((await session.scalars(select(Account.id))).all())
+    return len(await repository.account_ids(session))
 
 
 async def list_accounts(session: AsyncSession) -> list[tuple[str, int, list[str]]]:
@@ -164,31 +155,17 @@ async def list_accounts(session: AsyncSession) -> list[tuple[str, int, list[str]
     from leadsonar.ledger.service import balance_of
 
     rows = []
-    for account in (await session.scalars(select(Account).order_by(Account.name))).all():
-        prefixes = (
-            await session.scalars(
-                select(ApiKey.prefix).where(
-                    ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None)
-                )
-            )
-        ).all()
+    for account in await repository.accounts_by_name(session):
+        prefixes = await repository.active_prefixes(session, account.id)
         balance = await balance_of(session, account.id)
-        rows.append((account.name, balance.balance, list(prefixes)))
+        rows.append((account.name, balance.balance, prefixes))
     return rows
 
 
 async def list_keys(session: AsyncSession, account_id: int) -> list[ApiKey]:
     """The account's keys (active and revoked), newest first; rows hold no key, only its
     display prefix and hash."""
-    return list(
-        (
-            await session.scalars(
-                select(ApiKey)
-                .where(ApiKey.account_id == account_id)
-                .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
-            )
-        ).all()
-    )
+    return await repository.keys_of(session, account_id)
 
 
 async def revoke_account_key(session: AsyncSession, account_id: int, prefix: str) -> int:
@@ -205,14 +182,7 @@ async def revoke_account_key(session: AsyncSession, account_id: int, prefix: str
     """
     # Lock the account's active keys (PostgreSQL; SQLite's write session is BEGIN IMMEDIATE):
     # two revocations at once would otherwise both count "2 active" and revoke both.
-    active = (
-        await session.scalars(
-            select(ApiKey)
-            .where(ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None))
-            .order_by(ApiKey.id)
-            .with_for_update()
-        )
-    ).all()
+    active = await repository.lock_active_keys(session, account_id)
     matching = [row for row in active if row.prefix == prefix[:DISPLAY_PREFIX_LENGTH]]
     if len(prefix) < DISPLAY_PREFIX_LENGTH or not matching:
         raise NotFound(f"No active key of this account has the prefix {prefix[:40]!r}.")

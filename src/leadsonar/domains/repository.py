@@ -102,6 +102,35 @@ async def domain_for_company(session: AsyncSession, company: str) -> str | None:
     )
 
 
+async def earlier_company_answers(
+    db: Database, name: str, key: str
+) -> tuple[list[CompanyDomain], str | None]:
+    """What is already known of the company ``name`` (folded to ``key`` by
+    :func:`~leadsonar.domains.companies.names.company_key`), read in a read session of its own
+    (never committed, nothing locked; the company resolver holds no transaction across its
+    DNS and HTTP work).
+
+    Returns:
+        ``(rows, contact_domain)``: the ``company_domains`` rows of ``key``, newest first
+        (imported, resolved and unresolved answers, with ``checked_at`` naive on SQLite), and
+        the domain imported contacts show for ``name`` (:func:`domain_for_company`), read only
+        when no imported row has a domain (``None`` then, as when no contact has one).
+    """
+    async with db.read_session() as session:
+        rows = list(
+            (
+                await session.scalars(
+                    select(CompanyDomain)
+                    .where(CompanyDomain.name_key == key)
+                    .order_by(CompanyDomain.id.desc())
+                )
+            ).all()
+        )
+        if any(row.source == "import" and row.domain for row in rows):
+            return rows, None
+        return rows, await domain_for_company(session, name)
+
+
 async def count_namesakes(
     session: AsyncSession, first: str, last: str, domain: str, account_id: int | None
 ) -> int:

@@ -21,13 +21,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.domains.companies import company_key
 from leadsonar.domains.contacts import name_key
+from leadsonar.enrichment import repository
 from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob, ItemState, JobState
 from leadsonar.enrichment.service import answer_repeats
 from leadsonar.exceptions import LeadSonarError
@@ -86,40 +86,10 @@ def _detail(result: WaterfallResult) -> dict[str, object]:
 
 
 async def _namesakes_in_job(session: AsyncSession, job_id: str, item: EnrichmentItem) -> int:
-    """How many contacts of the job have ``item``'s name (folded) at its domain.
-
-    Without autoflush: the item's pending changes go out in one UPDATE at the end. A second
-    UPDATE of a row this transaction already updated makes PostgreSQL re-check its foreign key
-    (FOR KEY SHARE on the job's row: a multixact on a row every finisher of the job touches).
-    """
-    with session.no_autoflush:
-        rows = await session.execute(
-            select(EnrichmentItem.first_name, EnrichmentItem.last_name).where(
-                EnrichmentItem.job_id == job_id, EnrichmentItem.website == item.website
-            )
-        )
+    """How many contacts of the job have ``item``'s name (folded) at its domain."""
     key = name_key(item.first_name, item.last_name)
-    return sum(1 for first, last in rows.all() if name_key(first, last) == key)
-
-
-async def _take(session: AsyncSession, item_id: int) -> bool:
-    """See :meth:`ItemWorker.take`."""
-    taken = await session.execute(
-        update(EnrichmentItem)
-        .where(
-            EnrichmentItem.id == item_id,
-            EnrichmentItem.status.in_((ItemState.PENDING, ItemState.RUNNING)),
-            or_(
-                EnrichmentItem.not_before.is_(None), EnrichmentItem.not_before <= datetime.now(UTC)
-            ),
-            EnrichmentItem.job_id.in_(
-                select(EnrichmentJob.id).where(EnrichmentJob.status == JobState.PROCESSING)
-            ),
-        )
-        .values(status=ItemState.RUNNING)
-        .returning(EnrichmentItem.id)
-    )
-    return taken.first() is not None
+    names = await repository.names_at_website(session, job_id, item.website)
+    return sum(1 for first, last in names if name_key(first, last) == key)
 
 
 class ItemWorker:
@@ -164,7 +134,7 @@ class ItemWorker:
         killed worker is taken again.
         """
         async with self.db.session() as session:
-            return await _take(session, item_id)
+            return await repository.take_item(session, item_id)
 
     async def work(self, item_id: int, requeue: Requeue | None = None, claim: bool = False) -> None:
         """Work the item and write its outcome.
@@ -180,10 +150,9 @@ class ItemWorker:
         # claimed by the embedded runner already: a read, nothing to commit
         scope = self.db.session() if claim else self.db.read_session()
         async with scope as session:
-            if claim and not await _take(session, item_id):
+            if claim and not await repository.take_item(session, item_id):
                 return
-            item = await session.get(EnrichmentItem, item_id)
-            job = await session.get(EnrichmentJob, item.job_id) if item else None
+            item, job = await repository.item_and_job(session, item_id)
         if (
             item is None
             or job is None
@@ -238,8 +207,7 @@ class ItemWorker:
         try of a queue entry whose writing kept failing. A finished or cancelled item is left
         alone."""
         async with self.db.session() as session:
-            item = await session.get(EnrichmentItem, item_id)
-            job = await session.get(EnrichmentJob, item.job_id) if item else None
+            item, job = await repository.item_and_job(session, item_id)
         if item is None or job is None or item.status in (ItemState.DONE, ItemState.CANCELLED):
             return
         if job.kind == "verify":
@@ -272,18 +240,8 @@ class ItemWorker:
     ) -> None:
         """Put the item back for later (greylisting): no worker waits the delay out."""
         async with self.db.session() as session:
-            moved = await session.execute(
-                update(EnrichmentItem)
-                .where(EnrichmentItem.id == item_id, EnrichmentItem.status == ItemState.RUNNING)
-                .values(
-                    status=ItemState.PENDING,
-                    attempts=EnrichmentItem.attempts + 1,
-                    not_before=datetime.now(UTC) + timedelta(seconds=seconds),
-                    smtp_connections=EnrichmentItem.smtp_connections + connections,
-                    smtp_rcpts=EnrichmentItem.smtp_rcpts + rcpts,
-                )
-            )
-            if requeue is not None and moved.rowcount:  # type: ignore[attr-defined]
+            moved = await repository.defer_item(session, item_id, seconds, connections, rcpts)
+            if requeue is not None and moved:
                 await requeue(session, item_id, seconds)
 
     @staticmethod
@@ -294,12 +252,7 @@ class ItemWorker:
         ``pending``: its queue entry failed before the item was taken). The lock (SQLite: BEGIN
         IMMEDIATE) serialises two finishers of one item: the second waits, then reads the first
         one's result and writes nothing; an item cancelled meanwhile is not written either."""
-        item = await session.scalar(
-            select(EnrichmentItem)
-            .where(EnrichmentItem.id == item_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        item = await repository.lock_item(session, item_id)
         allowed = (ItemState.RUNNING, ItemState.PENDING) if giving_up else (ItemState.RUNNING,)
         return item if item is not None and item.status in allowed else None
 
@@ -458,23 +411,12 @@ async def _close(
     queue workers.
     """
     await session.flush()
-    others = select(EnrichmentItem.id).where(EnrichmentItem.job_id == job.id)
-    pending, repeated = (
-        await session.execute(
-            select(
-                others.where(EnrichmentItem.status == ItemState.PENDING).exists(),
-                others.where(
-                    EnrichmentItem.duplicate_of == item.position,
-                    EnrichmentItem.status == "waiting",
-                ).exists(),
-            )
-        )
-    ).one()
+    pending, repeated = await repository.pending_and_repeated(session, job.id, item.position)
     if pending and not repeated:
         if refund:
             await ledger.refund(session, job.account_id, refund, why, f"{job.id}#{item.position}")
         return
-    await _lock_job(session, job.id)
+    await repository.lock_job(session, job.id)
     if repeated:
         await answer_repeats(session, item)
     if refund:
@@ -483,33 +425,15 @@ async def _close(
     await _end_if_done(session, job.id)
 
 
-async def _lock_job(session: AsyncSession, job_id: str) -> None:
-    await session.execute(
-        select(EnrichmentJob.id).where(EnrichmentJob.id == job_id).with_for_update(key_share=True)
-    )
-
-
 async def _end_if_done(session: AsyncSession, job_id: str) -> bool:
     """Under the job's row lock: end the job (``completed``, or ``failed`` when every item
     failed) and queue its webhook if it is ``processing`` and no item is left to work."""
-    remaining = await session.scalar(
-        select(func.count())
-        .select_from(EnrichmentItem)
-        .where(
-            EnrichmentItem.job_id == job_id,
-            EnrichmentItem.status.notin_((ItemState.DONE, ItemState.CANCELLED)),
-        )
-    )
-    if remaining:
+    if await repository.unfinished_count(session, job_id):
         return False
-    db_job = await session.get(EnrichmentJob, job_id, populate_existing=True)
+    db_job = await repository.fresh_job(session, job_id)
     if db_job is None or db_job.status != JobState.PROCESSING:
         return False
-    failed = await session.scalar(
-        select(func.count())
-        .select_from(EnrichmentItem)
-        .where(EnrichmentItem.job_id == job_id, EnrichmentItem.error.is_not(None))
-    )
+    failed = await repository.failed_count(session, job_id)
     db_job.status = JobState.FAILED if failed == db_job.total else JobState.COMPLETED
     db_job.finished_at = datetime.now(UTC)
     await schedule_delivery(session, job_id, db_job.webhook_url)
@@ -519,22 +443,12 @@ async def _end_if_done(session: AsyncSession, job_id: str) -> bool:
 async def close_finished_jobs(db: Database) -> list[str]:
     """End every ``processing`` job with no item left to work (see :func:`_close` for how one
     can be left so); returns their ids. One transaction per job, under its row lock."""
-    left = select(EnrichmentItem.id).where(
-        EnrichmentItem.job_id == EnrichmentJob.id,
-        EnrichmentItem.status.notin_((ItemState.DONE, ItemState.CANCELLED)),
-    )
     async with db.read_session() as session:
-        ids = list(
-            await session.scalars(
-                select(EnrichmentJob.id).where(
-                    EnrichmentJob.status == JobState.PROCESSING, ~left.exists()
-                )
-            )
-        )
+        ids = await repository.finished_processing_jobs(session)
     closed = []
     for job_id in ids:
         async with db.write_session() as session:
-            await _lock_job(session, job_id)
+            await repository.lock_job(session, job_id)
             if await _end_if_done(session, job_id):
                 closed.append(job_id)
     return closed
@@ -579,11 +493,7 @@ class JobRunner:
     async def start(self) -> None:
         """Put items a killed process left ``running`` back to ``pending`` and start working."""
         async with self.db.session() as session:
-            await session.execute(
-                update(EnrichmentItem)
-                .where(EnrichmentItem.status == ItemState.RUNNING)
-                .values(status=ItemState.PENDING)
-            )
+            await repository.release_running(session)
         self._loop_task = asyncio.create_task(self._loop(), name="leadsonar-job-runner")
 
     async def stop(self) -> None:
@@ -632,24 +542,7 @@ class JobRunner:
             return 0
         now = datetime.now(UTC)
         async with self.db.write_session() as session:
-            rows = (
-                await session.execute(
-                    select(EnrichmentItem.id, EnrichmentItem.website, EnrichmentItem.company_name)
-                    .join(EnrichmentJob, EnrichmentJob.id == EnrichmentItem.job_id)
-                    .where(
-                        EnrichmentJob.status == JobState.PROCESSING,
-                        EnrichmentItem.status == ItemState.PENDING,
-                        or_(EnrichmentItem.not_before.is_(None), EnrichmentItem.not_before <= now),
-                    )
-                    .order_by(
-                        EnrichmentJob.created_at,
-                        EnrichmentItem.job_id,
-                        EnrichmentItem.website,
-                        EnrichmentItem.position,
-                    )
-                    .limit(free * 8)
-                )
-            ).all()
+            rows = await repository.due_items(session, now, free * 8)
             ids: list[int] = []
             warming = set(self._warming.values())
             for item_id, website, company_name in rows:
@@ -666,11 +559,7 @@ class JobRunner:
             while len(self._seen) > SEEN_DOMAINS:
                 self._seen.pop(next(iter(self._seen)))
             if ids:
-                await session.execute(
-                    update(EnrichmentItem)
-                    .where(EnrichmentItem.id.in_(ids), EnrichmentItem.status == ItemState.PENDING)
-                    .values(status=ItemState.RUNNING)
-                )
+                await repository.mark_running(session, ids)
         for item_id in ids:
             task = asyncio.create_task(self._work(item_id), name=f"leadsonar-item-{item_id}")
             self._workers.add(task)

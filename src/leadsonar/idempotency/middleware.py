@@ -25,11 +25,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-from leadsonar.idempotency.models import IdempotencyKey
+from leadsonar.idempotency import repository
 from leadsonar.kit.http_edge import ASGIApp, Message, Receive, Scope, Send, send_json_error
 from leadsonar.services import services_of
 
@@ -137,59 +133,23 @@ class IdempotencyMiddleware:
             if k.lower() in _KEPT_HEADERS
         ]
         async with db.session() as session:
-            await session.execute(
-                update(IdempotencyKey)
-                .where(IdempotencyKey.id == row_id)
-                .values(
-                    status="done",
-                    response_status=status,
-                    response_headers=kept,
-                    response_body=body,
-                )
-            )
+            await repository.keep_answer(session, row_id, status, kept, body)
 
     async def _claim(self, db: Any, account_id: int, key: str, print_: str) -> int | None:
         """Insert the running row; its id, or ``None`` when the key is taken (and fresh)."""
         now = datetime.now(UTC)
         async with db.session() as session:
-            # An expired row frees its key for a new request.
-            await session.execute(
-                delete(IdempotencyKey).where(
-                    IdempotencyKey.account_id == account_id,
-                    IdempotencyKey.key == key,
-                    IdempotencyKey.expires_at < now,
-                )
-            )
-            insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-            statement = (
-                insert(IdempotencyKey)
-                .values(
-                    account_id=account_id,
-                    key=key,
-                    fingerprint=print_,
-                    status="running",
-                    created_at=now,
-                    expires_at=now + TTL,
-                )
-                .on_conflict_do_nothing(index_elements=["account_id", "key"])
-                .returning(IdempotencyKey.id)
-            )
-            claimed = (await session.execute(statement)).scalar_one_or_none()
-            return None if claimed is None else int(claimed)
+            return await repository.claim(session, account_id, key, print_, now, TTL)
 
     async def _release(self, db: Any, row_id: int) -> None:
         async with db.session() as session:
-            await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row_id))
+            await repository.release(session, row_id)
 
     async def _answer_existing(
         self, db: Any, account_id: int, key: str, print_: str, send: Send
     ) -> None:
         async with db.session() as session:
-            row = await session.scalar(
-                select(IdempotencyKey).where(
-                    IdempotencyKey.account_id == account_id, IdempotencyKey.key == key
-                )
-            )
+            row = await repository.stored(session, account_id, key)
         if row is None:  # released between our insert and this read: the client may retry
             await send_json_error(
                 send,

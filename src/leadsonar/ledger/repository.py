@@ -8,6 +8,7 @@ PostgreSQL run the same statements.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, case, func, insert, literal_column, or_, select, update
@@ -170,3 +171,36 @@ async def locked_balance(session: AsyncSession, account_id: int) -> int:
         query = query.with_for_update()
     value = await session.scalar(query)
     return int(value or 0)
+
+
+async def daily_totals(
+    session: AsyncSession, account_id: int, since: datetime
+) -> dict[str, tuple[int, int, int]]:
+    """The account's entries from ``since`` (aware, UTC) on, summed per UTC day (a report: it
+    reads only that account's entries of those days, through the ``account_id`` index).
+
+    Returns:
+        ``{"2026-12-01": (spent, refunded, granted), …}`` in credits, days without entries
+        absent: ``spent`` sums charges, ``refunded`` refunds (``refund*`` reasons), ``granted``
+        other additions (grants, initial credits).
+    """
+    day = func.date(LedgerEntry.created_at)
+    refund = LedgerEntry.reason.startswith("refund")
+    rows = await session.execute(
+        select(
+            day,
+            func.coalesce(
+                func.sum(case((LedgerEntry.amount < 0, -LedgerEntry.amount), else_=0)), 0
+            ),
+            func.coalesce(
+                func.sum(case(((LedgerEntry.amount > 0) & refund, LedgerEntry.amount), else_=0)), 0
+            ),
+            func.coalesce(
+                func.sum(case(((LedgerEntry.amount > 0) & ~refund, LedgerEntry.amount), else_=0)),
+                0,
+            ),
+        )
+        .where(LedgerEntry.account_id == account_id, LedgerEntry.created_at >= since)
+        .group_by(day)
+    )
+    return {str(d): (int(s), int(r), int(g)) for d, s, r, g in rows.all()}

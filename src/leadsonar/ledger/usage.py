@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadsonar.ledger.models import LedgerEntry
+from leadsonar.ledger import repository
 
 
 async def usage_by_day(
@@ -27,29 +26,8 @@ async def usage_by_day(
     """
     today = today or datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
-    day = func.date(LedgerEntry.created_at)
-    refund = LedgerEntry.reason.startswith("refund")
-    rows = await session.execute(
-        select(
-            day,
-            func.coalesce(
-                func.sum(case((LedgerEntry.amount < 0, -LedgerEntry.amount), else_=0)), 0
-            ),
-            func.coalesce(
-                func.sum(case(((LedgerEntry.amount > 0) & refund, LedgerEntry.amount), else_=0)), 0
-            ),
-            func.coalesce(
-                func.sum(case(((LedgerEntry.amount > 0) & ~refund, LedgerEntry.amount), else_=0)),
-                0,
-            ),
-        )
-        .where(
-            LedgerEntry.account_id == account_id,
-            LedgerEntry.created_at >= datetime(first.year, first.month, first.day, tzinfo=UTC),
-        )
-        .group_by(day)
-    )
-    totals = {str(d): (int(s), int(r), int(g)) for d, s, r, g in rows.all()}
+    since = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    totals = await repository.daily_totals(session, account_id, since)
     out: list[dict[str, object]] = []
     for offset in range(days):
         key = (first + timedelta(days=offset)).isoformat()

@@ -26,14 +26,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cachetools import TTLCache
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.kit.db import Database, as_utc
 from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
-from leadsonar.waterfall.models import LookupCache
+from leadsonar.waterfall import repository
 
 if TYPE_CHECKING:
     from leadsonar.waterfall.engine import WaterfallResult
@@ -44,12 +40,6 @@ MEMORY_ANSWERS = 10_000
 MEMORY_SECONDS = 10.0
 """Seconds an answer read or stored by this process is served from memory; past that it is
 read again (another process may have replaced it, an import or an erasure removed it)."""
-
-
-# Built once: every lookup runs it.
-_FRESH_PAYLOAD = select(LookupCache.payload, LookupCache.expires_at).where(
-    LookupCache.key == bindparam("key"), LookupCache.expires_at > bindparam("now")
-)
 
 
 def _fold(text: str | None) -> str:
@@ -134,7 +124,7 @@ class LookupCacheStore:
         else:
             async with self.db.read_connection() as connection:
                 # Two columns on a bare connection: no ORM session, no timestamps loaded.
-                row = (await connection.execute(_FRESH_PAYLOAD, {"key": key, "now": now})).first()
+                row = await repository.fresh_payload(connection, key, now)
             payload = dict(row[0]) if row is not None and row[0] is not None else None
             if payload is not None and row is not None:
                 self._memory[key] = (payload, as_utc(row[1]) or now)
@@ -161,9 +151,9 @@ class LookupCacheStore:
         """Forget every cached answer (new knowledge — an import — can change them); returns
         how many were dropped."""
         async with self.db.session() as session:
-            dropped = await session.execute(delete(LookupCache))
+            dropped = await repository.delete_all(session)
         self._memory.clear()
-        return int(dropped.rowcount or 0)
+        return dropped
 
     async def put(self, key: str, fld: str, result: WaterfallResult) -> None:
         """Store ``result`` under ``key`` for ``ttl`` seconds (when :func:`cacheable`); returns
@@ -215,13 +205,11 @@ class LookupCacheStore:
             rows = list({row["key"]: row for row, _ in batch}.values())  # last answer per key
             try:
                 async with self.db.write_session() as session:
-                    await _upsert_rows(session, rows)
+                    await repository.upsert_rows(session, rows)
                     self._stores += len(rows)
                     if self._stores // PURGE_EVERY != (self._stores - len(rows)) // PURGE_EVERY:
                         now = datetime.now(UTC)
-                        await session.execute(
-                            delete(LookupCache).where(LookupCache.expires_at <= now)
-                        )
+                        await repository.delete_expired(session, now)
             except BaseException as exc:
                 cancelled = isinstance(exc, asyncio.CancelledError)
                 for _, done in batch + (self._pending if cancelled else []):
@@ -237,19 +225,3 @@ class LookupCacheStore:
             for _, done in batch:
                 if not done.done():
                     done.set_result(None)
-
-
-async def _upsert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """``INSERT … ON CONFLICT (key) DO UPDATE`` of ``rows`` (SQLite and PostgreSQL): one Core
-    statement, the same for every batch (compiled once), executed for all rows at once
-    (executemany), not the ORM's bulk path with a statement per batch size."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(LookupCache.__table__)
-    statement = statement.on_conflict_do_update(
-        index_elements=["key"],
-        set_={
-            name: statement.excluded[name]
-            for name in ("field", "payload", "created_at", "expires_at")
-        },
-    )
-    await session.execute(statement, rows)

@@ -45,9 +45,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from leadsonar.config import Settings
 from leadsonar.domains.companies.evidence import (
     NAMED,
@@ -65,8 +62,7 @@ from leadsonar.domains.companies.evidence import (
 from leadsonar.domains.companies.names import company_key, ranked_guesses
 from leadsonar.domains.companies.sources import CompanySearch, ask_source
 from leadsonar.domains.knowledge import DomainKnowledge, Learned
-from leadsonar.domains.models import CompanyDomain
-from leadsonar.domains.repository import domain_for_company
+from leadsonar.domains.repository import earlier_company_answers
 from leadsonar.exceptions import InvalidDomain
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.dns import Resolver
@@ -207,8 +203,7 @@ class CompanyResolver:
             self._running.pop(key, None)
 
     async def _resolve(self, name: str, key: str, dns_check: ResolverCheck | None) -> Resolution:
-        async with self.db.session() as session:
-            known = await self._known(session, name, key)
+        known = await self._known(name, key)
         if known is not None:
             return known
         best = await self._search(name)
@@ -228,18 +223,11 @@ class CompanyResolver:
         await self.knowledge.persist(learned)
         return resolution
 
-    async def _known(self, session: AsyncSession, name: str, key: str) -> Resolution | None:
-        rows = (
-            await session.scalars(
-                select(CompanyDomain)
-                .where(CompanyDomain.name_key == key)
-                .order_by(CompanyDomain.id.desc())
-            )
-        ).all()
+    async def _known(self, name: str, key: str) -> Resolution | None:
+        rows, contact = await earlier_company_answers(self.db, name, key)
         imported = next((r for r in rows if r.source == "import" and r.domain), None)
         if imported:
             return Resolution(imported.domain, "import", "imported companies list it")
-        contact = await domain_for_company(session, name)
         if contact:
             return Resolution(contact, "contacts", "imported contacts of this company use it")
         now = datetime.now(UTC)

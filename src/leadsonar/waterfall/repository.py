@@ -1,0 +1,73 @@
+"""Lookup-cache queries (DESIGN.md §2a: queries live in repositories).
+
+The statements are built once, at import: the read runs on every lookup and the upsert on every
+group commit of cached answers. :class:`~leadsonar.waterfall.cache.LookupCacheStore` owns the
+connections and transactions (a bare read connection; the group-commit writer's write session);
+these functions only run statements in what they are given.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from leadsonar.waterfall.models import LookupCache
+
+# Two columns on a bare connection: no ORM session, no timestamps loaded beyond the expiry.
+_FRESH_PAYLOAD = select(LookupCache.payload, LookupCache.expires_at).where(
+    LookupCache.key == bindparam("key"), LookupCache.expires_at > bindparam("now")
+)
+
+
+def _upsert(insert: Any) -> Any:
+    """``INSERT … ON CONFLICT (key) DO UPDATE`` of every column but the key, for one dialect's
+    ``insert``."""
+    statement = insert(LookupCache.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            name: statement.excluded[name]
+            for name in ("field", "payload", "created_at", "expires_at")
+        },
+    )
+
+
+# One Core statement per dialect, the same for every batch (compiled once), executed for all
+# rows at once (executemany), not the ORM's bulk path with a statement per batch size.
+_UPSERT = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
+
+
+async def fresh_payload(
+    connection: AsyncConnection, key: str, now: datetime
+) -> Row[tuple[Any, datetime]] | None:
+    """``(payload, expires_at)`` of the answer stored under ``key`` that expires after ``now``
+    (aware, UTC), or None. ``payload`` is the stored JSON object (or None); ``expires_at`` may
+    come back naive on SQLite (``kit.db.as_utc`` reads it)."""
+    return (await connection.execute(_FRESH_PAYLOAD, {"key": key, "now": now})).first()
+
+
+async def delete_all(session: AsyncSession) -> int:
+    """Delete every cached answer; returns how many rows were deleted."""
+    dropped = await session.execute(delete(LookupCache))
+    return int(dropped.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def delete_expired(session: AsyncSession, now: datetime) -> None:
+    """Delete the answers that expired at or before ``now``."""
+    await session.execute(delete(LookupCache).where(LookupCache.expires_at <= now))
+
+
+async def upsert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (``key``, ``field``, ``payload``, ``created_at``, ``expires_at``), each
+    replacing the row already stored under its key, in one executemany statement (SQLite and
+    PostgreSQL). ``rows`` must not repeat a key (PostgreSQL refuses to update a row twice in
+    one statement)."""
+    statement = _UPSERT[
+        "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+    ]
+    await session.execute(statement, rows)
