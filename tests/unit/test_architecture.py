@@ -62,7 +62,6 @@ PLUMBING = (
 
 W_API = "w-api (request edge: accounts, ledger, lookup, idempotency, app.py, waterfall/cache.py)"
 W_BOOK = "w-book (providers' book: health, registry, quotas, usage)"
-W_SPEED = "w-speed (prober, crawler, patterns)"
 W_CLI = "w-cli (enrichment, domains facts/contacts, webhooks, suppressions, operations)"
 
 # (module, rule) → (owner, reason). Shrink it; never grow it without a reason.
