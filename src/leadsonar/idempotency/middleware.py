@@ -94,29 +94,33 @@ class IdempotencyMiddleware:
         status = 500
         headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
-        kept = False
+        settled = False  # the key was kept (a 2xx answer) or released (anything else)
 
         async def capture(message: Message) -> None:
-            nonlocal status, headers, kept
+            nonlocal status, headers, settled
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 headers = [(bytes(k), bytes(v)) for k, v in message.get("headers", [])]
             elif message["type"] == "http.response.body":
                 chunks.append(bytes(message.get("body", b"")))
-                if not message.get("more_body", False) and 200 <= status < 300:
-                    # Keep the answer before its last byte leaves: a client that retries the
-                    # moment it has the answer must find it kept, not "still running".
-                    await self._keep(db, row_id, status, headers, b"".join(chunks))
-                    kept = True
+                if not message.get("more_body", False):
+                    # Settle the key before the answer's last byte leaves: a client that
+                    # retries the moment it has the answer must find it kept (2xx) or free
+                    # to use again (a failure is not kept), never "still running".
+                    if 200 <= status < 300:
+                        await self._keep(db, row_id, status, headers, b"".join(chunks))
+                    else:
+                        await self._release(db, row_id)
+                    settled = True
             await send(message)
 
         try:
             await self.app(scope, replay, capture)
         except BaseException:
-            if not kept:
+            if not settled:
                 await self._release(db, row_id)
             raise
-        if not kept:
+        if not settled:
             await self._release(db, row_id)
 
     async def _keep(
