@@ -8,6 +8,8 @@ that own them.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from email_validator import EmailNotValidError, validate_email
 
 from leadsonar.exceptions import BadRequest, InvalidDomain
@@ -17,6 +19,7 @@ from leadsonar.kit.net.hostnames import domain_from_website
 _SYNTAX_DOMAIN = "example.com"
 
 
+@lru_cache(maxsize=16_384)  # the prober asks it of the same candidate forms again and again
 def local_part_is_valid(local_part: str) -> bool:
     """Whether ``local_part`` is acceptable to email-validator (FC-13: no ``lena.``, no ``..``,
     no spaces)."""

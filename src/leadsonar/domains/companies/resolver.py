@@ -38,6 +38,7 @@ each distinct company once).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -297,21 +298,24 @@ class CompanyResolver:
         Returns:
             every accepted or weak site checked, one per domain (its best evidence).
         """
-        guesses = []
-        for guess in ranked_guesses(name, self.settings.company_max_guesses):
-            try:
-                domain = domain_from_website(guess.domain, allow_reserved=self._allow_reserved)
-            except InvalidDomain:
-                continue
-            if domain not in done:
-                guesses.append((domain, guess.prior))
+
+        def usable() -> Iterator[tuple[str, float]]:
+            # checked as the waves take them: most names are settled by the first wave, and
+            # checking a name (IDNA, the public suffix list) costs more than ranking it
+            for guess in ranked_guesses(name, self.settings.company_max_guesses):
+                try:
+                    domain = domain_from_website(guess.domain, allow_reserved=self._allow_reserved)
+                except InvalidDomain:
+                    continue
+                if domain not in done:
+                    yield domain, guess.prior
+
+        guesses = usable()
         limit = asyncio.Semaphore(self.settings.company_dns_concurrency)
         sites = self.settings.company_max_sites
         results: list[Checked] = []
-        start = 0
         for size in _wave_sizes():
-            wave = guesses[start : start + size]
-            start += size
+            wave = list(itertools.islice(guesses, size))
             if not wave or sites <= 0:
                 break
             live, checked = await self._wave(crawl, name, wave, limit, sites)
