@@ -19,7 +19,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 
 from leadsonar.domains.names import NameForms, name_forms
 from leadsonar.kit.emails import local_part_is_valid
@@ -267,6 +267,7 @@ def infer_umlaut_style(local_part: str, first: str, last: str) -> bool | None:
     return None
 
 
+@lru_cache(maxsize=16_384)  # every answer and every published address is checked
 def is_role_local_part(local_part: str) -> bool:
     """Whether a local part names a function (``info``, ``no-reply``, ``sales.de``), not a person.
 

@@ -172,6 +172,7 @@ def registrable_domain(domain: str) -> str:
     return found or domain
 
 
+@lru_cache(maxsize=4_096)  # every answer shows its domain; IDNA decoding is not cheap
 def display_domain(a_label: str) -> str:
     """The Unicode form of an A-label domain, for people to read.
 
