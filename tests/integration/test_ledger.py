@@ -214,3 +214,39 @@ async def test_concurrent_charges_are_committed_together_and_never_overspend(
             assert await ledger.check(session) == []
     finally:
         await db.dispose()
+
+
+async def test_under_concurrent_load_a_lone_charge_waits_for_the_next_one(
+    database_url: str,
+) -> None:
+    """After a batch of several charges, a charge that arrives alone is not written in a
+    transaction of its own when another arrives a moment later (GATHER_SECONDS); with one
+    request at a time nothing waits: each charge is its own batch."""
+    from leadsonar.ledger.reservations import Reservations
+
+    db = await _fresh(database_url)
+    try:
+        async with db.write_session() as session:
+            account = await accounts.create_account(session, "gathered")
+            await ledger.grant(session, account.id, 100)
+        reservations = Reservations(db)
+        for i in range(3):  # one at a time: three batches
+            await reservations.charge(account.id, 1, "find-email", f"one{i}")
+        assert reservations.batches == 3
+
+        async def later(reference: str) -> None:
+            for _ in range(3):  # a few event-loop turns after the first charge
+                await asyncio.sleep(0)
+            await reservations.charge(account.id, 1, "find-email", reference)
+
+        await asyncio.gather(
+            *(reservations.charge(account.id, 1, "find-email", f"load{i}") for i in range(4))
+        )
+        before = reservations.batches
+        await asyncio.gather(
+            reservations.charge(account.id, 1, "find-email", "lone"), later("next")
+        )
+        assert reservations.batches == before + 1
+        assert await _entries(db, account.id) == 1 + 3 + 4 + 2
+    finally:
+        await db.dispose()

@@ -31,8 +31,9 @@ TRANSACTION = "transaction"
 QUERY = "query"
 
 # Calls that end or open a transaction: ``x.commit()``, ``x.begin()``, ``db.write_session()``,
+# ``db.write_connection()``,
 # ``db.session()`` (commits when its block ends), ``db.read_session()``.
-COMMITTING = {"commit", "begin", "write_session", "session"}
+COMMITTING = {"commit", "begin", "write_session", "write_connection", "session"}
 READING = {"read_session"}
 # Query builders (called by name) and session methods that run a statement.
 BUILDERS = {"select", "insert", "update", "delete"}

@@ -158,6 +158,21 @@ class Database:
                 await session.rollback()
                 raise
 
+    @asynccontextmanager
+    async def write_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in a write transaction, for prebuilt statements on the hot path
+        (the group-committed charges): no ORM session to build, track and tear down. Commits
+        when the block ends normally, rolls back on error; on SQLite it begins with
+        ``BEGIN IMMEDIATE`` under this process's write lock, as :meth:`write_session` does."""
+        if self._write_lock is None:
+            async with self.engine.begin() as connection:
+                yield connection
+            return
+        async with self._write_lock, self.engine.connect() as connection:
+            await connection.execution_options(sqlite_immediate=True)
+            async with connection.begin():
+                yield connection
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, case, func, insert, literal_column, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from leadsonar.accounts.models import Account
 from leadsonar.kit.db import upsert
@@ -69,7 +69,9 @@ _DEBIT = (
 _APPEND = insert(_ENTRIES)
 
 
-async def debit(session: AsyncSession, account_id: int, credits: int) -> int | None:
+async def debit(
+    session: AsyncSession | AsyncConnection, account_id: int, credits: int
+) -> int | None:
     """Take ``credits`` (> 0) from the balance row only while it covers them, in one
     conditional statement::
 
@@ -156,18 +158,21 @@ async def mismatches(session: AsyncSession) -> list[Mismatch]:
     ]
 
 
-async def append_entries(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+async def append_entries(
+    session: AsyncSession | AsyncConnection, rows: list[dict[str, object]]
+) -> None:
     """``INSERT`` many ledger entries in one round trip (``executemany``); each row has
     ``account_id``, ``amount``, ``reason`` and ``reference``."""
     if rows:
         await session.execute(_APPEND, rows)
 
 
-async def locked_balance(session: AsyncSession, account_id: int) -> int:
+async def locked_balance(session: AsyncSession | AsyncConnection, account_id: int) -> int:
     """The balance row's balance, locked until the transaction ends (``SELECT … FOR UPDATE``
     on PostgreSQL; a SQLite write transaction already holds the database's write lock)."""
     query = select(AccountBalance.balance).where(AccountBalance.account_id == account_id)
-    if session.get_bind().dialect.name == "postgresql":
+    bind = session.get_bind() if isinstance(session, AsyncSession) else session
+    if bind.dialect.name == "postgresql":
         query = query.with_for_update()
     value = await session.scalar(query)
     return int(value or 0)

@@ -24,10 +24,15 @@ import asyncio
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from leadsonar.exceptions import InsufficientCredits
 from leadsonar.kit import metrics
 from leadsonar.kit.db import Database
 from leadsonar.ledger import repository
+
+GATHER_SECONDS = 0.001
+"""Longest a charge waits for others under concurrent load before its batch is written."""
 
 
 @dataclass
@@ -51,6 +56,7 @@ class Reservations:
         self._pending: list[_Charge] = []
         self._writer: asyncio.Task[None] | None = None
         self.batches = 0  # transactions written (for benchmarks and tests)
+        self._last_batch = 0  # charges in the last batch written
 
     async def charge(
         self, account_id: int, credits: int, reason: str, reference: str | None = None
@@ -70,10 +76,17 @@ class Reservations:
 
     async def _write(self) -> None:
         while self._pending:
+            # A batch costs about the same transaction (~2 ms of CPU on SQLite) whether it
+            # holds one charge or sixteen. Under concurrent load (the last batch held several)
+            # a lone charge waits up to GATHER_SECONDS for the others instead of taking a
+            # transaction of its own; with one request at a time nothing waits.
+            if len(self._pending) * 2 <= self._last_batch:
+                await asyncio.sleep(GATHER_SECONDS)
             batch, self._pending = self._pending, []
+            self._last_batch = len(batch)
             try:
-                async with self.db.write_session() as session:
-                    refused = await _apply(session, batch)
+                async with self.db.write_connection() as connection:
+                    refused = await _apply(connection, batch)
             except BaseException as exc:
                 cancelled = isinstance(exc, asyncio.CancelledError)
                 for pending in batch + (self._pending if cancelled else []):
@@ -95,8 +108,9 @@ class Reservations:
                     pending.done.set_exception(error)
 
 
-async def _apply(session, batch: list[_Charge]) -> dict[int, InsufficientCredits]:  # type: ignore[no-untyped-def]
-    """Debit ``batch`` in ``session``; returns the refused charges (by ``id``)."""
+async def _apply(session: AsyncConnection, batch: list[_Charge]) -> dict[int, InsufficientCredits]:
+    """Debit ``batch`` on ``session`` (a Core connection in its write transaction); returns
+    the refused charges (by ``id``)."""
     refused: dict[int, InsufficientCredits] = {}
     accepted: list[_Charge] = []
     by_account: dict[int, list[_Charge]] = {}
