@@ -104,3 +104,29 @@ async def test_broken_dns_warns_at_start_and_answers_unknown_without_caching(
                     ).json()
                     # with a working resolver NXDOMAIN is believed
                     assert valid["status"] == "invalid", valid
+
+
+async def test_a_guess_made_while_no_dns_server_answers_is_not_an_answer(
+    smtp_world: SmtpWorld, tmp_path: Path
+) -> None:
+    """With nobody answering DNS (timeouts, not NXDOMAIN) the prober can still spell the most
+    likely address, checked against nothing: the answer is none, with the DNS reason (it was
+    a `low` guess with "the mail hosts could not be looked up")."""
+    with LoopbackDns() as dns:
+        settings = make_net_settings(
+            dns,
+            smtp_world,
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'silent.db'}",
+            dns_servers=[f"127.0.0.1:{free_port()}"],  # nothing listens there
+            dns_timeout=0.5,
+            rate_limit="1000/second",
+        )
+        async with LiveServer(settings) as server:
+            key = await server.create_account("silent", credits=10)
+            async with httpx.AsyncClient(
+                base_url=server.url, headers={"X-API-Key": key}, timeout=30
+            ) as client:
+                found = (await client.post("/api/v1/find-email", json=PERSON)).json()
+    assert found["email"] is None, found
+    assert found["confidence"] is None
+    assert "DNS is not working" in found["reason"], found

@@ -32,7 +32,14 @@ from leadsonar.kit.phones import display_from_e164, parse_phone
 from leadsonar.ledger import service as ledger
 from leadsonar.ledger.reservations import reservations_for
 from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer, WaterfallSummary
-from leadsonar.providers.base import Company, Confidence, Finding, LookupContext, Person
+from leadsonar.providers.base import (
+    Company,
+    Confidence,
+    Finding,
+    LookupContext,
+    Person,
+    Verification,
+)
 from leadsonar.suppressions.service import SUPPRESSED, SuppressionList
 from leadsonar.waterfall.engine import Waterfall, WaterfallResult
 
@@ -230,8 +237,14 @@ class LookupService:
             fld, target.person, target.company, ctx, cache_not_found=dns is None or dns.ok
         )
         metrics.record_lookup(fld, result)
-        if dns is not None and not dns.ok and result.finding is None:
-            result.notes.append(broken_dns_note(dns))
+        if dns is not None and not dns.ok:
+            # A guess made while DNS is broken was checked against nothing (the mail hosts
+            # could not even be looked up): answer none and say why, as for a lookup that found
+            # nothing (README, "DNS is not working").
+            if result.finding is not None and result.finding.verification is Verification.GUESSED:
+                result.finding, result.sources = None, 0
+            if result.finding is None:
+                result.notes.append(broken_dns_note(dns))
         if (
             fld == "email"
             and result.finding is not None
