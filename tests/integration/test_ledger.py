@@ -115,8 +115,9 @@ async def test_the_hot_path_never_sums_the_entries(
         def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
             statements.append(statement.lower())
 
-        engine = live.services.db.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", seen)
+        engines = live.services.db.sync_engines
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", seen)
         try:
             async with httpx.AsyncClient(
                 base_url=live.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
@@ -125,7 +126,8 @@ async def test_the_hot_path_never_sums_the_entries(
                 assert (await client.post("/api/v1/find-email", json=body)).status_code == 200
                 credits = (await client.get("/api/v1/credits")).json()
         finally:
-            event.remove(engine, "before_cursor_execute", seen)
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", seen)
     assert credits == {"balance": 4, "totalEarned": 5, "totalSpent": 1}
     touching = [s for s in statements if "ledger_entries" in s or "account_balances" in s]
     assert any(s.startswith("update account_balances") for s in touching), touching

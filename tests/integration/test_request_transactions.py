@@ -34,10 +34,10 @@ BODY = {"firstName": "Jane", "lastName": "Roe", "website": "globex.test"}
 
 @contextmanager
 def counting(live: LiveServer) -> Iterator[dict[str, int]]:
-    """Count transactions begun and committed on the server's engine inside the block, and
-    statements that read API keys (``auth``)."""
+    """Count transactions begun and committed on the server's engines inside the block (the
+    charges' writer included), and statements that read API keys (``auth``)."""
     counts = {"begin": 0, "commit": 0, "auth": 0}
-    engine = live.services.db.engine.sync_engine
+    engines = live.services.db.sync_engines
 
     def begun(_conn: Any) -> None:
         counts["begin"] += 1
@@ -48,15 +48,17 @@ def counting(live: LiveServer) -> Iterator[dict[str, int]]:
     def executed(*args: Any) -> None:
         counts["auth"] += "FROM api_keys" in args[2]
 
-    event.listen(engine, "begin", begun)
-    event.listen(engine, "commit", committed)
-    event.listen(engine, "before_cursor_execute", executed)
+    for engine in engines:
+        event.listen(engine, "begin", begun)
+        event.listen(engine, "commit", committed)
+        event.listen(engine, "before_cursor_execute", executed)
     try:
         yield counts
     finally:
-        event.remove(engine, "begin", begun)
-        event.remove(engine, "commit", committed)
-        event.remove(engine, "before_cursor_execute", executed)
+        for engine in engines:
+            event.remove(engine, "begin", begun)
+            event.remove(engine, "commit", committed)
+            event.remove(engine, "before_cursor_execute", executed)
 
 
 async def _quiet(live: LiveServer) -> None:

@@ -12,12 +12,13 @@ PostgreSQL and on the write lock on SQLite.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+T = TypeVar("T")
 
 
 class Base(DeclarativeBase):
@@ -63,6 +65,41 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
             return  # reads only: each statement is its own implicit transaction
         mode = "IMMEDIATE" if options.get("sqlite_immediate") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL, or ``None`` for an in-memory database."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or "mode=memory" in database:
+        return None
+    return database
+
+
+def _writer_engine(file: str) -> Engine:
+    """The synchronous engine of :meth:`Database.write_sync` on a SQLite file: one connection,
+    used only by the writer thread, transactions begun by us (``BEGIN IMMEDIATE``)."""
+    engine = create_engine(
+        f"sqlite:///{file}",
+        pool_size=1,
+        max_overflow=0,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
 
 
 class Database:
@@ -105,6 +142,9 @@ class Database:
         # One writer at a time inside this process: SQLite would serialise writers anyway, and
         # queueing here is cheaper than threads spinning on the busy timeout.
         self._write_lock = asyncio.Lock() if self.sqlite else None
+        file = _sqlite_file(url) if self.sqlite else None
+        self._writer_engine = _writer_engine(file) if file is not None else None
+        self._writer: ThreadPoolExecutor | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -173,8 +213,50 @@ class Database:
             async with connection.begin():
                 yield connection
 
+    @property
+    def sync_engines(self) -> tuple[Engine, ...]:
+        """Every synchronous engine statements go through (the async engine's, and the SQLite
+        writer's of :meth:`write_sync`): where tests listen for SQLAlchemy events."""
+        engines = (self.engine.sync_engine,)
+        return engines + ((self._writer_engine,) if self._writer_engine is not None else ())
+
+    async def write_sync(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` (synchronous Core statements on the connection it is given) in one
+        write transaction; returns what it returns. Commits when it returns, rolls back when
+        it raises (and re-raises).
+
+        For the hot path's small prebuilt writes (the group-committed charges): on a SQLite file
+        the whole transaction runs in one hop to a writer thread (``BEGIN IMMEDIATE`` …
+        ``COMMIT`` on its own synchronous connection, under this process's write lock), instead
+        of a round trip through the async driver's thread per statement: a tenth of the event
+        loop's CPU per transaction, and the SQLite work is done on another core. Elsewhere
+        (PostgreSQL, an in-memory SQLite) on an async connection through
+        :meth:`AsyncConnection.run_sync`.
+        """
+        if self._writer_engine is None or self._write_lock is None:
+            async with self.write_connection() as connection:
+                return await connection.run_sync(work)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="leadsonar-sqlite-writer")
+        async with self._write_lock:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._writer, _in_write_transaction, self._writer_engine, work
+            )
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
+        if self._writer_engine is not None:
+            self._writer_engine.dispose()
+
+
+def _in_write_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """``work`` in ``BEGIN IMMEDIATE`` … ``COMMIT`` on ``engine`` (the writer thread's side of
+    :meth:`Database.write_sync`)."""
+    with engine.begin() as connection:
+        return work(connection)
 
 
 async def upsert(

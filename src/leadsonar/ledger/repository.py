@@ -11,8 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, case, func, insert, literal_column, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import (
+    Connection,
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.accounts.models import Account
 from leadsonar.kit.db import upsert
@@ -69,9 +80,7 @@ _DEBIT = (
 _APPEND = insert(_ENTRIES)
 
 
-async def debit(
-    session: AsyncSession | AsyncConnection, account_id: int, credits: int
-) -> int | None:
+async def debit(session: AsyncSession, account_id: int, credits: int) -> int | None:
     """Take ``credits`` (> 0) from the balance row only while it covers them, in one
     conditional statement::
 
@@ -158,23 +167,27 @@ async def mismatches(session: AsyncSession) -> list[Mismatch]:
     ]
 
 
-async def append_entries(
-    session: AsyncSession | AsyncConnection, rows: list[dict[str, object]]
-) -> None:
-    """``INSERT`` many ledger entries in one round trip (``executemany``); each row has
-    ``account_id``, ``amount``, ``reason`` and ``reference``."""
+def debit_now(connection: Connection, account_id: int, credits: int) -> int | None:
+    """:func:`debit` on a synchronous connection (the group-committed charges,
+    :meth:`leadsonar.kit.db.Database.write_sync`)."""
+    balance = connection.execute(_DEBIT, {"account": account_id, "credits": credits}).scalar()
+    return None if balance is None else int(balance)
+
+
+def append_entries(connection: Connection, rows: list[dict[str, object]]) -> None:
+    """``INSERT`` many ledger entries in one round trip (``executemany``) on a synchronous
+    connection; each row has ``account_id``, ``amount``, ``reason`` and ``reference``."""
     if rows:
-        await session.execute(_APPEND, rows)
+        connection.execute(_APPEND, rows)
 
 
-async def locked_balance(session: AsyncSession | AsyncConnection, account_id: int) -> int:
+def locked_balance(connection: Connection, account_id: int) -> int:
     """The balance row's balance, locked until the transaction ends (``SELECT … FOR UPDATE``
     on PostgreSQL; a SQLite write transaction already holds the database's write lock)."""
     query = select(AccountBalance.balance).where(AccountBalance.account_id == account_id)
-    bind = session.get_bind() if isinstance(session, AsyncSession) else session
-    if bind.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql":
         query = query.with_for_update()
-    value = await session.scalar(query)
+    value = connection.scalar(query)
     return int(value or 0)
 
 

@@ -14,6 +14,10 @@ that arrive while a transaction is being written and commits them in the next on
 - the accepted charges' entries are appended with one ``executemany`` in the same transaction;
 - every waiting request learns its outcome only once that transaction committed.
 
+The batch is written by synchronous statements in one hop to the database's writer
+(:meth:`~leadsonar.kit.db.Database.write_sync`): on SQLite a thread of its own, so neither the
+statements' round trips nor the SQLite work itself run on the event loop.
+
 So the ledger's guarantees are those of :func:`leadsonar.ledger.service.charge` (never below
 zero, entries and balance rows in step), with one transaction per batch instead of per request.
 """
@@ -22,9 +26,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from functools import partial
 from weakref import WeakKeyDictionary
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 from leadsonar.exceptions import InsufficientCredits
 from leadsonar.kit import metrics
@@ -85,8 +90,7 @@ class Reservations:
             batch, self._pending = self._pending, []
             self._last_batch = len(batch)
             try:
-                async with self.db.write_connection() as connection:
-                    refused = await _apply(connection, batch)
+                refused = await self.db.write_sync(partial(_apply, batch=batch))
             except BaseException as exc:
                 cancelled = isinstance(exc, asyncio.CancelledError)
                 for pending in batch + (self._pending if cancelled else []):
@@ -108,9 +112,9 @@ class Reservations:
                     pending.done.set_exception(error)
 
 
-async def _apply(session: AsyncConnection, batch: list[_Charge]) -> dict[int, InsufficientCredits]:
-    """Debit ``batch`` on ``session`` (a Core connection in its write transaction); returns
-    the refused charges (by ``id``)."""
+def _apply(connection: Connection, batch: list[_Charge]) -> dict[int, InsufficientCredits]:
+    """Debit ``batch`` on ``connection`` (synchronous, in its write transaction); returns the
+    refused charges (by ``id``)."""
     refused: dict[int, InsufficientCredits] = {}
     accepted: list[_Charge] = []
     by_account: dict[int, list[_Charge]] = {}
@@ -118,10 +122,10 @@ async def _apply(session: AsyncConnection, batch: list[_Charge]) -> dict[int, In
         by_account.setdefault(pending.account_id, []).append(pending)
     for account_id, charges in by_account.items():
         total = sum(c.credits for c in charges)
-        if await repository.debit(session, account_id, total) is not None:
+        if repository.debit_now(connection, account_id, total) is not None:
             accepted += charges
             continue
-        balance = await repository.locked_balance(session, account_id)
+        balance = repository.locked_balance(connection, account_id)
         fits, left = [], balance
         for pending in charges:
             if pending.credits <= left:
@@ -130,11 +134,11 @@ async def _apply(session: AsyncConnection, batch: list[_Charge]) -> dict[int, In
             else:
                 refused[id(pending)] = InsufficientCredits(needed=pending.credits, balance=left)
         taken = sum(c.credits for c in fits)
-        if fits and await repository.debit(session, account_id, taken) is None:
+        if fits and repository.debit_now(connection, account_id, taken) is None:
             raise RuntimeError("the locked balance changed")  # cannot happen under the lock
         accepted += fits
-    await repository.append_entries(
-        session,
+    repository.append_entries(
+        connection,
         [
             {
                 "account_id": c.account_id,
