@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
+import os
 import secrets
 
 KEY_PREFIX = "ls_live_"
@@ -27,3 +29,29 @@ def display_prefix(key: str) -> str:
 
 def generate_secret() -> str:
     return secrets.token_hex(32)
+
+
+class _UniqueIds:
+    """Process-unique hex ids without a system call each: a random prefix drawn once per
+    process (again after a fork) and a counter."""
+
+    def __init__(self) -> None:
+        self._pid = -1
+        self._prefix = ""
+        self._counter = itertools.count()
+
+    def next(self) -> str:
+        if self._pid != os.getpid():
+            self._pid, self._prefix = os.getpid(), secrets.token_hex(8)
+        return f"{self._prefix}{next(self._counter):016x}"
+
+
+_IDS = _UniqueIds()
+
+
+def unique_id() -> str:
+    """A 32-hex-digit id unique across processes and restarts, for request ids and ledger
+    references: 64 random bits drawn once per process, then a 64-bit counter. Not a secret
+    (use :mod:`secrets` where guessing would harm); cheaper than ``uuid4`` (no ``getrandom``
+    call per id, which showed in the request path's profile)."""
+    return _IDS.next()

@@ -21,12 +21,12 @@ import json
 import logging
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from leadsonar.kit import metrics
+from leadsonar.kit.crypto import unique_id
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -213,14 +213,21 @@ def route_template(scope: Scope) -> str:
     template = getattr(route, "path", None)
     if not isinstance(template, str):
         return "unmatched"
-    params = scope.get("path_params") or {}
-    concrete = re.sub(
-        r"\{([^}:]+)(?::[^}]*)?\}", lambda m: str(params.get(m.group(1), m.group(0))), template
-    )
+    if "{" not in template:  # no parameters: the route's path is the concrete one
+        concrete = template
+    else:
+        concrete = _fill(template, scope.get("path_params") or {})
     path = str(scope.get("path", ""))
     if concrete and isinstance(path, str) and path.endswith(concrete):
         return path[: len(path) - len(concrete)] + template
     return template
+
+
+def _fill(template: str, params: dict[str, Any]) -> str:
+    """``template`` with its ``{name}`` parameters filled from ``params``."""
+    return re.sub(
+        r"\{([^}:]+)(?::[^}]*)?\}", lambda m: str(params.get(m.group(1), m.group(0))), template
+    )
 
 
 async def send_json_error(send: Send, status: int, message: str, **headers: str) -> None:
@@ -251,7 +258,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         offered = _header(scope, REQUEST_ID_HEADER.encode())
-        request_id = offered if offered and _REQUEST_ID.match(offered) else uuid.uuid4().hex
+        request_id = offered if offered and _REQUEST_ID.match(offered) else unique_id()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -317,6 +324,12 @@ class BodyTooLarge(Exception):
 _BAD_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
+# The same in a UTF-8 body's raw bytes (C1 is U+0080–U+009F, encoded C2 80–C2 9F), apart from
+# the JSON whitespace between tokens. A body with none of these and no escape (``\\``) can hold
+# no such character once parsed (a raw tab or newline inside a string is not JSON at all).
+_RAW_BAD = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
+
+
 def _bad_character(text: str) -> str | None:
     found = _BAD_CHARACTER.search(text)
     return f"U+{ord(found.group()):04X}" if found else None
@@ -348,8 +361,8 @@ def control_character_error(scope: Scope, body: bytes) -> str | None:
     for name, value in parse_qsl(query, keep_blank_values=True):
         if found := _bad_character(name) or _bad_character(value):
             return f"Query parameter {name!r} must not contain control characters ({found} found)."
-    if not body.strip():
-        return None
+    if not body.strip() or (b"\\" not in body and not _RAW_BAD.search(body)):
+        return None  # nothing to find: the body need not be parsed here
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -23,6 +22,7 @@ from leadsonar.domains.companies import CompanyResolver, CompanySearch, Resoluti
 from leadsonar.domains.repository import count_namesakes
 from leadsonar.exceptions import BadRequest, InvalidDomain
 from leadsonar.kit import metrics
+from leadsonar.kit.crypto import unique_id
 from leadsonar.kit.db import Database
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.hostnames import display_domain, domain_from_website
@@ -89,7 +89,7 @@ async def run_charged(
     Raises:
         InsufficientCredits: the balance is below the cost (402; nothing charged, no work).
     """
-    reference = f"{label}_{uuid.uuid4().hex[:16]}"
+    reference = f"{label}_{unique_id()}"
     # A short reservation, committed (with the charges of concurrent requests) before the work
     # does any network I/O.
     await reservations_for(db).charge(account_id, LOOKUP_COST, label, reference)
