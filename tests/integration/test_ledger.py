@@ -130,7 +130,7 @@ async def test_the_hot_path_never_sums_the_entries(
                 event.remove(engine, "before_cursor_execute", seen)
     assert credits == {"balance": 4, "totalEarned": 5, "totalSpent": 1}
     touching = [s for s in statements if "ledger_entries" in s or "account_balances" in s]
-    assert any(s.startswith("update account_balances") for s in touching), touching
+    assert any("update account_balances" in s for s in touching), touching
     assert not [s for s in touching if "sum(" in s], touching
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -172,6 +173,53 @@ def debit_now(connection: Connection, account_id: int, credits: int) -> int | No
     :meth:`leadsonar.kit.db.Database.write_sync`)."""
     balance = connection.execute(_DEBIT, {"account": account_id, "credits": credits}).scalar()
     return None if balance is None else int(balance)
+
+
+# PostgreSQL: a conditional debit and the entries of the charges it pays, in one statement (so
+# in one round trip and, in autocommit mode, one transaction). The entries are inserted only
+# when the debit took the row (``FROM debited``): a balance that does not cover the total
+# writes nothing.
+_DEBIT_WITH_ENTRIES = text(
+    """
+    WITH debited AS (
+        UPDATE account_balances
+           SET balance = balance - :total, total_spent = total_spent + :total
+         WHERE account_id = :account AND balance >= :total
+     RETURNING account_id
+    )
+    INSERT INTO ledger_entries (account_id, amount, reason, reference)
+    SELECT debited.account_id, entry.amount, entry.reason, entry.reference
+      FROM debited,
+           unnest(CAST(:amounts AS integer[]), CAST(:reasons AS text[]),
+                  CAST(:references AS text[])) AS entry(amount, reason, reference)
+    RETURNING 1
+    """
+)
+
+
+def debit_with_entries(
+    connection: Connection, account_id: int, charges: list[tuple[int, str, str | None]]
+) -> bool:
+    """PostgreSQL only: take the charges' total from the balance row only while it covers it,
+    and append one entry per charge (``(credits, reason, reference)``, credits > 0), in one
+    statement. Returns whether it did (``False``: nothing was written).
+
+    Run it in autocommit mode (:meth:`leadsonar.kit.db.Database.write_single_statements`) for
+    one round trip; it is atomic by itself. The row lock of the ``UPDATE`` serialises
+    concurrent debits as :func:`debit` does.
+    """
+    total = sum(credits for credits, _, _ in charges)
+    rows = connection.execute(
+        _DEBIT_WITH_ENTRIES,
+        {
+            "total": total,
+            "account": account_id,
+            "amounts": [-credits for credits, _, _ in charges],
+            "reasons": [reason for _, reason, _ in charges],
+            "references": [reference for _, _, reference in charges],
+        },
+    ).all()
+    return bool(rows)
 
 
 def append_entries(connection: Connection, rows: list[dict[str, object]]) -> None:
