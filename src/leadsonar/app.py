@@ -297,6 +297,9 @@ def create_app(
         openapi_url="/openapi.json",
         redoc_url=None,
         static_url="/docs-assets",
+        # LeadSonar exports its own metrics (/metrics, Prometheus) and access log; FastAPI's
+        # native OpenTelemetry would look up the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
 

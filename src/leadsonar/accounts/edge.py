@@ -26,6 +26,9 @@ KEY_IN_URL = (
 )
 
 
+_KEY_HEADERS = (b"authorization", b"x-api-key")
+
+
 def presented_key(headers: dict[str, str]) -> str | None:
     """The key from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` (lower-case header
     names), or ``None``.
@@ -75,10 +78,11 @@ class AuthFirstMiddleware:
             await send_json_error(send, 429, message, retry_after=header)
             return
         headers = {
-            bytes(k).decode("latin-1").lower(): bytes(v).decode("latin-1")
+            name: bytes(v).decode("latin-1")
             for k, v in scope.get("headers", ())
+            if (name := bytes(k).lower()) in _KEY_HEADERS
         }
-        key = presented_key(headers)
+        key = presented_key({k.decode("latin-1"): v for k, v in headers.items()})
         try:
             if key is None:
                 query = bytes(scope.get("query_string", b"")).decode("latin-1")

@@ -96,9 +96,16 @@ class FailureThrottle:
         self.item = parse(rate)
         self.storage = async_storage(storage_uri)
         self.limiter = MovingWindowRateLimiter(self.storage)
+        # In-process storage sees only this process's failures: while none was counted within
+        # a window, no address can be throttled and the storage is not asked (every request
+        # asks). A shared storage (Redis) is always asked: other processes count there too.
+        self._local = storage_uri.removeprefix("async+").startswith("memory")
+        self._last_failure = -math.inf
 
     async def retry_after(self, address: str) -> int | None:
         """Whole seconds ``address`` must wait when it is throttled now, else ``None``."""
+        if self._local and time.monotonic() - self._last_failure > self.item.get_expiry():
+            return None
         if await self.limiter.test(self.item, "auth-failure", address):
             return None
         stats = await self.limiter.get_window_stats(self.item, "auth-failure", address)
@@ -106,6 +113,7 @@ class FailureThrottle:
 
     async def failed(self, address: str) -> None:
         """Count one failed authentication from ``address``."""
+        self._last_failure = time.monotonic()
         await self.limiter.hit(self.item, "auth-failure", address)
 
 

@@ -35,7 +35,7 @@ def describe_validation_error(errors: Sequence[Any]) -> str:
         return f"{where} is required."
     if kind == "missing":
         return "A JSON request body is required."
-    if kind == "model_attributes_type" or (kind == "dict_type" and not where):
+    if kind == "model_attributes_type" or (kind in ("dict_type", "model_type") and not where):
         return "The request body must be a JSON object."
     if kind.startswith("string_too_short"):
         return f"{where} must not be empty."

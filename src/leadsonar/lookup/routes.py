@@ -3,8 +3,9 @@
 The hot routes: the key was authenticated (and rate-limited) by
 :class:`~leadsonar.accounts.edge.AuthFirstMiddleware` before the body was read, so they take the
 principal from the request (:func:`~leadsonar.accounts.dependencies.authenticated`) instead of
-through FastAPI dependencies, and answer JSON bytes made by pydantic-core from the answer model
-(the ``response_model`` documents them; FastAPI would validate the answer again first).
+through FastAPI dependencies; the body is validated from its bytes and the answer serialized by
+pydantic-core (:class:`~leadsonar.kit.json_route.JsonBodyRoute`; the ``response_model``
+documents the answer).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from leadsonar.accounts.dependencies import SECURITY, authenticated
+from leadsonar.kit.json_route import JsonBodyRoute
 from leadsonar.kit.openapi import errors
 from leadsonar.lookup.schemas import EmailAnswer, PersonLookup, PhoneAnswer
 from leadsonar.lookup.verify import VerifyAnswer, VerifyRequest
 
-router = APIRouter(tags=["lookup"])
+router = APIRouter(tags=["lookup"], route_class=JsonBodyRoute)
 
 
 def _json(answer: BaseModel) -> Response:
