@@ -23,9 +23,11 @@ import hashlib
 import json
 import unicodedata
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from cachetools import TTLCache
+from sqlalchemy import Connection
 
 from leadsonar.kit.db import Database, as_utc
 from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
@@ -87,6 +89,14 @@ def cacheable(result: WaterfallResult) -> bool:
 
 def _plain(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def _store(connection: Connection, rows: list[dict[str, Any]], purge: bool) -> None:
+    """The cache writer's transaction: ``rows`` upserted, expired answers deleted when
+    ``purge``."""
+    repository.upsert_rows(connection, rows)
+    if purge:
+        repository.delete_expired(connection, datetime.now(UTC))
 
 
 class LookupCacheStore:
@@ -203,13 +213,12 @@ class LookupCacheStore:
         while self._pending:
             batch, self._pending = self._pending, []
             rows = list({row["key"]: row for row, _ in batch}.values())  # last answer per key
+            purge = (self._stores + len(rows)) // PURGE_EVERY != self._stores // PURGE_EVERY
             try:
-                async with self.db.write_session() as session:
-                    await repository.upsert_rows(session, rows)
-                    self._stores += len(rows)
-                    if self._stores // PURGE_EVERY != (self._stores - len(rows)) // PURGE_EVERY:
-                        now = datetime.now(UTC)
-                        await repository.delete_expired(session, now)
+                # One hop to the database's writer thread for the whole transaction
+                # (Database.write_sync), as the charges are written.
+                await self.db.write_sync(partial(_store, rows=rows, purge=purge))
+                self._stores += len(rows)
             except BaseException as exc:
                 cancelled = isinstance(exc, asyncio.CancelledError)
                 for _, done in batch + (self._pending if cancelled else []):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, select
+from sqlalchemy import Connection, Row, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -57,17 +57,17 @@ async def delete_all(session: AsyncSession) -> int:
     return int(dropped.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def delete_expired(session: AsyncSession, now: datetime) -> None:
-    """Delete the answers that expired at or before ``now``."""
-    await session.execute(delete(LookupCache).where(LookupCache.expires_at <= now))
+def delete_expired(connection: Connection, now: datetime) -> None:
+    """Delete the answers that expired at or before ``now`` (a synchronous connection:
+    :meth:`leadsonar.kit.db.Database.write_sync`)."""
+    connection.execute(delete(LookupCache).where(LookupCache.expires_at <= now))
 
 
-async def upsert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+def upsert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (``key``, ``field``, ``payload``, ``created_at``, ``expires_at``), each
     replacing the row already stored under its key, in one executemany statement (SQLite and
-    PostgreSQL). ``rows`` must not repeat a key (PostgreSQL refuses to update a row twice in
-    one statement)."""
-    statement = _UPSERT[
-        "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
-    ]
-    await session.execute(statement, rows)
+    PostgreSQL), on a synchronous connection (:meth:`leadsonar.kit.db.Database.write_sync`).
+    ``rows`` must not repeat a key (PostgreSQL refuses to update a row twice in one
+    statement)."""
+    statement = _UPSERT["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+    connection.execute(statement, rows)
