@@ -16,10 +16,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 # module attributes, not names: contacts.py imports this module (import_rows learns patterns)
 from leadsonar.domains import contacts, patterns
@@ -62,29 +62,55 @@ async def stored_facts(db: Database, domain: str) -> StoredFacts | None:
     return StoredFacts(*row) if row is not None else None
 
 
+class ImportedContact(NamedTuple):
+    """What the ``known`` provider needs of an imported contact."""
+
+    email: str | None
+    phone: str | None
+
+
+def _contact_query(by_domain: bool) -> Any:
+    """The newest contact of an account with a name key at a domain (``by_domain``) or at a
+    company of that name (case-insensitive): built once, bound per call."""
+    query = select(KnownContact.email, KnownContact.phone).where(
+        KnownContact.account_id == bindparam("account"),
+        KnownContact.name_key == bindparam("name_key"),
+    )
+    if by_domain:
+        query = query.where(KnownContact.domain == bindparam("where"))
+    else:
+        query = query.where(func.lower(KnownContact.company) == bindparam("where"))
+    return query.order_by(KnownContact.id.desc()).limit(1)
+
+
+# Prebuilt (asked on every lookup's cache miss): no statement built and cache-keyed per call.
+_CONTACT_BY_DOMAIN = _contact_query(True)
+_CONTACT_BY_COMPANY = _contact_query(False)
+
+
 async def find_contact(
-    session: AsyncSession,
+    connection: AsyncConnection,
     first: str,
     last: str,
     domain: str | None,
     company: str | None,
     account_id: int | None,
-) -> KnownContact | None:
+) -> ImportedContact | None:
     """The newest contact ``account_id`` imported with this name at ``domain`` (or, without a
     domain, at a company of the same name, case-insensitive); ``None`` without an account."""
-    if account_id is None:
+    if account_id is None or not (domain or company):
         return None
-    query = select(KnownContact).where(
-        KnownContact.account_id == account_id,
-        KnownContact.name_key == contacts.name_key(first, last),
-    )
-    if domain:
-        query = query.where(KnownContact.domain == domain)
-    elif company:
-        query = query.where(func.lower(KnownContact.company) == company.strip().lower())
-    else:
-        return None
-    return await session.scalar(query.order_by(KnownContact.id.desc()).limit(1))
+    row = (
+        await connection.execute(
+            _CONTACT_BY_DOMAIN if domain else _CONTACT_BY_COMPANY,
+            {
+                "account": account_id,
+                "name_key": contacts.name_key(first, last),
+                "where": domain if domain else (company or "").strip().lower(),
+            },
+        )
+    ).first()
+    return None if row is None else ImportedContact(row[0], row[1])
 
 
 async def domain_for_company(session: AsyncSession, company: str) -> str | None:
@@ -185,10 +211,11 @@ async def imported_contact(
     domain: str | None,
     company: str | None,
     account_id: int | None,
-) -> KnownContact | None:
-    """:func:`find_contact` in a read of its own (the ``known`` provider asks mid-lookup)."""
-    async with db.read_session() as session:
-        return await find_contact(session, first, last, domain, company, account_id)
+) -> ImportedContact | None:
+    """:func:`find_contact` on a bare pooled connection, no transaction (the ``known``
+    provider asks mid-lookup)."""
+    async with db.read_connection() as connection:
+        return await find_contact(connection, first, last, domain, company, account_id)
 
 
 async def _evidence_counts(

@@ -8,7 +8,6 @@ one good source (DESIGN.md §3); when the mailbox prober agrees, the waterfall m
 from __future__ import annotations
 
 from leadsonar.domains import repository
-from leadsonar.domains.models import KnownContact
 from leadsonar.kit.db import Database
 from leadsonar.kit.phones import parse_phone
 from leadsonar.providers.base import (
@@ -34,7 +33,7 @@ class KnownContactsProvider:
 
     async def _contact(
         self, person: Person, company: Company, ctx: LookupContext
-    ) -> KnownContact | None:
+    ) -> repository.ImportedContact | None:
         """``ctx.account_id``'s newest imported contact for the person (a read of its own,
         never committed), or ``None``."""
         if ctx.account_id is None:
