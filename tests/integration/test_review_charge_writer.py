@@ -1,0 +1,166 @@
+"""Review of the charge writer (Database.write_sync / write_single_statements): a charge that is
+reported failed must not have been written (Reservations.charge's contract: "Exception: the
+batch's transaction failed (nothing was written for it)"), whatever part of the batch failed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import event, func, select
+
+from leadsonar.accounts import service as accounts
+from leadsonar.kit.db import Database
+from leadsonar.kit.migrate import upgrade_to_head
+from leadsonar.ledger import service as ledger
+from leadsonar.ledger.models import AccountBalance, LedgerEntry
+from leadsonar.ledger.reservations import Reservations
+
+pytestmark = pytest.mark.asyncio
+
+
+async def _fresh(url: str) -> Database:
+    db = Database(url)
+    await upgrade_to_head(db.engine)
+    return db
+
+
+async def _account(db: Database, name: str, credits: int) -> int:
+    async with db.write_session() as session:
+        account = await accounts.create_account(session, name)
+        if credits:
+            await ledger.grant(session, account.id, credits, "initial")
+        return account.id
+
+
+async def _state(db: Database, account_id: int) -> tuple[int, int]:
+    """(balance, charge entries) of the account."""
+    async with db.read_session() as session:
+        balance = await session.scalar(
+            select(AccountBalance.balance).where(AccountBalance.account_id == account_id)
+        )
+        charges = await session.scalar(
+            select(func.count()).where(LedgerEntry.account_id == account_id, LedgerEntry.amount < 0)
+        )
+    return int(balance or 0), int(charges or 0)
+
+
+def _drop_connection_on(db: Database, url: str, marker: str, nth: int) -> Any:
+    """Terminate the writer connection's PostgreSQL backend just before the ``nth`` statement
+    containing ``marker`` (a connection dropped mid-batch: restart, failover, idle killer)."""
+    admin = url.replace("postgresql+psycopg://", "postgresql://")
+    seen = [0]
+
+    def before(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if marker not in statement:
+            return
+        seen[0] += 1
+        if seen[0] == nth:
+            pid = cursor.connection.info.backend_pid
+            with psycopg.connect(admin, autocommit=True) as killer:
+                killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    writer = db.sync_engines[-1]
+    event.listen(writer, "before_cursor_execute", before)
+    return before
+
+
+@pytest.mark.parametrize(
+    ("marker", "nth", "second_credits"),
+    [
+        # phase 1: A's one-statement debit commits (autocommit), B's statement loses the
+        # connection.
+        ("WITH debited", 2, 10),
+        # phase 2: A's one-statement debit commits, B's balance does not cover it and the
+        # fallback transaction (SELECT ... FOR UPDATE) loses the connection.
+        ("FOR UPDATE", 1, 0),
+    ],
+)
+async def test_a_charge_reported_failed_was_not_written_postgres(
+    postgres_url: str, marker: str, nth: int, second_credits: int
+) -> None:
+    db = await _fresh(postgres_url)
+    try:
+        rich = await _account(db, "rich", 10)
+        other = await _account(db, "other", second_credits)
+        reservations = Reservations(db)
+        # Warm the writer's engine so the listener sees an established connection.
+        await reservations.charge(rich, 1, "find-email", "warm")
+        _drop_connection_on(db, postgres_url, marker, nth)
+        outcomes = await asyncio.gather(
+            reservations.charge(rich, 1, "find-email", "r-rich"),
+            reservations.charge(other, 1, "find-email", "r-other"),
+            return_exceptions=True,
+        )
+        rich_outcome = outcomes[0]
+        balance, charges = await _state(db, rich)
+        if isinstance(rich_outcome, BaseException):
+            # The request was answered with an error (500): it must not have been charged.
+            assert (balance, charges) == (9, 1), (
+                f"rich's charge failed with {rich_outcome!r} but was committed: "
+                f"balance {balance}, charge entries {charges}"
+            )
+        else:
+            assert (balance, charges) == (8, 2)
+    finally:
+        await db.dispose()
+
+
+async def test_sqlite_uri_url_writes_where_the_app_reads(tmp_path: Any) -> None:
+    """A SQLite URL in URI form (``file:…?uri=true``) names the same database for the async
+    engine and the writer thread."""
+    path = tmp_path / "uri.db"
+    url = f"sqlite+aiosqlite:///file:{path}?uri=true"
+    db = await _fresh(url)
+    try:
+        account = await _account(db, "uri", 5)
+        await Reservations(db).charge(account, 1, "find-email", "r1")
+        assert await _state(db, account) == (4, 1)
+    finally:
+        await db.dispose()
+    assert not os.path.exists(f"file:{path}")
+
+
+async def test_dispose_does_not_block_the_event_loop_while_a_write_waits(tmp_path: Any) -> None:
+    """Another process holds SQLite's write lock for a while; a charge is waiting for it on the
+    writer thread when the app shuts down (Database.dispose). The event loop must keep
+    running meanwhile (other requests, other shutdown work, timers)."""
+    import sqlite3
+    import threading
+    import time
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}"
+    db = await _fresh(url)
+    account = await _account(db, "busy", 5)
+    await Reservations(db).charge(account, 1, "find-email", "warm")  # the writer thread exists
+
+    other = sqlite3.connect(tmp_path / "busy.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # "another process" holds the write lock ...
+    release = threading.Timer(2.0, other.rollback)  # ... for two seconds
+    release.start()
+    charge = asyncio.create_task(Reservations(db).charge(account, 1, "find-email", "r1"))
+    await asyncio.sleep(0.1)  # the charge is waiting on the writer thread
+
+    gaps: list[float] = []
+
+    async def tick() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0.05)
+    try:
+        await db.dispose()
+        await charge
+    finally:
+        ticker.cancel()
+        release.join()
+        other.close()
+    assert max(gaps) < 0.5, f"the event loop was blocked for {max(gaps):.2f} s in dispose()"
