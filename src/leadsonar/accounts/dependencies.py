@@ -43,18 +43,20 @@ SECURITY: dict[str, Any] = {
 :func:`current_principal`: the same two security schemes in its OpenAPI operation."""
 
 
-def authenticated(request: Request) -> tuple[Services, Principal]:
-    """The app's services and the principal :class:`~leadsonar.accounts.edge.AuthFirstMiddleware`
-    authenticated, for the hot lookup routes: read from the request, with none of the
-    per-request work of FastAPI dependencies (routes using it declare :data:`SECURITY`).
+async def authenticated(request: Request) -> tuple[Services, Principal]:
+    """The app's services and the request's principal, for the hot lookup routes: the one
+    :class:`~leadsonar.accounts.edge.AuthFirstMiddleware` authenticated (read from the
+    request, with none of the per-request work of FastAPI dependencies; routes using it
+    declare :data:`SECURITY`), else authenticated here as :func:`current_principal` does (the
+    middleware did not see the request: the app served under a root path, or without it).
 
     Raises:
-        InvalidApiKey: nothing authenticated the request (the app is mounted without the
-            middleware): 401, never an unauthenticated lookup.
+        InvalidApiKey: no key, an unknown key or a revoked key (401).
+        RateLimited: the key is over ``LEADSONAR_RATE_LIMIT`` (429 with ``Retry-After``).
     """
     principal = request.scope.get("state", {}).get("principal")
     if not isinstance(principal, Principal):
-        raise InvalidApiKey(MISSING_KEY)
+        principal = await current_principal(request, None, None)
     return services_of(request.app), principal
 
 

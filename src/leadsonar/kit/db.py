@@ -67,12 +67,12 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def _sqlite_file(url: str) -> str | None:
-    """The file of a SQLite URL, or ``None`` for an in-memory database."""
-    database = make_url(url).database
-    if not database or database == ":memory:" or "mode=memory" in database:
-        return None
-    return database
+def _sqlite_in_memory(url: str) -> bool:
+    """Whether a SQLite URL names an in-memory database (no file another connection could
+    open: ``sqlite://``, ``:memory:``, ``file:…?mode=memory&uri=true``)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    return database in ("", ":memory:") or parsed.query.get("mode") == "memory"
 
 
 def _writer_engine(url: str) -> Engine | None:
@@ -90,11 +90,10 @@ def _writer_engine(url: str) -> Engine | None:
             pool_pre_ping=True,
             isolation_level="AUTOCOMMIT",  # write_sync begins its transactions itself
         )
-    file = _sqlite_file(url)
-    if file is None:
+    if _sqlite_in_memory(url):
         return None
     engine = create_engine(
-        f"sqlite:///{file}",
+        parsed.set(drivername="sqlite"),  # the same file, query (``uri=true``) included
         pool_size=1,
         max_overflow=0,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -250,13 +249,28 @@ class Database:
         if self._writer_engine is None:
             async with self.write_connection() as connection:
                 return await connection.run_sync(work)
+        if self._write_lock is None:
+            return await self._on_writer(_in_write_transaction, work)
+        async with self._write_lock:
+            return await self._on_writer(_in_write_transaction, work)
+
+    async def _on_writer(
+        self, run: Callable[[Engine, Callable[[Connection], T]], T], work: Callable[[Connection], T]
+    ) -> T:
+        """``run(writer engine, work)`` on the writer thread. A cancelled caller still waits
+        for the thread to finish (its transaction commits or rolls back there, whatever the
+        caller does), so the write lock is not released while the thread holds SQLite's, and
+        then the cancellation goes on."""
         if self._writer is None:
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="leadsonar-db-writer")
-        run = asyncio.get_running_loop().run_in_executor
-        if self._write_lock is None:
-            return await run(self._writer, _in_write_transaction, self._writer_engine, work)
-        async with self._write_lock:
-            return await run(self._writer, _in_write_transaction, self._writer_engine, work)
+        engine = self._writer_engine
+        assert engine is not None
+        done = asyncio.get_running_loop().run_in_executor(self._writer, run, engine, work)
+        try:
+            return await asyncio.shield(done)
+        except asyncio.CancelledError:
+            await asyncio.wait([done])
+            raise
 
     async def write_single_statements(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` on the writer thread's PostgreSQL connection in autocommit mode: each
@@ -273,19 +287,15 @@ class Database:
         """
         if self.sqlite or self._writer_engine is None:
             raise RuntimeError("single-statement writes need PostgreSQL")
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(1, thread_name_prefix="leadsonar-db-writer")
-        return await asyncio.get_running_loop().run_in_executor(
-            self._writer, _in_autocommit, self._writer_engine, work
-        )
+        return await self._on_writer(_in_autocommit, work)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if self._writer is not None:
-            self._writer.shutdown(wait=True)
-            self._writer = None
+        writer, self._writer = self._writer, None
+        if writer is not None:  # a write still running finishes on its thread, off the loop
+            await asyncio.to_thread(writer.shutdown, True)
         if self._writer_engine is not None:
-            self._writer_engine.dispose()
+            await asyncio.to_thread(self._writer_engine.dispose)
 
 
 def _in_write_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:

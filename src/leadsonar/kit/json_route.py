@@ -14,6 +14,8 @@ body that does not validate raises the same :class:`RequestValidationError` (loc
 
 from __future__ import annotations
 
+import codecs
+import json
 from collections.abc import Callable, Coroutine
 from typing import Any, get_type_hints
 
@@ -21,6 +23,22 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
+
+
+def _validate(model: type[BaseModel], raw: bytes) -> BaseModel:
+    """``model`` from a JSON body: UTF-8 by pydantic-core straight from the bytes (a leading
+    byte order mark ignored, RFC 8259 §8.1); UTF-16 and UTF-32 (a NUL in the first four bytes,
+    RFC 4627 §3) decoded by :func:`json.loads` first, as FastAPI's handler did.
+
+    Raises:
+        ValidationError: the body is not a valid ``model`` (or not JSON, as UTF-8).
+        ValueError: a UTF-16 or UTF-32 body that is not JSON.
+    """
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    elif b"\x00" in raw[:4]:
+        return model.model_validate(json.loads(raw))
+    return model.model_validate_json(raw)
 
 
 def _body_errors(exc: ValidationError) -> list[dict[str, Any]]:
@@ -56,12 +74,16 @@ class JsonBodyRoute(APIRoute):
                     [{"type": "model_attributes_type", "loc": ("body",), "msg": ""}]
                 )
             raw = await request.body()
-            if not raw.strip():
+            if not raw:
                 raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": ""}])
             try:
-                body = model.model_validate_json(raw)
+                body = _validate(model, raw)
             except ValidationError as exc:
                 raise RequestValidationError(_body_errors(exc), body=raw) from None
+            except ValueError:  # not JSON in any of JSON's encodings
+                raise RequestValidationError(
+                    [{"type": "json_invalid", "loc": ("body", 0), "msg": ""}], body=raw
+                ) from None
             response: Response = await endpoint(body, request)
             return response
 

@@ -90,7 +90,7 @@ class Reservations:
             batch, self._pending = self._pending, []
             self._last_batch = len(batch)
             try:
-                refused = await self._commit(batch)
+                failed = await self._commit(batch)
             except BaseException as exc:
                 cancelled = isinstance(exc, asyncio.CancelledError)
                 for pending in batch + (self._pending if cancelled else []):
@@ -104,23 +104,34 @@ class Reservations:
                 continue
             self.batches += 1
             for pending in batch:
-                error = refused.get(id(pending))
+                error = failed.get(id(pending))
                 if error is None:
                     metrics.CREDITS_CHARGED.inc(pending.credits)  # committed: count it once
                     pending.done.set_result(None)
                 else:
                     pending.done.set_exception(error)
 
-    async def _commit(self, batch: list[_Charge]) -> dict[int, InsufficientCredits]:
-        """Write ``batch``; returns the refused charges (by ``id``). On PostgreSQL each
-        account's charges first try one statement in autocommit mode (the balance covers them:
-        one round trip); the accounts whose balance did not cover theirs go through
-        :func:`_apply`'s transaction, which takes the charges that fit."""
+    async def _commit(self, batch: list[_Charge]) -> dict[int, BaseException]:
+        """Write ``batch``; returns the charges that were not taken (by ``id``): refused
+        (:class:`InsufficientCredits`) or failed, nothing written for any of them.
+
+        On PostgreSQL each account's charges first try one statement in autocommit mode (the
+        balance covers them: one round trip), each account's its own transaction: an account
+        whose statement failed fails alone, the others' charges stand. The accounts whose
+        balance did not cover theirs then go through :func:`_apply`'s transaction, which takes
+        the charges that fit."""
+        failed: dict[int, BaseException] = {}
         if not self.db.sqlite:
-            batch = await self.db.write_single_statements(partial(_debit_whole, batch=batch))
+            batch, failed = await self.db.write_single_statements(
+                partial(_debit_whole, batch=batch)
+            )
             if not batch:
-                return {}
-        return await self.db.write_sync(partial(_apply, batch=batch))
+                return failed
+        try:
+            refused = await self.db.write_sync(partial(_apply, batch=batch))
+        except Exception as exc:  # that transaction wrote nothing: only its charges failed
+            refused = {id(pending): exc for pending in batch}
+        return {**failed, **refused}
 
 
 def _by_account(batch: list[_Charge]) -> dict[int, list[_Charge]]:
@@ -130,21 +141,30 @@ def _by_account(batch: list[_Charge]) -> dict[int, list[_Charge]]:
     return by_account
 
 
-def _debit_whole(connection: Connection, batch: list[_Charge]) -> list[_Charge]:
-    """PostgreSQL, autocommit: per account, its charges' debit and entries in one statement;
-    returns the charges of the accounts whose balance did not cover them (nothing written)."""
+def _debit_whole(
+    connection: Connection, batch: list[_Charge]
+) -> tuple[list[_Charge], dict[int, BaseException]]:
+    """PostgreSQL, autocommit: per account, its charges' debit and entries in one statement
+    (its own transaction). Returns the charges of the accounts whose balance did not cover
+    them and the charges whose statement failed (by ``id``); nothing was written for either."""
     left: list[_Charge] = []
+    failed: dict[int, BaseException] = {}
     for account_id, charges in _by_account(batch).items():
         rows = [(c.credits, c.reason, c.reference) for c in charges]
-        if not repository.debit_with_entries(connection, account_id, rows):
+        try:
+            taken = repository.debit_with_entries(connection, account_id, rows)
+        except Exception as exc:
+            failed.update((id(c), exc) for c in charges)
+            continue
+        if not taken:
             left += charges
-    return left
+    return left, failed
 
 
-def _apply(connection: Connection, batch: list[_Charge]) -> dict[int, InsufficientCredits]:
+def _apply(connection: Connection, batch: list[_Charge]) -> dict[int, BaseException]:
     """Debit ``batch`` on ``connection`` (synchronous, in its write transaction); returns the
     refused charges (by ``id``)."""
-    refused: dict[int, InsufficientCredits] = {}
+    refused: dict[int, BaseException] = {}
     accepted: list[_Charge] = []
     for account_id, charges in _by_account(batch).items():
         total = sum(c.credits for c in charges)

@@ -34,7 +34,7 @@ def _json(answer: BaseModel) -> Response:
 )
 async def find_email(body: PersonLookup, request: Request) -> Response:
     """Find a verified work email for a person. Costs 1 credit."""
-    services, principal = authenticated(request)
+    services, principal = await authenticated(request)
     return _json(await services.lookup.find_email(principal.account_id, body))
 
 
@@ -43,7 +43,7 @@ async def find_email(body: PersonLookup, request: Request) -> Response:
 )
 async def find_phone(body: PersonLookup, request: Request) -> Response:
     """Find a direct-dial phone number for a person. Costs 1 credit."""
-    services, principal = authenticated(request)
+    services, principal = await authenticated(request)
     return _json(await services.lookup.find_phone(principal.account_id, body))
 
 
@@ -53,5 +53,5 @@ async def find_phone(body: PersonLookup, request: Request) -> Response:
 async def verify_email(body: VerifyRequest, request: Request) -> Response:
     """Check whether an address is deliverable: valid, invalid, accept_all or unknown.
     Costs 1 credit."""
-    services, principal = authenticated(request)
+    services, principal = await authenticated(request)
     return _json(await services.verify.verify(principal.account_id, body))

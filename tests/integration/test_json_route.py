@@ -1,4 +1,4 @@
-"""Review of JsonBodyRoute and the principal from the auth edge (find-email, find-phone,
+"""JsonBodyRoute and the principal from the auth edge (find-email, find-phone,
 verify-email): the same answers as FastAPI's generic handler gave before (f289e5b) for odd
 bodies, and the same authentication wherever the app is served."""
 

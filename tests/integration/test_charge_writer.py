@@ -1,4 +1,4 @@
-"""Review of the charge writer (Database.write_sync / write_single_statements): a charge that is
+"""The charge writer (Database.write_sync / write_single_statements): a charge that is
 reported failed must not have been written (Reservations.charge's contract: "Exception: the
 batch's transaction failed (nothing was written for it)"), whatever part of the batch failed."""
 
