@@ -7,6 +7,10 @@ writes cannot fail on another writer's commit (https://www.sqlite.org/lang_trans
 *read* session sends no ``BEGIN`` at all (on PostgreSQL it runs in autocommit mode). The
 ledger's debit is a single conditional ``UPDATE``, which serialises on the balance row on
 PostgreSQL and on the write lock on SQLite.
+
+The hot path's small writes (group-committed charges and cached answers) go to a writer thread
+with a synchronous connection of its own (:meth:`Database.write_sync`), one hop per transaction
+instead of the event loop driving each statement through the async driver.
 """
 
 from __future__ import annotations
@@ -228,8 +232,8 @@ class Database:
 
     @property
     def sync_engines(self) -> tuple[Engine, ...]:
-        """Every synchronous engine statements go through (the async engine's, and the SQLite
-        writer's of :meth:`write_sync`): where tests listen for SQLAlchemy events."""
+        """Every synchronous engine statements go through (the async engine's, and the writer
+        thread's of :meth:`write_sync`): where tests listen for SQLAlchemy events."""
         engines = (self.engine.sync_engine,)
         return engines + ((self._writer_engine,) if self._writer_engine is not None else ())
 
