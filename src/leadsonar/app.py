@@ -173,6 +173,12 @@ async def open_services(
     lookup.companies.suppressions = suppressions
     services.verify.suppressions = suppressions
     services.verify.checker.suppressions = suppressions
+    # What start-up built (modules, the app, the services) lives as long as the process: out
+    # of the cyclic collector's way, so that its full collections do not walk it again and
+    # again under load (they stalled API requests ~80 ms every few seconds). The server, the
+    # worker and the CLI's commands all start here.
+    gc.collect()
+    gc.freeze()
     return services
 
 
@@ -282,11 +288,6 @@ def create_app(
         services = await open_services(settings, work_jobs=work_jobs)
         app.state.services = services
         await warn_when_dns_is_broken(services)
-        # What start-up built (modules, the app, the services) lives as long as the process:
-        # out of the collector's way, so that its full collections do not walk it again and
-        # again under load (they stalled requests for ~80 ms every few seconds).
-        gc.collect()
-        gc.freeze()
         try:
             yield
         finally:
