@@ -31,9 +31,17 @@ TRANSACTION = "transaction"
 QUERY = "query"
 
 # Calls that end or open a transaction: ``x.commit()``, ``x.begin()``, ``db.write_session()``,
-# ``db.write_connection()``, ``db.write_sync()``,
+# ``db.write_connection()``, ``db.write_sync()``, ``db.write_single_statements()``,
 # ``db.session()`` (commits when its block ends), ``db.read_session()``.
-COMMITTING = {"commit", "begin", "write_session", "write_connection", "write_sync", "session"}
+COMMITTING = {
+    "commit",
+    "begin",
+    "write_session",
+    "write_connection",
+    "write_sync",
+    "write_single_statements",
+    "session",
+}
 READING = {"read_session"}
 # Query builders (called by name) and session methods that run a statement.
 BUILDERS = {"select", "insert", "update", "delete"}

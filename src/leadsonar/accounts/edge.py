@@ -77,12 +77,12 @@ class AuthFirstMiddleware:
             message, header = _too_many(wait)
             await send_json_error(send, 429, message, retry_after=header)
             return
-        headers = {
-            name: bytes(v).decode("latin-1")
+        headers = {  # only the two headers a key may come in are decoded
+            name.decode("latin-1"): bytes(v).decode("latin-1")
             for k, v in scope.get("headers", ())
             if (name := bytes(k).lower()) in _KEY_HEADERS
         }
-        key = presented_key({k.decode("latin-1"): v for k, v in headers.items()})
+        key = presented_key(headers)
         try:
             if key is None:
                 query = bytes(scope.get("query_string", b"")).decode("latin-1")

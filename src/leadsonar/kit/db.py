@@ -45,6 +45,19 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def _sqlite_pragmas(dbapi_connection: Any) -> None:
+    """Every SQLite connection's settings (the async engine's and the writer thread's):
+    transactions begun by us (the driver's own ``BEGIN`` off), WAL, the busy timeout, foreign
+    keys, and no disk sync per commit in WAL mode (``synchronous=NORMAL``)."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:
     """Take transaction control from the sqlite3 driver so ``BEGIN`` is ours to write.
 
@@ -54,13 +67,7 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+        _sqlite_pragmas(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -105,13 +112,7 @@ def _writer_engine(url: str) -> Engine | None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+        _sqlite_pragmas(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -289,7 +290,7 @@ class Database:
             RuntimeError: not PostgreSQL (SQLite has no statement that updates one table and
                 inserts into another; use :meth:`write_sync`).
         """
-        if self.sqlite or self._writer_engine is None:
+        if self.sqlite:
             raise RuntimeError("single-statement writes need PostgreSQL")
         return await self._on_writer(_in_autocommit, work)
 

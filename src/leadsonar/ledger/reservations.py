@@ -14,9 +14,10 @@ that arrive while a transaction is being written and commits them in the next on
 - the accepted charges' entries are appended with one ``executemany`` in the same transaction;
 - every waiting request learns its outcome only once that transaction committed.
 
-The batch is written by synchronous statements in one hop to the database's writer
-(:meth:`~leadsonar.kit.db.Database.write_sync`): on SQLite a thread of its own, so neither the
-statements' round trips nor the SQLite work itself run on the event loop.
+The batch is written by synchronous statements in one hop to the database's writer thread
+(:meth:`~leadsonar.kit.db.Database.write_sync`), so neither the statements' round trips nor
+SQLite's own work run on the event loop; on PostgreSQL each account's charges are first one
+statement in autocommit mode (:meth:`~leadsonar.kit.db.Database.write_single_statements`).
 
 So the ledger's guarantees are those of :func:`leadsonar.ledger.service.charge` (never below
 zero, entries and balance rows in step), with one transaction per batch instead of per request.
