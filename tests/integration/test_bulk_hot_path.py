@@ -60,11 +60,10 @@ async def _database(url: str) -> Database:
 async def test_an_unchanged_mx_answer_is_stored_once(database_url: str) -> None:
     db = await _database(database_url)
     statements: list[str] = []
-    event.listen(
-        db.engine.sync_engine,
-        "before_cursor_execute",
-        lambda _c, _cur, sql, *_a: statements.append(sql),
-    )
+    for engine in db.sync_engines:  # the inline reader's and the writer thread's included
+        event.listen(
+            engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: statements.append(sql)
+        )
     try:
         with LoopbackDns(negative_ttl=60) as dns:
             dns.add_mx("mail.test", [(10, "mx.mail.test")])
@@ -88,11 +87,12 @@ async def test_suppression_checks_are_answered_from_memory_and_changes_seen_at_o
 ) -> None:
     db = await _database(database_url)
     selects: list[str] = []
-    event.listen(
-        db.engine.sync_engine,
-        "before_cursor_execute",
-        lambda _c, _cur, sql, *_a: selects.append(sql) if "suppressions" in sql else None,
-    )
+    for engine in db.sync_engines:  # the inline reader's and the writer thread's included
+        event.listen(
+            engine,
+            "before_cursor_execute",
+            lambda _c, _cur, sql, *_a: selects.append(sql) if "suppressions" in sql else None,
+        )
     try:
         listed = suppressions.SuppressionList(db, check_every=60)
         for i in range(50):
@@ -162,11 +162,14 @@ async def test_a_cached_answer_is_served_from_memory_then_read_again_after_a_cle
 ) -> None:
     db = await _database(database_url)
     reads: list[str] = []
-    event.listen(
-        db.engine.sync_engine,
-        "before_cursor_execute",
-        lambda _c, _cur, sql, *_a: reads.append(sql) if sql.lstrip().startswith("SELECT") else None,
-    )
+    for engine in db.sync_engines:  # the inline reader's and the writer thread's included
+        event.listen(
+            engine,
+            "before_cursor_execute",
+            lambda _c, _cur, sql, *_a: (
+                reads.append(sql) if sql.lstrip().startswith("SELECT") else None
+            ),
+        )
     try:
         store = LookupCacheStore(db, ttl=3600)
         answer = WaterfallResult(

@@ -32,6 +32,7 @@ A name that yields no letters gives empty tuples; nothing here raises.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -40,6 +41,10 @@ from dataclasses import dataclass
 from anyascii import anyascii
 
 __all__ = ["NameForms", "name_forms"]
+
+
+# name_forms answers kept (one per person and domain a lookup asked for recently)
+NAME_FORMS_CACHED = 4096
 
 
 @dataclass(frozen=True)
@@ -118,10 +123,15 @@ _PARTICLES = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=NAME_FORMS_CACHED)
 def name_forms(
     first: str, last: str, domain: str | None = None, *, umlauts_first: bool | None = None
 ) -> tuple[NameForms, ...]:
     """Spell a person's name as address-ready forms.
+
+    Memoised (the last ``NAME_FORMS_CACHED`` names; the forms are immutable): one lookup
+    spells its person's name several times (the prober, the crawl's owner checks, the
+    waterfall's screening of every finding).
 
     Args:
         first: the given name(s) as entered, any script; may be empty.

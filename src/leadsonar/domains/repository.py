@@ -16,10 +16,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 # module attributes, not names: contacts.py imports this module (import_rows learns patterns)
 from leadsonar.domains import contacts, patterns
@@ -45,20 +45,21 @@ class StoredFacts(NamedTuple):
     blocked_reason: str | None
 
 
+_STORED_FACTS = select(
+    DomainFacts.catch_all,
+    DomainFacts.catch_all_checked_at,
+    DomainFacts.blocked_until,
+    DomainFacts.blocked_reason,
+).where(DomainFacts.domain == bindparam("domain"))
+
+
 async def stored_facts(db: Database, domain: str) -> StoredFacts | None:
     """The domain's catch-all and block columns (not the crawl, often kilobytes of JSON), in a
-    read of its own: the prober asks mid-lookup, outside any unit of work."""
-    async with db.read_session() as session:
-        row = (
-            await session.execute(
-                select(
-                    DomainFacts.catch_all,
-                    DomainFacts.catch_all_checked_at,
-                    DomainFacts.blocked_until,
-                    DomainFacts.blocked_reason,
-                ).where(DomainFacts.domain == domain)
-            )
-        ).first()
+    read of its own (:meth:`Database.read_sync`): the prober asks mid-lookup, outside any
+    unit of work."""
+    row = await db.read_sync(
+        lambda connection: connection.execute(_STORED_FACTS, {"domain": domain}).first()
+    )
     return StoredFacts(*row) if row is not None else None
 
 
@@ -88,8 +89,8 @@ _CONTACT_BY_DOMAIN = _contact_query(True)
 _CONTACT_BY_COMPANY = _contact_query(False)
 
 
-async def find_contact(
-    connection: AsyncConnection,
+def find_contact(
+    connection: Connection,
     first: str,
     last: str,
     domain: str | None,
@@ -100,15 +101,13 @@ async def find_contact(
     domain, at a company of the same name, case-insensitive); ``None`` without an account."""
     if account_id is None or not (domain or company):
         return None
-    row = (
-        await connection.execute(
-            _CONTACT_BY_DOMAIN if domain else _CONTACT_BY_COMPANY,
-            {
-                "account": account_id,
-                "name_key": contacts.name_key(first, last),
-                "where": domain if domain else (company or "").strip().lower(),
-            },
-        )
+    row = connection.execute(
+        _CONTACT_BY_DOMAIN if domain else _CONTACT_BY_COMPANY,
+        {
+            "account": account_id,
+            "name_key": contacts.name_key(first, last),
+            "where": domain if domain else (company or "").strip().lower(),
+        },
     ).first()
     return None if row is None else ImportedContact(row[0], row[1])
 
@@ -158,13 +157,13 @@ async def earlier_company_answers(
 
 
 async def count_namesakes(
-    session: AsyncSession, first: str, last: str, domain: str, account_id: int | None
+    db: Database, first: str, last: str, domain: str, account_id: int | None
 ) -> int:
     """How many different addresses ``account_id``'s imported people named ``first last`` have
-    at ``domain`` (0 without an account)."""
+    at ``domain`` (0 without an account), in a read of its own."""
     if account_id is None:
         return 0
-    emails = await session.scalars(
+    query = (
         select(func.lower(KnownContact.email))
         .where(
             KnownContact.account_id == account_id,
@@ -174,31 +173,31 @@ async def count_namesakes(
         )
         .distinct()
     )
-    return len(emails.all())
+    return len(await db.read_sync(lambda connection: connection.scalars(query).all()))
+
+
+_CRAWL_TIME = select(DomainFacts.crawled_at).where(
+    DomainFacts.domain == bindparam("domain"), DomainFacts.crawl.is_not(None)
+)
+_STORED_CRAWL = select(DomainFacts.crawled_at, DomainFacts.crawl).where(
+    DomainFacts.domain == bindparam("domain")
+)
 
 
 async def crawl_time(db: Database, domain: str) -> datetime | None:
     """When the domain's stored crawl was made (``None``: no crawl stored), in a read of its
     own; one small column, so a caller holding a parsed copy can tell whether it is current."""
-    async with db.read_session() as session:
-        return await session.scalar(
-            select(DomainFacts.crawled_at).where(
-                DomainFacts.domain == domain, DomainFacts.crawl.is_not(None)
-            )
-        )
+    return await db.read_sync(
+        lambda connection: connection.execute(_CRAWL_TIME, {"domain": domain}).scalar()
+    )
 
 
 async def stored_crawl(db: Database, domain: str) -> tuple[datetime | None, Any] | None:
     """``(crawled_at, crawl JSON)`` of the domain's stored crawl, or ``None``, in a read of its
     own."""
-    async with db.read_session() as session:
-        row = (
-            await session.execute(
-                select(DomainFacts.crawled_at, DomainFacts.crawl).where(
-                    DomainFacts.domain == domain
-                )
-            )
-        ).first()
+    row = await db.read_sync(
+        lambda connection: connection.execute(_STORED_CRAWL, {"domain": domain}).first()
+    )
     if row is None or row.crawl is None:
         return None
     return row.crawled_at, row.crawl
@@ -212,21 +211,23 @@ async def imported_contact(
     company: str | None,
     account_id: int | None,
 ) -> ImportedContact | None:
-    """:func:`find_contact` on a bare pooled connection, no transaction (the ``known``
-    provider asks mid-lookup)."""
-    async with db.read_connection() as connection:
-        return await find_contact(connection, first, last, domain, company, account_id)
+    """:func:`find_contact` in a read of its own, no transaction (the ``known`` provider asks
+    mid-lookup; :meth:`Database.read_sync`)."""
+    return await db.read_sync(
+        lambda connection: find_contact(connection, first, last, domain, company, account_id)
+    )
 
 
-async def _evidence_counts(
-    session: AsyncSession, domain: str, ttl: timedelta = patterns.PATTERN_TTL
+_EVIDENCE = select(DomainPattern.pattern, DomainPattern.evidence).where(
+    DomainPattern.domain == bindparam("domain"), DomainPattern.last_seen_at >= bindparam("since")
+)
+
+
+def _evidence_counts(
+    connection: Connection, domain: str, ttl: timedelta = patterns.PATTERN_TTL
 ) -> dict[str, int]:
     since = datetime.now(UTC) - ttl
-    rows = await session.execute(
-        select(DomainPattern.pattern, DomainPattern.evidence).where(
-            DomainPattern.domain == domain, DomainPattern.last_seen_at >= since
-        )
-    )
+    rows = connection.execute(_EVIDENCE, {"domain": domain, "since": since})
     return {pattern: int(evidence) for pattern, evidence in rows.all()}
 
 
@@ -235,8 +236,7 @@ async def domain_evidence(
 ) -> patterns.DomainEvidence:
     """The domain's learned patterns and spelling, seen within ``ttl`` (one query, in a read
     of its own)."""
-    async with db.read_session() as session:
-        counts = await _evidence_counts(session, domain, ttl)
+    counts = await db.read_sync(lambda connection: _evidence_counts(connection, domain, ttl))
     return patterns.DomainEvidence.from_counts(counts)
 
 
@@ -244,7 +244,7 @@ async def learned_patterns(
     session: AsyncSession, domain: str, ttl: timedelta = patterns.PATTERN_TTL
 ) -> list[tuple[str, int]]:
     """The domain's patterns seen within ``ttl``, most evidence first: ``[(pattern, count)]``."""
-    counts = await _evidence_counts(session, domain, ttl)
+    counts = await session.run_sync(lambda sync: _evidence_counts(sync.connection(), domain, ttl))
     return patterns.DomainEvidence.from_counts(counts).patterns
 
 
@@ -257,17 +257,16 @@ async def popular_patterns(
     This is the second key of candidate order: after the domain's own learned patterns, the
     patterns most common across the domains this installation has seen.
     """
-    since = datetime.now(UTC) - ttl
-    async with db.read_session() as session:
-        rows = await session.execute(
-            select(DomainPattern.pattern, func.count())
-            .where(DomainPattern.last_seen_at >= since)
-            .where(DomainPattern.pattern.not_like(f"{patterns.STYLE_PREFIX}%"))
-            .group_by(DomainPattern.pattern)
-            .having(func.count() >= min_domains)
-            .order_by(func.count().desc(), DomainPattern.pattern)
-        )
-        return [pattern for pattern, _ in rows.all()]
+    query = (
+        select(DomainPattern.pattern, func.count())
+        .where(DomainPattern.last_seen_at >= datetime.now(UTC) - ttl)
+        .where(DomainPattern.pattern.not_like(f"{patterns.STYLE_PREFIX}%"))
+        .group_by(DomainPattern.pattern)
+        .having(func.count() >= min_domains)
+        .order_by(func.count().desc(), DomainPattern.pattern)
+    )
+    rows = await db.read_sync(lambda connection: connection.execute(query).all())
+    return [pattern for pattern, _ in rows]
 
 
 async def add_evidence(session: AsyncSession, domain: str, counts: dict[str, int]) -> None:
@@ -312,11 +311,12 @@ async def taught_already(db: Database, emails: list[str]) -> set[str]:
     hashes = {_address_hash(email): email for email in emails}
     if not hashes:
         return set()
-    async with db.read_session() as session:
-        found = await session.scalars(
+    found = await db.read_sync(
+        lambda connection: connection.scalars(
             select(LearnedAddress.address_hash).where(LearnedAddress.address_hash.in_(hashes))
-        )
-        return {hashes[digest] for digest in found.all()}
+        ).all()
+    )
+    return {hashes[digest] for digest in found}
 
 
 async def learn_address(session: AsyncSession, email: str, first: str, last: str) -> list[str]:

@@ -263,14 +263,13 @@ class LookupService:
             and target.company.domain
             and account_id is not None
         ):
-            async with self.db.read_session() as session:
-                namesakes = await count_namesakes(
-                    session,
-                    target.person.first_name,
-                    target.person.last_name,
-                    target.company.domain,
-                    account_id,
-                )
+            namesakes = await count_namesakes(
+                self.db,
+                target.person.first_name,
+                target.person.last_name,
+                target.company.domain,
+                account_id,
+            )
             if namesakes > 1:
                 finding.confidence = Confidence.MEDIUM
                 finding.evidence["ambiguous"] = f"{namesakes} people share this name at the domain"

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.waterfall.models import LookupCache
 
@@ -42,13 +42,13 @@ def _upsert(insert: Any) -> Any:
 _UPSERT = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
 
 
-async def fresh_payload(
-    connection: AsyncConnection, key: str, now: datetime
+def fresh_payload(
+    connection: Connection, key: str, now: datetime
 ) -> Row[tuple[Any, datetime]] | None:
     """``(payload, expires_at)`` of the answer stored under ``key`` that expires after ``now``
     (aware, UTC), or None. ``payload`` is the stored JSON object (or None); ``expires_at`` may
     come back naive on SQLite (``kit.db.as_utc`` reads it)."""
-    return (await connection.execute(_FRESH_PAYLOAD, {"key": key, "now": now})).first()
+    return connection.execute(_FRESH_PAYLOAD, {"key": key, "now": now}).first()
 
 
 async def delete_all(session: AsyncSession) -> int:

@@ -242,6 +242,9 @@ class Resolver:
             InvalidDomain: ``domain`` is not a valid IDNA name.
         """
         name = to_a_label(domain)
+        kept = self._answers.get((name.lower().rstrip("."), "MX"))
+        if kept is not None and isinstance(kept[1], dns.resolver.NXDOMAIN):
+            return MxAnswer(name, nxdomain=True)  # a kept NXDOMAIN, without raising it again
         try:
             answer = await self._query(name, "MX")
         except dns.resolver.NXDOMAIN:
