@@ -87,6 +87,20 @@ def _load() -> float | None:
         return None
 
 
+def _summed(took: list[tuple[float, Query]], kind: str) -> dict[str, dict[str, float]]:
+    """How many rows of each ``kind`` value (``mail``: strict, tarpit, …; ``mode``: website,
+    company, …) there were and the seconds they took, summed, largest first: where a pass's
+    wall time goes."""
+    sums: Counter[str] = Counter()
+    rows: Counter[str] = Counter()
+    for seconds, row in took:
+        sums[str(row.kinds.get(kind))] += seconds
+        rows[str(row.kinds.get(kind))] += 1
+    return {
+        name: {"rows": rows[name], "seconds": round(total, 2)} for name, total in sums.most_common()
+    }
+
+
 async def _pass(
     rows: list[Query], one: Callable[[Query], Any], zone: LoopbackDns
 ) -> tuple[float, dict[str, Any]]:
@@ -94,8 +108,9 @@ async def _pass(
 
     The costs say where the time went: ``cpu_seconds`` (this process's CPU over the pass: the
     system under test and the loopback servers it talks to share the process), ``latency``
-    (p50/p90/p99/max seconds per row), ``slowest`` (:data:`SLOWEST` rows: index, query
-    mode, mail behaviour, seconds), ``dns`` (questions the loopback DNS server was asked, by
+    (p50/p90/p99/max seconds per row), ``slowest`` (:data:`SLOWEST` rows: index, query mode,
+    mail behaviour, seconds), ``seconds_by_mail`` and ``seconds_by_mode`` (each kind's rows
+    and their seconds, summed), ``dns`` (questions the loopback DNS server was asked, by
     type), ``dns_repeated`` (questions asked again within the pass, with the most repeated
     ones: a cache that should have answered) and ``load`` (the machine's 1-minute load
     average before and after).
@@ -138,6 +153,8 @@ async def _pass(
             }
             for t, row in sorted(took, key=lambda item: -item[0])[:SLOWEST]
         ],
+        "seconds_by_mail": _summed(took, "mail"),
+        "seconds_by_mode": _summed(took, "mode"),
         "dns": dict(sorted(questions.items())) | {"total": sum(questions.values())},
         "dns_repeated": {
             "questions": sum(n - 1 for n in repeated.values()),

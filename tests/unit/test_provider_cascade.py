@@ -308,3 +308,29 @@ async def test_concurrent_free_providers_leave_their_notes_in_chain_order() -> N
     result = await waterfall(_Noting("slow", 0.2), _Noting("fast", 0.0)).run("email", ALEX, NOTION)
     assert result.finding is None
     assert result.notes == ["slow says no", "fast says no"]
+
+
+class NullMxProber(ScriptedProvider):
+    """A free prober that finds the domain's null MX (RFC 7505) and says so in the lookup's
+    mailbox facts, as the SMTP prober does."""
+
+    async def find_email(
+        self, person: Person, company: Company, ctx: LookupContext
+    ) -> Finding | None:
+        ctx.mailbox_fact(f"@{company.domain}", "refuted", f"{company.domain} has a null MX")
+        return await self._next("email", ctx)
+
+
+async def test_a_domain_that_takes_no_mail_ends_the_email_lookup() -> None:
+    """Once the prober proved a null MX, the slow crawl still running is cancelled (``no
+    mail``) and the paid provider after it is not asked: no address there could be kept."""
+    crawl = ScriptedProvider("crawl", cost=0.0, email=[Pause(30.0), found(EMAIL)])
+    prober = NullMxProber("prober", cost=0.0)
+    paid = ScriptedProvider("paid", cost=1.0, email=[found(EMAIL)])
+    flow = waterfall(crawl, prober, paid)
+    flow.deadline = flow.provider_timeout = 60.0  # only the stop rule can end the crawl early
+    result = await asyncio.wait_for(flow.run("email", ALEX, NOTION), timeout=10)
+    assert result.finding is None
+    assert paid.calls["email"] == 0
+    skipped = [(a.provider, a.error_class) for a in result.attempts if a.outcome == "skipped"]
+    assert skipped == [("crawl", "no mail"), ("paid", "no mail")]

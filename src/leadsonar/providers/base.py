@@ -232,6 +232,7 @@ class ErrorClass(StrEnum):
     ANSWERED = "answered"  # an earlier provider already answered well enough
     DEADLINE = "deadline"  # the lookup's time was up
     QUEUE = "queue"  # the provider's queue was too long to wait in
+    NO_MAIL = "no mail"  # the domain takes no mail (null MX, RFC 7505): no address can answer
 
 
 class ProviderError(Exception):

@@ -14,9 +14,11 @@ Rules (DESIGN.md §2–3, issue 5 §5):
   still running are cancelled (a crawl goes on in the background for later lookups). Paid
   providers are asked one at a time after them, under the rules below.
 - **Stop rule.** The cascade stops at the first merged answer that meets the request's bar
-  (default ``high``, ``LEADSONAR_CONFIDENCE_BAR``). Once a ``medium`` answer is in hand it is kept
-  and only providers that are free, or cheaper than the one that answered, are still asked — so
-  no provider is paid for an address already found.
+  (default ``high``, ``LEADSONAR_CONFIDENCE_BAR``), and an e-mail lookup as soon as the domain
+  is proved to take no mail (null MX, RFC 7505: no address found there could be kept). Once
+  a ``medium`` answer is in hand it is kept and only providers that are free, or cheaper than
+  the one that answered, are still asked — so no provider is paid for an address already
+  found.
 - **Health.** A provider that is resting (throttled, out of credits, bad key, quota spent) or
   whose circuit is open is skipped; each call is recorded once in the provider's book
   (:class:`~leadsonar.providers.book.ProviderBook`: outcome, latency, credits, breaker, usage
@@ -243,6 +245,19 @@ def screen_emails(findings: list[Finding], person: Person, ctx: LookupContext) -
     return kept
 
 
+def takes_no_mail(fld: str, company: Company, ctx: LookupContext) -> bool:
+    """Whether an e-mail lookup can no longer be answered: the mail server's side proved in
+    this lookup that ``company.domain`` takes no mail at all (a null MX, RFC 7505 §3; the
+    prober's ``@domain`` ``refuted`` fact), so every address another source finds there
+    would be dropped by :func:`screen_emails`. The providers still running or not yet asked
+    are then skipped (``no mail``): a crawl waited for, or a paid provider's credits, would
+    buy nothing."""
+    if fld != "email" or not company.domain:
+        return False
+    fact = ctx.mailbox_facts.get(f"@{company.domain}")
+    return fact is not None and fact[0] == "refuted"
+
+
 def cost_of(provider: Provider, fld: str) -> float:
     """What one answered lookup of ``fld`` costs at ``provider`` (its ``cost_for`` when it has
     one, else its ``cost``)."""
@@ -386,6 +401,12 @@ class Waterfall:
                 merged, _ = merge(fld, findings)
                 if merged is not None and merged.confidence.rank >= bar.rank:
                     break
+                if takes_no_mail(fld, company, ctx):
+                    result.attempts.extend(
+                        Attempt(p.name, Outcome.SKIPPED, 0.0, ErrorClass.NO_MAIL)
+                        for p in chain[index:]
+                    )
+                    break
                 if cost_of(chain[index], fld) <= 0:
                     # A run of free providers: their answers do not depend on each other (the
                     # prober does not wait for the crawl, nor the crawl for the prober), so
@@ -490,8 +511,9 @@ class Waterfall:
         As soon as the findings in hand (earlier ones and those of the calls already back)
         meet ``bar``, the calls still running are cancelled and recorded as skipped
         (``answered``), as the sequential stop rule would have skipped them; a crawl they
-        started goes on in the background and serves later lookups. Attempts are recorded in
-        chain order whatever order the calls end in.
+        started goes on in the background and serves later lookups. So are they, as ``no
+        mail``, once the prober proved the domain takes no mail (:func:`takes_no_mail`).
+        Attempts are recorded in chain order whatever order the calls end in.
         """
         slots: list[tuple[Provider, WaterfallResult, asyncio.Task[Finding | None]] | None] = []
         said: list[list[str]] = []  # each call's notes, added to the lookup's in chain order
@@ -517,6 +539,7 @@ class Waterfall:
             slots.append((provider, scratch, task))
         findings, company_lines = into
         running = {slot[2] for slot in slots if slot is not None}
+        stopped = ErrorClass.ANSWERED  # why the calls still running were cancelled
         try:
             while running:
                 _, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -528,7 +551,11 @@ class Waterfall:
                     if f is not None and not _company_line(fld, f)
                 ]
                 merged, _ = merge(fld, findings + back)
-                if merged is not None and merged.confidence.rank >= bar.rank and running:
+                if running and takes_no_mail(fld, company, ctx):
+                    stopped = ErrorClass.NO_MAIL
+                if (
+                    merged is not None and merged.confidence.rank >= bar.rank
+                ) or stopped is ErrorClass.NO_MAIL:
                     for task in running:
                         task.cancel()
                     await asyncio.gather(*running, return_exceptions=True)
@@ -543,9 +570,7 @@ class Waterfall:
                 continue
             provider, scratch, task = slot
             if task.cancelled():
-                result.attempts.append(
-                    Attempt(provider.name, Outcome.SKIPPED, 0.0, ErrorClass.ANSWERED)
-                )
+                result.attempts.append(Attempt(provider.name, Outcome.SKIPPED, 0.0, stopped))
                 continue
             result.attempts.extend(scratch.attempts)
             finding = task.result()
