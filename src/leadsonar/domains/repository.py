@@ -257,16 +257,18 @@ async def popular_patterns(
     This is the second key of candidate order: after the domain's own learned patterns, the
     patterns most common across the domains this installation has seen.
     """
-    query = (
-        select(DomainPattern.pattern, func.count())
-        .where(DomainPattern.last_seen_at >= datetime.now(UTC) - ttl)
-        .where(DomainPattern.pattern.not_like(f"{patterns.STYLE_PREFIX}%"))
-        .group_by(DomainPattern.pattern)
-        .having(func.count() >= min_domains)
-        .order_by(func.count().desc(), DomainPattern.pattern)
-    )
-    rows = await db.read_sync(lambda connection: connection.execute(query).all())
-    return [pattern for pattern, _ in rows]
+    since = datetime.now(UTC) - ttl
+    # every domain's patterns grouped: not a point read, so off the loop (not read_sync)
+    async with db.read_session() as session:
+        rows = await session.execute(
+            select(DomainPattern.pattern, func.count())
+            .where(DomainPattern.last_seen_at >= since)
+            .where(DomainPattern.pattern.not_like(f"{patterns.STYLE_PREFIX}%"))
+            .group_by(DomainPattern.pattern)
+            .having(func.count() >= min_domains)
+            .order_by(func.count().desc(), DomainPattern.pattern)
+        )
+        return [pattern for pattern, _ in rows.all()]
 
 
 async def add_evidence(session: AsyncSession, domain: str, counts: dict[str, int]) -> None:

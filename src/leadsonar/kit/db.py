@@ -194,7 +194,9 @@ class Database:
         self._writer: ThreadPoolExecutor | None = None
         self._reader_engine = _reader_engine(url)
         self._reader: Connection | None = None  # read_sync's connection, opened on first use
-        self._reader_lock = threading.Lock()  # read_sync from another thread meanwhile waits
+        # held while the inline connection reads: a read_sync from another thread meanwhile
+        # goes through the async engine instead
+        self._reader_lock = threading.Lock()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -469,7 +469,7 @@ class Waterfall:
         result.finding, result.sources = merge(fld, findings)
         if fld == "phone":
             result.company_phone = pick_company_phone(result.finding, findings, company_lines)
-        if result.attempts:
+        if result.attempts and log.isEnabledFor(logging.INFO):  # no summary built for nobody
             log.info("waterfall %s: %s", fld, result.summary())
         if key is not None and self.cache is not None:
             if cache_not_found or result.finding is not None:
