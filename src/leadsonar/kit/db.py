@@ -51,9 +51,10 @@ def is_sqlite(url: str) -> bool:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
-    """Every SQLite connection's settings (the async engine's and the writer thread's):
-    transactions begun by us (the driver's own ``BEGIN`` off), WAL, the busy timeout, foreign
-    keys, and no disk sync per commit in WAL mode (``synchronous=NORMAL``)."""
+    """Every SQLite connection's settings (the async engine's, the inline reader's and the
+    writer thread's): transactions begun by us (the driver's own ``BEGIN`` off), WAL, the
+    busy timeout (``busy_ms``), foreign keys, and no disk sync per commit in WAL mode
+    (``synchronous=NORMAL``)."""
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -91,6 +92,24 @@ def _sqlite_in_memory(url: str) -> bool:
     return database in ("", ":memory:") or parsed.query.get("mode") == "memory"
 
 
+def _sqlite_sync_engine(url: str, busy_ms: int) -> Engine:
+    """A synchronous engine of one connection on the SQLite file of ``url`` (its query,
+    ``uri=true`` included), usable from any one thread at a time, with every connection's
+    settings (:func:`_sqlite_pragmas`) and a busy timeout of ``busy_ms``."""
+    engine = create_engine(
+        make_url(url).set(drivername="sqlite"),
+        pool_size=1,
+        max_overflow=0,
+        connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        _sqlite_pragmas(dbapi_connection, busy_ms)
+
+    return engine
+
+
 def _reader_engine(url: str) -> Engine | None:
     """The synchronous engine of :meth:`Database.read_sync` on a SQLite file: one connection,
     kept open, that the event loop's thread reads through, each ``SELECT`` its own implicit
@@ -98,21 +117,9 @@ def _reader_engine(url: str) -> Engine | None:
     waits for a writer in WAL mode; the busy timeout is short (``SQLITE_INLINE_READ_BUSY_MS``)
     because a wait here holds up the loop. ``None`` on PostgreSQL and for an in-memory
     SQLite."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or _sqlite_in_memory(url):
+    if not is_sqlite(url) or _sqlite_in_memory(url):
         return None
-    engine = create_engine(
-        parsed.set(drivername="sqlite"),
-        pool_size=1,
-        max_overflow=0,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_INLINE_READ_BUSY_MS / 1000},
-    )
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        _sqlite_pragmas(dbapi_connection, SQLITE_INLINE_READ_BUSY_MS)
-
-    return engine
+    return _sqlite_sync_engine(url, SQLITE_INLINE_READ_BUSY_MS)
 
 
 def _writer_engine(url: str) -> Engine | None:
@@ -132,16 +139,7 @@ def _writer_engine(url: str) -> Engine | None:
         )
     if _sqlite_in_memory(url):
         return None
-    engine = create_engine(
-        parsed.set(drivername="sqlite"),  # the same file, query (``uri=true``) included
-        pool_size=1,
-        max_overflow=0,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-    )
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        _sqlite_pragmas(dbapi_connection)
+    engine = _sqlite_sync_engine(url, SQLITE_BUSY_TIMEOUT_MS)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

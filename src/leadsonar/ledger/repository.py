@@ -94,9 +94,7 @@ async def debit(session: AsyncSession, account_id: int, credits: int) -> int | N
     Concurrent debits serialise on the row (PostgreSQL re-checks the condition after the row
     lock; SQLite has one writer), so the balance can never go below zero.
     """
-    row = await session.execute(_DEBIT, {"account": account_id, "credits": credits})
-    balance = row.scalar_one_or_none()
-    return None if balance is None else int(balance)
+    return await session.run_sync(lambda sync: debit_now(sync.connection(), account_id, credits))
 
 
 async def balance_row(session: AsyncSession, account_id: int) -> tuple[int, int, int]:
@@ -170,7 +168,7 @@ async def mismatches(session: AsyncSession) -> list[Mismatch]:
 
 def debit_now(connection: Connection, account_id: int, credits: int) -> int | None:
     """:func:`debit` on a synchronous connection (the group-committed charges,
-    :meth:`leadsonar.kit.db.Database.write_sync`)."""
+    :meth:`leadsonar.kit.db.Database.write_sync`); :func:`debit` runs it in its session."""
     balance = connection.execute(_DEBIT, {"account": account_id, "credits": credits}).scalar()
     return None if balance is None else int(balance)
 

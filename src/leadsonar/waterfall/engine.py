@@ -553,9 +553,8 @@ class Waterfall:
                 merged, _ = merge(fld, findings + back)
                 if running and takes_no_mail(fld, company, ctx):
                     stopped = ErrorClass.NO_MAIL
-                if (
-                    merged is not None and merged.confidence.rank >= bar.rank
-                ) or stopped is ErrorClass.NO_MAIL:
+                answered = merged is not None and merged.confidence.rank >= bar.rank
+                if running and (answered or stopped is ErrorClass.NO_MAIL):
                     for task in running:
                         task.cancel()
                     await asyncio.gather(*running, return_exceptions=True)

@@ -152,8 +152,12 @@ class Resolver:
         """A resolver using ``settings.dns_servers`` and ``settings.dns_timeout``."""
         return cls(settings.dns_servers, timeout=settings.dns_timeout)
 
+    @staticmethod
+    def _key(name: str, rdtype: str) -> tuple[str, str]:
+        return name.lower().rstrip("."), rdtype
+
     async def _query(self, name: str, rdtype: str) -> dns.resolver.Answer:
-        key = (name.lower().rstrip("."), rdtype)
+        key = self._key(name, rdtype)
         cached = self._answers.get(key)
         if cached is not None:
             if isinstance(cached[1], dns.resolver.NXDOMAIN):
@@ -242,7 +246,7 @@ class Resolver:
             InvalidDomain: ``domain`` is not a valid IDNA name.
         """
         name = to_a_label(domain)
-        kept = self._answers.get((name.lower().rstrip("."), "MX"))
+        kept = self._answers.get(self._key(name, "MX"))
         if kept is not None and isinstance(kept[1], dns.resolver.NXDOMAIN):
             return MxAnswer(name, nxdomain=True)  # a kept NXDOMAIN, without raising it again
         try:
