@@ -565,8 +565,21 @@ class WebsiteProvider:
         """
         found = await self._stored_or_crawling(domain)
         if isinstance(found, SiteCrawl):
+            if learned is not None:
+                self._share_handed(domain, learned)
             return found
         return await self._wait(found[0], found[0], learned)
+
+    def _share_handed(self, domain: str, learned: Learned) -> None:
+        """Between a crawl's end and the resumption of the lookups that waited for it, what
+        it learned is held for them (:meth:`_wait`): a lookup that asks for the site in that
+        moment (another step of a waiting lookup, the prober's roster after the crawler's
+        wait) is given its addresses too, as a waiter that resumes second is, so what the site
+        teaches does not depend on which step resumes first."""
+        for task, handed in self._handed.items():
+            if task.done() and not task.cancelled() and task.exception() is None:
+                if task.result().domain == domain:
+                    learned.merge(Learned(addresses=dict(handed.addresses)))
 
     async def _wait(
         self,
