@@ -55,11 +55,9 @@ _STORED_FACTS = select(
 
 async def stored_facts(db: Database, domain: str) -> StoredFacts | None:
     """The domain's catch-all and block columns (not the crawl, often kilobytes of JSON), in a
-    read of its own (:meth:`Database.read_sync`): the prober asks mid-lookup, outside any
-    unit of work."""
-    row = await db.read_sync(
-        lambda connection: connection.execute(_STORED_FACTS, {"domain": domain}).first()
-    )
+    read of its own (:meth:`Database.fetch`): the prober asks mid-lookup, outside any unit of
+    work."""
+    row = await db.fetch_first(_STORED_FACTS, {"domain": domain})
     return StoredFacts(*row) if row is not None else None
 
 
@@ -89,27 +87,14 @@ _CONTACT_BY_DOMAIN = _contact_query(True)
 _CONTACT_BY_COMPANY = _contact_query(False)
 
 
-def find_contact(
-    connection: Connection,
-    first: str,
-    last: str,
-    domain: str | None,
-    company: str | None,
-    account_id: int | None,
-) -> ImportedContact | None:
-    """The newest contact ``account_id`` imported with this name at ``domain`` (or, without a
-    domain, at a company of the same name, case-insensitive); ``None`` without an account."""
-    if account_id is None or not (domain or company):
-        return None
-    row = connection.execute(
-        _CONTACT_BY_DOMAIN if domain else _CONTACT_BY_COMPANY,
-        {
-            "account": account_id,
-            "name_key": contacts.name_key(first, last),
-            "where": domain if domain else (company or "").strip().lower(),
-        },
-    ).first()
-    return None if row is None else ImportedContact(row[0], row[1])
+def _contact_params(
+    first: str, last: str, domain: str | None, company: str | None, account_id: int
+) -> dict[str, Any]:
+    return {
+        "account": account_id,
+        "name_key": contacts.name_key(first, last),
+        "where": domain if domain else (company or "").strip().lower(),
+    }
 
 
 async def domain_for_company(session: AsyncSession, company: str) -> str | None:
@@ -156,6 +141,18 @@ async def earlier_company_answers(
         return rows, await domain_for_company(session, name)
 
 
+_ADDRESSES = (
+    select(func.lower(KnownContact.email))
+    .where(
+        KnownContact.account_id == bindparam("account"),
+        KnownContact.name_key == bindparam("name_key"),
+        KnownContact.domain == bindparam("domain"),
+        KnownContact.email.is_not(None),
+    )
+    .distinct()
+)
+
+
 async def count_namesakes(
     db: Database, first: str, last: str, domain: str, account_id: int | None
 ) -> int:
@@ -163,17 +160,8 @@ async def count_namesakes(
     at ``domain`` (0 without an account), in a read of its own."""
     if account_id is None:
         return 0
-    query = (
-        select(func.lower(KnownContact.email))
-        .where(
-            KnownContact.account_id == account_id,
-            KnownContact.name_key == contacts.name_key(first, last),
-            KnownContact.domain == domain,
-            KnownContact.email.is_not(None),
-        )
-        .distinct()
-    )
-    return len(await db.read_sync(lambda connection: connection.scalars(query).all()))
+    params = {"account": account_id, "name_key": contacts.name_key(first, last), "domain": domain}
+    return len(await db.fetch(_ADDRESSES, params))
 
 
 _CRAWL_TIME = select(DomainFacts.crawled_at).where(
@@ -187,20 +175,17 @@ _STORED_CRAWL = select(DomainFacts.crawled_at, DomainFacts.crawl).where(
 async def crawl_time(db: Database, domain: str) -> datetime | None:
     """When the domain's stored crawl was made (``None``: no crawl stored), in a read of its
     own; one small column, so a caller holding a parsed copy can tell whether it is current."""
-    return await db.read_sync(
-        lambda connection: connection.execute(_CRAWL_TIME, {"domain": domain}).scalar()
-    )
+    row = await db.fetch_first(_CRAWL_TIME, {"domain": domain})
+    return None if row is None else row[0]
 
 
 async def stored_crawl(db: Database, domain: str) -> tuple[datetime | None, Any] | None:
     """``(crawled_at, crawl JSON)`` of the domain's stored crawl, or ``None``, in a read of its
     own."""
-    row = await db.read_sync(
-        lambda connection: connection.execute(_STORED_CRAWL, {"domain": domain}).first()
-    )
-    if row is None or row.crawl is None:
+    row = await db.fetch_first(_STORED_CRAWL, {"domain": domain})
+    if row is None or row[1] is None:
         return None
-    return row.crawled_at, row.crawl
+    return row[0], row[1]
 
 
 async def imported_contact(
@@ -211,11 +196,17 @@ async def imported_contact(
     company: str | None,
     account_id: int | None,
 ) -> ImportedContact | None:
-    """:func:`find_contact` in a read of its own, no transaction (the ``known`` provider asks
-    mid-lookup; :meth:`Database.read_sync`)."""
-    return await db.read_sync(
-        lambda connection: find_contact(connection, first, last, domain, company, account_id)
+    """The newest contact ``account_id`` imported with this name at ``domain`` (or, without a
+    domain, at a company of the same name, case-insensitive); ``None`` without an account.
+    In a read of its own, no transaction (the ``known`` provider asks mid-lookup;
+    :meth:`Database.fetch`)."""
+    if account_id is None or not (domain or company):
+        return None
+    row = await db.fetch_first(
+        _CONTACT_BY_DOMAIN if domain else _CONTACT_BY_COMPANY,
+        _contact_params(first, last, domain, company, account_id),
     )
+    return None if row is None else ImportedContact(row[0], row[1])
 
 
 _EVIDENCE = select(DomainPattern.pattern, DomainPattern.evidence).where(
@@ -226,8 +217,7 @@ _EVIDENCE = select(DomainPattern.pattern, DomainPattern.evidence).where(
 def _evidence_counts(
     connection: Connection, domain: str, ttl: timedelta = patterns.PATTERN_TTL
 ) -> dict[str, int]:
-    since = datetime.now(UTC) - ttl
-    rows = connection.execute(_EVIDENCE, {"domain": domain, "since": since})
+    rows = connection.execute(_EVIDENCE, {"domain": domain, "since": datetime.now(UTC) - ttl})
     return {pattern: int(evidence) for pattern, evidence in rows.all()}
 
 
@@ -236,8 +226,8 @@ async def domain_evidence(
 ) -> patterns.DomainEvidence:
     """The domain's learned patterns and spelling, seen within ``ttl`` (one query, in a read
     of its own)."""
-    counts = await db.read_sync(lambda connection: _evidence_counts(connection, domain, ttl))
-    return patterns.DomainEvidence.from_counts(counts)
+    rows = await db.fetch(_EVIDENCE, {"domain": domain, "since": datetime.now(UTC) - ttl})
+    return patterns.DomainEvidence.from_counts({p: int(evidence) for p, evidence in rows})
 
 
 async def learned_patterns(

@@ -16,8 +16,9 @@ instead of the event loop driving each statement through the async driver.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -35,7 +36,17 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from leadsonar.kit.point_reads import (
+    POSTGRESQL,
+    SQLITE,
+    AnySelect,
+    PostgresReads,
+    prebuilt,
+)
+
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+# PostgreSQL connections a process keeps in its session pool (LEADSONAR_DATABASE_POOL_SIZE)
+DEFAULT_POOL_SIZE = 10
 # How long an inline read on the event loop's thread waits for a locked SQLite file before it
 # is asked again through the async engine (Database.read_sync).
 SQLITE_INLINE_READ_BUSY_MS = 20
@@ -154,9 +165,12 @@ class Database:
     Args:
         url: a SQLAlchemy async URL (``sqlite+aiosqlite:///./leadsonar.db`` or
             ``postgresql+psycopg://…``).
+        pool_size: on PostgreSQL, the connections the session pool keeps open (as many more
+            may open while it is busy, closed again when they come back) and the most the
+            pool of prebuilt reads (:meth:`fetch`) opens; ``LEADSONAR_DATABASE_POOL_SIZE``.
     """
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, pool_size: int = DEFAULT_POOL_SIZE, **engine_kwargs: Any) -> None:
         self.url = url
         self.sqlite = is_sqlite(url)
         kwargs: dict[str, Any] = {"pool_pre_ping": not self.sqlite}
@@ -168,7 +182,7 @@ class Database:
             kwargs["max_overflow"] = 16
             kwargs["pool_timeout"] = 120
         else:
-            kwargs["pool_size"] = 10
+            kwargs["pool_size"] = 40
             kwargs["max_overflow"] = 10
         kwargs.update(engine_kwargs)
         self.engine = create_async_engine(url, **kwargs)
@@ -195,6 +209,10 @@ class Database:
         # held while the inline connection reads: a read_sync from another thread meanwhile
         # goes through the async engine instead
         self._reader_lock = threading.Lock()
+        self._postgres_reads = None if self.sqlite else PostgresReads(url, pool_size)
+        # Called with each prebuilt read's SQL before it runs (:meth:`fetch`): how tests and
+        # diagnostics see the reads that bypass SQLAlchemy's engine events.
+        self.point_read_listeners: list[Callable[[str], None]] = []
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -251,6 +269,51 @@ class Database:
                 self._reader_lock.release()
         async with self.read_connection() as connection:
             return await connection.run_sync(work)
+
+    async def fetch(
+        self, statement: AnySelect, params: Mapping[str, Any]
+    ) -> Sequence[tuple[Any, ...]]:
+        """The rows of a prebuilt ``SELECT`` (built once, values as named ``bindparam``s given
+        in ``params``), each a tuple in the statement's column order: the hot path's point
+        reads (a cached answer, an imported contact, a domain's facts).
+
+        The statement is compiled once per dialect and run on the driver's own connection
+        (:mod:`leadsonar.kit.point_reads`): on PostgreSQL a pool of autocommit psycopg
+        connections, on a SQLite file the inline reader's connection of :meth:`read_sync`
+        (asked again through the async engine when the file is locked beyond a moment); an
+        in-memory SQLite reads through the async engine.
+
+        Raises:
+            ValueError: ``statement`` expands a list into ``IN (…)`` (use :meth:`read_sync`).
+        """
+        if self.point_read_listeners:
+            sql = prebuilt(statement, SQLITE if self.sqlite else POSTGRESQL).sql
+            for listener in self.point_read_listeners:
+                listener(sql)
+        if self._postgres_reads is not None:
+            return await self._postgres_reads.fetch(statement, params)
+        if self._reader_engine is not None and self._reader_lock.acquire(blocking=False):
+            try:
+                if self._reader is None:
+                    self._reader = self._reader_engine.connect()
+                read = prebuilt(statement, SQLITE)
+                driver = self._reader.connection.driver_connection
+                assert driver is not None
+                return read.rows(driver.execute(read.sql, read.values(params)).fetchall())
+            except (sqlite3.OperationalError, OperationalError) as exc:  # OperationalError: connect
+                if "locked" not in str(exc):
+                    raise
+            finally:
+                self._reader_lock.release()
+        async with self.read_connection() as connection:
+            return (await connection.execute(statement, params)).all()
+
+    async def fetch_first(
+        self, statement: AnySelect, params: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
+        """The first row :meth:`fetch` reads, or ``None``."""
+        rows = await self.fetch(statement, params)
+        return rows[0] if rows else None
 
     @asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession]:
@@ -360,6 +423,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._postgres_reads is not None:
+            await self._postgres_reads.close()
         writer, self._writer = self._writer, None
         if writer is not None:  # a write still running finishes on its thread, off the loop
             await asyncio.to_thread(writer.shutdown, True)

@@ -132,10 +132,8 @@ class LookupCacheStore:
         if remembered is not None and remembered[1] > now:
             payload: dict[str, Any] | None = remembered[0]
         else:
-            # Two columns, no ORM session, no timestamps loaded (Database.read_sync).
-            row = await self.db.read_sync(
-                lambda connection: repository.fresh_payload(connection, key, now)
-            )
+            # Two columns, no ORM session, no timestamps loaded (Database.fetch).
+            row = await repository.fresh_payload(self.db, key, now)
             payload = dict(row[0]) if row is not None and row[0] is not None else None
             if payload is not None and row is not None:
                 self._memory[key] = (payload, as_utc(row[1]) or now)

@@ -3,7 +3,7 @@
 The statements are built once, at import: the read runs on every lookup and the upsert on every
 group commit of cached answers. :class:`~leadsonar.waterfall.cache.LookupCacheStore` owns the
 connections and transactions (a bare read connection; the group-commit writer's write session);
-these functions only run statements in what they are given.
+these functions only run statements in what they are given (the read: :meth:`Database.fetch`).
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, select
+from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadsonar.kit.db import Database
 from leadsonar.waterfall.models import LookupCache
 
 # Two columns on a bare connection: no ORM session, no timestamps loaded beyond the expiry.
@@ -42,13 +43,13 @@ def _upsert(insert: Any) -> Any:
 _UPSERT = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
 
 
-def fresh_payload(
-    connection: Connection, key: str, now: datetime
-) -> Row[tuple[Any, datetime]] | None:
+async def fresh_payload(db: Database, key: str, now: datetime) -> tuple[Any, datetime] | None:
     """``(payload, expires_at)`` of the answer stored under ``key`` that expires after ``now``
-    (aware, UTC), or None. ``payload`` is the stored JSON object (or None); ``expires_at`` may
-    come back naive on SQLite (``kit.db.as_utc`` reads it)."""
-    return connection.execute(_FRESH_PAYLOAD, {"key": key, "now": now}).first()
+    (aware, UTC), or None, in a read of its own (:meth:`Database.fetch`). ``payload`` is the
+    stored JSON object (or None); ``expires_at`` may come back naive on SQLite
+    (``kit.db.as_utc`` reads it)."""
+    row = await db.fetch_first(_FRESH_PAYLOAD, {"key": key, "now": now})
+    return None if row is None else (row[0], row[1])
 
 
 async def delete_all(session: AsyncSession) -> int:
