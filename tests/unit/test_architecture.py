@@ -64,6 +64,7 @@ EDGES = {
 # units of work.
 PLUMBING = (
     "leadsonar/kit/db.py",  # the scopes and the dialect-neutral upsert repositories call
+    "leadsonar/kit/point_reads.py",  # runs the statements repositories build, on the driver
     "leadsonar/kit/migrate.py",
     "leadsonar/migrations/",
     "leadsonar/testing/",
