@@ -104,7 +104,11 @@ async def open_services(
             pool's older connections) and procrastinate tries the entry again, instead of every
             session of every item costing a round trip.
     """
-    db = Database(settings.database_url, **({} if pre_ping else {"pool_pre_ping": False}))
+    db = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        **({} if pre_ping else {"pool_pre_ping": False}),
+    )
     await upgrade_to_head(db.engine)
     async with db.write_session() as session:  # read-then-insert: BEGIN IMMEDIATE on SQLite
         secret = await load_or_create_secret(

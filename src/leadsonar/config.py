@@ -18,6 +18,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from leadsonar.kit.db import DEFAULT_POOL_SIZE
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_PROVIDERS = "email=known,website,smtp;phone=known,website"
@@ -48,6 +50,13 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite+aiosqlite:///./leadsonar.db",
         description="SQLAlchemy async URL; PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    database_pool_size: int = Field(
+        default=DEFAULT_POOL_SIZE,
+        ge=1,
+        le=1000,
+        description="PostgreSQL connections a process keeps in its session pool (as many more "
+        "open while it is busy) and the most its pool of hot-path reads opens",
     )
     secret_key: SecretStr | None = Field(
         default=None,

@@ -33,6 +33,7 @@ from sqlalchemy import (
     table,
 )
 
+from leadsonar.config import Settings
 from leadsonar.kit.db import Database
 from leadsonar.kit.point_reads import APPLICATION_NAME, conninfo
 
@@ -145,6 +146,27 @@ async def test_a_broken_postgres_connection_is_replaced_and_the_read_answered(
         assert ended and all(row[0] for row in ended)
         assert await db.fetch_first(BY_ID, {"id": 1}) == ("kept",)
         assert await db.fetch_first(BY_ID, {"id": 1}) == ("kept",)
+    finally:
+        await db.dispose()
+
+
+async def test_the_pool_size_setting_bounds_both_postgres_pools(postgres_url: str) -> None:
+    """``LEADSONAR_DATABASE_POOL_SIZE`` is what the app passes as ``pool_size``: twelve
+    concurrent slow reads share at most that many point-read connections, and the session
+    pool keeps that many (deploy.md counts connections per process from it)."""
+    settings = Settings(database_url=postgres_url, database_pool_size=3)
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    slow = select(func.pg_sleep(bindparam("seconds")))
+    try:
+        await asyncio.gather(*(db.fetch(slow, {"seconds": 0.05}) for _ in range(12)))
+        with psycopg.connect(conninfo(postgres_url), autocommit=True) as admin:
+            opened = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE application_name = %s AND datname = current_database()",
+                (APPLICATION_NAME,),
+            ).fetchone()
+        assert opened is not None and 1 <= opened[0] <= 3
+        assert db.engine.pool.size() == 3  # type: ignore[attr-defined]
     finally:
         await db.dispose()
 

@@ -182,8 +182,8 @@ class Database:
             kwargs["max_overflow"] = 16
             kwargs["pool_timeout"] = 120
         else:
-            kwargs["pool_size"] = 40
-            kwargs["max_overflow"] = 10
+            kwargs["pool_size"] = pool_size
+            kwargs["max_overflow"] = pool_size
         kwargs.update(engine_kwargs)
         self.engine = create_async_engine(url, **kwargs)
         if self.sqlite:
