@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import re
+import string
 
 import pytest
 
+from leadsonar.domains import names
 from leadsonar.domains.names import NameForms, local_part_fit, name_forms
 
 FORM = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
@@ -370,3 +373,15 @@ def test_names_without_a_middle_have_none(first: str, last: str) -> None:
 )
 def test_local_part_fit(local: str, first: str, last: str, fit: str) -> None:
     assert local_part_fit(local, first, last) == fit
+
+
+def test_the_ascii_shortcut_spells_every_ascii_text_as_the_general_path_does() -> None:
+    """``_plain_ascii`` (most names) must give what NFC, the umlaut and Cyrillic tables,
+    the symbol split and anyascii give for the same ASCII text: random printable strings with
+    the characters the rules act on (apostrophes, brackets, quotes, symbols, hyphens)."""
+    rng = random.Random(9)
+    alphabet = string.printable[:95] + "  ''--..()\"[]`"
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        for umlauts, icao in ((True, True), (False, False)):
+            assert names._plain_ascii(text) == names._transliterated(text, umlauts, icao), text

@@ -104,6 +104,10 @@ _CYRILLIC_ICAO = str.maketrans(
     }
 )  # fmt: skip
 _NOT_TOKEN = re.compile(r"[^a-z0-9-]+")
+# The ASCII symbols (Unicode category S: ``$ + < = > ^ ` | ~``) as token separators.
+_ASCII_SYMBOLS = str.maketrans(
+    {chr(c): " " for c in range(128) if unicodedata.category(chr(c))[0] == "S"}
+)
 _FAMILY_FIRST_SCRIPT = re.compile(
     "[\u1100-\u11ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
     "\U00020000-\U0002ffff]"
@@ -152,7 +156,10 @@ def name_forms(
         umlauts_first = tld in _UMLAUT_TLDS
     family_first = bool(_FAMILY_FIRST_SCRIPT.search(first + last))
     spellings: list[NameForms] = []
-    for expand_umlauts, icao in ((umlauts_first, True), (not umlauts_first, False)):
+    ways = ((umlauts_first, True), (not umlauts_first, False))
+    if (first + last).isascii():
+        ways = ways[:1]  # no umlaut, no Cyrillic: both ways spell the name alike
+    for expand_umlauts, icao in ways:
         first_tokens, last_tokens = (
             _tokens(first, expand_umlauts, icao),
             _tokens(last, expand_umlauts, icao),
@@ -170,15 +177,10 @@ def name_forms(
 
 def _tokens(text: str, expand_umlauts: bool, icao: bool) -> list[str]:
     """ASCII tokens of one name field, titles and suffixes stripped (module rules 1-5)."""
-    text = unicodedata.normalize("NFC", text).lower()
-    text = _APOSTROPHE_SPACE.sub(r"\1", _BRACKETED.sub(" ", text)).translate(_APOSTROPHES)
-    if expand_umlauts:
-        text = text.translate(_UMLAUTS)
-    if icao:
-        text = text.translate(_CYRILLIC_ICAO)
-    # Symbols are not names: anyascii would spell an emoji out (🙂 → ":slight_smile:").
-    text = "".join(" " if unicodedata.category(char)[0] == "S" else char for char in text)
-    text = anyascii(text).lower().translate(_APOSTROPHES)
+    if text.isascii():  # most names: nothing to normalise, transliterate or look up per letter
+        text = _plain_ascii(text)
+    else:
+        text = _transliterated(text, expand_umlauts, icao)
     tokens = []
     for raw in _NOT_TOKEN.sub(" ", text).split():
         token = "-".join(part for part in raw.split("-") if part)
@@ -189,6 +191,26 @@ def _tokens(text: str, expand_umlauts: bool, icao: bool) -> list[str]:
     while tokens and _is_one_of(tokens[-1], _SUFFIXES):
         tokens.pop()
     return tokens
+
+
+def _transliterated(text: str, expand_umlauts: bool, icao: bool) -> str:
+    """Rules 1-4 up to the token split, for any text: lower-case ASCII."""
+    text = unicodedata.normalize("NFC", text).lower()
+    text = _APOSTROPHE_SPACE.sub(r"\1", _BRACKETED.sub(" ", text)).translate(_APOSTROPHES)
+    if expand_umlauts:
+        text = text.translate(_UMLAUTS)
+    if icao:
+        text = text.translate(_CYRILLIC_ICAO)
+    # Symbols are not names: anyascii would spell an emoji out (🙂 → ":slight_smile:").
+    text = "".join(" " if unicodedata.category(char)[0] == "S" else char for char in text)
+    return anyascii(text).lower().translate(_APOSTROPHES)
+
+
+def _plain_ascii(text: str) -> str:
+    """:func:`_transliterated` for ASCII text (NFC, umlauts, Cyrillic and anyascii change
+    nothing there), in a quarter of the time."""
+    text = _APOSTROPHE_SPACE.sub(r"\1", _BRACKETED.sub(" ", text.lower()))
+    return text.translate(_APOSTROPHES).translate(_ASCII_SYMBOLS)
 
 
 def _split_middle(
