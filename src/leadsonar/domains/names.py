@@ -156,7 +156,7 @@ def name_forms(
         umlauts_first = tld in _UMLAUT_TLDS
     family_first = bool(_FAMILY_FIRST_SCRIPT.search(first + last))
     spellings: list[NameForms] = []
-    ways = ((umlauts_first, True), (not umlauts_first, False))
+    ways: tuple[tuple[bool, bool], ...] = ((umlauts_first, True), (not umlauts_first, False))
     if (first + last).isascii():
         ways = ways[:1]  # no umlaut, no Cyrillic: both ways spell the name alike
     for expand_umlauts, icao in ways:
