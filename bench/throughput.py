@@ -17,13 +17,20 @@ separate process with one uvicorn worker (uvloop, httptools, no access log):
 - the same two after ``LEDGER_ENTRIES`` more ledger entries on the account, inserted with one
   SQL statement (the balance row is kept in step, so ``ledger check`` still holds).
 
+The scenarios are measured in ``ROUNDS`` interleaved rounds with every server up (bare,
+framework, ceiling, imported, cached; then bare, imported and cached after the ledger history),
+and each figure is the median over the rounds, each ratio the median of the ratios taken within
+one round: on a shared machine the speed drifts by a third within minutes, so a ratio of
+figures taken minutes apart would measure the drift. Every request of every round of
+``imported`` asks for a contact no earlier request asked for.
+
 Also the CLI: ``leadsonar enrich`` of ``ENRICH_ROWS`` rows whose domains do not exist in DNS
 (answered without network), then the same file again (answered from the lookup cache), in rows
 per second and rows per CPU second; ``--part cli`` runs only that (``--compare-src DIR`` also
 runs another checkout's ``src`` first, under the same load). The loopback DNS stand-in sends the
 zone's SOA with each NXDOMAIN, as real servers do (RFC 2308).
 
-``./run bench throughput [--seconds N] [--db sqlite|postgres|both]``; writes
+``./run bench throughput [--seconds N] [--rounds N] [--db sqlite|postgres|both]``; writes
 ``bench/results/throughput.json``. PostgreSQL: ``LEADSONAR_BENCH_POSTGRES`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``; a fresh database is created and dropped).
 """
@@ -38,6 +45,7 @@ import re
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,9 +61,10 @@ from leadsonar.config import Settings
 from leadsonar.testing.dnsserver import LoopbackDns
 
 SECONDS = 10
+ROUNDS = 3
 CONNECTIONS = 16
 THREADS = 2
-CONTACTS = 20_000
+CONTACTS = 60_000
 DOMAINS = 50
 LEDGER_ENTRIES = 1_000_000
 ENRICH_ROWS = 5_000
@@ -571,7 +580,51 @@ def drop_postgres(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run_database(kind: str, dns: LoopbackDns, seconds: float) -> dict[str, Any]:
+def _median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def _summarise(rounds: list[dict[str, dict[str, float]]], name: str) -> dict[str, Any]:
+    """One scenario over the rounds: the median of each figure, the per-round requests per
+    second, and its median ratios to the bare endpoint (and to the ceiling app) measured in
+    the same rounds."""
+    rows = [r[name] for r in rounds]
+    summary: dict[str, Any] = {
+        key: round(_median([row[key] for row in rows]), 3)
+        for key in rows[0]
+        if all(key in row for row in rows)
+    }
+    summary["rounds_rps"] = [round(row["rps"], 1) for row in rows]
+    for base in ("bare", "ceiling"):
+        if name in ("bare", "framework", base) or base not in rounds[0]:
+            continue
+        suffix = "" if base == "bare" else "_ceiling"
+        summary[f"ratio_to_{base}"] = round(
+            _median([r[name]["rps"] / r[base]["rps"] for r in rounds]), 3
+        )
+        summary[f"cpu_ratio_to_{base}"] = round(
+            _median(
+                [r[base]["cpu_ms_per_request"] / r[name]["cpu_ms_per_request"] for r in rounds]
+            ),
+            3,
+        )
+        summary[f"rounds_ratio{suffix}"] = [
+            round(r[name]["rps"] / r[base]["rps"], 3) for r in rounds
+        ]
+    return summary
+
+
+def run_database(
+    kind: str, dns: LoopbackDns, seconds: float, rounds: int = ROUNDS
+) -> dict[str, Any]:
+    """Every scenario on a fresh database of ``kind``, in ``rounds`` interleaved rounds.
+
+    All the servers stay up; each round loads bare, framework, ceiling, imported and cached
+    in turn (then, after the ledger history, bare, imported and cached again), so that every
+    ratio compares figures taken seconds apart: on a shared machine the speed drifts by a
+    third within minutes, and a ratio of figures taken minutes apart measures the drift. Each
+    round of ``imported`` asks for contacts no earlier round asked for (a cache miss every
+    request)."""
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         pg_name = None
@@ -587,12 +640,16 @@ def run_database(kind: str, dns: LoopbackDns, seconds: float) -> dict[str, Any]:
             "LEADSONAR_RATE_LIMIT": "100000000/second",
             "LEADSONAR_SMTP_HELO_NAME": "probe.leadsonar.test",
         }
+        fresh: list[dict[str, dict[str, float]]] = []
+        later: list[dict[str, dict[str, float]]] = []
+        others: dict[str, Server] = {}
+        # each round's imported contacts: the first half of the list before the ledger
+        # history, the second half after it
+        share = CONTACTS // (2 * rounds)
         try:
             settings = Settings(database_url=url)
             key = asyncio.run(prepare(settings))
-            answer = None
             product = Server("leadsonar.app:create_app", env, tmp, factory=True)
-            bare_file = tmp / "bare_app.py"
             try:
                 product.wait()
                 first, last, domain = person(0)
@@ -602,66 +659,78 @@ def run_database(kind: str, dns: LoopbackDns, seconds: float) -> dict[str, Any]:
                     headers={"Authorization": f"Bearer {key}"},
                     timeout=60,
                 ).json()
-                bare_file.write_text(BARE_APP.format(answer=answer))
-                (tmp / "ceiling_app.py").write_text(CEILING_APP.format(answer=answer))
-                (tmp / "framework_app.py").write_text(FRAMEWORK_APP.format(answer=answer))
-                figures: dict[str, Any] = {}
-                for name in ("bare", "framework", "ceiling"):
-                    bare = Server(
+                apps = {"bare": BARE_APP, "framework": FRAMEWORK_APP, "ceiling": CEILING_APP}
+                for name, source in apps.items():
+                    (tmp / f"{name}_app.py").write_text(source.format(answer=answer))
+                    others[name] = Server(
                         f"{name}_app:app", {**env, "PYTHONPATH": str(tmp)}, tmp, factory=False
                     )
-                    try:
-                        _wait_bare(bare)
-                        figures[name] = load(
-                            bare.url, key, "cached", tmp, seconds, pid=bare.process.pid
-                        )
-                    finally:
-                        bare.stop()
+                for server in others.values():
+                    _wait_bare(server)
                 pid = product.process.pid
-                figures["imported"] = load(
-                    product.url, key, "imported", tmp, seconds, offset=1, pid=pid
-                )
-                figures["cached"] = load(product.url, key, "cached", tmp, seconds, pid=pid)
+                for r in range(rounds):
+                    row = {
+                        name: load(server.url, key, "cached", tmp, seconds, pid=server.process.pid)
+                        for name, server in others.items()
+                    }
+                    row["imported"] = load(
+                        product.url, key, "imported", tmp, seconds, offset=1 + r * share, pid=pid
+                    )
+                    row["cached"] = load(product.url, key, "cached", tmp, seconds, pid=pid)
+                    fresh.append(row)
             finally:
                 product.stop()
-            figures["ledger_history_insert_s"] = round(
-                asyncio.run(add_ledger_history(settings, LEDGER_ENTRIES)), 1
-            )
+            history_seconds = round(asyncio.run(add_ledger_history(settings, LEDGER_ENTRIES)), 1)
             product = Server("leadsonar.app:create_app", env, tmp, factory=True)
             try:
                 product.wait()
                 pid = product.process.pid
                 load(product.url, key, "cached", tmp, 2)  # warm the new process up
-                figures["imported_1m"] = load(
-                    product.url, key, "imported", tmp, seconds, offset=CONTACTS // 2, pid=pid
-                )
-                figures["cached_1m"] = load(product.url, key, "cached", tmp, seconds, pid=pid)
+                bare = others["bare"]
+                for r in range(rounds):
+                    offset = CONTACTS // 2 + r * share
+                    later.append(
+                        {
+                            "bare": load(
+                                bare.url, key, "cached", tmp, seconds, pid=bare.process.pid
+                            ),
+                            "imported_1m": load(
+                                product.url, key, "imported", tmp, seconds, offset=offset, pid=pid
+                            ),
+                            "cached_1m": load(product.url, key, "cached", tmp, seconds, pid=pid),
+                        }
+                    )
             finally:
                 product.stop()
-            figures["enrich_cli"] = enrich_rows_per_second(env, tmp)
+            for server in others.values():
+                server.stop()
+            others.clear()
+            enrich = enrich_rows_per_second(env, tmp)
         finally:
+            for server in others.values():
+                server.stop()
             if pg_name:
                 drop_postgres(pg_name)
-    bare = figures["bare"]
-    for name in ("framework", "ceiling"):
-        row = figures[name]
-        row["ratio_to_bare"] = round(row["rps"] / bare["rps"], 3)
-        row["cpu_ratio_to_bare"] = round(bare["cpu_ms_per_request"] / row["cpu_ms_per_request"], 3)
-    ceiling = figures["ceiling"]
-    for name in ("imported", "cached", "imported_1m", "cached_1m"):
-        row = figures[name]
-        row["ratio_to_bare"] = round(row["rps"] / bare["rps"], 3)
-        row["cpu_ratio_to_bare"] = round(bare["cpu_ms_per_request"] / row["cpu_ms_per_request"], 3)
-        row["ratio_to_ceiling"] = round(row["rps"] / ceiling["rps"], 3)
-        row["cpu_ratio_to_ceiling"] = round(
-            ceiling["cpu_ms_per_request"] / row["cpu_ms_per_request"], 3
-        )
+    figures: dict[str, Any] = {
+        name: _summarise(fresh, name)
+        for name in ("bare", "framework", "ceiling", "imported", "cached")
+    }
+    figures["bare_1m"] = _summarise(later, "bare")
     for name in ("imported", "cached"):
-        fresh, later = figures[name], figures[f"{name}_1m"]
-        later["ratio_to_fresh"] = round(later["rps"] / fresh["rps"], 3)
-        later["cpu_ratio_to_fresh"] = round(
-            fresh["cpu_ms_per_request"] / later["cpu_ms_per_request"], 3
+        row = figures[f"{name}_1m"] = _summarise(later, f"{name}_1m")
+        # against the fresh figure, each first divided by its own rounds' bare endpoint (the
+        # machine's speed when it was measured)
+        row["ratio_to_fresh"] = round(row["ratio_to_bare"] / figures[name]["ratio_to_bare"], 3)
+        row["cpu_ratio_to_fresh"] = round(
+            figures[name]["cpu_ms_per_request"] / row["cpu_ms_per_request"], 3
         )
+    for name in ("imported", "imported_1m"):
+        used = max(figures[name]["rounds_rps"]) * seconds
+        if used > share:
+            print(f"warning: {name} asked for {used:.0f} contacts a round, {share} are fresh")
+    figures["rounds"] = rounds
+    figures["ledger_history_insert_s"] = history_seconds
+    figures["enrich_cli"] = enrich
     figures["answer"] = answer
     return figures
 
@@ -681,6 +750,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench throughput")
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="interleaved rounds")
     parser.add_argument(
         "--part",
         choices=["all", "cli"],
@@ -726,7 +796,7 @@ def main(argv: list[str]) -> None:
                     f"load {cli.get('load_average_before')}"
                 )
                 continue
-            results[kind] = run_database(kind, dns, args.seconds)
+            results[kind] = run_database(kind, dns, args.seconds, args.rounds)
             figures = results[kind]
             print(f"{kind}:")
             for name in (
@@ -735,6 +805,7 @@ def main(argv: list[str]) -> None:
                 "ceiling",
                 "imported",
                 "cached",
+                "bare_1m",
                 "imported_1m",
                 "cached_1m",
             ):
@@ -745,6 +816,7 @@ def main(argv: list[str]) -> None:
                     "ratio_to_ceiling",
                     "ratio_to_fresh",
                     "cpu_ratio_to_fresh",
+                    "rounds_ratio",
                 )
                 extra = "".join(f"  {k}={row[k]}" for k in ratios if k in row)
                 print(
