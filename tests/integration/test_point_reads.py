@@ -8,6 +8,7 @@ a locked SQLite file wait off the event loop."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 import threading
 import time
@@ -17,6 +18,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg_pool import PoolTimeout
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -24,18 +26,28 @@ from sqlalchemy import (
     DateTime,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     bindparam,
     column,
     func,
+    literal,
     select,
     table,
 )
 
 from leadsonar.config import Settings
+from leadsonar.kit import point_reads
 from leadsonar.kit.db import Database
-from leadsonar.kit.point_reads import APPLICATION_NAME, conninfo
+from leadsonar.kit.point_reads import (
+    APPLICATION_NAME,
+    POSTGRESQL,
+    SQLITE,
+    PostgresReads,
+    conninfo,
+    prebuilt,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -214,3 +226,76 @@ async def test_a_locked_sqlite_file_is_read_through_the_async_engine_off_the_loo
         release.cancel()
         ticker.cancel()
         await db.dispose()
+
+
+async def test_escaped_bind_names_and_a_literal_null_are_bound(database_url: str) -> None:
+    """A bindparam whose name SQLAlchemy escapes in the SQL (``since.x`` → ``since_x``) is
+    passed by its own name; a literal ``NULL`` goes along as a value."""
+    db = await _database(database_url)
+    try:
+        await _add(db, id=1, body="one", seen_at=T0)
+        dotted = select(NOTES.c.body, literal(None, String)).where(
+            NOTES.c.id == bindparam("note.id")
+        )
+        assert await db.fetch_first(dotted, {"note.id": 1}) == ("one", None)
+    finally:
+        await db.dispose()
+
+
+async def test_statements_that_cannot_be_prebuilt_are_refused() -> None:
+    """Numeric columns (psycopg's converter needs the column's type code) and values
+    rendered into the SQL are refused up front, on either dialect, not failed at run time."""
+    totals = select(func.sum(column("amount", Numeric(10, 2))))
+    rendered = select(NOTES.c.body).where(NOTES.c.id == bindparam("id", literal_execute=True))
+    for dialect in (POSTGRESQL, SQLITE):
+        for statement in (totals, rendered):
+            with pytest.raises(ValueError, match="prebuilt"):
+                prebuilt(statement, dialect)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql+psycopg://app:my%20secret%20pass@db.internal:5433/leads",
+            {
+                "host": "db.internal",
+                "port": "5433",
+                "user": "app",
+                "password": "my secret pass",
+                "dbname": "leads",
+            },
+        ),
+        (
+            "postgresql+psycopg://u@/leads?host=h1:5432&host=h2:5433&sslmode=require",
+            {"host": "h1,h2", "port": "5432,5433", "sslmode": "require", "dbname": "leads"},
+        ),
+        ("postgresql://u:p%27q@/leads?host=/run/postgresql", {"password": "p'q"}),
+    ],
+)
+async def test_a_database_url_becomes_the_connection_string_libpq_reads(
+    url: str, expected: dict[str, str]
+) -> None:
+    """Spaces and quotes in a password stay one value (libpq refused the URL rendering, and
+    the pool logged the password with its error); several hosts stay several hosts."""
+    parsed = psycopg.conninfo.conninfo_to_dict(conninfo(url))
+    assert {key: parsed.get(key) for key in expected} == expected
+
+
+async def test_no_connection_in_time_fails_once_without_asking_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the server unreachable a read fails after one connection wait (not two: a pool
+    timeout is not a broken connection worth a retry)."""
+    monkeypatch.setattr(point_reads, "CONNECTION_WAIT_SECONDS", 0.5)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nobody listens there once closed
+    reads = PostgresReads(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none", 1)
+    began = time.monotonic()
+    try:
+        with pytest.raises(PoolTimeout):
+            await reads.fetch(BY_ID, {"id": 1})
+    finally:
+        await reads.close()
+    assert time.monotonic() - began < 0.95

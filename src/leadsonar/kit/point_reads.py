@@ -31,12 +31,16 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import Dialect, Select
+from cachetools import LRUCache
+from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
+from sqlalchemy import Dialect, Float, Numeric, Select
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 
+# Longest a read waits for a pooled connection (the server down, or every connection busy)
+# before it fails: a lookup fails fast instead of piling up behind an outage.
+CONNECTION_WAIT_SECONDS = 5.0
 # how the point reads' connections show in pg_stat_activity
 APPLICATION_NAME = "leadsonar-point-reads"
 # a Core SELECT of any columns
@@ -57,11 +61,15 @@ class Prebuilt:
     defaults: Mapping[str, Any]
     binds: Mapping[str, Callable[[Any], Any]]
     results: tuple[Callable[[Any], Any] | None, ...]
+    escaped: Mapping[str, str]  # bind name → the name the SQL uses, where they differ
 
     def values(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` (by bind name) with the literal binds' defaults, each processed for the
-        driver (an aware ``datetime`` becomes SQLite's stored text, for one)."""
-        values = {**self.defaults, **params}
+        driver (an aware ``datetime`` becomes SQLite's stored text, for one), keyed as the
+        SQL names them."""
+        values = dict(self.defaults)
+        for name, value in params.items():
+            values[self.escaped.get(name, name)] = value
         for name, process in self.binds.items():
             if name in values:
                 values[name] = process(values[name])
@@ -75,33 +83,48 @@ class Prebuilt:
         return [_converted(row, self.results) for row in rows]
 
 
-_PREBUILT: dict[tuple[AnySelect, str], Prebuilt] = {}
+# (statement, dialect) → its Prebuilt; the repositories' statements are module constants, so
+# the bound only matters for callers that build a statement per call (each then compiled anew)
+_PREBUILT: LRUCache[tuple[AnySelect, Dialect], Prebuilt] = LRUCache(maxsize=1024)
+# result types whose processor needs the driver's column type code (psycopg's numerics)
+_UNCONVERTIBLE = (Numeric, Float)
 
 
 def prebuilt(statement: AnySelect, dialect: Dialect) -> Prebuilt:
     """``statement`` compiled for ``dialect`` (:data:`POSTGRESQL` or :data:`SQLITE`), once.
 
     Raises:
-        ValueError: the statement has an expanding bind (``IN`` over a list), whose SQL
-            depends on each call's values.
+        ValueError: the statement cannot be prebuilt: an expanding or literal-execute bind
+            (``IN`` over a list; its SQL depends on each call's values), or a ``Numeric`` or
+            ``Float`` column (its conversion needs the driver's column type code); run it
+            through SQLAlchemy (``Database.read_sync``) instead.
     """
-    found = _PREBUILT.get((statement, dialect.name))
+    found = _PREBUILT.get((statement, dialect))
     if found is not None:
         return found
     compiled = statement.compile(dialect=dialect)
-    if any(bind.expanding for bind in compiled.binds.values()):
-        raise ValueError("a prebuilt read cannot expand a list into IN (…)")
-    binds = {}
-    for name, bind in compiled.binds.items():
+    if any(bind.expanding or bind.literal_execute for bind in compiled.binds.values()):
+        raise ValueError("a prebuilt read cannot expand a list into IN (…) or render a value")
+    if any(isinstance(c.type, _UNCONVERTIBLE) for c in statement.selected_columns):
+        raise ValueError("a prebuilt read cannot convert Numeric or Float columns")
+    # The SQL names each bind by its rendered name (``param_1`` for a literal ``LIMIT``),
+    # escaped where SQLAlchemy had to (``a.b`` → ``a_b``); callers pass bindparams' own names.
+    escaped = dict(compiled.escaped_bind_names)
+    binds: dict[str, Callable[[Any], Any]] = {}
+    defaults: dict[str, Any] = {}
+    for bind, rendered in compiled.bind_names.items():
+        name = escaped.get(rendered, rendered)
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             binds[name] = process
+        if not bind.required:  # a literal (LIMIT 1, literal(None)): its value goes along
+            defaults[name] = bind.effective_value
     results = tuple(
         column.type.dialect_impl(dialect).result_processor(dialect, None)
         for column in statement.selected_columns
     )
-    defaults = {name: value for name, value in compiled.params.items() if value is not None}
-    found = _PREBUILT[(statement, dialect.name)] = Prebuilt(str(compiled), defaults, binds, results)
+    found = Prebuilt(str(compiled), defaults, binds, results, escaped)
+    _PREBUILT[(statement, dialect)] = found
     return found
 
 
@@ -115,9 +138,13 @@ def _converted(
 
 
 def conninfo(url: str) -> str:
-    """The libpq connection URI of a SQLAlchemy PostgreSQL URL (any driver), password and
-    query options included."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """The libpq connection string of a SQLAlchemy PostgreSQL URL (any driver): the keywords
+    SQLAlchemy's psycopg dialect itself connects with (user, password, host, port, database,
+    query options; several hosts included), quoted by psycopg's ``make_conninfo`` (a password
+    with spaces or quotes stays one value)."""
+    parsed = make_url(url).set(drivername="postgresql+psycopg")
+    _, params = POSTGRESQL.create_connect_args(parsed)
+    return psycopg.conninfo.make_conninfo("", **params)
 
 
 class PostgresReads:
@@ -169,6 +196,8 @@ class PostgresReads:
         pool = self._pool or await self._open()
         try:
             rows = await self._run(pool, read.sql, values)
+        except (PoolTimeout, PoolClosed, psycopg.errors.QueryCanceled):
+            raise  # no connection in time, or the statement timed out: asking again waits again
         except psycopg.OperationalError:
             # The server ended the connection (a restart, an operator's pg_terminate_backend):
             # its idle siblings likely went with it. Test them, dropping the broken ones, and
@@ -181,7 +210,7 @@ class PostgresReads:
     async def _run(
         pool: AsyncConnectionPool, sql: str, values: Mapping[str, Any]
     ) -> list[tuple[Any, ...]]:
-        async with pool.connection() as connection:
+        async with pool.connection(timeout=CONNECTION_WAIT_SECONDS) as connection:
             cursor = await connection.execute(sql, values)
             return await cursor.fetchall()
 
