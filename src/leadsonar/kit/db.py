@@ -286,17 +286,16 @@ class Database:
         Raises:
             ValueError: ``statement`` expands a list into ``IN (…)`` (use :meth:`read_sync`).
         """
-        if self.point_read_listeners:
-            sql = prebuilt(statement, SQLITE if self.sqlite else POSTGRESQL).sql
-            for listener in self.point_read_listeners:
-                listener(sql)
+        # compiled (or refused) alike whichever way the read then goes
+        read = prebuilt(statement, SQLITE if self.sqlite else POSTGRESQL)
+        for listener in self.point_read_listeners:
+            listener(read.sql)
         if self._postgres_reads is not None:
             return await self._postgres_reads.fetch(statement, params)
         if self._reader_engine is not None and self._reader_lock.acquire(blocking=False):
             try:
                 if self._reader is None:
                     self._reader = self._reader_engine.connect()
-                read = prebuilt(statement, SQLITE)
                 driver = self._reader.connection.driver_connection
                 assert driver is not None
                 return read.rows(driver.execute(read.sql, read.values(params)).fetchall())
