@@ -84,6 +84,17 @@ async def _add(db: Database, **values: Any) -> None:
         await connection.execute(NOTES.insert().values(**values))
 
 
+def _point_read_backends(url: str, what: str) -> list[tuple[Any, ...]]:
+    """``SELECT <what>`` over the server processes of the point reads' connections to
+    ``url``'s database (``pg_stat_activity``, by application name)."""
+    with psycopg.connect(conninfo(url), autocommit=True) as admin:
+        return admin.execute(
+            f"SELECT {what} FROM pg_stat_activity "
+            "WHERE application_name = %s AND datname = current_database()",
+            (APPLICATION_NAME,),
+        ).fetchall()
+
+
 async def test_a_prebuilt_read_returns_what_sqlalchemy_returns(database_url: str) -> None:
     db = await _database(database_url)
     try:
@@ -149,12 +160,7 @@ async def test_a_broken_postgres_connection_is_replaced_and_the_read_answered(
     try:
         await _add(db, id=1, body="kept")
         assert await db.fetch_first(BY_ID, {"id": 1}) == ("kept",)
-        with psycopg.connect(conninfo(postgres_url), autocommit=True) as admin:
-            ended = admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = %s AND datname = current_database()",
-                (APPLICATION_NAME,),
-            ).fetchall()
+        ended = _point_read_backends(postgres_url, "pg_terminate_backend(pid)")
         assert ended and all(row[0] for row in ended)
         assert await db.fetch_first(BY_ID, {"id": 1}) == ("kept",)
         assert await db.fetch_first(BY_ID, {"id": 1}) == ("kept",)
@@ -171,13 +177,8 @@ async def test_the_pool_size_setting_bounds_both_postgres_pools(postgres_url: st
     slow = select(func.pg_sleep(bindparam("seconds")))
     try:
         await asyncio.gather(*(db.fetch(slow, {"seconds": 0.05}) for _ in range(12)))
-        with psycopg.connect(conninfo(postgres_url), autocommit=True) as admin:
-            opened = admin.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE application_name = %s AND datname = current_database()",
-                (APPLICATION_NAME,),
-            ).fetchone()
-        assert opened is not None and 1 <= opened[0] <= 3
+        opened = _point_read_backends(postgres_url, "count(*)")
+        assert 1 <= opened[0][0] <= 3
         assert db.engine.pool.size() == 3  # type: ignore[attr-defined]
     finally:
         await db.dispose()
@@ -295,7 +296,7 @@ async def test_no_connection_in_time_fails_once_without_asking_again(
     began = time.monotonic()
     try:
         with pytest.raises(PoolTimeout):
-            await reads.fetch(BY_ID, {"id": 1})
+            await reads.fetch(prebuilt(BY_ID, POSTGRESQL), {"id": 1})
     finally:
         await reads.close()
     assert time.monotonic() - began < 0.95

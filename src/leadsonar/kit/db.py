@@ -291,7 +291,7 @@ class Database:
         for listener in self.point_read_listeners:
             listener(read.sql)
         if self._postgres_reads is not None:
-            return await self._postgres_reads.fetch(statement, params)
+            return await self._postgres_reads.fetch(read, params)
         if self._reader_engine is not None and self._reader_lock.acquire(blocking=False):
             try:
                 if self._reader is None:

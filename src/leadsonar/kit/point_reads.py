@@ -182,16 +182,14 @@ class PostgresReads:
                 self._pool = pool
             return self._pool
 
-    async def fetch(self, statement: AnySelect, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """Every row ``statement`` selects with ``params`` (by bind name), each a tuple in the
-        statement's column order.
+    async def fetch(self, read: Prebuilt, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row ``read`` (a statement :func:`prebuilt` for :data:`POSTGRESQL`) selects
+        with ``params`` (by bind name), each a tuple in the statement's column order.
 
         Raises:
-            ValueError: ``statement`` expands a list into ``IN (…)``.
             psycopg.Error: the read failed (twice, when the first failure was a broken
                 connection).
         """
-        read = prebuilt(statement, POSTGRESQL)
         values = read.values(params)
         pool = self._pool or await self._open()
         try:
