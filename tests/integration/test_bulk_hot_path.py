@@ -183,7 +183,9 @@ async def test_a_cached_answer_is_served_from_memory_then_read_again_after_a_cle
             sources=1,
             attempts=[Attempt(provider="smtp", outcome=Outcome.HIT, seconds=0.1)],
         )
-        await store.put("k1", "email", answer)
+        store.put("k1", "email", answer)  # served from memory at once, written behind
+        assert await store.get("k1") is not None
+        await store.flush()
         for _ in range(20):
             found = await store.get("k1")
             assert found is not None and found[0] is not None

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
+import threading
+import time
 from typing import Any
 
 import psycopg
@@ -128,14 +131,10 @@ async def test_dispose_does_not_block_the_event_loop_while_a_write_waits(tmp_pat
     """Another process holds SQLite's write lock for a while; a charge is waiting for it on the
     writer thread when the app shuts down (Database.dispose). The event loop must keep
     running meanwhile (other requests, other shutdown work, timers)."""
-    import sqlite3
-    import threading
-    import time
-
     url = f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}"
     db = await _fresh(url)
     account = await _account(db, "busy", 5)
-    await Reservations(db).charge(account, 1, "find-email", "warm")  # the writer thread exists
+    await Reservations(db).charge(account, 1, "find-email", "warm")  # (inline: the lock is free)
 
     other = sqlite3.connect(tmp_path / "busy.db", isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")  # "another process" holds the write lock ...
@@ -164,3 +163,71 @@ async def test_dispose_does_not_block_the_event_loop_while_a_write_waits(tmp_pat
         release.join()
         other.close()
     assert max(gaps) < 0.5, f"the event loop was blocked for {max(gaps):.2f} s in dispose()"
+
+
+def _committing_threads(db: Database) -> list[int]:
+    """The thread of every commit on ``db``'s synchronous engines, in order."""
+    threads: list[int] = []
+    for engine in db.sync_engines:
+        event.listen(engine, "commit", lambda _conn: threads.append(threading.get_ident()))
+    return threads
+
+
+async def test_a_sqlite_charge_is_committed_inline_while_the_write_lock_is_free(
+    tmp_path: Any,
+) -> None:
+    """With nobody else writing, a charge's transaction runs on the event loop's thread (no
+    hop to the writer thread, Database.write_sync), and the next one too."""
+    db = await _fresh(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
+    try:
+        account = await _account(db, "inline", 5)
+        threads = _committing_threads(db)
+        await Reservations(db).charge(account, 1, "find-email", "r1")
+        await Reservations(db).charge(account, 1, "find-email", "r2")
+        assert threads == [threading.get_ident()] * 2
+        assert await _state(db, account) == (3, 2)
+    finally:
+        await db.dispose()
+
+
+async def test_a_charge_waits_on_the_writer_thread_while_another_connection_writes(
+    tmp_path: Any,
+) -> None:
+    """Another process holds SQLite's write lock for half a second: the inline ``BEGIN
+    IMMEDIATE`` does not wait for it (that would hold up the loop), the charge waits on the
+    writer thread instead and is committed there once the lock is free; the loop keeps
+    running meanwhile, and the next charge, the lock free again, is inline."""
+    path = tmp_path / "busy.db"
+    db = await _fresh(f"sqlite+aiosqlite:///{path}")
+    try:
+        account = await _account(db, "busy", 5)
+        threads = _committing_threads(db)
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.5, other.rollback)
+        release.start()
+        gaps: list[float] = []
+
+        async def tick() -> None:
+            last = time.monotonic()
+            while True:
+                await asyncio.sleep(0.01)
+                gaps.append(time.monotonic() - last)
+                last = time.monotonic()
+
+        ticker = asyncio.create_task(tick())
+        began = time.monotonic()
+        try:
+            await Reservations(db).charge(account, 1, "find-email", "r1")
+        finally:
+            ticker.cancel()
+            release.join()
+            other.close()
+        assert time.monotonic() - began >= 0.4  # it waited for the other writer
+        assert max(gaps) < 0.2, f"the event loop was blocked for {max(gaps):.2f} s"
+        assert len(threads) == 1 and threads[0] != threading.get_ident()
+        await Reservations(db).charge(account, 1, "find-email", "r2")
+        assert threads[1:] == [threading.get_ident()]
+        assert await _state(db, account) == (3, 2)
+    finally:
+        await db.dispose()

@@ -159,6 +159,27 @@ def _writer_engine(url: str) -> Engine | None:
     return engine
 
 
+def _inline_writer_engine(url: str) -> Engine | None:
+    """The synchronous engine of :meth:`Database.write_sync`'s inline transactions on a SQLite
+    file: one connection, kept open, written through on the event loop's thread. Its
+    ``BEGIN IMMEDIATE`` does not wait (busy timeout 0): when another connection holds the
+    write lock the transaction goes to the writer thread instead, which may wait. ``None`` on
+    PostgreSQL and for an in-memory SQLite."""
+    if not is_sqlite(url) or _sqlite_in_memory(url):
+        return None
+    engine = _sqlite_sync_engine(url, 0)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class _WriteLockBusy(Exception):
+    """The inline writer's ``BEGIN IMMEDIATE`` found SQLite's write lock taken."""
+
+
 class Database:
     """The engine and its session factory.
 
@@ -204,6 +225,8 @@ class Database:
         self._write_lock = asyncio.Lock() if self.sqlite else None
         self._writer_engine = _writer_engine(url)
         self._writer: ThreadPoolExecutor | None = None
+        self._inline_writer_engine = _inline_writer_engine(url)
+        self._inline_writer: Connection | None = None  # opened on first use
         self._reader_engine = _reader_engine(url)
         self._reader: Connection | None = None  # read_sync's connection, opened on first use
         # held while the inline connection reads: a read_sync from another thread meanwhile
@@ -357,33 +380,67 @@ class Database:
     @property
     def sync_engines(self) -> tuple[Engine, ...]:
         """Every synchronous engine statements go through, in this order: the async engine's,
-        the inline reader's of :meth:`read_sync` (a SQLite file only) and the writer
-        thread's of :meth:`write_sync` (not for an in-memory SQLite): where tests listen for
-        SQLAlchemy events."""
+        the inline reader's of :meth:`read_sync` (a SQLite file only), the writer thread's of
+        :meth:`write_sync` (not for an in-memory SQLite) and its inline writer's (a SQLite
+        file only): where tests listen for SQLAlchemy events."""
         engines: tuple[Engine, ...] = (self.engine.sync_engine,)
         engines += (self._reader_engine,) if self._reader_engine is not None else ()
-        return engines + ((self._writer_engine,) if self._writer_engine is not None else ())
+        engines += (self._writer_engine,) if self._writer_engine is not None else ()
+        if self._inline_writer_engine is not None:
+            engines += (self._inline_writer_engine,)
+        return engines
 
     async def write_sync(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` (synchronous Core statements on the connection it is given) in one
         write transaction; returns what it returns. Commits when it returns, rolls back when
         it raises (and re-raises).
 
-        For the hot path's small prebuilt writes (the group-committed charges): the whole
-        transaction runs in one hop to a writer thread with its own synchronous connection
-        (on SQLite ``BEGIN IMMEDIATE`` … ``COMMIT`` under this process's write lock) instead
-        of the event loop driving each statement through the async driver: on SQLite a fifth
-        of the CPU per transaction (no round trip through aiosqlite's thread per statement),
-        on PostgreSQL the round trips are waited for off the loop. An in-memory SQLite runs it
-        on an async connection through :meth:`AsyncConnection.run_sync`.
+        For the hot path's small prebuilt writes (the group-committed charges, the cached
+        answers). On a SQLite file the transaction runs inline on the event loop's thread,
+        through a connection kept open for it, whenever the write lock is free (this
+        process's and SQLite's: ``BEGIN IMMEDIATE`` without waiting): a batch of charges
+        takes some hundreds of microseconds there, while a hop to a thread costs the loop
+        more than that under load — each of the thread's statements hands the GIL back and
+        forth with the loop, and the requests waiting for the commit leave the loop idle
+        meanwhile (measured: docs/benchmarks.md). When another connection holds the lock (a
+        CLI import, another process, a session of this one) the transaction goes to a writer
+        thread with its own connection, which waits for the lock there (busy timeout),
+        off the loop; PostgreSQL's always do (their round trips are waited for off the
+        loop). An in-memory SQLite runs it on an async connection through
+        :meth:`AsyncConnection.run_sync`.
         """
         if self._writer_engine is None:
             async with self.write_connection() as connection:
                 return await connection.run_sync(work)
         if self._write_lock is None:
             return await self._on_writer(_in_write_transaction, work)
+        if self._inline_writer_engine is not None and not self._write_lock.locked():
+            try:
+                return self._write_inline(work)
+            except _WriteLockBusy:
+                pass  # another connection writes: wait for it on the writer thread
         async with self._write_lock:
             return await self._on_writer(_in_write_transaction, work)
+
+    def _write_inline(self, work: Callable[[Connection], T]) -> T:
+        """``work`` in one ``BEGIN IMMEDIATE`` … ``COMMIT`` on the inline writer's connection.
+
+        Raises:
+            _WriteLockBusy: the write lock was taken (nothing was run).
+        """
+        engine = self._inline_writer_engine
+        assert engine is not None
+        if self._inline_writer is None:
+            self._inline_writer = engine.connect()
+        connection = self._inline_writer
+        try:
+            transaction = connection.begin()
+        except OperationalError as exc:
+            if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+                raise _WriteLockBusy from exc
+            raise
+        with transaction:
+            return work(connection)
 
     async def _on_writer(
         self, run: Callable[[Engine, Callable[[Connection], T]], T], work: Callable[[Connection], T]
@@ -429,6 +486,11 @@ class Database:
             await asyncio.to_thread(writer.shutdown, True)
         if self._writer_engine is not None:
             await asyncio.to_thread(self._writer_engine.dispose)
+        inline_writer, self._inline_writer = self._inline_writer, None
+        if inline_writer is not None:
+            inline_writer.close()
+        if self._inline_writer_engine is not None:
+            self._inline_writer_engine.dispose()
         with self._reader_lock:
             reader, self._reader = self._reader, None
             if reader is not None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -35,6 +36,8 @@ from leadsonar.waterfall import repository
 
 if TYPE_CHECKING:
     from leadsonar.waterfall.engine import WaterfallResult
+
+log = logging.getLogger(__name__)
 
 PURGE_EVERY = 500  # stores between two deletions of expired rows
 MEMORY_ANSWERS = 10_000
@@ -111,7 +114,7 @@ class LookupCacheStore:
         self.db = db
         self.ttl = ttl
         self._stores = 0
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._pending: list[dict[str, Any]] = []  # rows put, not yet being written
         self._writer: asyncio.Task[None] | None = None
         # key -> (payload, expires_at): what this process read or stored moments ago
         self._memory: TTLCache[str, tuple[dict[str, Any], datetime]] = TTLCache(
@@ -158,15 +161,26 @@ class LookupCacheStore:
 
     async def clear(self) -> int:
         """Forget every cached answer (new knowledge — an import — can change them); returns
-        how many were dropped."""
+        how many were dropped. Answers still being written are written first, so none of
+        them comes back after the clear."""
+        await self.flush()
         async with self.db.session() as session:
             dropped = await repository.delete_all(session)
         self._memory.clear()
         return dropped
 
-    async def put(self, key: str, fld: str, result: WaterfallResult) -> None:
-        """Store ``result`` under ``key`` for ``ttl`` seconds (when :func:`cacheable`); returns
-        once it is committed, together with the answers stored at the same time."""
+    def put(self, key: str, fld: str, result: WaterfallResult) -> None:
+        """Store ``result`` under ``key`` for ``ttl`` seconds (when :func:`cacheable`).
+
+        Write-behind: this process serves the answer from memory at once, and the row is
+        written in the background with the answers stored meanwhile (one transaction, group
+        commit) — the lookup's answer does not wait for that commit, so the event loop goes
+        on with other requests while the writer thread writes. Other processes see the answer
+        once it is committed (milliseconds later). A write that fails is logged and the
+        answer forgotten (the next identical lookup asks the providers again); a process that
+        crashes loses at most the answers of its last moments, which only costs a lookup
+        again. :meth:`flush` (and :meth:`aclose`, at shutdown) waits for the writes.
+        """
         if not self.enabled or not cacheable(result):
             return
         finding = result.finding
@@ -191,19 +205,28 @@ class LookupCacheStore:
             "company_phone": result.company_phone,
         }
         now = datetime.now(UTC)
-        row = {
-            "key": key,
-            "field": fld,
-            "payload": payload,
-            "created_at": now,
-            "expires_at": now + timedelta(seconds=self.ttl),
-        }
-        done = asyncio.get_running_loop().create_future()
-        self._pending.append((row, done))
+        expires_at = now + timedelta(seconds=self.ttl)
+        self._pending.append(
+            {
+                "key": key,
+                "field": fld,
+                "payload": payload,
+                "created_at": now,
+                "expires_at": expires_at,
+            }
+        )
+        self._memory[key] = (payload, expires_at)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="leadsonar-lookup-cache")
-        await asyncio.shield(done)
-        self._memory[key] = (payload, row["expires_at"])  # committed: serve it from memory
+
+    async def flush(self) -> None:
+        """Wait until every answer :meth:`put` so far is committed (or its write failed)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+    async def aclose(self) -> None:
+        """Write the answers still pending (at shutdown)."""
+        await self.flush()
 
     async def _write(self) -> None:
         """Write the answers stored while the last batch was written, in one transaction and
@@ -211,25 +234,16 @@ class LookupCacheStore:
         lock, and one transaction per answer capped bulk enrichment at one write's time)."""
         while self._pending:
             batch, self._pending = self._pending, []
-            rows = list({row["key"]: row for row, _ in batch}.values())  # last answer per key
+            rows = list({row["key"]: row for row in batch}.values())  # last answer per key
             purge = (self._stores + len(rows)) // PURGE_EVERY != self._stores // PURGE_EVERY
             try:
                 # One hop to the database's writer thread for the whole transaction
                 # (Database.write_sync), as the charges are written.
                 await self.db.write_sync(partial(_store, rows=rows, purge=purge))
                 self._stores += len(rows)
-            except BaseException as exc:
-                cancelled = isinstance(exc, asyncio.CancelledError)
-                for _, done in batch + (self._pending if cancelled else []):
-                    if done.done():
-                        continue
-                    if cancelled:
-                        done.cancel()
-                    else:
-                        done.set_exception(exc)
-                if cancelled:
-                    raise
-                continue
-            for _, done in batch:
-                if not done.done():
-                    done.set_result(None)
+            except Exception:
+                log.exception("%d cached answers were not written", len(rows))
+                for row in rows:  # not in the table: not served from memory either
+                    remembered = self._memory.get(row["key"])
+                    if remembered is not None and remembered[0] is row["payload"]:
+                        del self._memory[row["key"]]

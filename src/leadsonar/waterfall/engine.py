@@ -333,7 +333,10 @@ class Waterfall:
         await self.registry.books.open()
 
     async def aclose(self) -> None:
-        """Stop the background writer, write pending usage, close the books' storage."""
+        """Write the cached answers still pending; stop the background writer, write pending
+        usage, close the books' storage."""
+        if self.cache is not None:
+            await self.cache.aclose()
         await self.registry.books.aclose()
 
     def chain(self, fld: str) -> list[Provider]:
@@ -473,7 +476,7 @@ class Waterfall:
             log.info("waterfall %s: %s", fld, result.summary())
         if key is not None and self.cache is not None:
             if cache_not_found or result.finding is not None:
-                await self.cache.put(key, fld, result)
+                self.cache.put(key, fld, result)  # written behind the answer
         return result
 
     async def _budget(
