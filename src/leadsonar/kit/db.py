@@ -8,9 +8,11 @@ writes cannot fail on another writer's commit (https://www.sqlite.org/lang_trans
 ledger's debit is a single conditional ``UPDATE``, which serialises on the balance row on
 PostgreSQL and on the write lock on SQLite.
 
-The hot path's small writes (group-committed charges and cached answers) go to a writer thread
-with a synchronous connection of its own (:meth:`Database.write_sync`), one hop per transaction
-instead of the event loop driving each statement through the async driver.
+The hot path's small writes (group-committed charges and cached answers) run as one synchronous
+transaction each (:meth:`Database.write_sync`): on a SQLite file inline on the event loop's
+thread while the write lock is free, else (and on PostgreSQL) in one hop to a writer thread with
+a connection of its own, instead of the event loop driving each statement through the async
+driver.
 """
 
 from __future__ import annotations

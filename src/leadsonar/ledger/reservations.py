@@ -14,10 +14,12 @@ that arrive while a transaction is being written and commits them in the next on
 - the accepted charges' entries are appended with one ``executemany`` in the same transaction;
 - every waiting request learns its outcome only once that transaction committed.
 
-The batch is written by synchronous statements in one hop to the database's writer thread
-(:meth:`~leadsonar.kit.db.Database.write_sync`), so neither the statements' round trips nor
-SQLite's own work run on the event loop; on PostgreSQL each account's charges are first one
-statement in autocommit mode (:meth:`~leadsonar.kit.db.Database.write_single_statements`).
+The batch is written by synchronous statements in one transaction
+(:meth:`~leadsonar.kit.db.Database.write_sync`: on a SQLite file inline on the event loop's
+thread while the write lock is free, else on the database's writer thread, so a wait for the
+lock or a PostgreSQL round trip never holds up the loop); on PostgreSQL each account's charges
+are first one statement in autocommit mode
+(:meth:`~leadsonar.kit.db.Database.write_single_statements`).
 
 So the ledger's guarantees are those of :func:`leadsonar.ledger.service.charge` (never below
 zero, entries and balance rows in step), with one transaction per batch instead of per request.
@@ -82,7 +84,7 @@ class Reservations:
 
     async def _write(self) -> None:
         while self._pending:
-            # A batch costs about the same transaction (~2 ms of CPU on SQLite) whether it
+            # A batch costs about one transaction's work (statements, commit) whether it
             # holds one charge or sixteen. Under concurrent load (the last batch held several)
             # a lone charge waits up to GATHER_SECONDS for the others instead of taking a
             # transaction of its own; with one request at a time nothing waits.
