@@ -231,3 +231,38 @@ async def test_a_charge_waits_on_the_writer_thread_while_another_connection_writ
         assert await _state(db, account) == (3, 2)
     finally:
         await db.dispose()
+
+
+async def test_a_failed_inline_commit_leaves_no_write_lock_held(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inline writer's COMMIT fails once (a full disk, an I/O error): the charge fails,
+    nothing of it is kept, SQLite's write lock is not left held (another connection can take
+    it at once) and the next charge is written."""
+    path = tmp_path / "commit.db"
+    db = await _fresh(f"sqlite+aiosqlite:///{path}")
+    try:
+        account = await _account(db, "commit", 5)
+        await Reservations(db).charge(account, 1, "find-email", "r1")  # the inline connection
+        inline = db.sync_engines[-1]
+        commit = inline.dialect.do_commit
+        failures = [sqlite3.OperationalError("disk I/O error")]
+
+        def failing_commit(dbapi_connection: Any) -> None:
+            if failures:
+                raise failures.pop()
+            commit(dbapi_connection)
+
+        monkeypatch.setattr(inline.dialect, "do_commit", failing_commit)
+        with pytest.raises(Exception, match="disk I/O error"):
+            await Reservations(db).charge(account, 1, "find-email", "r2")
+        other = sqlite3.connect(path, isolation_level=None, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if it were held
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        await Reservations(db).charge(account, 1, "find-email", "r3")
+        assert await _state(db, account) == (3, 2)
+    finally:
+        await db.dispose()

@@ -432,17 +432,26 @@ class Database:
         """
         engine = self._inline_writer_engine
         assert engine is not None
-        if self._inline_writer is None:
-            self._inline_writer = engine.connect()
-        connection = self._inline_writer
         try:
+            if self._inline_writer is None:
+                self._inline_writer = engine.connect()
+            connection = self._inline_writer
             transaction = connection.begin()
         except OperationalError as exc:
             if "locked" in str(exc.orig) or "busy" in str(exc.orig):
                 raise _WriteLockBusy from exc
             raise
-        with transaction:
-            return work(connection)
+        try:
+            with transaction:
+                return work(connection)
+        except BaseException:
+            # A COMMIT that failed (a full disk, an I/O error) leaves SQLite inside the
+            # transaction, holding the write lock, while SQLAlchemy counts it ended: the
+            # connection is closed (SQLite rolls back what it held) and the next write opens
+            # a new one.
+            self._inline_writer = None
+            connection.invalidate()
+            raise
 
     async def _on_writer(
         self, run: Callable[[Engine, Callable[[Connection], T]], T], work: Callable[[Connection], T]

@@ -246,4 +246,4 @@ class LookupCacheStore:
                 for row in rows:  # not in the table: not served from memory either
                     remembered = self._memory.get(row["key"])
                     if remembered is not None and remembered[0] is row["payload"]:
-                        del self._memory[row["key"]]
+                        self._memory.pop(row["key"], None)  # it may expire meanwhile

@@ -335,9 +335,11 @@ class Waterfall:
     async def aclose(self) -> None:
         """Write the cached answers still pending; stop the background writer, write pending
         usage, close the books' storage."""
-        if self.cache is not None:
-            await self.cache.aclose()
-        await self.registry.books.aclose()
+        try:
+            if self.cache is not None:
+                await self.cache.aclose()
+        finally:
+            await self.registry.books.aclose()
 
     def chain(self, fld: str) -> list[Provider]:
         """The usable providers for ``fld``, ranked when the field's order is ``auto``."""
