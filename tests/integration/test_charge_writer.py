@@ -112,6 +112,17 @@ async def test_a_charge_reported_failed_was_not_written_postgres(
         await db.dispose()
 
 
+async def _tick(gaps: list[float]) -> None:
+    """Every 10 ms, append to ``gaps`` the seconds since the last tick (a blocked event loop
+    shows as a long gap), until cancelled."""
+    last = time.monotonic()
+    while True:
+        await asyncio.sleep(0.01)
+        now = time.monotonic()
+        gaps.append(now - last)
+        last = now
+
+
 async def test_sqlite_uri_url_writes_where_the_app_reads(tmp_path: Any) -> None:
     """A SQLite URL in URI form (``file:…?uri=true``) names the same database for the async
     engine and the writer thread."""
@@ -144,16 +155,7 @@ async def test_dispose_does_not_block_the_event_loop_while_a_write_waits(tmp_pat
     await asyncio.sleep(0.1)  # the charge is waiting on the writer thread
 
     gaps: list[float] = []
-
-    async def tick() -> None:
-        last = time.monotonic()
-        while True:
-            await asyncio.sleep(0.01)
-            now = time.monotonic()
-            gaps.append(now - last)
-            last = now
-
-    ticker = asyncio.create_task(tick())
+    ticker = asyncio.create_task(_tick(gaps))
     await asyncio.sleep(0.05)
     try:
         await db.dispose()
@@ -207,15 +209,7 @@ async def test_a_charge_waits_on_the_writer_thread_while_another_connection_writ
         release = threading.Timer(0.5, other.rollback)
         release.start()
         gaps: list[float] = []
-
-        async def tick() -> None:
-            last = time.monotonic()
-            while True:
-                await asyncio.sleep(0.01)
-                gaps.append(time.monotonic() - last)
-                last = time.monotonic()
-
-        ticker = asyncio.create_task(tick())
+        ticker = asyncio.create_task(_tick(gaps))
         began = time.monotonic()
         try:
             await Reservations(db).charge(account, 1, "find-email", "r1")

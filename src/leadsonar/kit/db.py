@@ -123,6 +123,15 @@ def _sqlite_sync_engine(url: str, busy_ms: int) -> Engine:
     return engine
 
 
+def _begin_immediate(engine: Engine) -> None:
+    """Begin every transaction of ``engine`` with ``BEGIN IMMEDIATE`` (the write lock taken
+    before the first statement)."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _reader_engine(url: str) -> Engine | None:
     """The synchronous engine of :meth:`Database.read_sync` on a SQLite file: one connection,
     kept open, that the event loop's thread reads through, each ``SELECT`` its own implicit
@@ -153,11 +162,7 @@ def _writer_engine(url: str) -> Engine | None:
     if _sqlite_in_memory(url):
         return None
     engine = _sqlite_sync_engine(url, SQLITE_BUSY_TIMEOUT_MS)
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
+    _begin_immediate(engine)
     return engine
 
 
@@ -170,11 +175,7 @@ def _inline_writer_engine(url: str) -> Engine | None:
     if not is_sqlite(url) or _sqlite_in_memory(url):
         return None
     engine = _sqlite_sync_engine(url, 0)
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
+    _begin_immediate(engine)
     return engine
 
 

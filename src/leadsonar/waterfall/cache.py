@@ -174,12 +174,11 @@ class LookupCacheStore:
 
         Write-behind: this process serves the answer from memory at once, and the row is
         written in the background with the answers stored meanwhile (one transaction, group
-        commit) — the lookup's answer does not wait for that commit, so the event loop goes
-        on with other requests while the writer thread writes. Other processes see the answer
+        commit) — the lookup's answer does not wait for that commit. Other processes see the answer
         once it is committed (milliseconds later). A write that fails is logged and the
         answer forgotten (the next identical lookup asks the providers again); a process that
         crashes loses at most the answers of its last moments, which only costs a lookup
-        again. :meth:`flush` (and :meth:`aclose`, at shutdown) waits for the writes.
+        again. :meth:`flush` (called at shutdown by ``Waterfall.aclose``) waits for the writes.
         """
         if not self.enabled or not cacheable(result):
             return
@@ -224,10 +223,6 @@ class LookupCacheStore:
         while self._writer is not None and not self._writer.done():
             await asyncio.shield(self._writer)
 
-    async def aclose(self) -> None:
-        """Write the answers still pending (at shutdown)."""
-        await self.flush()
-
     async def _write(self) -> None:
         """Write the answers stored while the last batch was written, in one transaction and
         one ``INSERT … ON CONFLICT DO UPDATE`` (group commit: on SQLite writers queue on one
@@ -237,8 +232,7 @@ class LookupCacheStore:
             rows = list({row["key"]: row for row in batch}.values())  # last answer per key
             purge = (self._stores + len(rows)) // PURGE_EVERY != self._stores // PURGE_EVERY
             try:
-                # One hop to the database's writer thread for the whole transaction
-                # (Database.write_sync), as the charges are written.
+                # One transaction (Database.write_sync), as the charges are written.
                 await self.db.write_sync(partial(_store, rows=rows, purge=purge))
                 self._stores += len(rows)
             except Exception:

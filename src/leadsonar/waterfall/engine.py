@@ -337,7 +337,7 @@ class Waterfall:
         usage, close the books' storage."""
         try:
             if self.cache is not None:
-                await self.cache.aclose()
+                await self.cache.flush()
         finally:
             await self.registry.books.aclose()
 
