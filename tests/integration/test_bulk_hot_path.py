@@ -162,7 +162,9 @@ async def test_a_cached_answer_is_served_from_memory_then_read_again_after_a_cle
 ) -> None:
     db = await _database(database_url)
     reads: list[str] = []
-    db.point_read_listeners.append(reads.append)  # the prebuilt reads (Database.fetch)
+    db.prebuilt_listeners.append(  # the prebuilt reads (Database.fetch), not the writes
+        lambda sql: reads.append(sql) if sql.lstrip().startswith("SELECT") else None
+    )
     for engine in db.sync_engines:  # the inline reader's and the writer thread's included
         event.listen(
             engine,

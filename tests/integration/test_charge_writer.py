@@ -1,4 +1,4 @@
-"""The charge writer (Database.write_sync / write_single_statements): a charge that is
+"""The charge writer (Database.write_sync / write_statement): a charge that is
 reported failed must not have been written (Reservations.charge's contract: "Exception: the
 batch's transaction failed (nothing was written for it)"), whatever part of the batch failed."""
 
@@ -14,10 +14,12 @@ from typing import Any
 import psycopg
 import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 
 from leadsonar.accounts import service as accounts
 from leadsonar.kit.db import Database
 from leadsonar.kit.migrate import upgrade_to_head
+from leadsonar.kit.prebuilt import APPLICATION_NAME
 from leadsonar.ledger import service as ledger
 from leadsonar.ledger.models import AccountBalance, LedgerEntry
 from leadsonar.ledger.reservations import Reservations
@@ -51,24 +53,36 @@ async def _state(db: Database, account_id: int) -> tuple[int, int]:
     return int(balance or 0), int(charges or 0)
 
 
-def _drop_connection_on(db: Database, url: str, marker: str, nth: int) -> Any:
-    """Terminate the writer connection's PostgreSQL backend just before the ``nth`` statement
-    containing ``marker`` (a connection dropped mid-batch: restart, failover, idle killer)."""
+def _drop_connection_on(db: Database, url: str, marker: str, nth: int) -> None:
+    """Terminate the PostgreSQL backend of the connection about to run the ``nth`` statement
+    containing ``marker`` (a connection dropped mid-batch: restart, failover, idle killer):
+    the writer thread's connection, or for a prebuilt write (Database.write_statement) every
+    connection of the event loop's pool, since which one it takes is not known yet."""
     admin = url.replace("postgresql+psycopg://", "postgresql://")
     seen = [0]
 
-    def before(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if marker not in statement:
-            return
-        seen[0] += 1
-        if seen[0] == nth:
-            pid = cursor.connection.info.backend_pid
-            with psycopg.connect(admin, autocommit=True) as killer:
-                killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    def reached(statement: str) -> bool:
+        seen[0] += marker in statement
+        return marker in statement and seen[0] == nth
 
-    writer = db.sync_engines[-1]
-    event.listen(writer, "before_cursor_execute", before)
-    return before
+    def before(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if reached(statement):
+            with psycopg.connect(admin, autocommit=True) as killer:
+                killer.execute(
+                    "SELECT pg_terminate_backend(%s)", (cursor.connection.info.backend_pid,)
+                )
+
+    def before_prebuilt(statement: str) -> None:
+        if reached(statement):
+            with psycopg.connect(admin, autocommit=True) as killer:
+                killer.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = %s AND datname = current_database()",
+                    (APPLICATION_NAME,),
+                )
+
+    event.listen(db.sync_engines[-1], "before_cursor_execute", before)
+    db.prebuilt_listeners.append(before_prebuilt)
 
 
 @pytest.mark.parametrize(
@@ -90,7 +104,7 @@ async def test_a_charge_reported_failed_was_not_written_postgres(
         rich = await _account(db, "rich", 10)
         other = await _account(db, "other", second_credits)
         reservations = Reservations(db)
-        # Warm the writer's engine so the listener sees an established connection.
+        # Warm the writers' connections so the listeners see established ones.
         await reservations.charge(rich, 1, "find-email", "warm")
         _drop_connection_on(db, postgres_url, marker, nth)
         outcomes = await asyncio.gather(
@@ -99,6 +113,8 @@ async def test_a_charge_reported_failed_was_not_written_postgres(
             return_exceptions=True,
         )
         rich_outcome = outcomes[0]
+        # the other account's statement (or transaction) lost its connection
+        assert isinstance(outcomes[1], psycopg.OperationalError | OperationalError), outcomes
         balance, charges = await _state(db, rich)
         if isinstance(rich_outcome, BaseException):
             # The request was answered with an error (500): it must not have been charged.

@@ -31,7 +31,7 @@ async def test_known_facts_are_read_once_and_a_record_is_seen_at_once(sqlite_url
             if "domain_facts" in statement and statement.lstrip().upper().startswith("SELECT"):
                 selects.append(statement)
 
-        db.point_read_listeners.append(lambda statement: count(None, None, statement))
+        db.prebuilt_listeners.append(lambda statement: count(None, None, statement))
         for engine in db.sync_engines:  # the inline reader's included
             event.listen(engine, "before_cursor_execute", count)
         assert (await knowledge.known("acme.test")).catch_all is None

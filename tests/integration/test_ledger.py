@@ -118,6 +118,8 @@ async def test_the_hot_path_never_sums_the_entries(
         engines = live.services.db.sync_engines
         for engine in engines:
             event.listen(engine, "before_cursor_execute", seen)
+        # the prebuilt statements (PostgreSQL's charge runs on the driver's own pool)
+        live.services.db.prebuilt_listeners.append(lambda sql: statements.append(sql.lower()))
         try:
             async with httpx.AsyncClient(
                 base_url=live.url, headers={"Authorization": f"Bearer {key}"}, timeout=30

@@ -35,7 +35,9 @@ BODY = {"firstName": "Jane", "lastName": "Roe", "website": "globex.test"}
 @contextmanager
 def counting(live: LiveServer) -> Iterator[dict[str, int]]:
     """Count transactions begun and committed on the server's engines inside the block (the
-    charges' writer included), and statements that read API keys (``auth``)."""
+    charges' writer included) and the prebuilt writes on PostgreSQL's pool (each one
+    transaction: a statement in autocommit mode, or a batch of rows in one transaction), and
+    statements that read API keys (``auth``)."""
     counts = {"begin": 0, "commit": 0, "auth": 0}
     engines = live.services.db.sync_engines
 
@@ -52,6 +54,12 @@ def counting(live: LiveServer) -> Iterator[dict[str, int]]:
         if autocommit and not statement.lstrip().upper().startswith(("SELECT", "SHOW")):
             counts["commit"] += 1
 
+    def prebuilt(statement: str) -> None:
+        if not statement.lstrip().upper().startswith("SELECT"):  # a write (Database.write_*)
+            counts["commit"] += 1
+
+    listeners = live.services.db.prebuilt_listeners
+    listeners.append(prebuilt)
     for engine in engines:
         event.listen(engine, "begin", begun)
         event.listen(engine, "commit", committed)
@@ -59,6 +67,7 @@ def counting(live: LiveServer) -> Iterator[dict[str, int]]:
     try:
         yield counts
     finally:
+        listeners.remove(prebuilt)
         for engine in engines:
             event.remove(engine, "begin", begun)
             event.remove(engine, "commit", committed)

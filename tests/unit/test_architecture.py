@@ -31,7 +31,7 @@ TRANSACTION = "transaction"
 QUERY = "query"
 
 # Calls that end or open a transaction: ``x.commit()``, ``x.begin()``, ``db.write_session()``,
-# ``db.write_connection()``, ``db.write_sync()``, ``db.write_single_statements()``,
+# ``db.write_connection()``, ``db.write_sync()``, ``db.write_statement()``, ``db.write_rows()``,
 # ``db.session()`` (commits when its block ends), ``db.read_session()``.
 COMMITTING = {
     "commit",
@@ -39,7 +39,8 @@ COMMITTING = {
     "write_session",
     "write_connection",
     "write_sync",
-    "write_single_statements",
+    "write_statement",
+    "write_rows",
     "session",
 }
 READING = {"read_session"}
@@ -64,7 +65,7 @@ EDGES = {
 # units of work.
 PLUMBING = (
     "leadsonar/kit/db.py",  # the scopes and the dialect-neutral upsert repositories call
-    "leadsonar/kit/point_reads.py",  # runs the statements repositories build, on the driver
+    "leadsonar/kit/prebuilt.py",  # runs the statements repositories build, on the driver
     "leadsonar/kit/migrate.py",
     "leadsonar/migrations/",
     "leadsonar/testing/",

@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.config import Settings
 from leadsonar.enrichment.runner import ItemWorker, close_finished_jobs
-from leadsonar.kit import point_reads
+from leadsonar.kit import prebuilt
 from leadsonar.kit.db import Database
 from leadsonar.lookup.service import LookupService
 from leadsonar.lookup.verify import VerifyService
@@ -67,7 +67,7 @@ def conninfo(database_url: str) -> str:
     url = make_url(database_url)
     if url.get_backend_name() != "postgresql":
         raise ValueError("The job queue needs PostgreSQL (LEADSONAR_DATABASE_URL=postgresql+…).")
-    return point_reads.conninfo(database_url)
+    return prebuilt.conninfo(database_url)
 
 
 async def _autocommit(connection: psycopg.AsyncConnection[Any]) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -38,11 +38,12 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from leadsonar.kit.point_reads import (
+from leadsonar.kit.prebuilt import (
     POSTGRESQL,
     SQLITE,
     AnySelect,
-    PostgresReads,
+    AnyStatement,
+    PostgresStatements,
     prebuilt,
 )
 
@@ -235,10 +236,11 @@ class Database:
         # held while the inline connection reads: a read_sync from another thread meanwhile
         # goes through the async engine instead
         self._reader_lock = threading.Lock()
-        self._postgres_reads = None if self.sqlite else PostgresReads(url, pool_size)
-        # Called with each prebuilt read's SQL before it runs (:meth:`fetch`): how tests and
-        # diagnostics see the reads that bypass SQLAlchemy's engine events.
-        self.point_read_listeners: list[Callable[[str], None]] = []
+        self._postgres = None if self.sqlite else PostgresStatements(url, pool_size)
+        # Called with each prebuilt statement's SQL before it runs (:meth:`fetch`,
+        # :meth:`write_statement`, :meth:`write_rows` on PostgreSQL): how tests and
+        # diagnostics see the statements that bypass SQLAlchemy's engine events.
+        self.prebuilt_listeners: list[Callable[[str], None]] = []
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -304,7 +306,7 @@ class Database:
         reads (a cached answer, an imported contact, a domain's facts).
 
         The statement is compiled once per dialect and run on the driver's own connection
-        (:mod:`leadsonar.kit.point_reads`): on PostgreSQL a pool of autocommit psycopg
+        (:mod:`leadsonar.kit.prebuilt`): on PostgreSQL a pool of autocommit psycopg
         connections, on a SQLite file the inline reader's connection of :meth:`read_sync`
         (asked again through the async engine when the file is locked beyond a moment); an
         in-memory SQLite reads through the async engine.
@@ -314,10 +316,10 @@ class Database:
         """
         # compiled (or refused) alike whichever way the read then goes
         read = prebuilt(statement, SQLITE if self.sqlite else POSTGRESQL)
-        for listener in self.point_read_listeners:
+        for listener in self.prebuilt_listeners:
             listener(read.sql)
-        if self._postgres_reads is not None:
-            return await self._postgres_reads.fetch(read, params)
+        if self._postgres is not None:
+            return await self._postgres.fetch(read, params)
         if self._reader_engine is not None and self._reader_lock.acquire(blocking=False):
             try:
                 if self._reader is None:
@@ -472,27 +474,55 @@ class Database:
             await asyncio.wait([done])
             raise
 
-    async def write_single_statements(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` on the writer thread's PostgreSQL connection in autocommit mode: each
-        statement is its own transaction, committed in the statement's one round trip (no
-        ``BEGIN``, no ``COMMIT``), so every statement ``work`` runs must be complete by itself.
+    async def write_statement(
+        self, statement: AnyStatement, params: Mapping[str, Any]
+    ) -> Sequence[tuple[Any, ...]]:
+        """PostgreSQL: run one prebuilt write (an ``INSERT``, ``UPDATE`` or ``DELETE``, a
+        ``text()`` with its ``.columns()``; values as named ``bindparam``s in ``params``) in
+        autocommit mode on the pool of :meth:`fetch`: the statement is its own transaction,
+        committed in its one round trip (no ``BEGIN``, no ``COMMIT``), so it must be complete
+        by itself. Returns the rows it returns (``RETURNING``).
 
         For the charge batch's common case, a conditional debit and its ledger entries in one
-        statement (:func:`leadsonar.ledger.repository.debit_with_entries`): one round trip per
-        batch instead of five.
+        statement (:func:`leadsonar.ledger.repository.debit_with_entries`), run on the event
+        loop's connections instead of a writer thread's. A cancelled caller still waits for
+        the statement to end (it commits or fails whatever the caller does), then the
+        cancellation goes on.
 
         Raises:
             RuntimeError: not PostgreSQL (SQLite has no statement that updates one table and
                 inserts into another; use :meth:`write_sync`).
+            psycopg.Error: the statement failed; it is never asked again (on a broken
+                connection it may have committed or not).
         """
-        if self.sqlite:
-            raise RuntimeError("single-statement writes need PostgreSQL")
-        return await self._on_writer(_in_autocommit, work)
+        if self._postgres is None:
+            raise RuntimeError("prebuilt writes need PostgreSQL")
+        write = prebuilt(statement, POSTGRESQL)
+        for listener in self.prebuilt_listeners:
+            listener(write.sql)
+        return await _to_the_end(self._postgres.execute(write, params))
+
+    async def write_rows(self, statement: AnyStatement, rows: Sequence[Mapping[str, Any]]) -> None:
+        """PostgreSQL: run one prebuilt write once per row of ``rows`` (each by bind name) in
+        one transaction on the pool of :meth:`fetch` (psycopg's ``executemany``, the rows sent
+        in one pipeline): all the rows are written or none. A cancelled caller still waits for
+        the transaction to end.
+
+        Raises:
+            RuntimeError: not PostgreSQL (use :meth:`write_sync`).
+            psycopg.Error: the transaction failed and was rolled back.
+        """
+        if self._postgres is None:
+            raise RuntimeError("prebuilt writes need PostgreSQL")
+        write = prebuilt(statement, POSTGRESQL)
+        for listener in self.prebuilt_listeners:
+            listener(write.sql)
+        await _to_the_end(self._postgres.execute_many(write, rows))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if self._postgres_reads is not None:
-            await self._postgres_reads.close()
+        if self._postgres is not None:
+            await self._postgres.close()
         writer, self._writer = self._writer, None
         if writer is not None:  # a write still running finishes on its thread, off the loop
             await asyncio.to_thread(writer.shutdown, True)
@@ -522,11 +552,18 @@ def _in_write_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
             return work(connection)
 
 
-def _in_autocommit(engine: Engine, work: Callable[[Connection], T]) -> T:
-    """``work`` on ``engine``'s connection in autocommit mode (the writer thread's side of
-    :meth:`Database.write_single_statements`)."""
-    with engine.connect() as connection:
-        return work(connection)
+async def _to_the_end(write: Coroutine[Any, Any, T]) -> T:
+    """Await ``write`` (a database write); if the caller is cancelled meanwhile, the write
+    still runs to its end (committed or failed, never cut between sending and reading its
+    answer), then the cancellation goes on."""
+    task = asyncio.ensure_future(write)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        if not task.cancelled():
+            task.exception()  # its failure, if any, is not the caller's to hear any more
+        raise
 
 
 async def upsert(

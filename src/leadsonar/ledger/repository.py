@@ -13,9 +13,11 @@ from typing import cast
 
 from sqlalchemy import (
     Connection,
+    Integer,
     Table,
     bindparam,
     case,
+    column,
     func,
     insert,
     literal_column,
@@ -25,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import TextualSelect
 
 from leadsonar.accounts.models import Account
 from leadsonar.kit.db import upsert
@@ -190,34 +193,31 @@ _DEBIT_WITH_ENTRIES = text(
       FROM debited,
            unnest(CAST(:amounts AS integer[]), CAST(:reasons AS text[]),
                   CAST(:references AS text[])) AS entry(amount, reason, reference)
-    RETURNING 1
+    RETURNING 1 AS taken
     """
-)
+).columns(column("taken", Integer))
 
 
 def debit_with_entries(
-    connection: Connection, account_id: int, charges: list[tuple[int, str, str | None]]
-) -> bool:
-    """PostgreSQL only: take the charges' total from the balance row only while it covers it,
-    and append one entry per charge (``(credits, reason, reference)``, credits > 0), in one
-    statement. Returns whether it did (``False``: nothing was written).
+    account_id: int, charges: list[tuple[int, str, str | None]]
+) -> tuple[TextualSelect, dict[str, object]]:
+    """PostgreSQL only: the statement (and its values) that takes the charges' total from the
+    balance row only while it covers it and appends one entry per charge (``(credits, reason,
+    reference)``, credits > 0). It returns a row per entry when it did, none when it did not
+    (then nothing was written).
 
-    Run it in autocommit mode (:meth:`leadsonar.kit.db.Database.write_single_statements`) for
-    one round trip; it is atomic by itself. The row lock of the ``UPDATE`` serialises
-    concurrent debits as :func:`debit` does.
+    Run it in autocommit mode (:meth:`leadsonar.kit.db.Database.write_statement`): one round
+    trip, atomic by itself. The row lock of the ``UPDATE`` serialises concurrent debits as
+    :func:`debit` does.
     """
     total = sum(credits for credits, _, _ in charges)
-    rows = connection.execute(
-        _DEBIT_WITH_ENTRIES,
-        {
-            "total": total,
-            "account": account_id,
-            "amounts": [-credits for credits, _, _ in charges],
-            "reasons": [reason for _, reason, _ in charges],
-            "references": [reference for _, _, reference in charges],
-        },
-    ).all()
-    return bool(rows)
+    return _DEBIT_WITH_ENTRIES, {
+        "total": total,
+        "account": account_id,
+        "amounts": [-credits for credits, _, _ in charges],
+        "reasons": [reason for _, reason, _ in charges],
+        "references": [reference for _, _, reference in charges],
+    }
 
 
 def append_entries(connection: Connection, rows: list[dict[str, object]]) -> None:

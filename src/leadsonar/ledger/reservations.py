@@ -14,12 +14,13 @@ that arrive while a transaction is being written and commits them in the next on
 - the accepted charges' entries are appended with one ``executemany`` in the same transaction;
 - every waiting request learns its outcome only once that transaction committed.
 
-The batch is written by synchronous statements in one transaction
+On PostgreSQL each account's charges are one statement in autocommit mode, run on the event
+loop's pooled connections (:meth:`~leadsonar.kit.db.Database.write_statement`). Otherwise (on
+SQLite, and on PostgreSQL for an account whose balance did not cover its charges) the batch is
+written by synchronous statements in one transaction
 (:meth:`~leadsonar.kit.db.Database.write_sync`: on a SQLite file inline on the event loop's
 thread while the write lock is free, else on the database's writer thread, so a wait for the
-lock or a PostgreSQL round trip never holds up the loop); on PostgreSQL each account's charges
-are first one statement in autocommit mode
-(:meth:`~leadsonar.kit.db.Database.write_single_statements`).
+lock or a PostgreSQL round trip never holds up the loop).
 
 So the ledger's guarantees are those of :func:`leadsonar.ledger.service.charge` (never below
 zero, entries and balance rows in step), with one transaction per batch instead of per request.
@@ -125,9 +126,7 @@ class Reservations:
         the charges that fit."""
         failed: dict[int, BaseException] = {}
         if not self.db.sqlite:
-            batch, failed = await self.db.write_single_statements(
-                partial(_debit_whole, batch=batch)
-            )
+            batch, failed = await _debit_whole(self.db, batch)
             if not batch:
                 return failed
         try:
@@ -144,18 +143,20 @@ def _by_account(batch: list[_Charge]) -> dict[int, list[_Charge]]:
     return by_account
 
 
-def _debit_whole(
-    connection: Connection, batch: list[_Charge]
+async def _debit_whole(
+    db: Database, batch: list[_Charge]
 ) -> tuple[list[_Charge], dict[int, BaseException]]:
     """PostgreSQL, autocommit: per account, its charges' debit and entries in one statement
     (its own transaction). Returns the charges of the accounts whose balance did not cover
-    them and the charges whose statement failed (by ``id``); nothing was written for either."""
+    them and the charges whose statement failed (by ``id``); nothing was written for either,
+    except on a broken connection, where the statement may have committed: those charges are
+    reported failed (as is a transaction whose COMMIT's answer was lost)."""
     left: list[_Charge] = []
     failed: dict[int, BaseException] = {}
     for account_id, charges in _by_account(batch).items():
         rows = [(c.credits, c.reason, c.reference) for c in charges]
         try:
-            taken = repository.debit_with_entries(connection, account_id, rows)
+            taken = await db.write_statement(*repository.debit_with_entries(account_id, rows))
         except Exception as exc:
             failed.update((id(c), exc) for c in charges)
             continue

@@ -28,7 +28,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from cachetools import TTLCache
-from sqlalchemy import Connection
 
 from leadsonar.kit.db import Database, as_utc
 from leadsonar.providers.base import Company, Confidence, Finding, Person, Verification
@@ -92,14 +91,6 @@ def cacheable(result: WaterfallResult) -> bool:
 
 def _plain(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool) or value is None else str(value)
-
-
-def _store(connection: Connection, rows: list[dict[str, Any]], purge: bool) -> None:
-    """The cache writer's transaction: ``rows`` upserted, expired answers deleted when
-    ``purge``."""
-    repository.upsert_rows(connection, rows)
-    if purge:
-        repository.delete_expired(connection, datetime.now(UTC))
 
 
 class LookupCacheStore:
@@ -218,6 +209,19 @@ class LookupCacheStore:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="leadsonar-lookup-cache")
 
+    async def _store(self, rows: list[dict[str, Any]], purge: bool) -> None:
+        """Upsert ``rows`` and, when ``purge``, delete the expired answers: on SQLite in one
+        transaction (:meth:`Database.write_sync`, inline on the loop's thread while the write
+        lock is free); on PostgreSQL the rows in one transaction on the event loop's pooled
+        connections (:meth:`Database.write_rows`), then the purge as a statement of its
+        own."""
+        if self.db.sqlite:
+            await self.db.write_sync(partial(repository.store, rows=rows, purge=purge))
+            return
+        await self.db.write_rows(repository.UPSERT_POSTGRESQL, rows)
+        if purge:
+            await self.db.write_statement(repository.EXPIRED, {"now": datetime.now(UTC)})
+
     async def flush(self) -> None:
         """Wait until every answer :meth:`put` so far is committed (or its write failed)."""
         while self._writer is not None and not self._writer.done():
@@ -232,8 +236,7 @@ class LookupCacheStore:
             rows = list({row["key"]: row for row in batch}.values())  # last answer per key
             purge = (self._stores + len(rows)) // PURGE_EVERY != self._stores // PURGE_EVERY
             try:
-                # One transaction (Database.write_sync), as the charges are written.
-                await self.db.write_sync(partial(_store, rows=rows, purge=purge))
+                await self._store(rows, purge)
                 self._stores += len(rows)
             except Exception:
                 log.exception("%d cached answers were not written", len(rows))

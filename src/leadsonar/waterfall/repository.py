@@ -3,12 +3,14 @@
 The statements are built once, at import: the read runs on every lookup and the upsert on every
 group commit of cached answers. :class:`~leadsonar.waterfall.cache.LookupCacheStore` owns the
 connections and transactions (a bare read connection; the group-commit writer's write session);
-these functions only run statements in what they are given (the read: :meth:`Database.fetch`).
+these functions only run statements in what they are given (the read: :meth:`Database.fetch`;
+the SQLite write: :meth:`Database.write_sync`), and the PostgreSQL writes are statements the
+store runs (:meth:`Database.write_rows`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select
@@ -58,17 +60,19 @@ async def delete_all(session: AsyncSession) -> int:
     return int(dropped.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def delete_expired(connection: Connection, now: datetime) -> None:
-    """Delete the answers that expired at or before ``now`` (a synchronous connection:
-    :meth:`leadsonar.kit.db.Database.write_sync`)."""
-    connection.execute(delete(LookupCache).where(LookupCache.expires_at <= now))
+# the answers that expired at or before ``now``
+EXPIRED = delete(LookupCache).where(LookupCache.expires_at <= bindparam("now"))
+# PostgreSQL: one row's upsert, run for every row of a batch in one transaction
+# (Database.write_rows)
+UPSERT_POSTGRESQL = _UPSERT["postgresql"]
 
 
-def upsert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (``key``, ``field``, ``payload``, ``created_at``, ``expires_at``), each
-    replacing the row already stored under its key, in one executemany statement (SQLite and
-    PostgreSQL), on a synchronous connection (:meth:`leadsonar.kit.db.Database.write_sync`).
-    ``rows`` must not repeat a key (PostgreSQL refuses to update a row twice in one
-    statement)."""
-    statement = _UPSERT["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
-    connection.execute(statement, rows)
+def store(connection: Connection, rows: list[dict[str, Any]], purge: bool) -> None:
+    """SQLite: insert ``rows`` (``key``, ``field``, ``payload``, ``created_at``,
+    ``expires_at``), each replacing the row already stored under its key, in one
+    executemany statement, and when ``purge`` delete the answers that expired by now, on the
+    write transaction's synchronous connection (:meth:`Database.write_sync`). ``rows`` must
+    not repeat a key."""
+    connection.execute(_UPSERT["sqlite"], rows)
+    if purge:
+        connection.execute(EXPIRED, {"now": datetime.now(UTC)})

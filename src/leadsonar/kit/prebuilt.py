@@ -1,7 +1,8 @@
-"""The hot path's prebuilt reads, run on the database driver's own connections.
+"""The hot path's prebuilt statements, run on the database driver's own connections.
 
 A lookup reads a few single rows (a cached answer, an imported contact, a domain's facts and
-patterns) by key. Through SQLAlchemy each such read costs far more than the database's work:
+patterns) by key, and writes two small batches (the group-committed charges, the cached
+answers). Through SQLAlchemy each such statement costs far more than the database's work:
 
 - on PostgreSQL, through SQLAlchemy's asyncio layer, about half a millisecond of CPU (a pool
   checkout with its pre-ping round trip, the autocommit switch and its reset, a greenlet hop,
@@ -13,14 +14,21 @@ patterns) by key. Through SQLAlchemy each such read costs far more than the data
   object and transaction bookkeeping are nine tenths of a point read's time (py-spy); the
   ``sqlite3`` call itself is the rest.
 
-So each statement is a Core ``SELECT`` built once at import time with named ``bindparam``
-values, compiled once per dialect (literal binds such as ``LIMIT 1`` kept as defaults), its
-column types' bind and result processors looked up once (:func:`prebuilt`), and run straight
-on the driver's connection: values bound and rows converted exactly as SQLAlchemy would.
+- on PostgreSQL the writes went to a writer thread through SQLAlchemy's synchronous engine:
+  each batch a connection checkout with its pre-ping round trip, and each of the thread's
+  statements handing the GIL back and forth with the event loop, whose requests waited for
+  that commit meanwhile (docs/benchmarks.md).
 
-:class:`PostgresReads` runs them on a pool of autocommit psycopg connections (no ``BEGIN``,
-nothing held between reads; psycopg prepares a statement on the server after its fifth run on
-a connection). :meth:`leadsonar.kit.db.Database.fetch` runs them on SQLite.
+So each statement is a Core statement (a ``SELECT``, a ``text()`` with its ``.columns()``, an
+``INSERT``) built once at import time with named ``bindparam`` values, compiled once per
+dialect (literal binds such as ``LIMIT 1`` kept as defaults), its column types' bind and
+result processors looked up once (:func:`prebuilt`), and run straight on the driver's
+connection: values bound and rows converted exactly as SQLAlchemy would.
+
+:class:`PostgresStatements` runs them on a pool of autocommit psycopg connections (no ``BEGIN``
+for a single statement, nothing held between statements; psycopg prepares a statement on the
+server after its fifth run on a connection). :meth:`leadsonar.kit.db.Database.fetch` runs the
+reads on SQLite.
 """
 
 from __future__ import annotations
@@ -33,18 +41,21 @@ from typing import Any, TypeAlias
 import psycopg
 from cachetools import LRUCache
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
-from sqlalchemy import Dialect, Float, Numeric, Select
+from sqlalchemy import Dialect, Executable, Float, Numeric, Select, TextualSelect
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.dml import UpdateBase
 
 # Longest a read waits for a pooled connection (the server down, or every connection busy)
 # before it fails: a lookup fails fast instead of piling up behind an outage.
 CONNECTION_WAIT_SECONDS = 5.0
-# how the point reads' connections show in pg_stat_activity
-APPLICATION_NAME = "leadsonar-point-reads"
+# how the prebuilt statements' connections show in pg_stat_activity
+APPLICATION_NAME = "leadsonar-prebuilt"
 # a Core SELECT of any columns
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+# what prebuilt() compiles: a SELECT, a text() with its columns, an INSERT/UPDATE/DELETE
+AnyStatement: TypeAlias = AnySelect | TextualSelect | UpdateBase
 
 POSTGRESQL: Dialect = PGDialect_psycopg()  # type: ignore[no-untyped-call]
 # named placeholders (``:name``), which sqlite3 binds from a dict
@@ -85,13 +96,16 @@ class Prebuilt:
 
 # (statement, dialect) → its Prebuilt; the repositories' statements are module constants, so
 # the bound only matters for callers that build a statement per call (each then compiled anew)
-_PREBUILT: LRUCache[tuple[AnySelect, Dialect], Prebuilt] = LRUCache(maxsize=1024)
+_PREBUILT: LRUCache[tuple[Executable, Dialect], Prebuilt] = LRUCache(maxsize=1024)
 # result types whose processor needs the driver's column type code (psycopg's numerics)
 _UNCONVERTIBLE = (Numeric, Float)
 
 
-def prebuilt(statement: AnySelect, dialect: Dialect) -> Prebuilt:
+def prebuilt(statement: AnyStatement, dialect: Dialect) -> Prebuilt:
     """``statement`` compiled for ``dialect`` (:data:`POSTGRESQL` or :data:`SQLITE`), once.
+
+    Its result columns are those it selects or returns (``RETURNING``; none for a write
+    without it).
 
     Raises:
         ValueError: the statement cannot be prebuilt: an expanding or literal-execute bind
@@ -104,9 +118,10 @@ def prebuilt(statement: AnySelect, dialect: Dialect) -> Prebuilt:
         return found
     compiled = statement.compile(dialect=dialect)
     if any(bind.expanding or bind.literal_execute for bind in compiled.binds.values()):
-        raise ValueError("a prebuilt read cannot expand a list into IN (…) or render a value")
-    if any(isinstance(c.type, _UNCONVERTIBLE) for c in statement.selected_columns):
-        raise ValueError("a prebuilt read cannot convert Numeric or Float columns")
+        raise ValueError("a prebuilt statement cannot expand a list into IN (…) or render a value")
+    columns = statement.exported_columns
+    if any(isinstance(c.type, _UNCONVERTIBLE) for c in columns):
+        raise ValueError("a prebuilt statement cannot convert Numeric or Float columns")
     # The SQL names each bind by its rendered name (``param_1`` for a literal ``LIMIT``),
     # escaped where SQLAlchemy had to (``a.b`` → ``a_b``); callers pass bindparams' own names.
     escaped = dict(compiled.escaped_bind_names)
@@ -120,8 +135,7 @@ def prebuilt(statement: AnySelect, dialect: Dialect) -> Prebuilt:
         if not bind.required:  # a literal (LIMIT 1, literal(None)): its value goes along
             defaults[name] = bind.effective_value
     results = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None)
-        for column in statement.selected_columns
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
     )
     found = Prebuilt(str(compiled), defaults, binds, results, escaped)
     _PREBUILT[(statement, dialect)] = found
@@ -147,18 +161,19 @@ def conninfo(url: str) -> str:
     return psycopg.conninfo.make_conninfo("", **params)
 
 
-class PostgresReads:
-    """Prebuilt ``SELECT`` statements run on a pool of autocommit psycopg connections.
+class PostgresStatements:
+    """Prebuilt statements run on a pool of autocommit psycopg connections.
 
-    A connection that breaks (the server restarted) is discarded by the pool when it comes
-    back; the pool's idle connections are then tested (one round trip each) and the read is
-    asked once more, which is safe because a read changes nothing.
+    A read whose connection broke (the server restarted) is asked once more: the pool's idle
+    connections are first tested (one round trip each) and the broken ones dropped, which is
+    safe because a read changes nothing. A write is never asked again: its statement may have
+    committed before the connection broke, so the error goes to the caller, who reports it.
 
     Args:
         url: the SQLAlchemy URL of the PostgreSQL database.
-        max_size: connections the pool may open (it opens one at first and more while reads
-            wait for one); each is a server process, so count it against PostgreSQL's
-            ``max_connections`` (docs/deploy.md).
+        max_size: connections the pool may open (it opens one at first and more while
+            statements wait for one); each is a server process, so count it against
+            PostgreSQL's ``max_connections`` (docs/deploy.md).
     """
 
     def __init__(self, url: str, max_size: int) -> None:
@@ -176,7 +191,7 @@ class PostgresReads:
                     max_size=self._max_size,
                     kwargs={"autocommit": True, "application_name": APPLICATION_NAME},
                     open=False,
-                    name="leadsonar-point-reads",
+                    name="leadsonar-prebuilt",
                 )
                 await pool.open()
                 self._pool = pool
@@ -204,16 +219,42 @@ class PostgresReads:
             rows = await self._run(pool, read.sql, values)
         return read.rows(rows)
 
+    async def execute(self, write: Prebuilt, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run ``write`` (a statement :func:`prebuilt` for :data:`POSTGRESQL`) once with
+        ``params``, in autocommit mode: the statement is its own transaction, committed in its
+        one round trip. Returns the rows it returns (``RETURNING``), converted.
+
+        Raises:
+            psycopg.Error: the statement failed; it was not asked again. On a broken connection
+                (``psycopg.OperationalError``) it may have committed or not.
+        """
+        pool = self._pool or await self._open()
+        return write.rows(await self._run(pool, write.sql, write.values(params)))
+
+    async def execute_many(self, write: Prebuilt, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run ``write`` once per row of ``rows`` (each by bind name) in one transaction
+        (``BEGIN`` … ``COMMIT``, psycopg's ``executemany`` sending the rows in one pipeline):
+        all of them are written or none.
+
+        Raises:
+            psycopg.Error: the transaction failed (rolled back; not asked again).
+        """
+        pool = self._pool or await self._open()
+        async with pool.connection(timeout=CONNECTION_WAIT_SECONDS) as connection:
+            async with connection.transaction(), connection.cursor() as cursor:
+                await cursor.executemany(write.sql, [write.values(row) for row in rows])
+
     @staticmethod
     async def _run(
         pool: AsyncConnectionPool, sql: str, values: Mapping[str, Any]
     ) -> list[tuple[Any, ...]]:
         async with pool.connection(timeout=CONNECTION_WAIT_SECONDS) as connection:
             cursor = await connection.execute(sql, values)
-            return await cursor.fetchall()
+            # a write without RETURNING has no result rows to fetch
+            return await cursor.fetchall() if cursor.description is not None else []
 
     async def close(self) -> None:
-        """Close the pool's connections (a read after this opens a new pool)."""
+        """Close the pool's connections (a statement after this opens a new pool)."""
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()

@@ -38,13 +38,13 @@ from sqlalchemy import (
 )
 
 from leadsonar.config import Settings
-from leadsonar.kit import point_reads
+from leadsonar.kit import prebuilt as prebuilt_module
 from leadsonar.kit.db import Database
-from leadsonar.kit.point_reads import (
+from leadsonar.kit.prebuilt import (
     APPLICATION_NAME,
     POSTGRESQL,
     SQLITE,
-    PostgresReads,
+    PostgresStatements,
     conninfo,
     prebuilt,
 )
@@ -138,7 +138,7 @@ async def test_a_read_that_expands_a_list_is_refused_and_listeners_see_each_read
 ) -> None:
     db = await _database(database_url)
     seen: list[str] = []
-    db.point_read_listeners.append(seen.append)
+    db.prebuilt_listeners.append(seen.append)
     try:
         listed = select(NOTES.c.body).where(NOTES.c.id.in_(bindparam("ids", expanding=True)))
         with pytest.raises(ValueError, match="IN"):
@@ -220,7 +220,7 @@ async def test_a_locked_sqlite_file_is_read_through_the_async_engine_off_the_loo
         assert ticks >= 20, "the loop was held while the file was locked"
         inline = threading.current_thread().name
         seen: list[str] = []
-        db.point_read_listeners.append(lambda _sql: seen.append(threading.current_thread().name))
+        db.prebuilt_listeners.append(lambda _sql: seen.append(threading.current_thread().name))
         assert [tuple(row) for row in await db.fetch(query, {"low": 2})] == [(2,)]
         assert seen == [inline]
     finally:
@@ -288,11 +288,11 @@ async def test_no_connection_in_time_fails_once_without_asking_again(
 ) -> None:
     """With the server unreachable a read fails after one connection wait (not two: a pool
     timeout is not a broken connection worth a retry)."""
-    monkeypatch.setattr(point_reads, "CONNECTION_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(prebuilt_module, "CONNECTION_WAIT_SECONDS", 0.5)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nobody listens there once closed
-    reads = PostgresReads(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none", 1)
+    reads = PostgresStatements(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none", 1)
     began = time.monotonic()
     try:
         with pytest.raises(PoolTimeout):
