@@ -1,9 +1,12 @@
-"""Database.fetch: the hot path's prebuilt reads, run on the driver's own connections
-(psycopg's pool on PostgreSQL, the inline sqlite3 connection on a SQLite file).
+"""Database.fetch, write_statement and write_rows: the hot path's prebuilt statements, run on
+the driver's own connections (psycopg's pool on PostgreSQL, the inline sqlite3 connection on a
+SQLite file).
 
 They must return exactly what SQLAlchemy returns for the same statement (types converted
 alike), see every write committed before them, survive a broken PostgreSQL connection, and on
-a locked SQLite file wait off the event loop."""
+a locked SQLite file wait off the event loop. The writes (PostgreSQL) bind values as
+SQLAlchemy does, write a batch of rows all or nothing, and run to their end when their caller
+is cancelled."""
 
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from sqlalchemy import (
     literal,
     select,
     table,
+    text,
 )
 
 from leadsonar.config import Settings
@@ -300,3 +304,71 @@ async def test_no_connection_in_time_fails_once_without_asking_again(
     finally:
         await reads.close()
     assert time.monotonic() - began < 0.95
+
+
+# prebuilt writes (PostgreSQL): one row's insert, a statement returning what it wrote
+ADD_NOTE = NOTES.insert()
+RENAME = text("UPDATE notes SET body = :body WHERE id = :id RETURNING id AS renamed").columns(
+    column("renamed", Integer)
+)
+SLOW_ADD = text(
+    "INSERT INTO notes (id, body) SELECT :id, 'slow' FROM pg_sleep(:seconds) RETURNING id AS added"
+).columns(column("added", Integer))
+
+
+async def test_prebuilt_writes_commit_return_and_are_all_or_nothing(postgres_url: str) -> None:
+    db = await _database(postgres_url)
+    seen: list[str] = []
+    db.prebuilt_listeners.append(seen.append)
+    try:
+        rows = [
+            {"id": 1, "body": "one", "seen_at": T0, "data": {"tags": ["a", None]}, "done": True},
+            {"id": 2, "body": "two", "seen_at": None, "data": None, "done": False},
+        ]
+        await db.write_rows(ADD_NOTE, rows)
+        async with db.read_connection() as connection:
+            stored = (await connection.execute(select(NOTES).order_by(NOTES.c.id))).all()
+        # bound as SQLAlchemy binds them: the JSON document and the aware time come back
+        assert [tuple(row) for row in stored] == [
+            (1, "one", T0, {"tags": ["a", None]}, True),
+            (2, "two", None, None, False),
+        ]
+        assert await db.write_statement(RENAME, {"id": 2, "body": "deux"}) == [(2,)]
+        assert await db.write_statement(RENAME, {"id": 99, "body": "none"}) == []
+        # a batch with one bad row (a duplicate key) writes none of its rows
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            await db.write_rows(ADD_NOTE, [{**rows[0], "id": 3}, rows[0]])
+        assert await db.fetch_first(BY_ID, {"id": 3}) is None
+        assert await db.fetch_first(BY_ID, {"id": 2}) == ("deux",)
+        verbs = [sql.split()[0] for sql in seen]
+        assert verbs == ["INSERT", "UPDATE", "UPDATE", "INSERT", "SELECT", "SELECT"]
+    finally:
+        await db.dispose()
+
+
+async def test_a_cancelled_prebuilt_write_runs_to_its_end_first(postgres_url: str) -> None:
+    """The caller is cancelled while its statement runs: the statement is not cut between
+    sending and reading its answer (it commits), and only then does the cancellation go on."""
+    db = await _database(postgres_url)
+    try:
+        write = asyncio.ensure_future(db.write_statement(SLOW_ADD, {"id": 7, "seconds": 0.4}))
+        await asyncio.sleep(0.1)
+        began = time.monotonic()
+        write.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await write
+        assert time.monotonic() - began > 0.2  # it waited for the statement
+        assert await db.fetch_first(BY_ID, {"id": 7}) == ("slow",)
+    finally:
+        await db.dispose()
+
+
+async def test_prebuilt_writes_need_postgres(tmp_path: Path) -> None:
+    db = await _database(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+    try:
+        with pytest.raises(RuntimeError, match="PostgreSQL"):
+            await db.write_statement(RENAME, {"id": 1, "body": "x"})
+        with pytest.raises(RuntimeError, match="PostgreSQL"):
+            await db.write_rows(ADD_NOTE, [])
+    finally:
+        await db.dispose()

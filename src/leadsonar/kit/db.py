@@ -9,10 +9,12 @@ ledger's debit is a single conditional ``UPDATE``, which serialises on the balan
 PostgreSQL and on the write lock on SQLite.
 
 The hot path's small writes (group-committed charges and cached answers) run as one synchronous
-transaction each (:meth:`Database.write_sync`): on a SQLite file inline on the event loop's
-thread while the write lock is free, else (and on PostgreSQL) in one hop to a writer thread with
-a connection of its own, instead of the event loop driving each statement through the async
-driver.
+transaction each on SQLite (:meth:`Database.write_sync`): inline on the event loop's thread
+while the write lock is free, else in one hop to a writer thread with a connection of its own,
+instead of the event loop driving each statement through the async driver. On PostgreSQL they
+are prebuilt statements on the event loop's pooled psycopg connections
+(:meth:`Database.write_statement`, :meth:`Database.write_rows`); the writer thread keeps only
+the charges' rare fallback transaction (a balance that did not cover a batch).
 """
 
 from __future__ import annotations
