@@ -20,6 +20,7 @@ from leadsonar.suppressions import repository
 from leadsonar.suppressions import service as suppressions
 from leadsonar.suppressions.models import EVERYONE
 from leadsonar.testing.dnsserver import LoopbackDns
+from leadsonar.waterfall import cache as cache_module
 from leadsonar.waterfall.cache import MEMORY_ANSWERS, LookupCacheStore
 from leadsonar.waterfall.engine import Attempt, WaterfallResult
 
@@ -205,5 +206,39 @@ async def test_a_cached_answer_is_served_from_memory_then_read_again_after_a_cle
         assert await store.clear() == 1
         assert await store.get("k1") is None
         assert len(store._memory) == 0 and store._memory.maxsize == MEMORY_ANSWERS
+    finally:
+        await db.dispose()
+
+
+async def test_a_failed_purge_keeps_the_answers_it_followed_postgres(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the expired answers are deleted by a statement of its own after the
+    batch's transaction: when it fails, the batch's answers are still written and served."""
+    monkeypatch.setattr(cache_module, "PURGE_EVERY", 1)  # every batch purges
+    db = await _database(postgres_url)
+
+    def refuse_the_purge(sql: str) -> None:
+        if sql.startswith("DELETE FROM lookup_cache"):
+            raise RuntimeError("the purge failed")
+
+    db.prebuilt_listeners.append(refuse_the_purge)
+    try:
+        store = LookupCacheStore(db, ttl=3600)
+        answer = WaterfallResult(
+            finding=Finding(
+                value="ada@acme.test",
+                confidence=Confidence.HIGH,
+                verification=Verification.VALID,
+                provider="smtp",
+            ),
+            sources=1,
+            attempts=[Attempt(provider="smtp", outcome=Outcome.HIT, seconds=0.1)],
+        )
+        store.put("k1", "email", answer)
+        await store.flush()
+        assert "k1" in store._memory  # not forgotten as a failed write would be
+        found = await LookupCacheStore(db, ttl=3600).get("k1")  # another process reads it
+        assert found is not None and found[0] is not None and found[0].value == "ada@acme.test"
     finally:
         await db.dispose()

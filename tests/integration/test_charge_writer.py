@@ -1,6 +1,9 @@
 """The charge writer (Database.write_sync / write_statement): a charge that is
 reported failed must not have been written (Reservations.charge's contract: "Exception: the
-batch's transaction failed (nothing was written for it)"), whatever part of the batch failed."""
+batch's transaction failed (nothing was written for it)"), whatever part of the batch failed.
+A connection that breaks *after* a statement was sent leaves it in doubt (it may have
+committed without the answer arriving, as any lost COMMIT reply); these tests break it before
+the statement is sent."""
 
 from __future__ import annotations
 
@@ -124,6 +127,38 @@ async def test_a_charge_reported_failed_was_not_written_postgres(
             )
         else:
             assert (balance, charges) == (8, 2)
+    finally:
+        await db.dispose()
+
+
+async def test_a_charge_whose_writer_is_cancelled_learns_what_was_written_postgres(
+    postgres_url: str,
+) -> None:
+    """Shutdown cancels the charge writer while its batch's debit waits for the balance row:
+    the statement still runs to its end (here it commits), and the charge is told it was
+    taken, not cancelled (its request is answered as charged)."""
+    db = await _fresh(postgres_url)
+    try:
+        rich = await _account(db, "rich", 10)
+        reservations = Reservations(db)
+        await reservations.charge(rich, 1, "find-email", "warm")
+        admin = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+        async with await psycopg.AsyncConnection.connect(admin) as holder:
+            await holder.execute(
+                "SELECT 1 FROM account_balances WHERE account_id = %s FOR UPDATE", (rich,)
+            )
+            charge = asyncio.ensure_future(reservations.charge(rich, 1, "find-email", "r1"))
+            await asyncio.sleep(0.3)  # its debit waits for the row lock
+            writer = reservations._writer
+            assert writer is not None and not charge.done()
+            writer.cancel()
+            await asyncio.sleep(0.1)
+            assert not charge.done()  # the statement is still running
+            await holder.commit()  # the lock goes: the debit commits
+        await charge  # taken: neither an error nor a cancellation
+        assert await _state(db, rich) == (8, 2)
+        with pytest.raises(asyncio.CancelledError):
+            await writer
     finally:
         await db.dispose()
 

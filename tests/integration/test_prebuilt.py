@@ -248,12 +248,24 @@ async def test_escaped_bind_names_and_a_literal_null_are_bound(database_url: str
 
 
 async def test_statements_that_cannot_be_prebuilt_are_refused() -> None:
-    """Numeric columns (psycopg's converter needs the column's type code) and values
-    rendered into the SQL are refused up front, on either dialect, not failed at run time."""
+    """Numeric columns (psycopg's converter needs the column's type code), values rendered
+    into the SQL and writes of a column whose Python-side default SQLAlchemy computes per
+    execution (prebuilt, it would go as NULL) are refused up front, on either dialect, not
+    failed or mis-written at run time."""
     totals = select(func.sum(column("amount", Numeric(10, 2))))
     rendered = select(NOTES.c.body).where(NOTES.c.id == bindparam("id", literal_execute=True))
+    flags = Table(
+        "flags",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20)),
+        Column("on", Boolean, default=False),
+        Column("changed_at", DateTime(timezone=True), onupdate=lambda: datetime.now(UTC)),
+    )
+    defaulted = flags.insert().values(name=bindparam("name"))
+    stamped = flags.update().values(name=bindparam("name"))
     for dialect in (POSTGRESQL, SQLITE):
-        for statement in (totals, rendered):
+        for statement in (totals, rendered, defaulted, stamped):
             with pytest.raises(ValueError, match="prebuilt"):
                 prebuilt(statement, dialect)
 
@@ -328,11 +340,22 @@ async def test_prebuilt_writes_commit_return_and_are_all_or_nothing(postgres_url
         await db.write_rows(ADD_NOTE, rows)
         async with db.read_connection() as connection:
             stored = (await connection.execute(select(NOTES).order_by(NOTES.c.id))).all()
-        # bound as SQLAlchemy binds them: the JSON document and the aware time come back
         assert [tuple(row) for row in stored] == [
             (1, "one", T0, {"tags": ["a", None]}, True),
             (2, "two", None, None, False),
         ]
+        # bound as SQLAlchemy binds them: the same rows written through SQLAlchemy are the
+        # same in the database, as PostgreSQL prints them (a JSON null is not SQL's NULL)
+        async with db.engine.begin() as connection:
+            await connection.execute(ADD_NOTE, [{**row, "id": row["id"] + 100} for row in rows])
+        as_stored = text(
+            "SELECT body, seen_at::text, data::text, data IS NULL, done FROM notes WHERE id = :id"
+        )
+        async with db.read_connection() as connection:
+            for i in (1, 2):
+                ours = (await connection.execute(as_stored, {"id": i})).one()
+                theirs = (await connection.execute(as_stored, {"id": i + 100})).one()
+                assert ours == theirs
         assert await db.write_statement(RENAME, {"id": 2, "body": "deux"}) == [(2,)]
         assert await db.write_statement(RENAME, {"id": 99, "body": "none"}) == []
         # a batch with one bad row (a duplicate key) writes none of its rows

@@ -194,7 +194,8 @@ class Database:
             ``postgresql+psycopg://…``).
         pool_size: on PostgreSQL, the connections the session pool keeps open (as many more
             may open while it is busy, closed again when they come back) and the most the
-            pool of prebuilt reads (:meth:`fetch`) opens; ``LEADSONAR_DATABASE_POOL_SIZE``.
+            pool of prebuilt statements (:meth:`fetch`, :meth:`write_statement`) opens;
+            ``LEADSONAR_DATABASE_POOL_SIZE``.
     """
 
     def __init__(self, url: str, pool_size: int = DEFAULT_POOL_SIZE, **engine_kwargs: Any) -> None:
@@ -402,18 +403,20 @@ class Database:
         write transaction; returns what it returns. Commits when it returns, rolls back when
         it raises (and re-raises).
 
-        For the hot path's small prebuilt writes (the group-committed charges, the cached
-        answers). On a SQLite file the transaction runs inline on the event loop's thread,
-        through a connection kept open for it, whenever the write lock is free (this
-        process's and SQLite's: ``BEGIN IMMEDIATE`` without waiting): a batch of charges
-        takes some hundreds of microseconds there, while a hop to a thread costs the loop
-        more than that under load — each of the thread's statements hands the GIL back and
-        forth with the loop, and the requests waiting for the commit leave the loop idle
-        meanwhile (measured: docs/benchmarks.md). When another connection holds the lock (a
-        CLI import, another process, a session of this one) the transaction goes to a writer
-        thread with its own connection, which waits for the lock there (busy timeout),
-        off the loop; PostgreSQL's always do (their round trips are waited for off the
-        loop). An in-memory SQLite runs it on an async connection through
+        For the hot path's small writes on SQLite (the group-committed charges, the cached
+        answers) and the charges' fallback transaction on PostgreSQL. On a SQLite file the
+        transaction runs inline on the event loop's thread, through a connection kept open
+        for it, whenever the write lock is free (this process's and SQLite's: ``BEGIN
+        IMMEDIATE`` without waiting): a batch of charges takes some hundreds of microseconds
+        there, while a hop to a thread costs the loop more than that under load — each of
+        the thread's statements hands the GIL back and forth with the loop, and the requests
+        waiting for the commit leave the loop idle meanwhile (measured: docs/benchmarks.md).
+        When another connection holds the lock (a CLI import, another process, a session of
+        this one) the transaction goes to a writer thread with its own connection, which
+        waits for the lock there (busy timeout), off the loop; on PostgreSQL it always goes
+        there (the hot path's own PostgreSQL writes are prebuilt statements on the loop's
+        pool instead: :meth:`write_statement`, :meth:`write_rows`). An in-memory SQLite runs
+        it on an async connection through
         :meth:`AsyncConnection.run_sync`.
         """
         if self._writer_engine is None:

@@ -12,18 +12,17 @@ answers). Through SQLAlchemy each such statement costs far more than the databas
   once;
 - on SQLite, inline on the event loop's thread, SQLAlchemy's execution context, result
   object and transaction bookkeeping are nine tenths of a point read's time (py-spy); the
-  ``sqlite3`` call itself is the rest.
-
+  ``sqlite3`` call itself is the rest;
 - on PostgreSQL the writes went to a writer thread through SQLAlchemy's synchronous engine:
   each batch a connection checkout with its pre-ping round trip, and each of the thread's
   statements handing the GIL back and forth with the event loop, whose requests waited for
   that commit meanwhile (docs/benchmarks.md).
 
-So each statement is a Core statement (a ``SELECT``, a ``text()`` with its ``.columns()``, an
-``INSERT``) built once at import time with named ``bindparam`` values, compiled once per
-dialect (literal binds such as ``LIMIT 1`` kept as defaults), its column types' bind and
-result processors looked up once (:func:`prebuilt`), and run straight on the driver's
-connection: values bound and rows converted exactly as SQLAlchemy would.
+So each statement is a Core statement (a ``SELECT``, a ``text()`` with its ``.columns()``,
+an ``INSERT``, ``UPDATE`` or ``DELETE``) built once at import time with named ``bindparam``
+values, compiled once per dialect (literal binds such as ``LIMIT 1`` kept as defaults), its
+column types' bind and result processors looked up once (:func:`prebuilt`), and run straight
+on the driver's connection: values bound and rows converted exactly as SQLAlchemy would.
 
 :class:`PostgresStatements` runs them on a pool of autocommit psycopg connections (no ``BEGIN``
 for a single statement, nothing held between statements; psycopg prepares a statement on the
@@ -47,8 +46,8 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.dml import UpdateBase
 
-# Longest a read waits for a pooled connection (the server down, or every connection busy)
-# before it fails: a lookup fails fast instead of piling up behind an outage.
+# Longest a statement waits for a pooled connection (the server down, or every connection
+# busy) before it fails: a lookup fails fast instead of piling up behind an outage.
 CONNECTION_WAIT_SECONDS = 5.0
 # how the prebuilt statements' connections show in pg_stat_activity
 APPLICATION_NAME = "leadsonar-prebuilt"
@@ -109,9 +108,11 @@ def prebuilt(statement: AnyStatement, dialect: Dialect) -> Prebuilt:
 
     Raises:
         ValueError: the statement cannot be prebuilt: an expanding or literal-execute bind
-            (``IN`` over a list; its SQL depends on each call's values), or a ``Numeric`` or
-            ``Float`` column (its conversion needs the driver's column type code); run it
-            through SQLAlchemy (``Database.read_sync``) instead.
+            (``IN`` over a list; its SQL depends on each call's values), a ``Numeric`` or
+            ``Float`` column (its conversion needs the driver's column type code), or a write
+            of a column whose Python-side ``default`` or ``onupdate`` SQLAlchemy would compute
+            at each execution (prebuilt, it would be sent as NULL); run it through SQLAlchemy
+            (``Database.read_sync``, ``Database.write_sync``) instead.
     """
     found = _PREBUILT.get((statement, dialect))
     if found is not None:
@@ -119,6 +120,8 @@ def prebuilt(statement: AnyStatement, dialect: Dialect) -> Prebuilt:
     compiled = statement.compile(dialect=dialect)
     if any(bind.expanding or bind.literal_execute for bind in compiled.binds.values()):
         raise ValueError("a prebuilt statement cannot expand a list into IN (…) or render a value")
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        raise ValueError("a prebuilt statement cannot compute a column's Python-side default")
     columns = statement.exported_columns
     if any(isinstance(c.type, _UNCONVERTIBLE) for c in columns):
         raise ValueError("a prebuilt statement cannot convert Numeric or Float columns")
@@ -222,14 +225,20 @@ class PostgresStatements:
     async def execute(self, write: Prebuilt, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run ``write`` (a statement :func:`prebuilt` for :data:`POSTGRESQL`) once with
         ``params``, in autocommit mode: the statement is its own transaction, committed in its
-        one round trip. Returns the rows it returns (``RETURNING``), converted.
+        one round trip. Returns the rows it returns (``RETURNING``), converted. A broken
+        connection is not asked again, but the pool's idle connections are then tested and
+        the broken ones dropped.
 
         Raises:
             psycopg.Error: the statement failed; it was not asked again. On a broken connection
                 (``psycopg.OperationalError``) it may have committed or not.
         """
         pool = self._pool or await self._open()
-        return write.rows(await self._run(pool, write.sql, write.values(params)))
+        try:
+            return write.rows(await self._run(pool, write.sql, write.values(params)))
+        except psycopg.OperationalError:
+            await self._drop_broken(pool)
+            raise
 
     async def execute_many(self, write: Prebuilt, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run ``write`` once per row of ``rows`` (each by bind name) in one transaction
@@ -240,9 +249,26 @@ class PostgresStatements:
             psycopg.Error: the transaction failed (rolled back; not asked again).
         """
         pool = self._pool or await self._open()
-        async with pool.connection(timeout=CONNECTION_WAIT_SECONDS) as connection:
-            async with connection.transaction(), connection.cursor() as cursor:
-                await cursor.executemany(write.sql, [write.values(row) for row in rows])
+        try:
+            async with pool.connection(timeout=CONNECTION_WAIT_SECONDS) as connection:
+                async with connection.transaction(), connection.cursor() as cursor:
+                    await cursor.executemany(write.sql, [write.values(row) for row in rows])
+        except psycopg.OperationalError:
+            await self._drop_broken(pool)
+            raise
+
+    @staticmethod
+    async def _drop_broken(pool: AsyncConnectionPool) -> None:
+        """After a write failed on a broken connection (the server restarted, an operator's
+        ``pg_terminate_backend``), test the pool's idle connections and drop the broken
+        ones, so that the next statements do not fail on them one by one. The write itself
+        is not asked again."""
+        if pool.closed:
+            return
+        try:
+            await pool.check()
+        except (PoolClosed, psycopg.Error):
+            pass  # the write's own error is the one to report
 
     @staticmethod
     async def _run(

@@ -74,7 +74,9 @@ class Reservations:
 
         Raises:
             InsufficientCredits: the balance did not cover it (nothing was written for it).
-            Exception: the batch's transaction failed (nothing was written for it).
+            Exception: the batch's transaction failed (nothing was written for it), or on
+                PostgreSQL its statement's connection broke, when it may have committed
+                without the answer arriving (in doubt, as any lost ``COMMIT`` reply).
         """
         loop = asyncio.get_running_loop()
         pending = _Charge(account_id, credits, reason, reference, loop.create_future())
@@ -93,27 +95,38 @@ class Reservations:
                 await asyncio.sleep(GATHER_SECONDS)
             batch, self._pending = self._pending, []
             self._last_batch = len(batch)
+            # The batch's statements run to their end even when this writer is cancelled
+            # (shutdown): its charges then learn what was written, not a cancellation.
+            commit = asyncio.ensure_future(self._commit(batch))
             try:
-                failed = await self._commit(batch)
-            except BaseException as exc:
-                cancelled = isinstance(exc, asyncio.CancelledError)
-                for pending in batch + (self._pending if cancelled else []):
+                failed = await asyncio.shield(commit)
+            except asyncio.CancelledError:
+                await asyncio.wait([commit])
+                if not commit.cancelled() and commit.exception() is None:
+                    self._settle(batch, commit.result())
+                for pending in batch + self._pending:
                     if not pending.done.done():
-                        if cancelled:
-                            pending.done.cancel()
-                        else:
-                            pending.done.set_exception(exc)
-                if cancelled:
+                        pending.done.cancel()
+                raise
+            except BaseException as exc:  # the batch's writing failed: nothing was taken
+                for pending in batch:
+                    if not pending.done.done():
+                        pending.done.set_exception(exc)
+                if not isinstance(exc, Exception):
                     raise
                 continue
-            self.batches += 1
-            for pending in batch:
-                error = failed.get(id(pending))
-                if error is None:
-                    metrics.CREDITS_CHARGED.inc(pending.credits)  # committed: count it once
-                    pending.done.set_result(None)
-                else:
-                    pending.done.set_exception(error)
+            self._settle(batch, failed)
+
+    def _settle(self, batch: list[_Charge], failed: dict[int, BaseException]) -> None:
+        """Tell each charge of a written ``batch`` its outcome (``failed``: by ``id``)."""
+        self.batches += 1
+        for pending in batch:
+            error = failed.get(id(pending))
+            if error is None:
+                metrics.CREDITS_CHARGED.inc(pending.credits)  # committed: count it once
+                pending.done.set_result(None)
+            else:
+                pending.done.set_exception(error)
 
     async def _commit(self, batch: list[_Charge]) -> dict[int, BaseException]:
         """Write ``batch``; returns the charges that were not taken (by ``id``): refused

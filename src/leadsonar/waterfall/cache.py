@@ -214,13 +214,17 @@ class LookupCacheStore:
         transaction (:meth:`Database.write_sync`, inline on the loop's thread while the write
         lock is free); on PostgreSQL the rows in one transaction on the event loop's pooled
         connections (:meth:`Database.write_rows`), then the purge as a statement of its
-        own."""
+        own, whose failure is only logged (the rows are written; the next purge deletes what
+        this one did not)."""
         if self.db.sqlite:
             await self.db.write_sync(partial(repository.store, rows=rows, purge=purge))
             return
         await self.db.write_rows(repository.UPSERT_POSTGRESQL, rows)
         if purge:
-            await self.db.write_statement(repository.EXPIRED, {"now": datetime.now(UTC)})
+            try:
+                await self.db.write_statement(repository.EXPIRED, {"now": datetime.now(UTC)})
+            except Exception:  # the rows are written; the next purge deletes these too
+                log.exception("expired cached answers were not deleted")
 
     async def flush(self) -> None:
         """Wait until every answer :meth:`put` so far is committed (or its write failed)."""
@@ -228,12 +232,16 @@ class LookupCacheStore:
             await asyncio.shield(self._writer)
 
     async def _write(self) -> None:
-        """Write the answers stored while the last batch was written, in one transaction and
-        one ``INSERT … ON CONFLICT DO UPDATE`` (group commit: on SQLite writers queue on one
-        lock, and one transaction per answer capped bulk enrichment at one write's time)."""
+        """Write the answers stored while the last batch was written, in one transaction of
+        ``INSERT … ON CONFLICT DO UPDATE`` rows (group commit: on SQLite writers queue on one
+        lock, and one transaction per answer capped bulk enrichment at one write's time); see
+        :meth:`_store` for the purge of expired answers."""
         while self._pending:
             batch, self._pending = self._pending, []
-            rows = list({row["key"]: row for row in batch}.values())  # last answer per key
+            # the last answer per key, in key order: two processes writing overlapping keys
+            # lock their rows in the same order (no deadlock on PostgreSQL)
+            last = {row["key"]: row for row in batch}
+            rows = [last[key] for key in sorted(last)]
             purge = (self._stores + len(rows)) // PURGE_EVERY != self._stores // PURGE_EVERY
             try:
                 await self._store(rows, purge)
