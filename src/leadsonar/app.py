@@ -209,7 +209,7 @@ async def warn_when_dns_is_broken(services: Services) -> None:
     status = await services.dns_check.check(force=True)
     if not status.ok:
         log.warning(
-            "DNS IS NOT WORKING: %s. Every lookup will answer 'unknown' until it does; "
+            "DNS IS NOT WORKING: %s. Every lookup will answer null, saying why, until it does; "
             "set LEADSONAR_DNS_SERVERS to a working resolver (or LEADSONAR_DNS_CHECK_NAME to a "
             "name your resolver must know). /readyz answers 503 meanwhile.",
             status.reason,
