@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from leadsonar.config import Settings
 from leadsonar.domains.contacts import ImportReport, import_rows
-from leadsonar.enrichment.models import EnrichmentItem
+from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob, ItemState, JobState
 from leadsonar.ledger.models import LedgerEntry
 from leadsonar.testing.live import LiveServer
 
@@ -263,7 +263,17 @@ async def test_cancels_racing_each_other_and_the_runner_refund_exactly_once(
     )
     codes = sorted(a.status_code for a in answers)
     assert codes in ([200, 400, 400, 400, 400], [400] * 5), [a.text for a in answers]
-    await asyncio.sleep(0.5)  # rows running at the cancel finish normally
+    # rows running at the cancel finish normally (a lookup may take a few seconds)
+    for _ in range(150):
+        async with server.services.db.read_session() as session:
+            running = await session.scalar(
+                select(func.count()).where(
+                    EnrichmentItem.job_id == job_id, EnrichmentItem.status == "running"
+                )
+            )
+        if not running:
+            break
+        await asyncio.sleep(0.1)
     status = (await client.get(f"/api/v1/enrich/{job_id}")).json()
     async with server.services.db.session() as session:
         rows = (
@@ -284,4 +294,35 @@ async def test_cancels_racing_each_other_and_the_runner_refund_exactly_once(
         assert [entry.amount for entry in refunds] == ([cancelled] if cancelled else [])
     else:
         assert status["status"] == "completed" and refunds == [] and cancelled == 0
-    assert all(row.status in ("done", "cancelled") for row in rows)
+    assert all(row.status in ("done", "cancelled") for row in rows), [r.status for r in rows]
+
+
+async def test_a_row_claimed_just_before_a_cancel_is_worked_not_left_running(
+    live: tuple[LiveServer, httpx.AsyncClient],
+) -> None:
+    """The job is cancelled between a row's claim (``running``) and its worker's first read:
+    the cancel leaves running rows to finish (it refunds only the rows never claimed), so
+    the worker works it to ``done``. It used to return and leave the row ``running`` for
+    good (found when the runner's idle poll became a plain read and claims came sooner)."""
+    server, client = live
+    await server.services.runner.stop()  # claims are this test's, not the runner's
+    job_id = (await client.post("/api/v1/enrich", json={"contacts": [SARAH]})).json()["jobId"]
+    async with server.services.db.session() as session:
+        item_id = await session.scalar(
+            select(EnrichmentItem.id).where(EnrichmentItem.job_id == job_id)
+        )
+        await session.execute(
+            update(EnrichmentItem)
+            .where(EnrichmentItem.id == item_id)
+            .values(status=ItemState.RUNNING)
+        )
+        await session.execute(
+            update(EnrichmentJob)
+            .where(EnrichmentJob.id == job_id)
+            .values(status=JobState.CANCELLED)
+        )
+    await server.services.runner.items.work(item_id)
+    async with server.services.db.read_session() as session:
+        row = await session.get(EnrichmentItem, item_id)
+    assert row is not None and row.status == ItemState.DONE
+    assert row.email == "sarah@figma.com"

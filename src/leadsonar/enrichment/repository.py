@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, tuple_, update
+from sqlalchemy import bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.enrichment.models import EnrichmentItem, EnrichmentJob, ItemState, JobState
@@ -312,6 +312,32 @@ async def release_running(session: AsyncSession) -> None:
     )
 
 
+def _due(now: Any) -> Any:
+    """The conditions of a due item: ``pending``, of a ``processing`` job, without a
+    ``not_before`` or with one passed at ``now``."""
+    return (
+        EnrichmentJob.status == JobState.PROCESSING,
+        EnrichmentItem.status == ItemState.PENDING,
+        or_(EnrichmentItem.not_before.is_(None), EnrichmentItem.not_before <= now),
+    )
+
+
+# one due item, if any (built once: run on every idle poll of the embedded runner)
+_ANY_DUE = (
+    select(EnrichmentItem.id)
+    .join(EnrichmentJob, EnrichmentJob.id == EnrichmentItem.job_id)
+    .where(*_due(bindparam("now")))
+    .limit(1)
+)
+
+
+async def any_due_item(db: Database, now: datetime) -> bool:
+    """Whether an item is due at ``now`` (as :func:`due_items` counts them): one prebuilt
+    read, no transaction (:meth:`Database.fetch`), so that an idle poll does not take the
+    write lock."""
+    return await db.fetch_first(_ANY_DUE, {"now": now}) is not None
+
+
 async def due_items(
     session: AsyncSession, now: datetime, limit: int
 ) -> list[tuple[int, str, str | None]]:
@@ -322,11 +348,7 @@ async def due_items(
     rows = await session.execute(
         select(EnrichmentItem.id, EnrichmentItem.website, EnrichmentItem.company_name)
         .join(EnrichmentJob, EnrichmentJob.id == EnrichmentItem.job_id)
-        .where(
-            EnrichmentJob.status == JobState.PROCESSING,
-            EnrichmentItem.status == ItemState.PENDING,
-            or_(EnrichmentItem.not_before.is_(None), EnrichmentItem.not_before <= now),
-        )
+        .where(*_due(now))
         .order_by(
             EnrichmentJob.created_at,
             EnrichmentItem.job_id,

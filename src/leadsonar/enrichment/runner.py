@@ -153,13 +153,11 @@ class ItemWorker:
             if claim and not await repository.take_item(session, item_id):
                 return
             item, job = await repository.item_and_job(session, item_id)
-        if (
-            item is None
-            or job is None
-            or item.status != ItemState.RUNNING
-            or job.status != JobState.PROCESSING
-        ):
-            return  # finished, or cancelled between the claim and now: never worked
+        if item is None or job is None or item.status != ItemState.RUNNING:
+            return  # gone, or finished by another worker meanwhile
+        # A job cancelled since this item was claimed still has it worked: it was ``running``
+        # at the cancel, and the cancel refunds only the rows never claimed ("rows running at
+        # the cancel finish normally"); returning here left it ``running`` for good.
         if job.kind == "verify":
             await self._verify_item(item_id, job, item.email or "", item.attempts, requeue)
             return
@@ -541,6 +539,10 @@ class JobRunner:
         if free <= 0:
             return 0
         now = datetime.now(UTC)
+        # An idle poll (every poll_interval) only reads: no write transaction, so it never
+        # holds SQLite's write lock (the hot path's inline writes, other processes).
+        if not await repository.any_due_item(self.db, now):
+            return 0
         async with self.db.write_session() as session:
             rows = await repository.due_items(session, now, free * 8)
             ids: list[int] = []

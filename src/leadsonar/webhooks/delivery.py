@@ -134,6 +134,10 @@ class WebhookDispatcher:
         free = BATCH - len(self._sending)
         if free <= 0:
             return []
+        # An idle poll (every job_poll_interval) only reads: no write transaction, so it
+        # never holds SQLite's write lock (the hot path's inline writes, other processes).
+        if not await repository.any_due(self.db, now):
+            return []
         async with self.db.write_session() as session:
             return await repository.claim_due(session, now, free)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.enrichment.models import EnrichmentJob
-from leadsonar.kit.db import upsert
+from leadsonar.kit.db import Database, upsert
 from leadsonar.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSecret
 
 
@@ -68,6 +68,20 @@ async def release_sending(session: AsyncSession) -> None:
     await session.execute(
         update(WebhookDelivery).where(WebhookDelivery.status == "sending").values(status="pending")
     )
+
+
+# one delivery due at ``now``, if any (built once: run on every idle poll)
+_ANY_DUE = (
+    select(WebhookDelivery.id)
+    .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= bindparam("now"))
+    .limit(1)
+)
+
+
+async def any_due(db: Database, now: datetime) -> bool:
+    """Whether a delivery is due at ``now``: one prebuilt read, no transaction
+    (:meth:`Database.fetch`), so that an idle poll does not take the write lock."""
+    return await db.fetch_first(_ANY_DUE, {"now": now}) is not None
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[int]:
