@@ -158,6 +158,20 @@ async def test_too_many_suppressions_for_memory_are_asked_of_the_database(
         await db.dispose()
 
 
+def _ada() -> WaterfallResult:
+    """A cacheable answer: ada@acme.test, high, proved by the prober."""
+    return WaterfallResult(
+        finding=Finding(
+            value="ada@acme.test",
+            confidence=Confidence.HIGH,
+            verification=Verification.VALID,
+            provider="smtp",
+        ),
+        sources=1,
+        attempts=[Attempt(provider="smtp", outcome=Outcome.HIT, seconds=0.1)],
+    )
+
+
 async def test_a_cached_answer_is_served_from_memory_then_read_again_after_a_clear(
     database_url: str,
 ) -> None:
@@ -176,17 +190,7 @@ async def test_a_cached_answer_is_served_from_memory_then_read_again_after_a_cle
         )
     try:
         store = LookupCacheStore(db, ttl=3600)
-        answer = WaterfallResult(
-            finding=Finding(
-                value="ada@acme.test",
-                confidence=Confidence.HIGH,
-                verification=Verification.VALID,
-                provider="smtp",
-            ),
-            sources=1,
-            attempts=[Attempt(provider="smtp", outcome=Outcome.HIT, seconds=0.1)],
-        )
-        store.put("k1", "email", answer)  # served from memory at once, written behind
+        store.put("k1", "email", _ada())  # served from memory at once, written behind
         assert await store.get("k1") is not None
         await store.flush()
         for _ in range(20):
@@ -225,17 +229,7 @@ async def test_a_failed_purge_keeps_the_answers_it_followed_postgres(
     db.prebuilt_listeners.append(refuse_the_purge)
     try:
         store = LookupCacheStore(db, ttl=3600)
-        answer = WaterfallResult(
-            finding=Finding(
-                value="ada@acme.test",
-                confidence=Confidence.HIGH,
-                verification=Verification.VALID,
-                provider="smtp",
-            ),
-            sources=1,
-            attempts=[Attempt(provider="smtp", outcome=Outcome.HIT, seconds=0.1)],
-        )
-        store.put("k1", "email", answer)
+        store.put("k1", "email", _ada())
         await store.flush()
         assert "k1" in store._memory  # not forgotten as a failed write would be
         found = await LookupCacheStore(db, ttl=3600).get("k1")  # another process reads it

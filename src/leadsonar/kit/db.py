@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -46,6 +46,7 @@ from leadsonar.kit.prebuilt import (
     AnySelect,
     AnyStatement,
     PostgresStatements,
+    Prebuilt,
     prebuilt,
 )
 
@@ -317,10 +318,7 @@ class Database:
         Raises:
             ValueError: ``statement`` expands a list into ``IN (…)`` (use :meth:`read_sync`).
         """
-        # compiled (or refused) alike whichever way the read then goes
-        read = prebuilt(statement, SQLITE if self.sqlite else POSTGRESQL)
-        for listener in self.prebuilt_listeners:
-            listener(read.sql)
+        read = self._prebuilt(statement)  # compiled (or refused) whichever way the read goes
         if self._postgres is not None:
             return await self._postgres.fetch(read, params)
         if self._reader_engine is not None and self._reader_lock.acquire(blocking=False):
@@ -337,6 +335,14 @@ class Database:
                 self._reader_lock.release()
         async with self.read_connection() as connection:
             return (await connection.execute(statement, params)).all()
+
+    def _prebuilt(self, statement: AnyStatement) -> Prebuilt:
+        """``statement`` prebuilt for this database's dialect, told to every
+        :attr:`prebuilt_listeners` before it runs."""
+        built = prebuilt(statement, SQLITE if self.sqlite else POSTGRESQL)
+        for listener in self.prebuilt_listeners:
+            listener(built.sql)
+        return built
 
     async def fetch_first(
         self, statement: AnySelect, params: Mapping[str, Any]
@@ -416,8 +422,7 @@ class Database:
         waits for the lock there (busy timeout), off the loop; on PostgreSQL it always goes
         there (the hot path's own PostgreSQL writes are prebuilt statements on the loop's
         pool instead: :meth:`write_statement`, :meth:`write_rows`). An in-memory SQLite runs
-        it on an async connection through
-        :meth:`AsyncConnection.run_sync`.
+        it on an async connection through :meth:`AsyncConnection.run_sync`.
         """
         if self._writer_engine is None:
             async with self.write_connection() as connection:
@@ -472,12 +477,9 @@ class Database:
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="leadsonar-db-writer")
         engine = self._writer_engine
         assert engine is not None
-        done = asyncio.get_running_loop().run_in_executor(self._writer, run, engine, work)
-        try:
-            return await asyncio.shield(done)
-        except asyncio.CancelledError:
-            await asyncio.wait([done])
-            raise
+        return await _to_the_end(
+            asyncio.get_running_loop().run_in_executor(self._writer, run, engine, work)
+        )
 
     async def write_statement(
         self, statement: AnyStatement, params: Mapping[str, Any]
@@ -502,10 +504,7 @@ class Database:
         """
         if self._postgres is None:
             raise RuntimeError("prebuilt writes need PostgreSQL")
-        write = prebuilt(statement, POSTGRESQL)
-        for listener in self.prebuilt_listeners:
-            listener(write.sql)
-        return await _to_the_end(self._postgres.execute(write, params))
+        return await _to_the_end(self._postgres.execute(self._prebuilt(statement), params))
 
     async def write_rows(self, statement: AnyStatement, rows: Sequence[Mapping[str, Any]]) -> None:
         """PostgreSQL: run one prebuilt write once per row of ``rows`` (each by bind name) in
@@ -519,10 +518,7 @@ class Database:
         """
         if self._postgres is None:
             raise RuntimeError("prebuilt writes need PostgreSQL")
-        write = prebuilt(statement, POSTGRESQL)
-        for listener in self.prebuilt_listeners:
-            listener(write.sql)
-        await _to_the_end(self._postgres.execute_many(write, rows))
+        await _to_the_end(self._postgres.execute_many(self._prebuilt(statement), rows))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -557,10 +553,10 @@ def _in_write_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
             return work(connection)
 
 
-async def _to_the_end(write: Coroutine[Any, Any, T]) -> T:
-    """Await ``write`` (a database write); if the caller is cancelled meanwhile, the write
-    still runs to its end (committed or failed, never cut between sending and reading its
-    answer), then the cancellation goes on."""
+async def _to_the_end(write: Awaitable[T]) -> T:
+    """Await ``write`` (a database write: a coroutine, or a writer thread's future); if the
+    caller is cancelled meanwhile, the write still runs to its end (committed or failed, never
+    cut between sending and reading its answer), then the cancellation goes on."""
     task = asyncio.ensure_future(write)
     try:
         return await asyncio.shield(task)

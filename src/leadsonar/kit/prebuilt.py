@@ -216,9 +216,8 @@ class PostgresStatements:
             raise  # no connection in time, or the statement timed out: asking again waits again
         except psycopg.OperationalError:
             # The server ended the connection (a restart, an operator's pg_terminate_backend):
-            # its idle siblings likely went with it. Test them, dropping the broken ones, and
-            # ask once more.
-            await pool.check()
+            # its idle siblings likely went with it. Drop the broken ones and ask once more.
+            await self._drop_broken(pool)
             rows = await self._run(pool, read.sql, values)
         return read.rows(rows)
 
@@ -259,16 +258,15 @@ class PostgresStatements:
 
     @staticmethod
     async def _drop_broken(pool: AsyncConnectionPool) -> None:
-        """After a write failed on a broken connection (the server restarted, an operator's
-        ``pg_terminate_backend``), test the pool's idle connections and drop the broken
-        ones, so that the next statements do not fail on them one by one. The write itself
-        is not asked again."""
+        """After a statement failed on a broken connection (the server restarted, an
+        operator's ``pg_terminate_backend``), test the pool's idle connections and drop the
+        broken ones, so that the next statements do not fail on them one by one."""
         if pool.closed:
             return
         try:
             await pool.check()
         except (PoolClosed, psycopg.Error):
-            pass  # the write's own error is the one to report
+            pass  # the statement's own error (or its retry's) is the one to report
 
     @staticmethod
     async def _run(

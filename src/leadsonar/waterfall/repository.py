@@ -41,8 +41,10 @@ def _upsert(insert: Any) -> Any:
 
 
 # One Core statement per dialect, the same for every batch (compiled once), executed for all
-# rows at once (executemany), not the ORM's bulk path with a statement per batch size.
-_UPSERT = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
+# rows at once (executemany), not the ORM's bulk path with a statement per batch size. On
+# PostgreSQL the store runs it on the pooled connections (Database.write_rows).
+_UPSERT_SQLITE = _upsert(sqlite_insert)
+UPSERT_POSTGRESQL = _upsert(pg_insert)
 
 
 async def fresh_payload(db: Database, key: str, now: datetime) -> tuple[Any, datetime] | None:
@@ -62,9 +64,6 @@ async def delete_all(session: AsyncSession) -> int:
 
 # the answers that expired at or before ``now``
 EXPIRED = delete(LookupCache).where(LookupCache.expires_at <= bindparam("now"))
-# PostgreSQL: one row's upsert, run for every row of a batch in one transaction
-# (Database.write_rows)
-UPSERT_POSTGRESQL = _UPSERT["postgresql"]
 
 
 def store(connection: Connection, rows: list[dict[str, Any]], purge: bool) -> None:
@@ -73,6 +72,6 @@ def store(connection: Connection, rows: list[dict[str, Any]], purge: bool) -> No
     executemany statement, and when ``purge`` delete the answers that expired by now, on the
     write transaction's synchronous connection (:meth:`Database.write_sync`). ``rows`` must
     not repeat a key."""
-    connection.execute(_UPSERT["sqlite"], rows)
+    connection.execute(_UPSERT_SQLITE, rows)
     if purge:
         connection.execute(EXPIRED, {"now": datetime.now(UTC)})
