@@ -39,6 +39,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PURGE_EVERY = 500  # stores between two deletions of expired rows
+WRITE_GATHER_SECONDS = 0.01
+"""How long the background writer gathers answers before writing them: under load a batch
+then holds the answers of ~10 ms instead of the two or three stored while the last batch was
+written, and a transaction's fixed cost (its ``BEGIN`` and ``COMMIT``, a task's wake-up) is
+paid that much less often per answer (docs/benchmarks.md). The answer itself never waits."""
 MEMORY_ANSWERS = 10_000
 """Cached answers this process keeps in memory (LRU within :data:`MEMORY_SECONDS`)."""
 MEMORY_SECONDS = 10.0
@@ -165,8 +170,9 @@ class LookupCacheStore:
 
         Write-behind: this process serves the answer from memory at once, and the row is
         written in the background with the answers stored meanwhile (one transaction, group
-        commit) — the lookup's answer does not wait for that commit. Other processes see the answer
-        once it is committed (milliseconds later). A write that fails is logged and the
+        commit, gathered for :data:`WRITE_GATHER_SECONDS`) — the lookup's answer does not wait
+        for that commit. Other processes see the answer once it is committed (some
+        milliseconds later). A write that fails is logged and the
         answer forgotten (the next identical lookup asks the providers again); a process that
         crashes loses at most the answers of its last moments, which only costs a lookup
         again. :meth:`flush` (called at shutdown by ``Waterfall.aclose``) waits for the writes.
@@ -237,6 +243,7 @@ class LookupCacheStore:
         lock, and one transaction per answer capped bulk enrichment at one write's time); see
         :meth:`_store` for the purge of expired answers."""
         while self._pending:
+            await asyncio.sleep(WRITE_GATHER_SECONDS)  # the answers of the next moments too
             batch, self._pending = self._pending, []
             # the last answer per key, in key order: two processes writing overlapping keys
             # lock their rows in the same order (no deadlock on PostgreSQL)
