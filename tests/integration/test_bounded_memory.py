@@ -63,3 +63,40 @@ async def test_smtp_pool_forgets_servers_with_nothing_to_remember() -> None:
     assert pool.servers == 101
     await pool.reap()
     assert pool.servers == 1  # only the server still remembered as throttling
+
+
+async def test_in_process_rate_windows_are_swept_once_a_second_not_after_every_hit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``limits``' in-process storage started a sweep (a task, and a worker thread per moving
+    window) after nearly every hit; :class:`SweptMemoryStorage` sweeps at most once per
+    ``SWEEP_SECONDS``, and the sweep still empties windows whose entries all expired: the
+    windows stay bounded and their answers are the same."""
+    import asyncio
+
+    from leadsonar.exceptions import RateLimited
+    from leadsonar.kit import ratelimit
+
+    limiter = ratelimit.KeyRateLimiter("5/second", "memory://")
+    storage = limiter.storage
+    assert isinstance(storage, ratelimit.SweptMemoryStorage)
+    sweeps: list[object] = []
+    for _ in range(5):
+        await limiter.check("key-a")
+        await asyncio.sleep(0.01)  # time for a sweep started by this hit to finish
+        if storage.timer is not None and storage.timer not in sweeps:
+            sweeps.append(storage.timer)
+    assert len(sweeps) == 1  # limits alone: a new sweep after each of these hits
+    with pytest.raises(RateLimited):  # the window's answer: five in a second, no sixth
+        await limiter.check("key-a")
+
+    monkeypatch.setattr(ratelimit, "SWEEP_SECONDS", 0.0)
+    storage._next_sweep = 0.0
+    for i in range(50):
+        await limiter.check(f"once-{i}")
+    assert len(storage.events) > 50
+    await asyncio.sleep(1.05)  # every entry expired; the next hit's sweep drops the windows
+    await limiter.check("key-b")
+    await asyncio.sleep(0.05)
+    assert storage.timer is not None and storage.timer.done()
+    assert len(storage.events) == 1 and "key-b" in next(iter(storage.events))

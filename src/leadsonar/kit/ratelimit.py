@@ -25,21 +25,51 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from leadsonar.exceptions import RateLimited
 
+SWEEP_SECONDS = 1.0
+"""Seconds between two sweeps of expired counts in the in-process storage
+(:class:`SweptMemoryStorage`)."""
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """``limits``' in-process async storage, its sweep of expired counts run at most once per
+    :data:`SWEEP_SECONDS`.
+
+    ``limits`` 5.8 starts the sweep after every hit that finds the last one finished: a task
+    each time, and for every key with a moving window a hop to a worker thread
+    (``asyncio.to_thread``) to bisect its list. Under load that was about a sixth of an API
+    request's CPU (docs/benchmarks.md). The sweep only frees memory — a moving window's
+    hit reads the entry at the limit's position against the window and a counter's read
+    checks its own expiry, whatever has not been swept yet — so sweeping once a second keeps
+    the same answers and holds at most a second more of entries.
+    """
+
+    _next_sweep = 0.0
+
+    async def _MemoryStorage__schedule_expiry(self) -> None:
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_SECONDS
+        await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]  # mangled name
+
 
 def async_storage(storage_uri: str) -> Any:
     """A ``limits`` async storage for ``storage_uri`` (``memory://``, ``redis://host:6379/0``;
-    ``async+`` is added when missing).
+    ``async+`` is added when missing); ``memory://`` is a :class:`SweptMemoryStorage`.
 
     Raises:
         ConfigurationError (from ``limits``): the scheme is unknown or its client is missing.
     """
     if not storage_uri.startswith("async+"):
         storage_uri = "async+" + storage_uri
+    if storage_uri == "async+memory://":
+        return SweptMemoryStorage()
     return storage_from_string(storage_uri)
 
 
