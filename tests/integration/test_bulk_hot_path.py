@@ -5,6 +5,7 @@ row's suppression checks are answered from memory, not one query per row and pro
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
@@ -234,5 +235,33 @@ async def test_a_failed_purge_keeps_the_answers_it_followed_postgres(
         assert "k1" in store._memory  # not forgotten as a failed write would be
         found = await LookupCacheStore(db, ttl=3600).get("k1")  # another process reads it
         assert found is not None and found[0] is not None and found[0].value == "ada@acme.test"
+    finally:
+        await db.dispose()
+
+
+async def test_an_answer_stored_while_the_cache_is_cleared_does_not_come_back(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer put while a clear (after an import) deletes the rows was found with the
+    knowledge the clear throws away: it is neither written behind the clear nor served from
+    memory (found by review: with the write-behind's gathering it came back from the
+    table)."""
+    from leadsonar.waterfall import cache as module
+
+    db = await _database(database_url)
+    try:
+        store = LookupCacheStore(db, ttl=3600)
+        delete_all = module.repository.delete_all
+
+        async def deleting(session: Any) -> int:
+            store.put("during", "email", _ada())  # a lookup ends while the rows go
+            return await delete_all(session)
+
+        monkeypatch.setattr(module.repository, "delete_all", deleting)
+        await store.clear()
+        await store.flush()
+        assert await store.get("during") is None
+        other = LookupCacheStore(db, ttl=3600)  # the table, not this process's memory
+        assert await other.get("during") is None
     finally:
         await db.dispose()

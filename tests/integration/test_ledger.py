@@ -254,3 +254,61 @@ async def test_under_concurrent_load_a_lone_charge_waits_for_the_next_one(
         assert await _entries(db, account.id) == 1 + 3 + 4 + 2
     finally:
         await db.dispose()
+
+
+async def test_charges_all_back_from_the_last_batch_are_written_without_gathering(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When as many charges wait as the last batch held, no other is on its way: the batch is
+    written at once (a gather would only add its wait to every request; found by review with
+    callers that charge again as soon as their charge commits)."""
+    from leadsonar.ledger import reservations as module
+
+    monkeypatch.setattr(module, "GATHER_SECONDS", 30.0)  # a gather would show as a hang
+    db = await _fresh(database_url)
+    try:
+        async with db.write_session() as session:
+            account = await accounts.create_account(session, "all-back")
+            await ledger.grant(session, account.id, 100)
+        reservations = module.Reservations(db)
+
+        async def charge_all() -> None:
+            await asyncio.gather(
+                *(reservations.charge(account.id, 1, "find-email") for _ in range(3))
+            )
+
+        await asyncio.wait_for(charge_all(), 10)  # the first batch: nothing to gather for
+        for _ in range(3):  # the same three callers, back together each time
+            await asyncio.wait_for(charge_all(), 10)
+        assert reservations.batches == 4
+        assert await _entries(db, account.id) == 1 + 12  # the grant and the charges
+    finally:
+        await db.dispose()
+
+
+async def test_a_charge_writer_cancelled_while_gathering_cancels_the_waiting_charges(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A charge waiting in the writer's gather learns of the writer's cancellation (shutdown)
+    at once instead of hanging until another charge starts a new writer; nothing is
+    written for it."""
+    from leadsonar.ledger import reservations as module
+
+    monkeypatch.setattr(module, "GATHER_SECONDS", 30.0)
+    db = await _fresh(database_url)
+    try:
+        async with db.write_session() as session:
+            account = await accounts.create_account(session, "cancelled")
+            await ledger.grant(session, account.id, 100)
+        reservations = module.Reservations(db)
+        reservations._last_batch = 4  # concurrent load just now: the next charge gathers
+        waiting = asyncio.ensure_future(reservations.charge(account.id, 1, "find-email"))
+        for _ in range(5):
+            await asyncio.sleep(0)  # the writer starts and sleeps in its gather
+        assert reservations._writer is not None and not reservations._writer.done()
+        reservations._writer.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(waiting, 10)
+        assert await _entries(db, account.id) == 1  # the grant only
+    finally:
+        await db.dispose()

@@ -43,10 +43,14 @@ class SweptMemoryStorage(MemoryStorage):
     ``limits`` 5.8 starts the sweep after every hit that finds the last one finished: a task
     each time, and for every key with a moving window a hop to a worker thread
     (``asyncio.to_thread``) to bisect its list. Under load that was about a sixth of an API
-    request's CPU (docs/benchmarks.md). The sweep only frees memory — a moving window's
-    hit reads the entry at the limit's position against the window and a counter's read
-    checks its own expiry, whatever has not been swept yet — so sweeping once a second keeps
-    the same answers and holds at most a second more of entries.
+    request's CPU (docs/benchmarks.md). The sweep frees memory: a moving window's hit reads
+    the entry at the limit's position against the window and a counter's read checks its own
+    expiry, whatever has not been swept yet, so :class:`KeyRateLimiter`'s and
+    :class:`FailureThrottle`'s answers are the same. :class:`Pacer` reads its windows over a
+    span longer than their expiry (its margin), where an entry swept early was not seen: it
+    now sees entries up to a sweep period old, as its margin intends (a sweep that lands
+    within the margin still drops them, as before). Entries of many keys are held for about
+    a sweep's own duration longer (one thread hop per key).
     """
 
     _next_sweep = 0.0

@@ -91,12 +91,19 @@ class Reservations:
         while self._pending:
             # A batch costs about one transaction's work (statements, commit) whether it
             # holds one charge or sixteen. Under concurrent load (the last batch held more
-            # than one) the charges wait GATHER_SECONDS for the others unless a full batch is
-            # already waiting: batches of two or three became twice as large, a tenth of the
+            # than one) the charges wait GATHER_SECONDS for the others while fewer are
+            # waiting than the last batch held (more are on their way) and fewer than
+            # FULL_BATCH: batches of two or three became about twice as large, a tenth of the
             # CPU of an imported lookup saved (docs/benchmarks.md). With one request at a time
-            # nothing waits.
-            if 1 < self._last_batch and len(self._pending) < FULL_BATCH:
-                await asyncio.sleep(GATHER_SECONDS)
+            # nothing waits, nor when every charge of the last batch is back already.
+            if len(self._pending) < min(self._last_batch, FULL_BATCH):
+                try:
+                    await asyncio.sleep(GATHER_SECONDS)
+                except asyncio.CancelledError:
+                    for pending in self._pending:
+                        if not pending.done.done():
+                            pending.done.cancel()
+                    raise
             batch, self._pending = self._pending, []
             self._last_batch = len(batch)
             # The batch's statements run to their end even when this writer is cancelled

@@ -158,10 +158,12 @@ class LookupCacheStore:
     async def clear(self) -> int:
         """Forget every cached answer (new knowledge — an import — can change them); returns
         how many were dropped. Answers still being written are written first, so none of
-        them comes back after the clear."""
+        them comes back after the clear; answers stored while it deletes were found with the
+        knowledge it clears away, and are dropped before their write-behind."""
         await self.flush()
         async with self.db.session() as session:
             dropped = await repository.delete_all(session)
+        self._pending.clear()  # a writer gathering meanwhile takes them after its wait
         self._memory.clear()
         return dropped
 
