@@ -395,3 +395,107 @@ async def test_prebuilt_writes_need_postgres(tmp_path: Path) -> None:
             await db.write_rows(ADD_NOTE, [])
     finally:
         await db.dispose()
+
+
+# the newest note with a body, as the imported-contact read (ORDER BY … LIMIT 1 per call)
+NEWEST = (
+    select(NOTES.c.id, NOTES.c.seen_at, NOTES.c.data)
+    .where(NOTES.c.body == bindparam("body"))
+    .order_by(NOTES.c.id.desc())
+    .limit(1)
+)
+
+
+def _count_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL of every statement the point reads send to PostgreSQL, in order."""
+    sent: list[str] = []
+    run = PostgresStatements._run
+
+    async def counted(pool: Any, sql: str, values: Any) -> list[tuple[Any, ...]]:
+        sent.append(sql)
+        return await run(pool, sql, values)
+
+    monkeypatch.setattr(PostgresStatements, "_run", staticmethod(counted))
+    return sent
+
+
+async def test_concurrent_first_row_reads_go_out_together_each_answered_as_alone(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forty concurrent reads of one statement (a missing key, repeated keys, an ORDER BY …
+    LIMIT 1 per call) each get exactly the row the read alone returns, converted alike, in
+    a few statements instead of forty."""
+    db = await _database(postgres_url)
+    try:
+        for i in range(30):
+            for copy in range(2):  # the newest of two notes per body is the answer
+                await _add(
+                    db,
+                    id=i * 10 + copy + 1,
+                    body=f"b{i}",
+                    seen_at=T0 + timedelta(minutes=i),
+                    data={"i": i, "copy": copy},
+                )
+        bodies = [f"b{i % 35}" for i in range(40)]  # b30…b34 do not exist; b0…b4 twice
+        alone = [await db.fetch_first(NEWEST, {"body": body}) for body in bodies]
+        sent = _count_statements(monkeypatch)
+        together = await asyncio.gather(
+            *(db.fetch_first(NEWEST, {"body": body}) for body in bodies)
+        )
+        assert together == alone
+        assert together[3] == (32, T0 + timedelta(minutes=3), {"i": 3, "copy": 1})
+        assert together[31] is None and together[36] == together[1]
+        assert len(sent) <= 2, sent  # all forty asked before the first statement went out
+        assert all("unnest" in sql for sql in sent)
+    finally:
+        await db.dispose()
+
+
+async def test_a_grouped_read_that_one_value_breaks_fails_only_that_call(
+    postgres_url: str,
+) -> None:
+    """One call's value makes the grouped statement fail (a division by zero): each call is
+    then asked alone, so the others get their rows and only that one its error."""
+    db = await _database(postgres_url)
+    ratio = select(NOTES.c.body, (NOTES.c.id // bindparam("by", type_=Integer))).where(
+        NOTES.c.id == bindparam("id")
+    )
+    try:
+        for i in (1, 2, 3):
+            await _add(db, id=i, body=f"n{i}")
+        calls = [{"id": 1, "by": 1}, {"id": 2, "by": 0}, {"id": 3, "by": 1}, {"id": 9, "by": 1}]
+        answers = await asyncio.gather(
+            *(db.fetch_first(ratio, call) for call in calls), return_exceptions=True
+        )
+        assert answers[0] == ("n1", 1) and answers[2] == ("n3", 3) and answers[3] is None
+        assert isinstance(answers[1], psycopg.errors.DivisionByZero)
+    finally:
+        await db.dispose()
+
+
+async def test_a_cancelled_read_waiting_in_a_group_leaves_the_others_answered(
+    postgres_url: str,
+) -> None:
+    """While a slow read is out, more calls wait for the next statement; one of them is
+    cancelled: the others are still answered, and later reads too."""
+    db = await _database(postgres_url)
+    slow = select(NOTES.c.body, func.pg_sleep(bindparam("seconds", type_=Integer))).where(
+        NOTES.c.id == bindparam("id")
+    )
+    try:
+        for i in (1, 2, 3):
+            await _add(db, id=i, body=f"n{i}")
+        first = asyncio.ensure_future(db.fetch_first(slow, {"id": 1, "seconds": 1}))
+        await asyncio.sleep(0.1)  # out; the next ones wait for it
+        waiting = [
+            asyncio.ensure_future(db.fetch_first(slow, {"id": i, "seconds": 0})) for i in (2, 3)
+        ]
+        await asyncio.sleep(0.05)
+        waiting[0].cancel()
+        assert (await first)[0] == "n1"
+        with pytest.raises(asyncio.CancelledError):
+            await waiting[0]
+        assert (await waiting[1])[0] == "n3"
+        assert (await db.fetch_first(slow, {"id": 2, "seconds": 0}))[0] == "n2"
+    finally:
+        await db.dispose()

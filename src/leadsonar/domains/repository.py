@@ -16,7 +16,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, Integer, String, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,13 +72,15 @@ def _contact_query(by_domain: bool) -> Any:
     """The newest contact of an account with a name key at a domain (``by_domain``) or at a
     company of that name (case-insensitive): built once, bound per call."""
     query = select(KnownContact.email, KnownContact.phone).where(
-        KnownContact.account_id == bindparam("account"),
+        # typed: the foreign key's column type is resolved too late for the bind to take it,
+        # and a grouped read (Database.fetch_first) needs every bind's type
+        KnownContact.account_id == bindparam("account", type_=Integer),
         KnownContact.name_key == bindparam("name_key"),
     )
     if by_domain:
         query = query.where(KnownContact.domain == bindparam("where"))
     else:
-        query = query.where(func.lower(KnownContact.company) == bindparam("where"))
+        query = query.where(func.lower(KnownContact.company) == bindparam("where", type_=String))
     return query.order_by(KnownContact.id.desc()).limit(1)
 
 

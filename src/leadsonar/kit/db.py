@@ -347,7 +347,11 @@ class Database:
     async def fetch_first(
         self, statement: AnySelect, params: Mapping[str, Any]
     ) -> tuple[Any, ...] | None:
-        """The first row :meth:`fetch` reads, or ``None``."""
+        """The first row :meth:`fetch` reads, or ``None``. On PostgreSQL, concurrent reads of
+        the same statement go out together, one statement for all of them
+        (:meth:`~leadsonar.kit.prebuilt.PostgresStatements.fetch_first`)."""
+        if self._postgres is not None:
+            return await self._postgres.fetch_first(self._prebuilt(statement), params)
         rows = await self.fetch(statement, params)
         return rows[0] if rows else None
 

@@ -33,8 +33,9 @@ reads on SQLite.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import psycopg
@@ -72,6 +73,9 @@ class Prebuilt:
     binds: Mapping[str, Callable[[Any], Any]]
     results: tuple[Callable[[Any], Any] | None, ...]
     escaped: Mapping[str, str]  # bind name → the name the SQL uses, where they differ
+    # PostgreSQL: each required bind's SQL name → its column type as SQL (``VARCHAR(64)``),
+    # for the grouped form's arrays; empty when one has no type (a ``text()`` bind)
+    types: Mapping[str, str] = field(default_factory=dict)
 
     def values(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` (by bind name) with the literal binds' defaults, each processed for the
@@ -130,6 +134,8 @@ def prebuilt(statement: AnyStatement, dialect: Dialect) -> Prebuilt:
     escaped = dict(compiled.escaped_bind_names)
     binds: dict[str, Callable[[Any], Any]] = {}
     defaults: dict[str, Any] = {}
+    types: dict[str, str] = {}
+    typed = True
     for bind, rendered in compiled.bind_names.items():
         name = escaped.get(rendered, rendered)
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -137,12 +143,67 @@ def prebuilt(statement: AnyStatement, dialect: Dialect) -> Prebuilt:
             binds[name] = process
         if not bind.required:  # a literal (LIMIT 1, literal(None)): its value goes along
             defaults[name] = bind.effective_value
+        elif bind.type._isnull:
+            typed = False
+        else:
+            types[name] = bind.type.compile(dialect=dialect)
     results = tuple(
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
     )
-    found = Prebuilt(str(compiled), defaults, binds, results, escaped)
+    found = Prebuilt(
+        str(compiled), defaults, binds, results, escaped, types if typed and types else {}
+    )
     _PREBUILT[(statement, dialect)] = found
     return found
+
+
+GROUP_ALIAS = "leadsonar_group"
+# a read's SQL → its grouped form (first_rows_sql), bounded as _PREBUILT is
+_FIRST_ROWS: LRUCache[str, str] = LRUCache(maxsize=1024)
+# psycopg's named placeholder (``%(name)s``), not an escaped ``%%``
+_PLACEHOLDER = re.compile(r"(?<!%)%\((\w+)\)s")
+
+
+def first_rows_sql(read: Prebuilt) -> str | None:
+    """PostgreSQL: the SQL that answers many calls of ``read`` in one statement, each call's
+    first row: the required binds become arrays, one element per call, unnested with the
+    call's position (``WITH ORDINALITY``) and joined ``LATERAL`` to ``read`` limited to one
+    row, so each call's row is what ``read`` alone returns first (its own ``ORDER BY`` and
+    ``LIMIT`` run per call). Rows come back as ``(position, *read's columns)``, at most one
+    per call. ``None`` when a required bind has no SQL type (a ``text()`` bind without one):
+    such reads are asked one by one."""
+    if not read.types:
+        return None
+    found = _FIRST_ROWS.get(read.sql)
+    if found is None:
+        found = _FIRST_ROWS[read.sql] = _first_rows_sql(read)
+    return found
+
+
+def _first_rows_sql(read: Prebuilt) -> str:
+    names = list(read.types)
+    inner = _PLACEHOLDER.sub(
+        lambda m: f'{GROUP_ALIAS}."{m[1]}"' if m[1] in read.types else m[0], read.sql
+    )
+    arrays = ", ".join(f"%({name})s::{read.types[name]}[]" for name in names)
+    columns = ", ".join(f'"{name}"' for name in names)
+    return (
+        f"SELECT {GROUP_ALIAS}.leadsonar_call, leadsonar_first.* "
+        f"FROM unnest({arrays}) WITH ORDINALITY AS {GROUP_ALIAS}({columns}, leadsonar_call) "
+        f"CROSS JOIN LATERAL (SELECT * FROM ({inner}) AS leadsonar_read LIMIT 1) "
+        "AS leadsonar_first"
+    )
+
+
+@dataclass
+class _Group:
+    """The calls of one read waiting for the next grouped statement, and the task asking."""
+
+    sql: str
+    pending: list[tuple[dict[str, Any], asyncio.Future[tuple[Any, ...] | None]]] = field(
+        default_factory=list
+    )
+    task: asyncio.Task[None] | None = None
 
 
 def _converted(
@@ -184,6 +245,7 @@ class PostgresStatements:
         self._max_size = max_size
         self._pool: AsyncConnectionPool | None = None
         self._opening = asyncio.Lock()
+        self._groups: dict[str, _Group] = {}  # fetch_first's group reads by their SQL
 
     async def _open(self) -> AsyncConnectionPool:
         async with self._opening:
@@ -208,18 +270,111 @@ class PostgresStatements:
             psycopg.Error: the read failed (twice, when the first failure was a broken
                 connection).
         """
+        return read.rows(await self._rows(read.sql, read.values(params)))
+
+    async def fetch_first(
+        self, read: Prebuilt, params: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
+        """The first row :meth:`fetch` would return, or ``None``; concurrent calls of the same
+        ``read`` are asked together (a group read).
+
+        While one statement of ``read`` is out, the calls that come meanwhile wait, and the
+        next statement asks for all of them at once (:func:`first_rows_sql`): one round trip
+        and one pass through psycopg instead of one each (the hot path's point reads, a cached
+        answer and an imported contact, under concurrent requests; docs/benchmarks.md). A call
+        alone is asked as it is, at once. A call whose literal binds differ from the
+        statement's (a caller's own ``LIMIT``) is asked alone.
+
+        Raises:
+            psycopg.Error: the statement failed (every call it asked for gets the error; a
+                broken connection is asked once more first, as :meth:`fetch` does).
+        """
         values = read.values(params)
+        sql = first_rows_sql(read) if read.types else None
+        if sql is None or any(values[name] != value for name, value in read.defaults.items()):
+            rows = await self._rows(read.sql, values)
+            return read.rows(rows[:1])[0] if rows else None
+        group = self._groups.get(sql)
+        if group is None:
+            group = self._groups[sql] = _Group(sql)
+        waiter: asyncio.Future[tuple[Any, ...] | None] = asyncio.get_running_loop().create_future()
+        group.pending.append((values, waiter))
+        if group.task is None:
+            group.task = asyncio.create_task(self._ask(read, group), name="leadsonar-group-read")
+        return await waiter
+
+    async def _ask(self, read: Prebuilt, group: _Group) -> None:
+        """Ask for ``group``'s waiting calls, one statement at a time, until none wait."""
+        try:
+            while group.pending:
+                calls = [(v, w) for v, w in group.pending if not w.done()]  # not cancelled
+                group.pending = []
+                if not calls:
+                    continue
+                try:
+                    firsts = await self._firsts(read, group.sql, [v for v, _ in calls])
+                except BaseException as exc:
+                    for _, waiter in calls:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise  # cancelled (shutdown): the waiters got the cancellation
+                    continue
+                for (_, waiter), first in zip(calls, firsts, strict=True):
+                    if waiter.done():
+                        continue
+                    if isinstance(first, BaseException):
+                        waiter.set_exception(first)
+                    else:
+                        waiter.set_result(first)
+        finally:
+            group.task = None
+
+    async def _firsts(
+        self, read: Prebuilt, sql: str, calls: list[dict[str, Any]]
+    ) -> list[tuple[Any, ...] | BaseException | None]:
+        """Each call's first row (or its error): one call asked as it is, several in one
+        grouped statement. When the grouped statement fails for a reason of its values (one
+        call's value the server refuses), each call is asked alone, so that only the calls
+        that fail alone fail; a lost connection or a pool timeout fails them all."""
+        if len(calls) > 1:
+            try:
+                return await self._grouped(read, sql, calls)
+            except (PoolTimeout, PoolClosed, psycopg.OperationalError):
+                raise
+            except psycopg.Error:
+                pass
+        alone = await asyncio.gather(
+            *(self._rows(read.sql, call) for call in calls), return_exceptions=True
+        )
+        return [
+            rows if isinstance(rows, BaseException) else read.rows(rows[:1])[0] if rows else None
+            for rows in alone
+        ]
+
+    async def _grouped(
+        self, read: Prebuilt, sql: str, calls: list[dict[str, Any]]
+    ) -> list[tuple[Any, ...] | BaseException | None]:
+        values = dict(read.defaults)
+        for name in read.types:
+            values[name] = [call[name] for call in calls]
+        firsts: list[tuple[Any, ...] | BaseException | None] = [None] * len(calls)
+        for row in await self._rows(sql, values):
+            firsts[row[0] - 1] = read.rows([row[1:]])[0]
+        return firsts
+
+    async def _rows(self, sql: str, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The driver's rows of one read, asked once more when the first connection broke."""
         pool = self._pool or await self._open()
         try:
-            rows = await self._run(pool, read.sql, values)
+            return await self._run(pool, sql, values)
         except (PoolTimeout, PoolClosed, psycopg.errors.QueryCanceled):
             raise  # no connection in time, or the statement timed out: asking again waits again
         except psycopg.OperationalError:
             # The server ended the connection (a restart, an operator's pg_terminate_backend):
             # its idle siblings likely went with it. Drop the broken ones and ask once more.
             await self._drop_broken(pool)
-            rows = await self._run(pool, read.sql, values)
-        return read.rows(rows)
+            return await self._run(pool, sql, values)
 
     async def execute(self, write: Prebuilt, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run ``write`` (a statement :func:`prebuilt` for :data:`POSTGRESQL`) once with
