@@ -299,7 +299,7 @@ class PostgresStatements:
             group = self._groups[sql] = _Group(sql)
         waiter: asyncio.Future[tuple[Any, ...] | None] = asyncio.get_running_loop().create_future()
         group.pending.append((values, waiter))
-        if group.task is None:
+        if group.task is None or group.task.done():  # done: its event loop ended under it
             group.task = asyncio.create_task(self._ask(read, group), name="leadsonar-group-read")
         return await waiter
 
