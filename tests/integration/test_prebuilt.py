@@ -490,12 +490,83 @@ async def test_a_cancelled_read_waiting_in_a_group_leaves_the_others_answered(
         waiting = [
             asyncio.ensure_future(db.fetch_first(slow, {"id": i, "seconds": 0})) for i in (2, 3)
         ]
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)  # both wait in the group (for at most GROUP_STALL_SECONDS)
         waiting[0].cancel()
         assert (await first)[0] == "n1"
         with pytest.raises(asyncio.CancelledError):
             await waiting[0]
         assert (await waiting[1])[0] == "n3"
         assert (await db.fetch_first(slow, {"id": 2, "seconds": 0}))[0] == "n2"
+    finally:
+        await db.dispose()
+
+
+async def test_reads_of_the_same_sql_with_other_literals_are_never_mixed(
+    postgres_url: str,
+) -> None:
+    """Two statements whose SQL is the same text and whose literal values differ (``body =
+    'one'`` and ``body = 'two'``, each ``%(body_1)s``) are two reads: concurrent calls of
+    both each get their own statement's row, not the other's."""
+    db = await _database(postgres_url)
+    one = select(NOTES.c.id).where(NOTES.c.body == "one", NOTES.c.id >= bindparam("low"))
+    two = select(NOTES.c.id).where(NOTES.c.body == "two", NOTES.c.id >= bindparam("low"))
+    try:
+        await _add(db, id=1, body="one")
+        await _add(db, id=2, body="two")
+        answers = await asyncio.gather(
+            *(db.fetch_first(read, {"low": 0}) for read in (one, two, one, two))
+        )
+        assert answers == [(1,), (2,), (1,), (2,)]
+    finally:
+        await db.dispose()
+
+
+async def test_grouped_values_are_compared_whole_and_by_any_bind_name(postgres_url: str) -> None:
+    """A value longer than its column (``VARCHAR(50)``) finds nothing, as alone, instead of
+    being cut to the column's length in the group's array; a bind named with a character
+    outside ``\\w`` (``a-b``) is grouped as well; a call lacking a bind fails alone."""
+    db = await _database(postgres_url)
+    dashed = select(NOTES.c.id).where(NOTES.c.body == bindparam("a-b", type_=String))
+    try:
+        await _add(db, id=1, body="x" * 50)
+        await _add(db, id=2, body="short")
+        bodies = ["x" * 60, "x" * 50, "short", "x" * 51]
+        alone = [await db.fetch_first(NEWEST, {"body": body}) for body in bodies]
+        together = await asyncio.gather(*(db.fetch_first(NEWEST, {"body": b}) for b in bodies))
+        assert together == alone and together[0] is None and together[1] is not None
+        by_dashed = await asyncio.gather(
+            *(db.fetch_first(dashed, {"a-b": b}) for b in ("short", "none", "x" * 50))
+        )
+        assert by_dashed == [(2,), None, (1,)]
+        lacking = await asyncio.gather(
+            db.fetch_first(NEWEST, {"body": "short"}),
+            db.fetch_first(NEWEST, {}),
+            db.fetch_first(NEWEST, {"body": "x" * 50}),
+            return_exceptions=True,
+        )
+        assert lacking[0] is not None and lacking[2] is not None
+        assert isinstance(lacking[1], Exception)
+    finally:
+        await db.dispose()
+
+
+async def test_a_slow_grouped_read_holds_the_next_calls_back_only_briefly(
+    postgres_url: str,
+) -> None:
+    """A read that takes a second is out; a quick call of the same statement goes out beside
+    it soon after (GROUP_STALL_SECONDS) instead of waiting for it to end."""
+    db = await _database(postgres_url)
+    slow = select(NOTES.c.body, func.pg_sleep(bindparam("seconds", type_=Integer))).where(
+        NOTES.c.id == bindparam("id")
+    )
+    try:
+        await _add(db, id=1, body="n1")
+        first = asyncio.ensure_future(db.fetch_first(slow, {"id": 1, "seconds": 1}))
+        await asyncio.sleep(0.05)
+        began = time.monotonic()
+        assert (await db.fetch_first(slow, {"id": 1, "seconds": 0}))[0] == "n1"
+        assert time.monotonic() - began < 0.8  # not after the slow one's second
+        assert not first.done()
+        assert (await first)[0] == "n1"
     finally:
         await db.dispose()

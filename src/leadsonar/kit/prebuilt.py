@@ -41,11 +41,25 @@ from typing import Any, TypeAlias
 import psycopg
 from cachetools import LRUCache
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
-from sqlalchemy import Dialect, Executable, Float, Numeric, Select, TextualSelect
+from sqlalchemy import (
+    CHAR,
+    Boolean,
+    DateTime,
+    Dialect,
+    Enum,
+    Executable,
+    Float,
+    Integer,
+    Numeric,
+    Select,
+    String,
+    TextualSelect,
+)
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.types import TypeEngine
 
 # Longest a statement waits for a pooled connection (the server down, or every connection
 # busy) before it fails: a lookup fails fast instead of piling up behind an outage.
@@ -73,9 +87,9 @@ class Prebuilt:
     binds: Mapping[str, Callable[[Any], Any]]
     results: tuple[Callable[[Any], Any] | None, ...]
     escaped: Mapping[str, str]  # bind name → the name the SQL uses, where they differ
-    # PostgreSQL: each required bind's SQL name → its column type as SQL (``VARCHAR(64)``),
-    # for the grouped form's arrays; empty when one has no type (a ``text()`` bind)
-    types: Mapping[str, str] = field(default_factory=dict)
+    # PostgreSQL: the SQL asking many calls at once (:func:`first_rows_sql`), or None
+    first_rows: str | None = None
+    required: tuple[str, ...] = ()  # the binds every call must give, as the SQL names them
 
     def values(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` (by bind name) with the literal binds' defaults, each processed for the
@@ -134,8 +148,7 @@ def prebuilt(statement: AnyStatement, dialect: Dialect) -> Prebuilt:
     escaped = dict(compiled.escaped_bind_names)
     binds: dict[str, Callable[[Any], Any]] = {}
     defaults: dict[str, Any] = {}
-    types: dict[str, str] = {}
-    typed = True
+    arrays: dict[str, str | None] = {}  # required bind → the SQL type of its array
     for bind, rendered in compiled.bind_names.items():
         name = escaped.get(rendered, rendered)
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -143,63 +156,105 @@ def prebuilt(statement: AnyStatement, dialect: Dialect) -> Prebuilt:
             binds[name] = process
         if not bind.required:  # a literal (LIMIT 1, literal(None)): its value goes along
             defaults[name] = bind.effective_value
-        elif bind.type._isnull:
-            typed = False
         else:
-            types[name] = bind.type.compile(dialect=dialect)
+            arrays[name] = _array_type(bind.type)
     results = tuple(
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
     )
-    found = Prebuilt(
-        str(compiled), defaults, binds, results, escaped, types if typed and types else {}
-    )
+    sql = str(compiled)
+    first_rows = first_rows_sql(sql, arrays) if dialect.name == "postgresql" else None
+    found = Prebuilt(sql, defaults, binds, results, escaped, first_rows, tuple(arrays))
     _PREBUILT[(statement, dialect)] = found
     return found
 
 
 GROUP_ALIAS = "leadsonar_group"
-# a read's SQL → its grouped form (first_rows_sql), bounded as _PREBUILT is
-_FIRST_ROWS: LRUCache[str, str] = LRUCache(maxsize=1024)
-# psycopg's named placeholder (``%(name)s``), not an escaped ``%%``
-_PLACEHOLDER = re.compile(r"(?<!%)%\((\w+)\)s")
+GROUP_CALL = "leadsonar_call"  # the column numbering the calls of a grouped read
+GROUP_STALL_SECONDS = 0.02
+"""How long a grouped read may be out before the calls that came meanwhile go out in another
+statement beside it: a slow read (a lock wait, a pool full) holds the next calls back at most
+this long, and their wait for a pooled connection starts then, not after it."""
+# psycopg's placeholders: an escaped ``%%`` (kept as it is) or a named ``%(name)s``
+_PLACEHOLDER = re.compile(r"%%|%\(([^)]+)\)s")
 
 
-def first_rows_sql(read: Prebuilt) -> str | None:
-    """PostgreSQL: the SQL that answers many calls of ``read`` in one statement, each call's
-    first row: the required binds become arrays, one element per call, unnested with the
-    call's position (``WITH ORDINALITY``) and joined ``LATERAL`` to ``read`` limited to one
-    row, so each call's row is what ``read`` alone returns first (its own ``ORDER BY`` and
-    ``LIMIT`` run per call). Rows come back as ``(position, *read's columns)``, at most one
-    per call. ``None`` when a required bind has no SQL type (a ``text()`` bind without one):
-    such reads are asked one by one."""
-    if not read.types:
+def _array_type(type_: TypeEngine[Any]) -> str | None:
+    """The SQL type of an array of a bind's values for a grouped read, without the column's
+    length or precision (a value is compared as the single read's ``%(x)s::VARCHAR`` compares
+    it, never cut to the column's length); ``None`` for the types a grouped read does not take
+    (``CHAR``'s padding, enums, numerics, JSON, …: those reads are asked one by one)."""
+    if isinstance(type_, Enum | CHAR):
         return None
-    found = _FIRST_ROWS.get(read.sql)
-    if found is None:
-        found = _FIRST_ROWS[read.sql] = _first_rows_sql(read)
-    return found
+    if isinstance(type_, String):
+        return "TEXT"
+    if isinstance(type_, Boolean):
+        return "BOOLEAN"
+    if isinstance(type_, Integer):
+        return "BIGINT"
+    if isinstance(type_, DateTime) and getattr(type_, "precision", None) is None:
+        return "TIMESTAMPTZ" if type_.timezone else "TIMESTAMP"
+    return None
 
 
-def _first_rows_sql(read: Prebuilt) -> str:
-    names = list(read.types)
-    inner = _PLACEHOLDER.sub(
-        lambda m: f'{GROUP_ALIAS}."{m[1]}"' if m[1] in read.types else m[0], read.sql
-    )
-    arrays = ", ".join(f"%({name})s::{read.types[name]}[]" for name in names)
-    columns = ", ".join(f'"{name}"' for name in names)
+def first_rows_sql(sql: str, arrays: Mapping[str, str | None]) -> str | None:
+    """PostgreSQL: the SQL that answers many calls of a read (``sql``, psycopg's named
+    placeholders) in one statement, each call's first row. The required binds (``arrays``:
+    name → its array's element type, :func:`_array_type`) become arrays, one element per call,
+    unnested with the call's position (``WITH ORDINALITY``) and joined ``LATERAL`` to the read
+    limited to one row, so each call's row is what the read alone returns first (its own
+    ``ORDER BY`` and ``LIMIT`` run per call). Rows come back as ``(position, *the read's
+    columns)``, at most one per call. ``None`` (the read is asked call by call) when a required
+    bind's type has no array here, when there is no required bind, or when a name would clash.
+    """
+    if not arrays or GROUP_CALL in arrays or any(t is None for t in arrays.values()):
+        return None
+    replaced: set[str] = set()
+
+    def column(match: re.Match[str]) -> str:
+        name = match[1]
+        if name is None or name not in arrays:
+            return match[0]  # ``%%``, or a literal bind's placeholder (LIMIT): kept
+        replaced.add(name)
+        return f'{GROUP_ALIAS}."{name}"'
+
+    inner = _PLACEHOLDER.sub(column, sql)
+    if replaced != set(arrays) or any('"' in name for name in arrays):
+        return None
+    unnested = ", ".join(f"%({name})s::{arrays[name]}[]" for name in arrays)
+    columns = ", ".join(f'"{name}"' for name in arrays)
     return (
-        f"SELECT {GROUP_ALIAS}.leadsonar_call, leadsonar_first.* "
-        f"FROM unnest({arrays}) WITH ORDINALITY AS {GROUP_ALIAS}({columns}, leadsonar_call) "
+        f"SELECT {GROUP_ALIAS}.{GROUP_CALL}, leadsonar_first.* "
+        f"FROM unnest({unnested}) WITH ORDINALITY AS {GROUP_ALIAS}({columns}, {GROUP_CALL}) "
         f"CROSS JOIN LATERAL (SELECT * FROM ({inner}) AS leadsonar_read LIMIT 1) "
         "AS leadsonar_first"
     )
 
 
+def _first(read: Prebuilt, rows: list[Any]) -> tuple[Any, ...] | BaseException | None:
+    """The first of the driver's ``rows`` converted (``None`` for no row), or the error its
+    conversion raised (one call's row, not its neighbours')."""
+    if not rows:
+        return None
+    try:
+        return read.rows(rows[:1])[0]
+    except Exception as exc:
+        return exc
+
+
+class ReadStopped(RuntimeError):
+    """A grouped read was stopped before its statement answered (the process shutting down)."""
+
+    def __init__(self) -> None:
+        super().__init__("The database read was stopped before it was answered.")
+
+
 @dataclass
 class _Group:
-    """The calls of one read waiting for the next grouped statement, and the task asking."""
+    """One read's calls waiting for the next grouped statement, on one event loop, and the
+    task asking for them."""
 
-    sql: str
+    read: Prebuilt
+    loop: asyncio.AbstractEventLoop
     pending: list[tuple[dict[str, Any], asyncio.Future[tuple[Any, ...] | None]]] = field(
         default_factory=list
     )
@@ -245,7 +300,7 @@ class PostgresStatements:
         self._max_size = max_size
         self._pool: AsyncConnectionPool | None = None
         self._opening = asyncio.Lock()
-        self._groups: dict[str, _Group] = {}  # fetch_first's group reads by their SQL
+        self._groups: dict[int, _Group] = {}  # fetch_first's group reads, by id of the read
 
     async def _open(self) -> AsyncConnectionPool:
         async with self._opening:
@@ -278,68 +333,103 @@ class PostgresStatements:
         """The first row :meth:`fetch` would return, or ``None``; concurrent calls of the same
         ``read`` are asked together (a group read).
 
-        While one statement of ``read`` is out, the calls that come meanwhile wait, and the
-        next statement asks for all of them at once (:func:`first_rows_sql`): one round trip
+        While a statement of ``read`` is out, the calls that come meanwhile wait, and the next
+        statement asks for all of them at once (:attr:`Prebuilt.first_rows`): one round trip
         and one pass through psycopg instead of one each (the hot path's point reads, a cached
         answer and an imported contact, under concurrent requests; docs/benchmarks.md). A call
-        alone is asked as it is, at once. A call whose literal binds differ from the
-        statement's (a caller's own ``LIMIT``) is asked alone.
+        alone is asked as it is, at once; a statement out longer than
+        :data:`GROUP_STALL_SECONDS` no longer holds the next calls back. A read that cannot be
+        grouped, and a call whose literal binds differ from the statement's (a caller's own
+        ``LIMIT``) or that lacks a bind, are asked alone, as :meth:`fetch` asks.
 
         Raises:
-            psycopg.Error: the statement failed (every call it asked for gets the error; a
-                broken connection is asked once more first, as :meth:`fetch` does).
+            psycopg.Error: the statement failed (a call's own value refused by the server, or
+                its row not convertible, fails only that call: the calls are then asked one
+                by one; a broken connection is asked once more first, as :meth:`fetch` does).
+            ReadStopped: the grouped statement was stopped (shutdown) before it answered.
         """
         values = read.values(params)
-        sql = first_rows_sql(read) if read.types else None
-        if sql is None or any(values[name] != value for name, value in read.defaults.items()):
-            rows = await self._rows(read.sql, values)
-            return read.rows(rows[:1])[0] if rows else None
-        group = self._groups.get(sql)
-        if group is None:
-            group = self._groups[sql] = _Group(sql)
-        waiter: asyncio.Future[tuple[Any, ...] | None] = asyncio.get_running_loop().create_future()
+        if (
+            read.first_rows is None
+            or any(name not in values for name in read.required)
+            or any(values[name] != value for name, value in read.defaults.items())
+        ):
+            first = _first(read, await self._rows(read.sql, values))
+            if isinstance(first, BaseException):
+                raise first
+            return first
+        loop = asyncio.get_running_loop()
+        key = id(read)
+        group = self._groups.get(key)
+        if group is None or group.read is not read or group.loop is not loop:
+            # new, or left behind by an event loop that ended under it: its waiters are gone
+            group = self._groups[key] = _Group(read, loop)
+        waiter: asyncio.Future[tuple[Any, ...] | None] = loop.create_future()
         group.pending.append((values, waiter))
-        if group.task is None or group.task.done():  # done: its event loop ended under it
-            group.task = asyncio.create_task(self._ask(read, group), name="leadsonar-group-read")
+        if group.task is None:
+            group.task = asyncio.create_task(self._ask(key, group), name="leadsonar-group-read")
         return await waiter
 
-    async def _ask(self, read: Prebuilt, group: _Group) -> None:
-        """Ask for ``group``'s waiting calls, one statement at a time, until none wait."""
+    async def _ask(self, key: int, group: _Group) -> None:
+        """Ask for ``group``'s waiting calls until none wait: a statement for the calls that
+        came while the last one was out, once that one answered or had been out
+        :data:`GROUP_STALL_SECONDS`."""
+        out: set[asyncio.Task[None]] = set()
         try:
-            while group.pending:
+            while group.pending or out:
                 calls = [(v, w) for v, w in group.pending if not w.done()]  # not cancelled
                 group.pending = []
-                if not calls:
-                    continue
-                try:
-                    firsts = await self._firsts(read, group.sql, [v for v, _ in calls])
-                except BaseException as exc:
-                    for _, waiter in calls:
-                        if not waiter.done():
-                            waiter.set_exception(exc)
-                    if not isinstance(exc, Exception):
-                        raise  # cancelled (shutdown): the waiters got the cancellation
-                    continue
-                for (_, waiter), first in zip(calls, firsts, strict=True):
-                    if waiter.done():
-                        continue
-                    if isinstance(first, BaseException):
-                        waiter.set_exception(first)
-                    else:
-                        waiter.set_result(first)
+                if calls:
+                    out.add(asyncio.create_task(self._answer(group.read, calls)))
+                if out:
+                    _, out = await asyncio.wait(
+                        out, timeout=GROUP_STALL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                    )
+        except BaseException:
+            # cancelled (shutdown): the statements out are stopped, every waiting call told
+            for task in out:
+                task.cancel()
+            for _, waiter in group.pending:
+                if not waiter.done():
+                    waiter.set_exception(ReadStopped())
+            group.pending = []
+            raise
         finally:
-            group.task = None
+            if self._groups.get(key) is group:
+                del self._groups[key]
+
+    async def _answer(
+        self, read: Prebuilt, calls: list[tuple[dict[str, Any], asyncio.Future[Any]]]
+    ) -> None:
+        """Ask for ``calls`` and give each waiter its row or its error."""
+        firsts: list[tuple[Any, ...] | BaseException | None]
+        try:
+            firsts = await self._firsts(read, [values for values, _ in calls])
+        except asyncio.CancelledError:
+            for _, waiter in calls:
+                if not waiter.done():
+                    waiter.set_exception(ReadStopped())
+            raise
+        except Exception as exc:
+            firsts = [exc] * len(calls)
+        for (_, waiter), first in zip(calls, firsts, strict=True):
+            if waiter.done():
+                continue
+            if isinstance(first, BaseException):
+                waiter.set_exception(first)
+            else:
+                waiter.set_result(first)
 
     async def _firsts(
-        self, read: Prebuilt, sql: str, calls: list[dict[str, Any]]
+        self, read: Prebuilt, calls: list[dict[str, Any]]
     ) -> list[tuple[Any, ...] | BaseException | None]:
-        """Each call's first row (or its error): one call asked as it is, several in one
-        grouped statement. When the grouped statement fails for a reason of its values (one
-        call's value the server refuses), each call is asked alone, so that only the calls
-        that fail alone fail; a lost connection or a pool timeout fails them all."""
+        """Each call's first row (or its error): several calls in one grouped statement, one
+        call as it is. When the grouped statement fails for a reason of its values (one call's
+        value the server refuses), each call is asked alone, so that only the calls that fail
+        alone fail; a lost connection or a pool timeout fails them all."""
         if len(calls) > 1:
             try:
-                return await self._grouped(read, sql, calls)
+                return await self._grouped(read, calls)
             except (PoolTimeout, PoolClosed, psycopg.OperationalError):
                 raise
             except psycopg.Error:
@@ -347,20 +437,18 @@ class PostgresStatements:
         alone = await asyncio.gather(
             *(self._rows(read.sql, call) for call in calls), return_exceptions=True
         )
-        return [
-            rows if isinstance(rows, BaseException) else read.rows(rows[:1])[0] if rows else None
-            for rows in alone
-        ]
+        return [rows if isinstance(rows, BaseException) else _first(read, rows) for rows in alone]
 
     async def _grouped(
-        self, read: Prebuilt, sql: str, calls: list[dict[str, Any]]
+        self, read: Prebuilt, calls: list[dict[str, Any]]
     ) -> list[tuple[Any, ...] | BaseException | None]:
+        assert read.first_rows is not None
         values = dict(read.defaults)
-        for name in read.types:
+        for name in read.required:
             values[name] = [call[name] for call in calls]
         firsts: list[tuple[Any, ...] | BaseException | None] = [None] * len(calls)
-        for row in await self._rows(sql, values):
-            firsts[row[0] - 1] = read.rows([row[1:]])[0]
+        for row in await self._rows(read.first_rows, values):
+            firsts[row[0] - 1] = _first(read, [row[1:]])
         return firsts
 
     async def _rows(self, sql: str, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
