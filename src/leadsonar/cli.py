@@ -33,7 +33,7 @@ from rich.text import Text
 
 from leadsonar.accounts import repository as accounts_repository
 from leadsonar.accounts import service as accounts
-from leadsonar.app import Services, close_services, open_services
+from leadsonar.assembly import close_services, open_services
 from leadsonar.config import Settings, describe_settings, get_settings
 from leadsonar.domains.companies import import_companies
 from leadsonar.domains.contacts import (
@@ -49,6 +49,7 @@ from leadsonar.kit.db import is_sqlite
 from leadsonar.kit.phones import display_from_e164
 from leadsonar.ledger import service as ledger
 from leadsonar.lookup.service import answer_reason
+from leadsonar.services import Services
 from leadsonar.waterfall.cache import LookupCacheStore
 from leadsonar.webhooks.service import secret_for as webhook_secret_for
 

@@ -1,12 +1,15 @@
-"""The application's services and the typed dependency that hands them to routes.
+"""The application's services and the request's unit of work.
 
-:func:`leadsonar.app.open_services` builds one :class:`Services` per process when the app starts
-(database, key-hashing secret, providers, lookup and verify services, job runner, limits).
-Routes take it as an argument typed :data:`ServicesDep` (``services: ServicesDep``) instead of
-reaching into ``request.app.state``; pure ASGI middleware, which runs before FastAPI's
-dependencies, uses :func:`services_of`.
+:func:`leadsonar.assembly.open_services` builds one :class:`Services` per process when it
+starts (database, key-hashing secret, providers, lookup and verify services, job runner,
+limits).
+Routes take it as an argument typed :data:`leadsonar.deps.ServicesDep` (``services:
+ServicesDep``) instead of reaching into ``request.app.state``; pure ASGI middleware, which runs
+before FastAPI's dependencies, uses :func:`services_of`. This module does not import FastAPI
+(the CLI builds its services without loading the web framework).
 
-A route's database work is one :class:`UnitOfWork` (``work: WorkDep``): the request edge. It
+A route's database work is one :class:`UnitOfWork` (``work: WorkDep``, :mod:`leadsonar.deps`):
+the request edge. It
 opens one session when the route first asks for it and commits it after the route returns and
 before the response is sent (rolls it back if the route raised); services and repositories
 only flush (DESIGN.md §6, docs/architecture.md).
@@ -14,13 +17,12 @@ only flush (DESIGN.md §6, docs/architecture.md).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
-from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadsonar.accounts.keycache import PrincipalCache
@@ -83,16 +85,6 @@ def services_of(app: Any) -> Services:
     return services
 
 
-async def get_services(request: Request) -> Services:
-    """The FastAPI dependency behind :data:`ServicesDep` (async: a sync dependency would be run
-    in the thread pool on every request)."""
-    return services_of(request.app)
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]
-"""A route argument ``services: ServicesDep`` receives the app's :class:`Services`."""
-
-
 class UnitOfWork:
     """One request's database work: at most one session, opened when the route first asks for
     it, committed when the route returns (:func:`unit_of_work`), rolled back when it raises.
@@ -152,20 +144,3 @@ class UnitOfWork:
         if error is None:
             for callback in self._after_commit:
                 callback()
-
-
-async def unit_of_work(services: ServicesDep) -> AsyncIterator[UnitOfWork]:
-    """The FastAPI dependency behind :data:`WorkDep`: the request's :class:`UnitOfWork`,
-    ended right after the route returns (``scope="function"``), so an answer is sent only
-    once what it reports is committed."""
-    work = UnitOfWork(services.db)
-    try:
-        yield work
-    except BaseException as error:
-        await work.end(error)
-        raise
-    await work.end(None)
-
-
-WorkDep = Annotated[UnitOfWork, Depends(unit_of_work, scope="function")]
-"""A route argument ``work: WorkDep`` receives the request's :class:`UnitOfWork`."""

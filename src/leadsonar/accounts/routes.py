@@ -16,10 +16,10 @@ from pydantic import BaseModel
 from leadsonar.accounts import service
 from leadsonar.accounts.dependencies import current_principal
 from leadsonar.accounts.service import Principal
+from leadsonar.deps import ServicesDep, WorkDep
 from leadsonar.kit.crypto import display_prefix
 from leadsonar.kit.db import as_utc
 from leadsonar.kit.openapi import errors
-from leadsonar.services import ServicesDep, WorkDep
 
 router = APIRouter(tags=["keys"])
 

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from leadsonar.accounts.dependencies import current_principal
 from leadsonar.accounts.service import Principal
+from leadsonar.deps import ServicesDep, WorkDep
 from leadsonar.enrichment import service
 from leadsonar.enrichment.drafts import JobDraft, draft_from_table
 from leadsonar.enrichment.export import stream_results
@@ -27,7 +28,7 @@ from leadsonar.enrichment.schemas import (
 from leadsonar.exceptions import BadRequest, LeadSonarError
 from leadsonar.kit.openapi import errors
 from leadsonar.ledger.service import balance_of
-from leadsonar.services import Services, ServicesDep, WorkDep
+from leadsonar.services import Services
 from leadsonar.webhooks.schemas import DeliveryLog
 from leadsonar.webhooks.service import check_webhook_url, delivery_log
 

@@ -9,10 +9,10 @@ from pydantic import BaseModel
 
 from leadsonar.accounts.dependencies import current_principal
 from leadsonar.accounts.service import Principal
+from leadsonar.deps import WorkDep
 from leadsonar.kit.openapi import errors
 from leadsonar.ledger.service import balance_of
 from leadsonar.ledger.usage import usage_by_day
-from leadsonar.services import WorkDep
 
 router = APIRouter(tags=["credits"])
 

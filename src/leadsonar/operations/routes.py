@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
+from leadsonar.deps import ServicesDep
 from leadsonar.kit import metrics
 from leadsonar.operations.service import readiness, refresh_job_gauges
-from leadsonar.services import ServicesDep
 
 router = APIRouter(tags=["operations"])
 

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends
 
 from leadsonar.accounts.dependencies import current_principal
 from leadsonar.accounts.service import Principal
+from leadsonar.deps import ServicesDep
 from leadsonar.providers.schemas import ProvidersPage
-from leadsonar.services import ServicesDep
 
 router = APIRouter(tags=["providers"])
 

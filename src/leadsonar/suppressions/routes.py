@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leadsonar.accounts.dependencies import current_principal
 from leadsonar.accounts.service import Principal
+from leadsonar.deps import WorkDep
 from leadsonar.exceptions import NotFound
 from leadsonar.kit.emails import normalise_email
-from leadsonar.services import WorkDep
 from leadsonar.suppressions import service
 
 router = APIRouter(tags=["privacy"])
