@@ -26,8 +26,9 @@ on the driver's connection: values bound and rows converted exactly as SQLAlchem
 
 :class:`PostgresStatements` runs them on a pool of autocommit psycopg connections (no ``BEGIN``
 for a single statement, nothing held between statements; psycopg prepares a statement on the
-server after its fifth run on a connection). :meth:`leadsonar.kit.db.Database.fetch` runs the
-reads on SQLite.
+server after its fifth run on a connection), and asks concurrent first-row reads of one
+statement together, in one statement (:meth:`PostgresStatements.fetch_first`, a group read).
+:meth:`leadsonar.kit.db.Database.fetch` runs the reads on SQLite.
 """
 
 from __future__ import annotations
