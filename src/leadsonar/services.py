@@ -9,10 +9,9 @@ before FastAPI's dependencies, uses :func:`services_of`. This module does not im
 (the CLI builds its services without loading the web framework).
 
 A route's database work is one :class:`UnitOfWork` (``work: WorkDep``, :mod:`leadsonar.deps`):
-the request edge. It
-opens one session when the route first asks for it and commits it after the route returns and
-before the response is sent (rolls it back if the route raised); services and repositories
-only flush (DESIGN.md §6, docs/architecture.md).
+the request edge. It opens one session when the route first asks for it and commits it after
+the route returns and before the response is sent (rolls it back if the route raised);
+services and repositories only flush (DESIGN.md §6, docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -87,7 +86,8 @@ def services_of(app: Any) -> Services:
 
 class UnitOfWork:
     """One request's database work: at most one session, opened when the route first asks for
-    it, committed when the route returns (:func:`unit_of_work`), rolled back when it raises.
+    it, committed when the route returns (:func:`leadsonar.deps.unit_of_work`), rolled back when
+    it raises.
 
     Opening late keeps the request edge cheap where it matters: a route that first reads an
     upload and checks 50,000 rows takes SQLite's write lock only when it stores the job.
