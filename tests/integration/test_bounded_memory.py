@@ -100,3 +100,31 @@ async def test_in_process_rate_windows_are_swept_once_a_second_not_after_every_h
     await asyncio.sleep(0.05)
     assert storage.timer is not None and storage.timer.done()
     assert len(storage.events) == 1 and "key-b" in next(iter(storage.events))
+
+
+async def test_profile_read_locks_are_kept_only_while_a_lookup_holds_them(
+    dns_zone: LoopbackDns, sqlite_url: str
+) -> None:
+    """The crawler's per-domain lock for reading profile pages: a lookup waiting for a domain
+    gets the lock another holds; once no lookup holds or waits for it, it is gone (before: one
+    lock per domain ever read, for the life of the process)."""
+    from leadsonar.kit.net.safe_http import SafeHttp
+    from leadsonar.providers.builtin.website import WebsiteProvider
+
+    settings = Settings(database_url=sqlite_url)
+    db = Database(sqlite_url)
+    website = WebsiteProvider(settings, db, SafeHttp(settings, Resolver([dns_zone.address])))
+    try:
+        for i in range(1000):
+            async with website.profile_lock(f"d{i}.test"):
+                pass
+        assert website.profile_locks == 0
+        held = website.profile_lock("busy.test")
+        async with held:
+            assert website.profile_lock("busy.test") is held  # the waiter queues on it
+            assert website.profile_locks == 1
+        del held
+        assert website.profile_locks == 0
+    finally:
+        await website.aclose()
+        await db.dispose()

@@ -50,6 +50,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from weakref import WeakValueDictionary
 
 from anyascii import anyascii
 from cachetools import LRUCache
@@ -530,7 +531,9 @@ class WebsiteProvider:
         self._carriers: dict[asyncio.Future[SiteCrawl], int] = {}
         self._handed: dict[asyncio.Future[SiteCrawl], Learned] = {}
         self._people: dict[str, asyncio.Future[SiteCrawl]] = {}  # crawls whose people are read
-        self._profile_locks: dict[str, asyncio.Lock] = {}
+        # one lock per domain whose profiles are being read, kept only while a lookup holds
+        # or waits for it (weak values: not one per domain ever read, for the process's life)
+        self._profile_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
         # This process's parsed copies of stored crawls (LRU-bounded). Within ``_reuse``
         # seconds of being stored or read a copy is used as it is: the website provider, the
         # prober's roster and a profile read ask for the same domain within one lookup. After
@@ -716,8 +719,7 @@ class WebsiteProvider:
 
         if not theirs(site.profiles):
             return site
-        lock = self._profile_locks.setdefault(site.domain, asyncio.Lock())
-        async with lock:
+        async with self.profile_lock(site.domain):
             copy = self._copies.get(site.domain)
             if copy is not None and copy.crawled_at is None:
                 stored: SiteCrawl | None = copy.site  # this process's newest, maybe unstored
@@ -744,6 +746,21 @@ class WebsiteProvider:
             self._record(site, [e for e in site.emails if e["address"] not in before], learned)
             self._keep(site)  # seen by later lookups at once, stored when this one ends
         return site
+
+    def profile_lock(self, domain: str) -> asyncio.Lock:
+        """The lock that makes one lookup at a time read ``domain``'s profile pages. It stays
+        in :attr:`_profile_locks` only while a lookup holds or waits for it (the caller's
+        reference keeps it), so the map holds the domains being read, not every domain ever
+        read (issue 9 §6)."""
+        lock = self._profile_locks.get(domain)
+        if lock is None:
+            lock = self._profile_locks[domain] = asyncio.Lock()
+        return lock
+
+    @property
+    def profile_locks(self) -> int:
+        """Domains whose profile lock is still held or waited for."""
+        return len(self._profile_locks)
 
     @staticmethod
     def _learn(learned: Learned, domain: str, email: dict[str, Any], site: SiteCrawl) -> None:
