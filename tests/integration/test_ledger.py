@@ -34,6 +34,14 @@ async def _fresh(url: str) -> Database:
     return db
 
 
+async def _funded(db: Database, name: str, credits: int) -> int:
+    """A new account ``name`` granted ``credits``; returns its id."""
+    async with db.write_session() as session:
+        account = await accounts.create_account(session, name)
+        await ledger.grant(session, account.id, credits)
+    return account.id
+
+
 async def _entries(db: Database, account_id: int) -> int:
     async with db.read_session() as session:
         return int(
@@ -199,21 +207,19 @@ async def test_concurrent_charges_are_committed_together_and_never_overspend(
 
     db = await _fresh(database_url)
     try:
-        async with db.write_session() as session:
-            account = await accounts.create_account(session, "batched")
-            await ledger.grant(session, account.id, 60)
+        account_id = await _funded(db, "batched", 60)
         reservations = Reservations(db)
         outcomes = await asyncio.gather(
-            *(reservations.charge(account.id, 1, "find-email", f"r{i}") for i in range(100)),
+            *(reservations.charge(account_id, 1, "find-email", f"r{i}") for i in range(100)),
             return_exceptions=True,
         )
         refused = [o for o in outcomes if isinstance(o, InsufficientCredits)]
         assert outcomes[:60] == [None] * 60
         assert len(refused) == 40
         assert 1 <= reservations.batches < 100
-        assert await _entries(db, account.id) == 61  # the grant and the 60 charges
+        assert await _entries(db, account_id) == 61  # the grant and the 60 charges
         async with db.read_session() as session:
-            balance = await ledger.balance_of(session, account.id)
+            balance = await ledger.balance_of(session, account_id)
             assert (balance.balance, balance.total_spent) == (0, 60)
             assert await ledger.check(session) == []
     finally:
@@ -230,28 +236,26 @@ async def test_under_concurrent_load_a_lone_charge_waits_for_the_next_one(
 
     db = await _fresh(database_url)
     try:
-        async with db.write_session() as session:
-            account = await accounts.create_account(session, "gathered")
-            await ledger.grant(session, account.id, 100)
+        account_id = await _funded(db, "gathered", 100)
         reservations = Reservations(db)
         for i in range(3):  # one at a time: three batches
-            await reservations.charge(account.id, 1, "find-email", f"one{i}")
+            await reservations.charge(account_id, 1, "find-email", f"one{i}")
         assert reservations.batches == 3
 
         async def later(reference: str) -> None:
             for _ in range(3):  # a few event-loop turns after the first charge
                 await asyncio.sleep(0)
-            await reservations.charge(account.id, 1, "find-email", reference)
+            await reservations.charge(account_id, 1, "find-email", reference)
 
         await asyncio.gather(
-            *(reservations.charge(account.id, 1, "find-email", f"load{i}") for i in range(4))
+            *(reservations.charge(account_id, 1, "find-email", f"load{i}") for i in range(4))
         )
         before = reservations.batches
         await asyncio.gather(
-            reservations.charge(account.id, 1, "find-email", "lone"), later("next")
+            reservations.charge(account_id, 1, "find-email", "lone"), later("next")
         )
         assert reservations.batches == before + 1
-        assert await _entries(db, account.id) == 1 + 3 + 4 + 2
+        assert await _entries(db, account_id) == 1 + 3 + 4 + 2
     finally:
         await db.dispose()
 
@@ -267,21 +271,19 @@ async def test_charges_all_back_from_the_last_batch_are_written_without_gatherin
     monkeypatch.setattr(module, "GATHER_SECONDS", 30.0)  # a gather would show as a hang
     db = await _fresh(database_url)
     try:
-        async with db.write_session() as session:
-            account = await accounts.create_account(session, "all-back")
-            await ledger.grant(session, account.id, 100)
+        account_id = await _funded(db, "all-back", 100)
         reservations = module.Reservations(db)
 
         async def charge_all() -> None:
             await asyncio.gather(
-                *(reservations.charge(account.id, 1, "find-email") for _ in range(3))
+                *(reservations.charge(account_id, 1, "find-email") for _ in range(3))
             )
 
         await asyncio.wait_for(charge_all(), 10)  # the first batch: nothing to gather for
         for _ in range(3):  # the same three callers, back together each time
             await asyncio.wait_for(charge_all(), 10)
         assert reservations.batches == 4
-        assert await _entries(db, account.id) == 1 + 12  # the grant and the charges
+        assert await _entries(db, account_id) == 1 + 12  # the grant and the charges
     finally:
         await db.dispose()
 
@@ -297,18 +299,16 @@ async def test_a_charge_writer_cancelled_while_gathering_cancels_the_waiting_cha
     monkeypatch.setattr(module, "GATHER_SECONDS", 30.0)
     db = await _fresh(database_url)
     try:
-        async with db.write_session() as session:
-            account = await accounts.create_account(session, "cancelled")
-            await ledger.grant(session, account.id, 100)
+        account_id = await _funded(db, "cancelled", 100)
         reservations = module.Reservations(db)
         reservations._last_batch = 4  # concurrent load just now: the next charge gathers
-        waiting = asyncio.ensure_future(reservations.charge(account.id, 1, "find-email"))
+        waiting = asyncio.ensure_future(reservations.charge(account_id, 1, "find-email"))
         for _ in range(5):
             await asyncio.sleep(0)  # the writer starts and sleeps in its gather
         assert reservations._writer is not None and not reservations._writer.done()
         reservations._writer.cancel()
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(waiting, 10)
-        assert await _entries(db, account.id) == 1  # the grant only
+        assert await _entries(db, account_id) == 1  # the grant only
     finally:
         await db.dispose()
