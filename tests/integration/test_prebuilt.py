@@ -43,7 +43,7 @@ from sqlalchemy import (
 
 from leadsonar.config import Settings
 from leadsonar.kit import prebuilt as prebuilt_module
-from leadsonar.kit.db import Database
+from leadsonar.kit.db import Database, as_utc
 from leadsonar.kit.prebuilt import (
     APPLICATION_NAME,
     POSTGRESQL,
@@ -393,6 +393,53 @@ async def test_prebuilt_writes_need_postgres(tmp_path: Path) -> None:
             await db.write_statement(RENAME, {"id": 1, "body": "x"})
         with pytest.raises(RuntimeError, match="PostgreSQL"):
             await db.write_rows(ADD_NOTE, [])
+    finally:
+        await db.dispose()
+
+
+async def test_execute_in_writes_in_the_write_transaction_as_sqlalchemy_would(
+    database_url: str,
+) -> None:
+    """Database.execute_in: the statements of a write_sync transaction. On a SQLite file they
+    run on the sqlite3 connection (prebuilt, told to the listeners); elsewhere through
+    SQLAlchemy. Either way the rows stored are those SQLAlchemy stores, a RETURNING comes
+    back, and a transaction that fails keeps none of them."""
+    db = await _database(database_url)
+    seen: list[str] = []
+    db.prebuilt_listeners.append(seen.append)
+    rows = [
+        {"id": 1, "body": "one", "seen_at": T0, "data": {"tags": ["a", None]}, "done": True},
+        {"id": 2, "body": "two", "seen_at": None, "data": None, "done": False},
+    ]
+
+    def work(connection: Any) -> Any:
+        db.execute_in(connection, ADD_NOTE, rows)
+        db.execute_in(connection, ADD_NOTE, [])  # nothing to write: nothing sent
+        return db.execute_in(connection, RENAME, [{"id": 2, "body": "deux"}])
+
+    def failing(connection: Any) -> None:
+        db.execute_in(connection, ADD_NOTE, [{**rows[1], "id": 3}])
+        raise RuntimeError("after the insert")
+
+    try:
+        assert await db.write_sync(work) == [(2,)]
+        async with db.engine.begin() as connection:  # the same rows through SQLAlchemy
+            await connection.execute(ADD_NOTE, [{**row, "id": row["id"] + 100} for row in rows])
+            await connection.execute(RENAME, {"id": 102, "body": "deux"})
+        with pytest.raises(RuntimeError, match="after the insert"):
+            await db.write_sync(failing)
+        async with db.read_connection() as connection:
+            stored = [tuple(r) for r in await connection.execute(select(NOTES).order_by("id"))]
+        assert [row[1:] for row in stored[2:]] == [row[1:] for row in stored[:2]]
+        assert [(row[1], row[3], row[4]) for row in stored[:2]] == [
+            ("one", {"tags": ["a", None]}, True),
+            ("deux", None, False),
+        ]
+        assert as_utc(stored[0][2]) == T0 and stored[1][2] is None
+        assert [row[0] for row in stored] == [1, 2, 101, 102]  # nothing of the failed one
+        assert [sql.split()[0] for sql in seen] == (
+            ["INSERT", "UPDATE", "INSERT"] if db.sqlite else []
+        )
     finally:
         await db.dispose()
 

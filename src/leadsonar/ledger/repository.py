@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import TextualSelect
 
 from leadsonar.accounts.models import Account
-from leadsonar.kit.db import upsert
+from leadsonar.kit.db import Database, upsert
 from leadsonar.ledger.models import AccountBalance, LedgerEntry
 
 
@@ -81,7 +81,14 @@ _DEBIT = (
     )
     .returning(_BALANCES.c.balance)
 )
-_APPEND = insert(_ENTRIES)
+# the entry's columns named (``created_at`` is the server's ``now()``, never sent), so the
+# statement can be prebuilt for the SQLite driver (Database.execute_in)
+_APPEND = insert(_ENTRIES).values(
+    account_id=bindparam("account_id"),
+    amount=bindparam("amount"),
+    reason=bindparam("reason"),
+    reference=bindparam("reference"),
+)
 
 
 async def debit(session: AsyncSession, account_id: int, credits: int) -> int | None:
@@ -97,7 +104,8 @@ async def debit(session: AsyncSession, account_id: int, credits: int) -> int | N
     Concurrent debits serialise on the row (PostgreSQL re-checks the condition after the row
     lock; SQLite has one writer), so the balance can never go below zero.
     """
-    return await session.run_sync(lambda sync: debit_now(sync.connection(), account_id, credits))
+    balance = (await session.execute(_DEBIT, {"account": account_id, "credits": credits})).scalar()
+    return None if balance is None else int(balance)
 
 
 async def balance_row(session: AsyncSession, account_id: int) -> tuple[int, int, int]:
@@ -169,11 +177,12 @@ async def mismatches(session: AsyncSession) -> list[Mismatch]:
     ]
 
 
-def debit_now(connection: Connection, account_id: int, credits: int) -> int | None:
+def debit_now(db: Database, connection: Connection, account_id: int, credits: int) -> int | None:
     """:func:`debit` on a synchronous connection (the group-committed charges,
-    :meth:`leadsonar.kit.db.Database.write_sync`); :func:`debit` runs it in its session."""
-    balance = connection.execute(_DEBIT, {"account": account_id, "credits": credits}).scalar()
-    return None if balance is None else int(balance)
+    :meth:`leadsonar.kit.db.Database.write_sync`, the statement run by
+    :meth:`~leadsonar.kit.db.Database.execute_in`); :func:`debit` runs it in its session."""
+    rows = db.execute_in(connection, _DEBIT, [{"account": account_id, "credits": credits}])
+    return int(rows[0][0]) if rows else None
 
 
 # PostgreSQL: a conditional debit and the entries of the charges it pays, in one statement (so
@@ -220,11 +229,11 @@ def debit_with_entries(
     }
 
 
-def append_entries(connection: Connection, rows: list[dict[str, object]]) -> None:
+def append_entries(db: Database, connection: Connection, rows: list[dict[str, object]]) -> None:
     """``INSERT`` many ledger entries in one round trip (``executemany``) on a synchronous
-    connection; each row has ``account_id``, ``amount``, ``reason`` and ``reference``."""
-    if rows:
-        connection.execute(_APPEND, rows)
+    connection (:meth:`~leadsonar.kit.db.Database.execute_in`); each row has ``account_id``,
+    ``amount``, ``reason`` and ``reference``."""
+    db.execute_in(connection, _APPEND, rows)
 
 
 def locked_balance(connection: Connection, account_id: int) -> int:

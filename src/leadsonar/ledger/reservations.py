@@ -154,7 +154,7 @@ class Reservations:
             if not batch:
                 return failed
         try:
-            refused = await self.db.write_sync(partial(_apply, batch=batch))
+            refused = await self.db.write_sync(partial(_apply, db=self.db, batch=batch))
         except Exception as exc:  # that transaction wrote nothing: only its charges failed
             refused = {id(pending): exc for pending in batch}
         return {**failed, **refused}
@@ -189,14 +189,14 @@ async def _debit_whole(
     return left, failed
 
 
-def _apply(connection: Connection, batch: list[_Charge]) -> dict[int, BaseException]:
+def _apply(connection: Connection, db: Database, batch: list[_Charge]) -> dict[int, BaseException]:
     """Debit ``batch`` on ``connection`` (synchronous, in its write transaction); returns the
     refused charges (by ``id``)."""
     refused: dict[int, BaseException] = {}
     accepted: list[_Charge] = []
     for account_id, charges in _by_account(batch).items():
         total = sum(c.credits for c in charges)
-        if repository.debit_now(connection, account_id, total) is not None:
+        if repository.debit_now(db, connection, account_id, total) is not None:
             accepted += charges
             continue
         balance = repository.locked_balance(connection, account_id)
@@ -208,10 +208,11 @@ def _apply(connection: Connection, batch: list[_Charge]) -> dict[int, BaseExcept
             else:
                 refused[id(pending)] = InsufficientCredits(needed=pending.credits, balance=left)
         taken = sum(c.credits for c in fits)
-        if fits and repository.debit_now(connection, account_id, taken) is None:
+        if fits and repository.debit_now(db, connection, account_id, taken) is None:
             raise RuntimeError("the locked balance changed")  # cannot happen under the lock
         accepted += fits
     repository.append_entries(
+        db,
         connection,
         [
             {

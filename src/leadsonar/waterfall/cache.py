@@ -225,7 +225,7 @@ class LookupCacheStore:
         own, whose failure is only logged (the rows are written; the next purge deletes what
         this one did not)."""
         if self.db.sqlite:
-            await self.db.write_sync(partial(repository.store, rows=rows, purge=purge))
+            await self.db.write_sync(partial(repository.store, db=self.db, rows=rows, purge=purge))
             return
         await self.db.write_rows(repository.UPSERT_POSTGRESQL, rows)
         if purge:

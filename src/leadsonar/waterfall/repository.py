@@ -66,12 +66,12 @@ async def delete_all(session: AsyncSession) -> int:
 EXPIRED = delete(LookupCache).where(LookupCache.expires_at <= bindparam("now"))
 
 
-def store(connection: Connection, rows: list[dict[str, Any]], purge: bool) -> None:
+def store(connection: Connection, db: Database, rows: list[dict[str, Any]], purge: bool) -> None:
     """SQLite: insert ``rows`` (``key``, ``field``, ``payload``, ``created_at``,
     ``expires_at``), each replacing the row already stored under its key, in one
     executemany statement, and when ``purge`` delete the answers that expired by now, on the
-    write transaction's synchronous connection (:meth:`Database.write_sync`). ``rows`` must
-    not repeat a key."""
-    connection.execute(_UPSERT_SQLITE, rows)
+    write transaction's synchronous connection (:meth:`Database.write_sync`; the statements
+    prebuilt, :meth:`Database.execute_in`). ``rows`` must not repeat a key."""
+    db.execute_in(connection, _UPSERT_SQLITE, rows)
     if purge:
-        connection.execute(EXPIRED, {"now": datetime.now(UTC)})
+        db.execute_in(connection, EXPIRED, [{"now": datetime.now(UTC)}])
