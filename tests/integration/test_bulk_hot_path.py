@@ -5,6 +5,7 @@ row's suppression checks are answered from memory, not one query per row and pro
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import event, func, select
 
 from leadsonar.domains.knowledge import DomainKnowledge, Learned
 from leadsonar.domains.models import DomainFacts
-from leadsonar.kit.db import Database
+from leadsonar.kit.db import Database, as_utc
 from leadsonar.kit.migrate import upgrade_to_head
 from leadsonar.kit.net.dns import Resolver
 from leadsonar.kit.net.resolver_check import ResolverCheck
@@ -24,6 +25,7 @@ from leadsonar.testing.dnsserver import LoopbackDns
 from leadsonar.waterfall import cache as cache_module
 from leadsonar.waterfall.cache import MEMORY_ANSWERS, LookupCacheStore
 from leadsonar.waterfall.engine import Attempt, WaterfallResult
+from leadsonar.waterfall.models import LookupCache
 
 pytestmark = pytest.mark.asyncio
 
@@ -211,6 +213,46 @@ async def test_a_cached_answer_is_served_from_memory_then_read_again_after_a_cle
         assert await store.clear() == 1
         assert await store.get("k1") is None
         assert len(store._memory) == 0 and store._memory.maxsize == MEMORY_ANSWERS
+    finally:
+        await db.dispose()
+
+
+async def test_a_batch_of_answers_is_stored_as_put_and_a_key_put_again_replaced(
+    database_url: str,
+) -> None:
+    """The write-behind's batch (SQLite: an executemany upsert on the sqlite3 connection;
+    PostgreSQL: one statement unpacking the batch as JSON) stores each answer's payload and
+    times as they were put, and a key put again replaces its row."""
+    db = await _database(database_url)
+    try:
+        store = LookupCacheStore(db, ttl=3600)
+        for i in range(5):
+            store.put(f"k{i}", "email", _ada())
+        quoted = _ada()
+        quoted.notes = ['say "hi"\n\u00e9']  # quotes, escapes and non-ASCII in the JSON
+        store.put("k9", "phone", quoted)
+        await store.flush()
+        again = _ada()
+        assert again.finding is not None
+        again.finding.value, again.sources = "ada.l@acme.test", 2
+        store.put("k1", "email", again)
+        await store.flush()
+        async with db.session() as session:
+            rows = {
+                row.key: row for row in (await session.execute(select(LookupCache))).scalars().all()
+            }
+        assert sorted(rows) == ["k0", "k1", "k2", "k3", "k4", "k9"]
+        assert rows["k0"].payload["finding"]["value"] == "ada@acme.test"
+        assert rows["k1"].payload["finding"]["value"] == "ada.l@acme.test"
+        assert rows["k1"].payload["sources"] == 2
+        assert rows["k9"].field == "phone"
+        assert rows["k9"].payload["notes"] == ['say "hi"\n\u00e9']
+        for row in rows.values():
+            put, expires = store._memory[row.key][0], store._memory[row.key][1]
+            assert row.payload == put
+            assert as_utc(row.expires_at) == expires
+            created = as_utc(row.created_at)
+            assert created is not None and expires - created == timedelta(hours=1)
     finally:
         await db.dispose()
 

@@ -1,4 +1,4 @@
-"""Database.fetch, write_statement and write_rows: the hot path's prebuilt statements, run on
+"""Database.fetch, write_statement and execute_in: the hot path's prebuilt statements, run on
 the driver's own connections (psycopg's pool on PostgreSQL, the inline sqlite3 connection on a
 SQLite file).
 
@@ -320,6 +320,7 @@ async def test_no_connection_in_time_fails_once_without_asking_again(
 
 # prebuilt writes (PostgreSQL): one row's insert, a statement returning what it wrote
 ADD_NOTE = NOTES.insert()
+ADD_TWO = text("INSERT INTO notes (id, body) VALUES (:id, 'a'), (:again, 'b')").columns()
 RENAME = text("UPDATE notes SET body = :body WHERE id = :id RETURNING id AS renamed").columns(
     column("renamed", Integer)
 )
@@ -337,7 +338,8 @@ async def test_prebuilt_writes_commit_return_and_are_all_or_nothing(postgres_url
             {"id": 1, "body": "one", "seen_at": T0, "data": {"tags": ["a", None]}, "done": True},
             {"id": 2, "body": "two", "seen_at": None, "data": None, "done": False},
         ]
-        await db.write_rows(ADD_NOTE, rows)
+        for row in rows:
+            await db.write_statement(ADD_NOTE, row)
         async with db.read_connection() as connection:
             stored = (await connection.execute(select(NOTES).order_by(NOTES.c.id))).all()
         assert [tuple(row) for row in stored] == [
@@ -358,13 +360,13 @@ async def test_prebuilt_writes_commit_return_and_are_all_or_nothing(postgres_url
                 assert ours == theirs
         assert await db.write_statement(RENAME, {"id": 2, "body": "deux"}) == [(2,)]
         assert await db.write_statement(RENAME, {"id": 99, "body": "none"}) == []
-        # a batch with one bad row (a duplicate key) writes none of its rows
+        # a statement that fails on its second row (a duplicate key) writes none of them
         with pytest.raises(psycopg.errors.UniqueViolation):
-            await db.write_rows(ADD_NOTE, [{**rows[0], "id": 3}, rows[0]])
+            await db.write_statement(ADD_TWO, {"id": 3, "again": 3})
         assert await db.fetch_first(BY_ID, {"id": 3}) is None
         assert await db.fetch_first(BY_ID, {"id": 2}) == ("deux",)
         verbs = [sql.split()[0] for sql in seen]
-        assert verbs == ["INSERT", "UPDATE", "UPDATE", "INSERT", "SELECT", "SELECT"]
+        assert verbs == ["INSERT", "INSERT", "UPDATE", "UPDATE", "INSERT", "SELECT", "SELECT"]
     finally:
         await db.dispose()
 
@@ -391,8 +393,6 @@ async def test_prebuilt_writes_need_postgres(tmp_path: Path) -> None:
     try:
         with pytest.raises(RuntimeError, match="PostgreSQL"):
             await db.write_statement(RENAME, {"id": 1, "body": "x"})
-        with pytest.raises(RuntimeError, match="PostgreSQL"):
-            await db.write_rows(ADD_NOTE, [])
     finally:
         await db.dispose()
 

@@ -31,7 +31,7 @@ TRANSACTION = "transaction"
 QUERY = "query"
 
 # Calls that end or open a transaction: ``x.commit()``, ``x.begin()``, ``db.write_session()``,
-# ``db.write_connection()``, ``db.write_sync()``, ``db.write_statement()``, ``db.write_rows()``,
+# ``db.write_connection()``, ``db.write_sync()``, ``db.write_statement()``,
 # ``db.session()`` (commits when its block ends), ``db.read_session()``.
 COMMITTING = {
     "commit",
@@ -40,7 +40,6 @@ COMMITTING = {
     "write_connection",
     "write_sync",
     "write_statement",
-    "write_rows",
     "session",
 }
 READING = {"read_session"}

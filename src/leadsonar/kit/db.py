@@ -13,7 +13,7 @@ transaction each on SQLite (:meth:`Database.write_sync`): inline on the event lo
 while the write lock is free, else in one hop to a writer thread with a connection of its own,
 instead of the event loop driving each statement through the async driver. On PostgreSQL they
 are prebuilt statements on the event loop's pooled psycopg connections
-(:meth:`Database.write_statement`, :meth:`Database.write_rows`); the writer thread keeps only
+(:meth:`Database.write_statement`); the writer thread keeps only
 the charges' rare fallback transaction (a balance that did not cover a batch).
 """
 
@@ -242,7 +242,7 @@ class Database:
         self._reader_lock = threading.Lock()
         self._postgres = None if self.sqlite else PostgresStatements(url, pool_size)
         # Called with each prebuilt statement's SQL before it runs (:meth:`fetch`,
-        # :meth:`write_statement`, :meth:`write_rows` on PostgreSQL): how tests and
+        # :meth:`write_statement` on PostgreSQL, :meth:`execute_in` on a SQLite file): how tests and
         # diagnostics see the statements that bypass SQLAlchemy's engine events.
         self.prebuilt_listeners: list[Callable[[str], None]] = []
 
@@ -425,7 +425,7 @@ class Database:
         this one) the transaction goes to a writer thread with its own connection, which
         waits for the lock there (busy timeout), off the loop; on PostgreSQL it always goes
         there (the hot path's own PostgreSQL writes are prebuilt statements on the loop's
-        pool instead: :meth:`write_statement`, :meth:`write_rows`). An in-memory SQLite runs
+        pool instead: :meth:`write_statement`). An in-memory SQLite runs
         it on an async connection through :meth:`AsyncConnection.run_sync`.
         """
         if self._writer_engine is None:
@@ -544,20 +544,6 @@ class Database:
         if self._postgres is None:
             raise RuntimeError("prebuilt writes need PostgreSQL")
         return await _to_the_end(self._postgres.execute(self._prebuilt(statement), params))
-
-    async def write_rows(self, statement: AnyStatement, rows: Sequence[Mapping[str, Any]]) -> None:
-        """PostgreSQL: run one prebuilt write once per row of ``rows`` (each by bind name) in
-        one transaction on the pool of :meth:`fetch` (psycopg's ``executemany``, the rows sent
-        in one pipeline): all the rows are written or none. A cancelled caller still waits for
-        the transaction to end.
-
-        Raises:
-            RuntimeError: not PostgreSQL (use :meth:`write_sync`).
-            psycopg.Error: the transaction failed and was rolled back.
-        """
-        if self._postgres is None:
-            raise RuntimeError("prebuilt writes need PostgreSQL")
-        await _to_the_end(self._postgres.execute_many(self._prebuilt(statement), rows))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -483,23 +483,6 @@ class PostgresStatements:
             await self._drop_broken(pool)
             raise
 
-    async def execute_many(self, write: Prebuilt, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Run ``write`` once per row of ``rows`` (each by bind name) in one transaction
-        (``BEGIN`` … ``COMMIT``, psycopg's ``executemany`` sending the rows in one pipeline):
-        all of them are written or none.
-
-        Raises:
-            psycopg.Error: the transaction failed (rolled back; not asked again).
-        """
-        pool = self._pool or await self._open()
-        try:
-            async with pool.connection(timeout=CONNECTION_WAIT_SECONDS) as connection:
-                async with connection.transaction(), connection.cursor() as cursor:
-                    await cursor.executemany(write.sql, [write.values(row) for row in rows])
-        except psycopg.OperationalError:
-            await self._drop_broken(pool)
-            raise
-
     @staticmethod
     async def _drop_broken(pool: AsyncConnectionPool) -> None:
         """After a statement failed on a broken connection (the server restarted, an

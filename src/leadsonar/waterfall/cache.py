@@ -220,14 +220,16 @@ class LookupCacheStore:
     async def _store(self, rows: list[dict[str, Any]], purge: bool) -> None:
         """Upsert ``rows`` and, when ``purge``, delete the expired answers: on SQLite in one
         transaction (:meth:`Database.write_sync`, inline on the loop's thread while the write
-        lock is free); on PostgreSQL the rows in one transaction on the event loop's pooled
-        connections (:meth:`Database.write_rows`), then the purge as a statement of its
-        own, whose failure is only logged (the rows are written; the next purge deletes what
-        this one did not)."""
+        lock is free); on PostgreSQL the rows in one statement on the event loop's pooled
+        connections (:meth:`Database.write_statement`, autocommit: all or none), then the
+        purge as a statement of its own, whose failure is only logged (the rows are written;
+        the next purge deletes what this one did not)."""
         if self.db.sqlite:
             await self.db.write_sync(partial(repository.store, db=self.db, rows=rows, purge=purge))
             return
-        await self.db.write_rows(repository.UPSERT_POSTGRESQL, rows)
+        await self.db.write_statement(
+            repository.UPSERT_POSTGRESQL, repository.postgres_upsert_values(rows)
+        )
         if purge:
             try:
                 await self.db.write_statement(repository.EXPIRED, {"now": datetime.now(UTC)})

@@ -5,16 +5,16 @@ group commit of cached answers. :class:`~leadsonar.waterfall.cache.LookupCacheSt
 connections and transactions (a bare read connection; the group-commit writer's write session);
 these functions only run statements in what they are given (the read: :meth:`Database.fetch`;
 the SQLite write: :meth:`Database.write_sync`), and the PostgreSQL writes are statements the
-store runs (:meth:`Database.write_rows`).
+store runs (:meth:`Database.write_statement`).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Connection, bindparam, delete, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,24 +27,54 @@ _FRESH_PAYLOAD = select(LookupCache.payload, LookupCache.expires_at).where(
 )
 
 
-def _upsert(insert: Any) -> Any:
-    """``INSERT … ON CONFLICT (key) DO UPDATE`` of every column but the key, for one dialect's
-    ``insert``."""
-    statement = insert(LookupCache.__table__)
-    return statement.on_conflict_do_update(
-        index_elements=["key"],
-        set_={
-            name: statement.excluded[name]
-            for name in ("field", "payload", "created_at", "expires_at")
-        },
-    )
+# SQLite: one Core statement, the same for every batch (compiled once), executed for all rows
+# at once (executemany) on the sqlite3 connection (Database.execute_in).
+_insert = sqlite_insert(LookupCache)
+_UPSERT_SQLITE = _insert.on_conflict_do_update(
+    index_elements=["key"],
+    set_={
+        name: _insert.excluded[name] for name in ("field", "payload", "created_at", "expires_at")
+    },
+)
+
+# PostgreSQL: the whole batch as one JSON document that the server unpacks
+# (``json_to_recordset``), one statement in autocommit mode (Database.write_statement): all the
+# rows are written or none. psycopg's ``executemany`` cost about 60 µs of CPU per row (its
+# binding per row), a ``text[]`` of payloads more (its array dumper escapes every quote of every
+# payload); one JSON text costs one ``json.dumps`` (measured: 62 → 32 µs per row in batches
+# of 10, the statement's round trip included).
+UPSERT_POSTGRESQL = text(
+    """
+    INSERT INTO lookup_cache (key, field, payload, created_at, expires_at)
+    SELECT r.key, r.field, r.payload, r.created_at, r.expires_at
+      FROM json_to_recordset(CAST(:rows AS json))
+           AS r(key text, field text, payload json, created_at timestamptz,
+                expires_at timestamptz)
+    ON CONFLICT (key) DO UPDATE
+       SET field = excluded.field, payload = excluded.payload,
+           created_at = excluded.created_at, expires_at = excluded.expires_at
+    """
+).columns()
 
 
-# One Core statement per dialect, the same for every batch (compiled once), executed for all
-# rows at once (executemany), not the ORM's bulk path with a statement per batch size. On
-# PostgreSQL the store runs it on the pooled connections (Database.write_rows).
-_UPSERT_SQLITE = _upsert(sqlite_insert)
-UPSERT_POSTGRESQL = _upsert(pg_insert)
+def postgres_upsert_values(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """The values of :data:`UPSERT_POSTGRESQL` for ``rows`` (``key``, ``field``, ``payload``
+    (a JSON object), ``created_at``, ``expires_at`` (aware datetimes)), in their order: two
+    processes writing overlapping keys lock them in the order given (sort them)."""
+    return {
+        "rows": json.dumps(
+            [
+                {
+                    "key": row["key"],
+                    "field": row["field"],
+                    "payload": row["payload"],
+                    "created_at": row["created_at"].isoformat(),
+                    "expires_at": row["expires_at"].isoformat(),
+                }
+                for row in rows
+            ]
+        )
+    }
 
 
 async def fresh_payload(db: Database, key: str, now: datetime) -> tuple[Any, datetime] | None:
